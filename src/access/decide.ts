@@ -1,0 +1,126 @@
+import { OrganizationLevel } from './levels.js';
+import type { RouteAccess } from './route-access.js';
+import { ALL_SCOPES, scopesGrant } from './scopes.js';
+
+export type Principal =
+  | { kind: 'user'; userId: number }
+  | {
+      kind: 'personal_api_key';
+      userId: number;
+      keyId: string;
+      scopes: readonly string[];
+      scopedTeams: readonly number[] | null;
+      scopedOrganizations: readonly string[] | null;
+    };
+
+export interface OrganizationFacts {
+  id: string;
+  name: string;
+  /** The principal's membership level; null when not a member. */
+  level: number | null;
+  membersCanUsePersonalApiKeys: boolean;
+}
+
+export interface ProjectFacts {
+  id: number;
+  organizationId: string;
+  /** null = no access to this project. */
+  effectiveLevel: number | null;
+}
+
+export interface DecisionInput {
+  principal: Principal | null;
+  access: RouteAccess;
+  /** The organization the request concerns (from the route, or the project's), if any. */
+  organization?: OrganizationFacts | 'missing';
+  project?: ProjectFacts | 'missing';
+  /** The key being read through a `self` key-management route. */
+  targetKeyId?: string;
+}
+
+export type Denial = { allow: false; status: 401 | 403 | 404; code: string; detail: string; reason: string };
+export type Decision = { allow: true; reason: string } | Denial;
+
+const deny = (status: Denial['status'], code: string, detail: string, reason = detail): Denial => ({
+  allow: false,
+  status,
+  code,
+  detail,
+  reason,
+});
+
+export const NO_KEY_ACCESS = 'This action does not support Personal API Key access';
+
+/**
+ * May this principal make this request? Pure: every fact comes in, a decision with a readable
+ * reason goes out. The order of checks follows PostHog: authentication, the key's scopes, the key's
+ * project/organization scoping, the organization's key policy, then membership and project access.
+ */
+export function decide(input: DecisionInput): Decision {
+  const { principal, access, organization, project } = input;
+  if (access.kind === 'public') return { allow: true, reason: 'public route' };
+  if (!principal) return deny(401, 'not_authenticated', 'Authentication credentials were not provided.', 'no credentials');
+
+  if (principal.kind === 'personal_api_key') {
+    const keyDenial = keyDenialFor(principal, input);
+    if (keyDenial) return keyDenial;
+  }
+
+  if (organization === 'missing') return deny(404, 'not_found', 'Organization not found.');
+  if (project === 'missing') return deny(404, 'not_found', 'Project not found.');
+  if (organization && organization.level === null) {
+    return deny(404, 'not_found', project ? 'Project not found.' : 'Organization not found.', 'not a member of the organization');
+  }
+  if (project && project.effectiveLevel === null) {
+    return deny(403, 'permission_denied', "You don't have access to the project.", 'private project without membership');
+  }
+  return { allow: true, reason: describeGrant(principal, access, organization, project) };
+}
+
+function keyDenialFor(key: Extract<Principal, { kind: 'personal_api_key' }>, input: DecisionInput): Denial | null {
+  const { access, organization, project } = input;
+  if (access.kind === 'key_management') {
+    if (access.keys === 'self' && (input.targetKeyId === undefined || input.targetKeyId === key.keyId)) return null;
+    if (access.keys === 'all-scopes' && key.scopes.includes(ALL_SCOPES)) return null;
+    return deny(403, 'permission_denied', NO_KEY_ACCESS, 'key management needs a session or a `*` key');
+  }
+  if (access.kind !== 'scoped') return null;
+  if (!scopesGrant(key.scopes, access.scope, access.action)) {
+    const needed = `${access.scope}:${access.action}`;
+    return deny(403, 'permission_denied', `API key missing required scope '${needed}'`, `key lacks ${needed}`);
+  }
+  if (project && project !== 'missing' && key.scopedTeams && !key.scopedTeams.includes(project.id)) {
+    return deny(403, 'permission_denied', `API key does not have access to the requested project: ID ${project.id}.`, 'key scoped to other projects');
+  }
+  if (organization && organization !== 'missing' && key.scopedOrganizations && !key.scopedOrganizations.includes(organization.id)) {
+    const what = project && project !== 'missing' ? `project: ID ${project.id}` : `organization: ID ${organization.id}`;
+    return deny(403, 'permission_denied', `API key does not have access to the requested ${what}.`, 'key scoped to other organizations');
+  }
+  if (
+    organization &&
+    organization !== 'missing' &&
+    organization.level !== null &&
+    !organization.membersCanUsePersonalApiKeys &&
+    organization.level < OrganizationLevel.ADMIN
+  ) {
+    return deny(
+      403,
+      'permission_denied',
+      `Organization '${organization.name}' does not allow using personal API keys. Contact an admin to enable personal API keys for this organization.`,
+      'organization forbids member keys',
+    );
+  }
+  return null;
+}
+
+function describeGrant(
+  principal: Principal,
+  access: RouteAccess,
+  organization: OrganizationFacts | undefined,
+  project: ProjectFacts | undefined,
+): string {
+  const who = principal.kind === 'user' ? 'signed-in user' : `key ${principal.keyId}`;
+  const what = access.kind === 'scoped' ? `${access.scope}:${access.action}` : 'key management';
+  const where = project ? ` in project ${project.id} (level ${project.effectiveLevel})` : organization ? ` in organization (level ${organization.level})` : '';
+  return `${who} may ${what}${where}`;
+}

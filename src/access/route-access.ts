@@ -1,0 +1,29 @@
+import type { ScopeAction, ScopeObject } from './scopes.js';
+
+/**
+ * What a route declares about who may call it. Every route must carry one; the guard enforces it.
+ * - public: no credentials needed (health, sign-up, login).
+ * - scoped: a signed-in user, or a personal API key holding `scope:action`.
+ * - key management: a signed-in user; a personal API key only if it holds `*` (`keys: 'all-scopes'`),
+ *   or any valid key reading itself (`keys: 'self'`).
+ */
+export type RouteAccess =
+  | { kind: 'public' }
+  | { kind: 'scoped'; scope: ScopeObject; action: ScopeAction }
+  | { kind: 'key_management'; keys: 'all-scopes' | 'self' };
+
+export const publicRoute: RouteAccess = { kind: 'public' };
+export const scoped = (scope: ScopeObject, action: ScopeAction): RouteAccess => ({ kind: 'scoped', scope, action });
+
+export function describeAccess(access: RouteAccess): string {
+  switch (access.kind) {
+    case 'public':
+      return 'No credentials required.';
+    case 'scoped':
+      return `Requires scope \`${access.scope}:${access.action}\` for personal API keys.`;
+    case 'key_management':
+      return access.keys === 'self'
+        ? 'Signed-in users; a personal API key may read itself.'
+        : 'Signed-in users, or a personal API key with scope `*`.';
+  }
+}

@@ -1,0 +1,17 @@
+import type { Database } from '../store/database.js';
+import { validation } from './errors.js';
+import { verifyPassword } from './passwords.js';
+import type { UserRecord } from './records.js';
+import { createSession, type Session } from './sessions.js';
+import { findUserByEmail } from './users.js';
+
+export const INVALID_CREDENTIALS = 'Invalid email or password.';
+
+/** Password login. Unknown accounts cost the same as wrong passwords, and get the same answer. */
+export async function logIn(db: Database, email: string, password: string): Promise<{ user: UserRecord; session: Session }> {
+  const user = await findUserByEmail(db, email.trim());
+  const ok = await verifyPassword(user?.is_active ? user.password_hash : null, password);
+  if (!user || !ok) throw validation(INVALID_CREDENTIALS, null, 'invalid_credentials');
+  const session = await db.transaction((tx) => createSession(tx, user.id));
+  return { user, session };
+}

@@ -1,0 +1,231 @@
+import { OrganizationLevel, organizationLevelName } from '../access/levels.js';
+import type { Queryable } from '../store/database.js';
+import { diffFields, recordActivity } from './activity.js';
+import type { Actor } from './actor.js';
+import { notFound, permissionDenied, validation } from './errors.js';
+import { createProject } from './projects.js';
+import type { MembershipRecord, OrganizationRecord, ProjectRecord, UserRecord } from './records.js';
+import { randomBase62 } from './tokens.js';
+import { displayName, setCurrentContext } from './users.js';
+
+export const INSUFFICIENT_ORG_LEVEL = 'Your organization access level is insufficient.';
+export const DEFAULT_PROJECT_NAME = 'Default project';
+
+export async function findOrganization(q: Queryable, id: string): Promise<OrganizationRecord | undefined> {
+  return (await q.query<OrganizationRecord>('SELECT * FROM organizations WHERE id = $1', [id]))[0];
+}
+
+/** Locks the organization row: every change to its memberships runs behind this lock. */
+export async function lockOrganization(tx: Queryable, id: string): Promise<OrganizationRecord> {
+  const org = (await tx.query<OrganizationRecord>('SELECT * FROM organizations WHERE id = $1 FOR UPDATE', [id]))[0];
+  if (!org) throw notFound('Organization not found.');
+  return org;
+}
+
+export async function findMembership(q: Queryable, organizationId: string, userId: number): Promise<MembershipRecord | undefined> {
+  return (
+    await q.query<MembershipRecord>(
+      'SELECT * FROM organization_memberships WHERE organization_id = $1 AND user_id = $2',
+      [organizationId, userId],
+    )
+  )[0];
+}
+
+/** The actor's membership, or PostHog's 404 for organizations the actor is not in. */
+export async function requireMembership(q: Queryable, organizationId: string, userId: number): Promise<MembershipRecord> {
+  const membership = await findMembership(q, organizationId, userId);
+  if (!membership) throw notFound('Organization not found.');
+  return membership;
+}
+
+export async function listOrganizationsOfUser(q: Queryable, userId: number): Promise<Array<OrganizationRecord & { level: number }>> {
+  return q.query(
+    `SELECT o.*, m.level FROM organizations o JOIN organization_memberships m ON m.organization_id = o.id
+     WHERE m.user_id = $1 ORDER BY m.joined_at, o.created_at`,
+    [userId],
+  );
+}
+
+export async function countMembers(q: Queryable, organizationId: string): Promise<number> {
+  const [row] = await q.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM organization_memberships WHERE organization_id = $1',
+    [organizationId],
+  );
+  return row?.n ?? 0;
+}
+
+function slugify(name: string): string {
+  const base = name
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
+  return base || 'organization';
+}
+
+async function uniqueSlug(tx: Queryable, name: string): Promise<string> {
+  const base = slugify(name);
+  const taken = await tx.query('SELECT 1 FROM organizations WHERE slug = $1', [base]);
+  return taken.length === 0 ? base : `${base}-${randomBase62(6).toLowerCase()}`;
+}
+
+export function validateOrganizationName(name: string): string {
+  const trimmed = name.trim();
+  if (!trimmed) throw validation('This field may not be blank.', 'name', 'blank');
+  if (trimmed.length > 64) throw validation('Ensure this field has no more than 64 characters.', 'name', 'max_length');
+  return trimmed;
+}
+
+/** Adds a membership and its activity entry ("member_joined"). */
+export async function addMembership(
+  tx: Queryable,
+  actor: Actor,
+  organization: OrganizationRecord,
+  user: UserRecord,
+  level: number,
+  how: string,
+): Promise<MembershipRecord> {
+  const [membership] = await tx.query<MembershipRecord>(
+    'INSERT INTO organization_memberships (organization_id, user_id, level) VALUES ($1, $2, $3) RETURNING *',
+    [organization.id, user.id, level],
+  );
+  await recordActivity(tx, {
+    organizationId: organization.id,
+    actor,
+    scope: 'Organization',
+    activity: 'member_joined',
+    itemId: membership!.id,
+    detail: {
+      name: `${displayName(user)} (${user.email}) joined ${organization.name}`,
+      changes: [{ type: 'OrganizationMembership', action: 'created', field: 'level', before: null, after: level }],
+      context: membershipContext(organization, user, level, { how }),
+    },
+  });
+  return membership!;
+}
+
+export function membershipContext(
+  organization: OrganizationRecord,
+  user: Pick<UserRecord, 'id' | 'uuid' | 'email' | 'first_name' | 'last_name'>,
+  level: number,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    organization_id: organization.id,
+    organization_name: organization.name,
+    user_id: user.id,
+    user_uuid: user.uuid,
+    user_email: user.email,
+    user_name: displayName(user as UserRecord),
+    level: organizationLevelName(level),
+    ...extra,
+  };
+}
+
+/**
+ * PostHog's `Organization.objects.bootstrap`: the organization, its creator as OWNER and a default
+ * project, all in the caller's transaction.
+ */
+export async function createOrganization(
+  tx: Queryable,
+  actor: Actor,
+  creator: UserRecord,
+  name: string,
+): Promise<{ organization: OrganizationRecord; project: ProjectRecord }> {
+  const cleanName = validateOrganizationName(name);
+  const [organization] = await tx.query<OrganizationRecord>(
+    'INSERT INTO organizations (name, slug) VALUES ($1, $2) RETURNING *',
+    [cleanName, await uniqueSlug(tx, cleanName)],
+  );
+  await recordActivity(tx, {
+    organizationId: organization!.id,
+    actor,
+    scope: 'Organization',
+    activity: 'created',
+    itemId: organization!.id,
+    detail: { name: organization!.name, changes: [{ type: 'Organization', action: 'created' }] },
+  });
+  await addMembership(tx, actor, organization!, creator, OrganizationLevel.OWNER, 'created_organization');
+  const project = await createProject(tx, actor, organization!, { name: DEFAULT_PROJECT_NAME, accessControl: false });
+  await setCurrentContext(tx, creator.id, organization!.id, project.id);
+  return { organization: organization!, project };
+}
+
+export interface OrganizationPatch {
+  name?: string;
+  members_can_invite?: boolean;
+  members_can_use_personal_api_keys?: boolean;
+  enforce_2fa?: boolean | null;
+  is_member_join_email_enabled?: boolean;
+  allow_publicly_shared_resources?: boolean;
+}
+
+const PATCHABLE: ReadonlyArray<keyof OrganizationPatch & keyof OrganizationRecord> = [
+  'name',
+  'members_can_invite',
+  'members_can_use_personal_api_keys',
+  'enforce_2fa',
+  'is_member_join_email_enabled',
+  'allow_publicly_shared_resources',
+];
+
+export async function updateOrganization(
+  tx: Queryable,
+  actor: Actor & { userId: number },
+  organizationId: string,
+  patch: OrganizationPatch,
+): Promise<OrganizationRecord> {
+  const before = await lockOrganization(tx, organizationId);
+  const membership = await requireMembership(tx, organizationId, actor.userId);
+  if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
+  const next: OrganizationRecord = { ...before };
+  for (const field of PATCHABLE) {
+    if (patch[field] !== undefined) (next as unknown as Record<string, unknown>)[field] = patch[field];
+  }
+  if (patch.name !== undefined) next.name = validateOrganizationName(patch.name);
+  const changes = diffFields(before, next, PATCHABLE, 'Organization');
+  if (changes.length === 0) return before;
+  const [after] = await tx.query<OrganizationRecord>(
+    `UPDATE organizations SET name = $2, members_can_invite = $3, members_can_use_personal_api_keys = $4,
+       enforce_2fa = $5, is_member_join_email_enabled = $6, allow_publicly_shared_resources = $7, updated_at = now()
+     WHERE id = $1 RETURNING *`,
+    [
+      organizationId,
+      next.name,
+      next.members_can_invite,
+      next.members_can_use_personal_api_keys,
+      next.enforce_2fa,
+      next.is_member_join_email_enabled,
+      next.allow_publicly_shared_resources,
+    ],
+  );
+  await recordActivity(tx, {
+    organizationId,
+    actor,
+    scope: 'Organization',
+    activity: 'updated',
+    itemId: organizationId,
+    detail: { name: after!.name, changes },
+  });
+  return after!;
+}
+
+export async function deleteOrganization(tx: Queryable, actor: Actor & { userId: number }, organizationId: string): Promise<void> {
+  const organization = await lockOrganization(tx, organizationId);
+  const membership = await requireMembership(tx, organizationId, actor.userId);
+  if (membership.level < OrganizationLevel.OWNER) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
+  await recordActivity(tx, {
+    organizationId,
+    actor,
+    scope: 'Organization',
+    activity: 'deleted',
+    itemId: organizationId,
+    detail: { name: organization.name, changes: [{ type: 'Organization', action: 'deleted' }] },
+  });
+  await tx.query(
+    `UPDATE users SET current_organization_id = NULL, current_project_id = NULL WHERE current_organization_id = $1`,
+    [organizationId],
+  );
+  await tx.query('DELETE FROM organizations WHERE id = $1', [organizationId]);
+}

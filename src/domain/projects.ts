@@ -1,0 +1,198 @@
+import { OrganizationLevel } from '../access/levels.js';
+import { effectiveProjectLevel } from '../access/project-access.js';
+import type { Queryable } from '../store/database.js';
+import { diffFields, recordActivity } from './activity.js';
+import type { Actor } from './actor.js';
+import { notFound, permissionDenied, validation } from './errors.js';
+import type { OrganizationRecord, ProjectRecord } from './records.js';
+import { newProjectToken } from './tokens.js';
+
+export const NO_PROJECT_ACCESS = "You don't have access to the project.";
+export const INSUFFICIENT_PROJECT_LEVEL = "You don't have sufficient permissions in the project.";
+export const CREATE_PROJECT_NEEDS_ADMIN = 'You need to be an organization admin or above to create new projects.';
+
+export interface ProjectAccess {
+  project: ProjectRecord;
+  organizationLevel: number | null;
+  explicitLevel: number | null;
+  /** max(explicit, org level) on private projects; null = no access. */
+  effectiveLevel: number | null;
+}
+
+/** A project with the user's access to it, in one query. */
+export async function findProjectAccess(q: Queryable, projectId: number, userId: number): Promise<ProjectAccess | undefined> {
+  const [row] = await q.query<ProjectRecord & { org_level: number | null; explicit_level: number | null }>(
+    `SELECT p.*, m.level AS org_level, e.level AS explicit_level
+       FROM projects p
+       LEFT JOIN organization_memberships m ON m.organization_id = p.organization_id AND m.user_id = $2
+       LEFT JOIN explicit_project_memberships e ON e.project_id = p.id AND e.parent_membership_id = m.id
+      WHERE p.id = $1`,
+    [projectId, userId],
+  );
+  if (!row) return undefined;
+  const { org_level, explicit_level, ...project } = row;
+  return {
+    project,
+    organizationLevel: org_level,
+    explicitLevel: explicit_level,
+    effectiveLevel: effectiveProjectLevel({
+      organizationLevel: org_level,
+      accessControl: project.access_control,
+      explicitLevel: explicit_level,
+    }),
+  };
+}
+
+/**
+ * The project if the user may reach it. Outside the organization it does not exist for them (404);
+ * inside it without access they get PostHog's 403.
+ */
+export async function requireProjectAccess(q: Queryable, projectId: number, userId: number): Promise<ProjectAccess> {
+  const access = await findProjectAccess(q, projectId, userId);
+  if (!access || access.organizationLevel === null) throw notFound('Project not found.');
+  if (access.effectiveLevel === null) throw permissionDenied(NO_PROJECT_ACCESS);
+  return access;
+}
+
+/** Projects the user can see, optionally in one organization, with their effective level. */
+export async function listVisibleProjects(
+  q: Queryable,
+  userId: number,
+  organizationId?: string,
+): Promise<Array<ProjectRecord & { effective_level: number }>> {
+  const rows = await q.query<ProjectRecord & { org_level: number; explicit_level: number | null }>(
+    `SELECT p.*, m.level AS org_level, e.level AS explicit_level
+       FROM projects p
+       JOIN organization_memberships m ON m.organization_id = p.organization_id AND m.user_id = $1
+       LEFT JOIN explicit_project_memberships e ON e.project_id = p.id AND e.parent_membership_id = m.id
+      WHERE ($2::uuid IS NULL OR p.organization_id = $2::uuid)
+      ORDER BY p.id`,
+    [userId, organizationId ?? null],
+  );
+  const visible: Array<ProjectRecord & { effective_level: number }> = [];
+  for (const { org_level, explicit_level, ...project } of rows) {
+    const level = effectiveProjectLevel({
+      organizationLevel: org_level,
+      accessControl: project.access_control,
+      explicitLevel: explicit_level,
+    });
+    if (level !== null) visible.push({ ...project, effective_level: level });
+  }
+  return visible;
+}
+
+export function validateProjectName(name: string): string {
+  const trimmed = name.trim();
+  if (!trimmed) throw validation('This field may not be blank.', 'name', 'blank');
+  if (trimmed.length > 200) throw validation('Ensure this field has no more than 200 characters.', 'name', 'max_length');
+  return trimmed;
+}
+
+export interface NewProject {
+  name: string;
+  accessControl: boolean;
+  timezone?: string;
+}
+
+/** Inserts a project and its activity entry; the caller has checked who may create it. */
+export async function createProject(
+  tx: Queryable,
+  actor: Actor,
+  organization: OrganizationRecord,
+  input: NewProject,
+): Promise<ProjectRecord> {
+  const [project] = await tx.query<ProjectRecord>(
+    `INSERT INTO projects (organization_id, name, api_token, access_control, timezone)
+     VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+    [organization.id, validateProjectName(input.name), newProjectToken(), input.accessControl, input.timezone ?? 'UTC'],
+  );
+  await recordActivity(tx, {
+    organizationId: organization.id,
+    teamId: project!.id,
+    actor,
+    scope: 'Project',
+    activity: 'created',
+    itemId: project!.id,
+    detail: {
+      name: project!.name,
+      changes: [{ type: 'Project', action: 'created', field: 'access_control', before: null, after: project!.access_control }],
+    },
+  });
+  return project!;
+}
+
+/** Creating a project through the API: organization admins and owners only. */
+export async function createProjectAsMember(
+  tx: Queryable,
+  actor: Actor & { userId: number },
+  organization: OrganizationRecord,
+  organizationLevel: number,
+  input: NewProject,
+): Promise<ProjectRecord> {
+  if (organizationLevel < OrganizationLevel.ADMIN) throw permissionDenied(CREATE_PROJECT_NEEDS_ADMIN);
+  return createProject(tx, actor, organization, input);
+}
+
+async function lockProject(tx: Queryable, projectId: number, userId: number): Promise<ProjectAccess> {
+  await tx.query('SELECT id FROM projects WHERE id = $1 FOR UPDATE', [projectId]);
+  return requireProjectAccess(tx, projectId, userId);
+}
+
+export interface ProjectPatch {
+  name?: string;
+  access_control?: boolean;
+  timezone?: string;
+}
+
+export async function updateProject(
+  tx: Queryable,
+  actor: Actor & { userId: number },
+  projectId: number,
+  patch: ProjectPatch,
+): Promise<ProjectRecord> {
+  const access = await lockProject(tx, projectId, actor.userId);
+  if (access.effectiveLevel! < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_PROJECT_LEVEL);
+  const before = access.project;
+  const next = { ...before };
+  if (patch.name !== undefined) next.name = validateProjectName(patch.name);
+  if (patch.timezone !== undefined) next.timezone = patch.timezone;
+  if (patch.access_control !== undefined && patch.access_control !== before.access_control) {
+    // Making a project private or open changes who can reach it: an organization decision.
+    if ((access.organizationLevel ?? 0) < OrganizationLevel.ADMIN) {
+      throw permissionDenied('Your organization access level is insufficient.');
+    }
+    next.access_control = patch.access_control;
+  }
+  const changes = diffFields(before, next, ['name', 'access_control', 'timezone'], 'Project');
+  if (changes.length === 0) return before;
+  const [after] = await tx.query<ProjectRecord>(
+    'UPDATE projects SET name = $2, access_control = $3, timezone = $4, updated_at = now() WHERE id = $1 RETURNING *',
+    [projectId, next.name, next.access_control, next.timezone],
+  );
+  await recordActivity(tx, {
+    organizationId: before.organization_id,
+    teamId: projectId,
+    actor,
+    scope: 'Project',
+    activity: 'updated',
+    itemId: projectId,
+    detail: { name: after!.name, changes },
+  });
+  return after!;
+}
+
+export async function deleteProject(tx: Queryable, actor: Actor & { userId: number }, projectId: number): Promise<void> {
+  const access = await lockProject(tx, projectId, actor.userId);
+  if (access.effectiveLevel! < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_PROJECT_LEVEL);
+  await recordActivity(tx, {
+    organizationId: access.project.organization_id,
+    teamId: projectId,
+    actor,
+    scope: 'Project',
+    activity: 'deleted',
+    itemId: projectId,
+    detail: { name: access.project.name, changes: [{ type: 'Project', action: 'deleted' }] },
+  });
+  await tx.query('UPDATE users SET current_project_id = NULL WHERE current_project_id = $1', [projectId]);
+  await tx.query('DELETE FROM projects WHERE id = $1', [projectId]);
+}

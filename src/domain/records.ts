@@ -1,0 +1,88 @@
+/** Rows as the store holds them; shared by the domain and the HTTP serializers. */
+export interface UserRecord {
+  id: number;
+  uuid: string;
+  distinct_id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  password_hash: string | null;
+  is_active: boolean;
+  is_staff: boolean;
+  current_organization_id: string | null;
+  current_project_id: number | null;
+  last_login: Date | null;
+  date_joined: Date;
+}
+
+export interface OrganizationRecord {
+  id: string;
+  name: string;
+  slug: string;
+  members_can_invite: boolean;
+  members_can_use_personal_api_keys: boolean;
+  enforce_2fa: boolean | null;
+  is_member_join_email_enabled: boolean;
+  allow_publicly_shared_resources: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface MembershipRecord {
+  id: string;
+  organization_id: string;
+  user_id: number;
+  level: number;
+  joined_at: Date;
+  updated_at: Date;
+}
+
+export interface ProjectRecord {
+  id: number;
+  uuid: string;
+  organization_id: string;
+  name: string;
+  api_token: string;
+  access_control: boolean;
+  timezone: string;
+  is_demo: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ExplicitProjectMembershipRecord {
+  id: string;
+  project_id: number;
+  parent_membership_id: string;
+  level: number;
+  joined_at: Date;
+  updated_at: Date;
+}
+
+export interface InviteRecord {
+  id: string;
+  organization_id: string;
+  target_email: string;
+  first_name: string;
+  level: number;
+  message: string | null;
+  created_by_id: number | null;
+  created_at: Date;
+  updated_at: Date;
+  expires_at: Date;
+}
+
+export interface PersonalApiKeyRecord {
+  id: string;
+  user_id: number;
+  label: string;
+  mask_value: string;
+  secure_value: string;
+  scopes: string[];
+  scoped_teams: number[] | null;
+  scoped_organizations: string[] | null;
+  created_at: Date;
+  last_used_at: Date | null;
+  last_rolled_at: Date | null;
+  expires_at: Date | null;
+}

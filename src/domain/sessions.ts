@@ -1,0 +1,42 @@
+import type { Queryable } from '../store/database.js';
+import type { UserRecord } from './records.js';
+import { randomBase62, sha256Hex } from './tokens.js';
+
+/** Django's default session age, which PostHog keeps: two weeks. */
+export const SESSION_TTL_SECONDS = 14 * 24 * 3600;
+
+export interface Session {
+  /** The secret for the cookie; only its hash is stored. */
+  token: string;
+  csrfToken: string;
+}
+
+export async function createSession(tx: Queryable, userId: number): Promise<Session> {
+  const token = randomBase62(43);
+  const csrfToken = randomBase62(32);
+  await tx.query(
+    `INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at)
+     VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
+    [sha256Hex(token), userId, csrfToken, SESSION_TTL_SECONDS],
+  );
+  await tx.query('UPDATE users SET last_login = now() WHERE id = $1', [userId]);
+  return { token, csrfToken };
+}
+
+export async function findSessionUser(
+  q: Queryable,
+  token: string,
+): Promise<{ user: UserRecord; csrfToken: string } | undefined> {
+  const [row] = await q.query<UserRecord & { session_csrf_token: string }>(
+    `SELECT u.*, s.csrf_token AS session_csrf_token FROM sessions s JOIN users u ON u.id = s.user_id
+      WHERE s.id_hash = $1 AND s.expires_at > now() AND u.is_active`,
+    [sha256Hex(token)],
+  );
+  if (!row) return undefined;
+  const { session_csrf_token, ...user } = row;
+  return { user, csrfToken: session_csrf_token };
+}
+
+export async function deleteSession(q: Queryable, token: string): Promise<void> {
+  await q.query('DELETE FROM sessions WHERE id_hash = $1', [sha256Hex(token)]);
+}

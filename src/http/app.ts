@@ -1,0 +1,81 @@
+import cookie from '@fastify/cookie';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { WardenConfig } from '../config.js';
+import type { Database } from '../store/database.js';
+import type { Deps } from './deps.js';
+import { errorBody, sendError, toErrorResponse } from './errors.js';
+import { installGuard, requireAccessDeclarations } from './guard.js';
+import { allowedMethods, collectRouteTable, type RouteEntry } from './route-table.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { inviteRoutes } from './routes/invites.js';
+import { memberRoutes } from './routes/members.js';
+import { organizationRoutes } from './routes/organizations.js';
+import { projectMemberRoutes } from './routes/project-members.js';
+import { projectRoutes } from './routes/projects.js';
+import { userRoutes } from './routes/users.js';
+
+export interface WardenApp {
+  app: FastifyInstance;
+  routes: readonly RouteEntry[];
+}
+
+/** Query parameters that carry secrets and must never reach a log line. */
+const SECRET_QUERY = /([?&](?:personal_api_key|token|api_key)=)[^&]*/gi;
+
+export async function buildApp(db: Database, config: WardenConfig): Promise<WardenApp> {
+  const app = Fastify({
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : {
+            level: config.logLevel,
+            serializers: {
+              req: (req) => ({ method: req.method, url: req.url.replace(SECRET_QUERY, '$1[redacted]') }),
+            },
+          },
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
+  });
+  const deps: Deps = { db, config };
+  const routes = collectRouteTable(app);
+  requireAccessDeclarations(app);
+  await app.register(cookie);
+  // PostHog's API takes JSON; plain text would otherwise be parsed into a string body.
+  app.removeContentTypeParser(['text/plain']);
+  installGuard(app, db);
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = toErrorResponse(error, request);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendError(reply, status, body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = allowedMethods(routes, path);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendError(reply, 405, errorBody('invalid_request', 'method_not_allowed', `Method "${request.method}" not allowed.`));
+    }
+    return sendError(reply, 404, errorBody('invalid_request', 'not_found', 'Not found.'));
+  });
+
+  for (const register of [
+    healthRoutes,
+    authRoutes,
+    userRoutes,
+    organizationRoutes,
+    memberRoutes,
+    inviteRoutes,
+    projectRoutes,
+    projectMemberRoutes,
+    apiKeyRoutes,
+  ]) {
+    register(app, deps);
+  }
+  await app.ready();
+  return { app, routes };
+}

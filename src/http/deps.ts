@@ -1,0 +1,43 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor } from '../domain/actor.js';
+import { userActor } from '../domain/actor.js';
+import { notAuthenticated } from '../domain/errors.js';
+import type { UserRecord } from '../domain/records.js';
+import { SESSION_TTL_SECONDS, type Session } from '../domain/sessions.js';
+import type { Database } from '../store/database.js';
+import type { WardenConfig } from '../config.js';
+import { CSRF_COOKIE, SESSION_COOKIE } from './principal.js';
+
+/** What every route module receives. */
+export interface Deps {
+  db: Database;
+  config: WardenConfig;
+}
+
+/** The signed-in user behind the request (session or key); the guard has already run. */
+export function currentUser(request: FastifyRequest): UserRecord {
+  const user = request.ctx.user;
+  if (!user) throw notAuthenticated();
+  return user;
+}
+
+export function actorOf(request: FastifyRequest): Actor & { userId: number } {
+  const user = currentUser(request);
+  return userActor(user.id, request.ctx.apiKey?.id) as Actor & { userId: number };
+}
+
+function secure(request: FastifyRequest, config: WardenConfig): boolean {
+  return config.secureCookies === 'always' || (config.secureCookies === 'auto' && request.protocol === 'https');
+}
+
+/** Session cookie: httpOnly, SameSite=Lax, Secure behind https. The CSRF cookie is readable by scripts. */
+export function setSessionCookies(reply: FastifyReply, request: FastifyRequest, config: WardenConfig, session: Session): void {
+  const common = { path: '/', sameSite: 'lax' as const, secure: secure(request, config), maxAge: SESSION_TTL_SECONDS };
+  reply.setCookie(SESSION_COOKIE, session.token, { ...common, httpOnly: true });
+  reply.setCookie(CSRF_COOKIE, session.csrfToken, { ...common, httpOnly: false });
+}
+
+export function clearSessionCookies(reply: FastifyReply): void {
+  reply.clearCookie(SESSION_COOKIE, { path: '/' });
+  reply.clearCookie(CSRF_COOKIE, { path: '/' });
+}

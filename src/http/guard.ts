@@ -1,0 +1,118 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { decide, type OrganizationFacts, type ProjectFacts } from '../access/decide.js';
+import type { RouteAccess } from '../access/route-access.js';
+import { findMembership, findOrganization } from '../domain/organizations.js';
+import { findProjectAccess, type ProjectAccess } from '../domain/projects.js';
+import type { MembershipRecord, OrganizationRecord } from '../domain/records.js';
+import { isUuid } from '../domain/users.js';
+import type { Queryable } from '../store/database.js';
+import { errorBody, HttpError } from './errors.js';
+import { anonymous, authenticate, CSRF_HEADER, type Authentication } from './principal.js';
+import { safeEqual } from '../domain/tokens.js';
+
+export interface RequestContext extends Authentication {
+  organization?: { record: OrganizationRecord; membership: MembershipRecord };
+  project?: ProjectAccess;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    ctx: RequestContext;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Every registered route must declare its access; this makes an undeclared route a start-up error. */
+export function requireAccessDeclarations(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    if (route.method === 'HEAD' || (Array.isArray(route.method) && route.method.every((m) => m === 'HEAD'))) return;
+    const access = (route.config as { access?: RouteAccess } | undefined)?.access;
+    if (!access) throw new Error(`Route ${String(route.method)} ${route.url} declares no access; every route must.`);
+  });
+}
+
+/** The one guard: who is calling, what the route needs, decided by access/decide. */
+export function installGuard(app: FastifyInstance, db: Queryable): void {
+  app.decorateRequest('ctx', null as unknown as RequestContext);
+  app.addHook('preValidation', async (request) => {
+    const access = request.routeOptions.config.access;
+    // Only Fastify's not-found route has no declaration (registration refuses any other): it
+    // answers 404/405 itself and touches nothing.
+    if (!access) return;
+    const auth = access.kind === 'public' ? await authenticate(db, request).catch(() => anonymous) : await authenticate(db, request);
+    request.ctx = { ...auth };
+    if (access.kind === 'public') return;
+    enforceCsrf(request, auth);
+
+    const params = request.params as Record<string, string | undefined>;
+    const project = params.project_id !== undefined ? await resolveProject(db, request, params.project_id) : undefined;
+    let organization: OrganizationFacts | 'missing' | undefined;
+    if (project && project !== 'missing') {
+      organization = await resolveOrganization(db, request, project.project.organization_id);
+    } else if (params.organization_id !== undefined) {
+      organization = await resolveOrganization(db, request, params.organization_id);
+    }
+    const decision = decide({
+      principal: auth.principal,
+      access,
+      organization,
+      project: project === undefined ? undefined : project === 'missing' ? 'missing' : projectFacts(project),
+      targetKeyId: params.key_id === '@current' ? auth.apiKey?.id : params.key_id,
+    });
+    if (!decision.allow) {
+      throw new HttpError(
+        decision.status,
+        errorBody(decision.status === 404 ? 'invalid_request' : 'authentication_error', decision.code, decision.detail),
+      );
+    }
+    if (project && project !== 'missing') request.ctx.project = project;
+  });
+}
+
+function enforceCsrf(request: FastifyRequest, auth: Authentication): void {
+  if (SAFE_METHODS.has(request.method) || auth.sessionCsrfToken === null) return;
+  const header = request.headers[CSRF_HEADER];
+  if (typeof header !== 'string' || !safeEqual(header, auth.sessionCsrfToken)) {
+    throw new HttpError(403, errorBody('authentication_error', 'permission_denied', 'CSRF Failed: CSRF token missing or incorrect.'));
+  }
+}
+
+async function resolveOrganization(db: Queryable, request: FastifyRequest, idParam: string): Promise<OrganizationFacts | 'missing'> {
+  const user = request.ctx.user;
+  const id = idParam === '@current' ? user?.current_organization_id ?? (await firstOrganizationId(db, user?.id)) : idParam;
+  if (!id || !isUuid(id)) return 'missing';
+  const record = await findOrganization(db, id);
+  if (!record) return 'missing';
+  const membership = user ? await findMembership(db, id, user.id) : undefined;
+  if (membership) request.ctx.organization = { record, membership };
+  return {
+    id: record.id,
+    name: record.name,
+    level: membership?.level ?? null,
+    membersCanUsePersonalApiKeys: record.members_can_use_personal_api_keys,
+  };
+}
+
+async function firstOrganizationId(db: Queryable, userId: number | undefined): Promise<string | undefined> {
+  if (userId === undefined) return undefined;
+  const [row] = await db.query<{ organization_id: string }>(
+    'SELECT organization_id FROM organization_memberships WHERE user_id = $1 ORDER BY joined_at LIMIT 1',
+    [userId],
+  );
+  return row?.organization_id;
+}
+
+async function resolveProject(db: Queryable, request: FastifyRequest, idParam: string): Promise<ProjectAccess | 'missing'> {
+  const user = request.ctx.user;
+  const id = idParam === '@current' ? user?.current_project_id : /^\d{1,9}$/.test(idParam) ? Number(idParam) : null;
+  if (!id || !user) return 'missing';
+  return (await findProjectAccess(db, id, user.id)) ?? 'missing';
+}
+
+function projectFacts(access: ProjectAccess): ProjectFacts {
+  return { id: access.project.id, organizationId: access.project.organization_id, effectiveLevel: access.effectiveLevel };
+}

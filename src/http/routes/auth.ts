@@ -1,0 +1,91 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { publicRoute } from '../../access/route-access.js';
+import { acceptInvite, assertInviteUsable, findInvite } from '../../domain/invites.js';
+import { logIn } from '../../domain/login.js';
+import { createSession, deleteSession } from '../../domain/sessions.js';
+import { signUp, signUpWithInvite } from '../../domain/signup.js';
+import { clearSessionCookies, setSessionCookies, type Deps } from '../deps.js';
+import { SESSION_COOKIE } from '../principal.js';
+import type { UserRecord } from '../../domain/records.js';
+
+const Signup = Type.Object(
+  {
+    first_name: Type.String(),
+    last_name: Type.Optional(Type.String()),
+    email: Type.String(),
+    password: Type.String(),
+    organization_name: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+const InviteSignup = Type.Object(
+  { first_name: Type.Optional(Type.String()), last_name: Type.Optional(Type.String()), password: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+const Login = Type.Object({ email: Type.String(), password: Type.String() }, { additionalProperties: false });
+const InviteParams = Type.Object({ invite_id: Type.String() });
+
+const signedUp = (user: UserRecord) => ({
+  id: user.id,
+  uuid: user.uuid,
+  distinct_id: user.distinct_id,
+  first_name: user.first_name,
+  last_name: user.last_name,
+  email: user.email,
+  redirect_url: '/',
+});
+
+export function authRoutes(app: FastifyInstance, { db, config }: Deps): void {
+  app.post('/api/signup/', { config: { access: publicRoute }, schema: { body: Signup } }, async (request, reply) => {
+    const body = request.body as Static<typeof Signup>;
+    const { user } = await signUp(db, body, config.openSignup);
+    const session = await db.transaction((tx) => createSession(tx, user.id));
+    setSessionCookies(reply, request, config, session);
+    return reply.code(201).send(signedUp(user));
+  });
+
+  app.get('/api/signup/:invite_id/', { config: { access: publicRoute }, schema: { params: InviteParams } }, async (request) => {
+    const { invite_id } = request.params as Static<typeof InviteParams>;
+    const invite = await findInvite(db, invite_id);
+    assertInviteUsable(invite);
+    return { id: invite.id, target_email: invite.target_email, first_name: invite.first_name, organization_name: invite.organization_name };
+  });
+
+  app.post(
+    '/api/signup/:invite_id/',
+    { config: { access: publicRoute }, schema: { params: InviteParams, body: InviteSignup } },
+    async (request, reply) => {
+      const { invite_id } = request.params as Static<typeof InviteParams>;
+      const body = request.body as Static<typeof InviteSignup>;
+      const signedIn = request.ctx.user;
+      if (signedIn) {
+        // An existing account accepts the invite while logged in.
+        await db.transaction((tx) => acceptInvite(tx, signedIn, invite_id));
+        return reply.code(201).send(signedUp(signedIn));
+      }
+      const { user } = await signUpWithInvite(db, invite_id, {
+        first_name: body.first_name ?? '',
+        password: body.password ?? '',
+        ...(body.last_name !== undefined ? { last_name: body.last_name } : {}),
+      });
+      const session = await db.transaction((tx) => createSession(tx, user.id));
+      setSessionCookies(reply, request, config, session);
+      return reply.code(201).send(signedUp(user));
+    },
+  );
+
+  app.post('/api/login/', { config: { access: publicRoute }, schema: { body: Login } }, async (request, reply) => {
+    const { email, password } = request.body as Static<typeof Login>;
+    const { session } = await logIn(db, email, password);
+    setSessionCookies(reply, request, config, session);
+    return { success: true };
+  });
+
+  app.post('/api/logout/', { config: { access: publicRoute } }, async (request, reply) => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token) await deleteSession(db, token);
+    clearSessionCookies(reply);
+    return reply.code(204).send();
+  });
+}

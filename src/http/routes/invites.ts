@@ -1,0 +1,62 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { scoped } from '../../access/route-access.js';
+import { createInvite, deleteInvite, listInvites } from '../../domain/invites.js';
+import type { UserRecord } from '../../domain/records.js';
+import { findUserById } from '../../domain/users.js';
+import { actorOf, type Deps } from '../deps.js';
+import { paginated, readPage } from '../pagination.js';
+import * as show from '../serializers.js';
+import { OrgParams, routeOrganization } from './organizations.js';
+
+const InviteParams = Type.Object({ organization_id: Type.String(), invite_id: Type.String() });
+const InviteCreate = Type.Object(
+  {
+    target_email: Type.String(),
+    level: Type.Optional(Type.Integer()),
+    first_name: Type.Optional(Type.String({ maxLength: 30 })),
+    message: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+export function inviteRoutes(app: FastifyInstance, { db }: Deps): void {
+  app.get(
+    '/api/organizations/:organization_id/invites/',
+    { config: { access: scoped('organization_member', 'read') }, schema: { params: OrgParams } },
+    async (request) => {
+      const { record } = routeOrganization(request);
+      const page = readPage(request);
+      const invites = await listInvites(db, record.id);
+      const creators = new Map<number, UserRecord | undefined>();
+      const results = [];
+      for (const i of invites.slice(page.offset, page.offset + page.limit)) {
+        if (i.created_by_id !== null && !creators.has(i.created_by_id)) creators.set(i.created_by_id, await findUserById(db, i.created_by_id));
+        results.push(show.invite(i, (i.created_by_id !== null && creators.get(i.created_by_id)) || null));
+      }
+      return paginated(request, page, invites.length, results);
+    },
+  );
+
+  app.post(
+    '/api/organizations/:organization_id/invites/',
+    { config: { access: scoped('organization_member', 'write') }, schema: { params: OrgParams, body: InviteCreate } },
+    async (request, reply) => {
+      const { record } = routeOrganization(request);
+      const body = request.body as Static<typeof InviteCreate>;
+      const invite = await db.transaction((tx) => createInvite(tx, actorOf(request), record.id, body));
+      return reply.code(201).send(show.invite(invite, request.ctx.user));
+    },
+  );
+
+  app.delete(
+    '/api/organizations/:organization_id/invites/:invite_id/',
+    { config: { access: scoped('organization_member', 'write') }, schema: { params: InviteParams } },
+    async (request, reply) => {
+      const { record } = routeOrganization(request);
+      const { invite_id } = request.params as Static<typeof InviteParams>;
+      await db.transaction((tx) => deleteInvite(tx, actorOf(request), record.id, invite_id));
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,110 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { scoped } from '../../access/route-access.js';
+import { recordActivity, diffFields } from '../../domain/activity.js';
+import { notFound, permissionDenied, validation } from '../../domain/errors.js';
+import { findMembership, listOrganizationsOfUser } from '../../domain/organizations.js';
+import { assertAcceptablePassword, hashPassword, verifyPassword } from '../../domain/passwords.js';
+import { findProjectAccess, NO_PROJECT_ACCESS } from '../../domain/projects.js';
+import type { UserRecord } from '../../domain/records.js';
+import { findUserById, isUuid } from '../../domain/users.js';
+import type { Queryable } from '../../store/database.js';
+import { actorOf, currentUser, type Deps } from '../deps.js';
+import * as show from '../serializers.js';
+
+const UserParams = Type.Object({ user_id: Type.String() });
+const UserPatch = Type.Object(
+  {
+    first_name: Type.Optional(Type.String({ maxLength: 150 })),
+    last_name: Type.Optional(Type.String({ maxLength: 150 })),
+    set_current_organization: Type.Optional(Type.String()),
+    set_current_team: Type.Optional(Type.Integer()),
+    current_password: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+async function userDetail(q: Queryable, user: UserRecord) {
+  const organizations = await listOrganizationsOfUser(q, user.id);
+  const current = organizations.find((o) => o.id === user.current_organization_id) ?? organizations[0] ?? null;
+  const team = user.current_project_id ? await findProjectAccess(q, user.current_project_id, user.id) : undefined;
+  return {
+    ...show.userBasic(user),
+    date_joined: user.date_joined,
+    last_login: user.last_login,
+    is_staff: user.is_staff,
+    is_active: user.is_active,
+    pending_email: null,
+    organization: current ? { id: current.id, name: current.name, slug: current.slug, membership_level: current.level } : null,
+    team: team && team.effectiveLevel !== null ? show.projectBasic({ ...team.project, effective_level: team.effectiveLevel }) : null,
+    organizations: organizations.map((o) => ({ id: o.id, name: o.name, slug: o.slug, membership_level: o.level })),
+  };
+}
+
+function assertSelf(user: UserRecord, id: string): void {
+  if (id !== '@me' && id !== user.uuid) throw notFound();
+}
+
+export function userRoutes(app: FastifyInstance, { db }: Deps): void {
+  app.get('/api/users/:user_id/', { config: { access: scoped('user', 'read') }, schema: { params: UserParams } }, async (request) => {
+    const user = currentUser(request);
+    assertSelf(user, (request.params as Static<typeof UserParams>).user_id);
+    return userDetail(db, user);
+  });
+
+  app.patch(
+    '/api/users/:user_id/',
+    { config: { access: scoped('user', 'write') }, schema: { params: UserParams, body: UserPatch } },
+    async (request) => {
+      const user = currentUser(request);
+      assertSelf(user, (request.params as Static<typeof UserParams>).user_id);
+      const body = request.body as Static<typeof UserPatch>;
+      let passwordHash: string | undefined;
+      if (body.password !== undefined) {
+        if (!(await verifyPassword(user.password_hash, body.current_password ?? ''))) {
+          throw validation('Your current password is incorrect.', 'current_password', 'incorrect_password');
+        }
+        assertAcceptablePassword(body.password);
+        passwordHash = await hashPassword(body.password);
+      }
+      await db.transaction(async (tx) => {
+        const before = (await tx.query<UserRecord>('SELECT * FROM users WHERE id = $1 FOR UPDATE', [user.id]))[0]!;
+        const next = { ...before };
+        if (body.first_name !== undefined) next.first_name = body.first_name.trim();
+        if (body.last_name !== undefined) next.last_name = body.last_name.trim();
+        if (body.set_current_organization !== undefined) {
+          const orgId = body.set_current_organization;
+          if (!isUuid(orgId) || !(await findMembership(tx, orgId, user.id))) {
+            throw permissionDenied('You are not a member of this organization.');
+          }
+          next.current_organization_id = body.set_current_organization;
+        }
+        if (body.set_current_team !== undefined) {
+          const access = await findProjectAccess(tx, body.set_current_team, user.id);
+          if (!access || access.effectiveLevel === null) throw permissionDenied(NO_PROJECT_ACCESS);
+          next.current_project_id = access.project.id;
+          next.current_organization_id = access.project.organization_id;
+        }
+        await tx.query(
+          `UPDATE users SET first_name = $2, last_name = $3, current_organization_id = $4, current_project_id = $5,
+             password_hash = COALESCE($6, password_hash) WHERE id = $1`,
+          [user.id, next.first_name, next.last_name, next.current_organization_id, next.current_project_id, passwordHash ?? null],
+        );
+        const changes = diffFields(before, next, ['first_name', 'last_name'], 'User');
+        if (passwordHash) changes.push({ type: 'User', action: 'changed', field: 'password' });
+        if (changes.length > 0 && next.current_organization_id) {
+          await recordActivity(tx, {
+            organizationId: next.current_organization_id,
+            actor: actorOf(request),
+            scope: 'User',
+            activity: 'updated',
+            itemId: user.id,
+            detail: { name: user.email, changes },
+          });
+        }
+      });
+      return userDetail(db, (await findUserById(db, user.id))!);
+    },
+  );
+}

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig, type WardenConfig } from '../../src/config.js';
+import { buildApp } from '../../src/http/app.js';
+import type { RouteEntry } from '../../src/http/route-table.js';
+import type { Database } from '../../src/store/database.js';
+import { openStore } from '../../src/store/open.js';
+
+export interface TestServer {
+  url: string;
+  db: Database;
+  routes: readonly RouteEntry[];
+  config: WardenConfig;
+  close(): Promise<void>;
+}
+
+/** Which database the suite runs on: the embedded one, or the Postgres server in DATABASE_URL. */
+export const storeKind = process.env.DATABASE_URL ? 'postgres' : 'pglite';
+
+/** A fresh database on the Postgres server named by DATABASE_URL, dropped again by the returned function. */
+export async function freshPostgresDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `warden_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: baseUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** A real Warden over real HTTP on a loopback port, with its own empty database. */
+export async function startServer(overrides: Partial<WardenConfig> = {}): Promise<TestServer> {
+  const pgdb = process.env.DATABASE_URL ? await freshPostgresDatabase(process.env.DATABASE_URL) : undefined;
+  const config: WardenConfig = {
+    ...loadConfig({}, {}),
+    port: 0,
+    logLevel: 'silent',
+    openSignup: true,
+    databaseUrl: pgdb?.url,
+    ...overrides,
+  };
+  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: null });
+  const { app, routes } = await buildApp(db, config);
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    url: address,
+    db,
+    routes,
+    config,
+    async close() {
+      await app.close();
+      await db.close();
+      await pgdb?.drop();
+    },
+  };
+}
