@@ -1,3 +1,4 @@
+import { policyAllowsUse, policyDeadline, type KeyPolicy } from './key-policy.js';
 import { OrganizationLevel } from './levels.js';
 import type { RouteAccess } from './route-access.js';
 import { ALL_SCOPES, scopesGrant } from './scopes.js';
@@ -11,6 +12,7 @@ export type Principal =
       scopes: readonly string[];
       scopedTeams: readonly number[] | null;
       scopedOrganizations: readonly string[] | null;
+      createdAt: Date;
     };
 
 export interface OrganizationFacts {
@@ -19,6 +21,7 @@ export interface OrganizationFacts {
   /** The principal's membership level; null when not a member. */
   level: number | null;
   membersCanUsePersonalApiKeys: boolean;
+  keyPolicy: KeyPolicy;
 }
 
 export interface ProjectFacts {
@@ -36,6 +39,7 @@ export interface DecisionInput {
   project?: ProjectFacts | 'missing';
   /** The key being read through a `self` key-management route. */
   targetKeyId?: string;
+  now: Date;
 }
 
 export type Denial = { allow: false; status: 401 | 403 | 404; code: string; detail: string; reason: string };
@@ -96,18 +100,31 @@ function keyDenialFor(key: Extract<Principal, { kind: 'personal_api_key' }>, inp
     const what = project && project !== 'missing' ? `project: ID ${project.id}` : `organization: ID ${organization.id}`;
     return deny(403, 'permission_denied', `API key does not have access to the requested ${what}.`, 'key scoped to other organizations');
   }
-  if (
-    organization &&
-    organization !== 'missing' &&
-    organization.level !== null &&
-    !organization.membersCanUsePersonalApiKeys &&
-    organization.level < OrganizationLevel.ADMIN
-  ) {
+  if (!organization || organization === 'missing' || organization.level === null) return null;
+  if (!organization.membersCanUsePersonalApiKeys && organization.level < OrganizationLevel.ADMIN) {
     return deny(
       403,
       'permission_denied',
       `Organization '${organization.name}' does not allow using personal API keys. Contact an admin to enable personal API keys for this organization.`,
       'organization forbids member keys',
+    );
+  }
+  const deadline = policyDeadline(organization.keyPolicy, key.createdAt);
+  if (deadline !== null && deadline.getTime() <= input.now.getTime()) {
+    return deny(
+      401,
+      'authentication_failed',
+      `Personal API key has expired: organization '${organization.name}' allows keys to live at most ${organization.keyPolicy.maxLifetimeDays} days.`,
+      'key older than the organization allows',
+    );
+  }
+  if (!policyAllowsUse(organization.keyPolicy, access.scope, access.action)) {
+    const scope = `${access.scope}:${access.action}`;
+    return deny(
+      403,
+      'permission_denied',
+      `Organization '${organization.name}' does not allow personal API keys to use the scope '${scope}'.`,
+      `scope ${scope} outside the organization's key boundary`,
     );
   }
   return null;

@@ -1,4 +1,5 @@
 import { OrganizationLevel } from '../access/levels.js';
+import { expiryUnderPolicy, scopesOutsidePolicy, type KeyPolicy } from '../access/key-policy.js';
 import { ALL_SCOPES, isValidScope } from '../access/scopes.js';
 import type { Queryable } from '../store/database.js';
 import { diffFields, recordActivity } from './activity.js';
@@ -56,21 +57,65 @@ function validateExpiry(value: string | null | undefined): Date | null {
   return date;
 }
 
+interface ReachableOrganization {
+  id: string;
+  name: string;
+  level: number;
+  members_can_use_personal_api_keys: boolean;
+  personal_api_keys_max_lifetime_days: number | null;
+  personal_api_keys_allowed_scopes: string[] | null;
+}
+
 /** Organizations a key can reach: its scoped organizations, those of its scoped projects, or all of the user's. */
 async function reachableOrganizations(
   q: Queryable,
   userId: number,
   scopedTeams: number[] | null,
   scopedOrganizations: string[] | null,
-): Promise<Array<{ id: string; name: string; level: number; members_can_use_personal_api_keys: boolean }>> {
-  return q.query(
-    `SELECT o.id, o.name, m.level, o.members_can_use_personal_api_keys
+): Promise<ReachableOrganization[]> {
+  return q.query<ReachableOrganization>(
+    `SELECT o.id, o.name, m.level, o.members_can_use_personal_api_keys,
+            o.personal_api_keys_max_lifetime_days, o.personal_api_keys_allowed_scopes
        FROM organizations o JOIN organization_memberships m ON m.organization_id = o.id AND m.user_id = $1
       WHERE ($2::uuid[] IS NULL OR o.id = ANY($2::uuid[]))
         AND ($3::int[] IS NULL OR o.id IN (SELECT organization_id FROM projects WHERE id = ANY($3::int[])))
       ORDER BY o.created_at`,
     [userId, scopedOrganizations, scopedTeams],
   );
+}
+
+const policyOf = (org: ReachableOrganization): KeyPolicy => ({
+  organizationName: org.name,
+  allowedScopes: org.personal_api_keys_allowed_scopes,
+  maxLifetimeDays: org.personal_api_keys_max_lifetime_days,
+});
+
+/**
+ * Every organization the key reaches must allow it: members' keys at all, its scopes within the
+ * organization's boundary, its lifetime within the organization's maximum. Returns the expiry the
+ * key gets (the earliest deadline when none was requested).
+ */
+async function applyOrganizationPolicies(
+  q: Queryable,
+  user: UserRecord,
+  key: { scopes: string[]; scoped_teams: number[] | null; scoped_organizations: string[] | null; expires_at: Date | null },
+  now: Date,
+): Promise<Date | null> {
+  let expiresAt = key.expires_at;
+  for (const org of await reachableOrganizations(q, user.id, key.scoped_teams, key.scoped_organizations)) {
+    if (!org.members_can_use_personal_api_keys && org.level < OrganizationLevel.ADMIN) {
+      throw permissionDenied(keysDisallowedMessage(org.name));
+    }
+    const policy = policyOf(org);
+    const outside = scopesOutsidePolicy(key.scopes, policy.allowedScopes);
+    if (outside.length > 0) {
+      throw validation(`Organization '${org.name}' does not allow personal API keys the scope '${outside[0]}'.`, 'scopes');
+    }
+    const expiry = expiryUnderPolicy(policy, now, expiresAt);
+    if ('error' in expiry) throw validation(expiry.error, 'expires_at');
+    expiresAt = expiry.expiresAt;
+  }
+  return expiresAt;
 }
 
 async function assertScopedTargets(q: Queryable, user: UserRecord, teams: number[] | null, orgs: string[] | null): Promise<void> {
@@ -88,14 +133,6 @@ async function assertScopedTargets(q: Queryable, user: UserRecord, teams: number
     );
     if (!orgs.every((o) => mine.has(o))) {
       throw validation('You must be a member of all organizations that you are scoping the key to.', 'scoped_organizations');
-    }
-  }
-}
-
-async function assertOrganizationsAllowKeys(q: Queryable, user: UserRecord, teams: number[] | null, orgs: string[] | null) {
-  for (const org of await reachableOrganizations(q, user.id, teams, orgs)) {
-    if (!org.members_can_use_personal_api_keys && org.level < OrganizationLevel.ADMIN) {
-      throw permissionDenied(keysDisallowedMessage(org.name));
     }
   }
 }
@@ -136,7 +173,7 @@ export async function createApiKey(
   const scopes = validateScopes(input.scopes);
   const scopedTeams = normalizeList(input.scoped_teams);
   const scopedOrganizations = normalizeList(input.scoped_organizations);
-  const expiresAt = validateExpiry(input.expires_at);
+  const requestedExpiry = validateExpiry(input.expires_at);
   await tx.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [user.id]);
   const [count] = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM personal_api_keys WHERE user_id = $1', [user.id]);
   if ((count?.n ?? 0) >= MAX_API_KEYS_PER_USER) {
@@ -147,7 +184,12 @@ export async function createApiKey(
     );
   }
   await assertScopedTargets(tx, user, scopedTeams, scopedOrganizations);
-  await assertOrganizationsAllowKeys(tx, user, scopedTeams, scopedOrganizations);
+  const expiresAt = await applyOrganizationPolicies(
+    tx,
+    user,
+    { scopes, scoped_teams: scopedTeams, scoped_organizations: scopedOrganizations, expires_at: requestedExpiry },
+    new Date(),
+  );
   const value = newKeyValue();
   const [key] = await tx.query<PersonalApiKeyRecord>(
     `INSERT INTO personal_api_keys (id, user_id, label, mask_value, secure_value, scopes, scoped_teams, scoped_organizations, expires_at)
@@ -188,6 +230,7 @@ export async function updateApiKey(tx: Queryable, actor: Actor, user: UserRecord
   if (input.scoped_organizations !== undefined) next.scoped_organizations = normalizeList(input.scoped_organizations);
   if (input.expires_at !== undefined) next.expires_at = validateExpiry(input.expires_at);
   await assertScopedTargets(tx, user, next.scoped_teams, next.scoped_organizations);
+  next.expires_at = await applyOrganizationPolicies(tx, user, next, new Date(before.created_at));
   const changes = diffFields(before, next, ['label', 'scopes', 'scoped_teams', 'scoped_organizations', 'expires_at'], 'PersonalAPIKey');
   if (changes.length === 0) return before;
   const [after] = await tx.query<PersonalApiKeyRecord>(

@@ -1,4 +1,6 @@
+import type { KeyPolicy } from '../access/key-policy.js';
 import { OrganizationLevel, organizationLevelName } from '../access/levels.js';
+import { isValidScope } from '../access/scopes.js';
 import type { Queryable } from '../store/database.js';
 import { diffFields, recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
@@ -10,6 +12,14 @@ import { displayName, setCurrentContext } from './users.js';
 
 export const INSUFFICIENT_ORG_LEVEL = 'Your organization access level is insufficient.';
 export const DEFAULT_PROJECT_NAME = 'Default project';
+
+export function keyPolicyOf(org: OrganizationRecord): KeyPolicy {
+  return {
+    organizationName: org.name,
+    allowedScopes: org.personal_api_keys_allowed_scopes,
+    maxLifetimeDays: org.personal_api_keys_max_lifetime_days,
+  };
+}
 
 export async function findOrganization(q: Queryable, id: string): Promise<OrganizationRecord | undefined> {
   return (await q.query<OrganizationRecord>('SELECT * FROM organizations WHERE id = $1', [id]))[0];
@@ -159,16 +169,30 @@ export interface OrganizationPatch {
   enforce_2fa?: boolean | null;
   is_member_join_email_enabled?: boolean;
   allow_publicly_shared_resources?: boolean;
+  personal_api_keys_max_lifetime_days?: number | null;
+  personal_api_keys_allowed_scopes?: string[] | null;
 }
 
-const PATCHABLE: ReadonlyArray<keyof OrganizationPatch & keyof OrganizationRecord> = [
+const PATCHABLE = [
   'name',
   'members_can_invite',
   'members_can_use_personal_api_keys',
   'enforce_2fa',
   'is_member_join_email_enabled',
   'allow_publicly_shared_resources',
-];
+  'personal_api_keys_max_lifetime_days',
+  'personal_api_keys_allowed_scopes',
+] as const satisfies ReadonlyArray<keyof OrganizationPatch & keyof OrganizationRecord>;
+
+function validateKeyPolicy(patch: OrganizationPatch): void {
+  const days = patch.personal_api_keys_max_lifetime_days;
+  if (days !== undefined && days !== null && (!Number.isInteger(days) || days < 1 || days > 3650)) {
+    throw validation('Ensure this value is a whole number of days from 1 to 3650.', 'personal_api_keys_max_lifetime_days');
+  }
+  for (const scope of patch.personal_api_keys_allowed_scopes ?? []) {
+    if (!isValidScope(scope)) throw validation(`Invalid scope: ${scope}`, 'personal_api_keys_allowed_scopes');
+  }
+}
 
 export async function updateOrganization(
   tx: Queryable,
@@ -179,26 +203,19 @@ export async function updateOrganization(
   const before = await lockOrganization(tx, organizationId);
   const membership = await requireMembership(tx, organizationId, actor.userId);
   if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
+  validateKeyPolicy(patch);
   const next: OrganizationRecord = { ...before };
   for (const field of PATCHABLE) {
     if (patch[field] !== undefined) (next as unknown as Record<string, unknown>)[field] = patch[field];
   }
   if (patch.name !== undefined) next.name = validateOrganizationName(patch.name);
+  if (next.personal_api_keys_allowed_scopes) next.personal_api_keys_allowed_scopes = [...new Set(next.personal_api_keys_allowed_scopes)];
   const changes = diffFields(before, next, PATCHABLE, 'Organization');
   if (changes.length === 0) return before;
+  const assignments = PATCHABLE.map((field, i) => `${field} = $${i + 2}`).join(', ');
   const [after] = await tx.query<OrganizationRecord>(
-    `UPDATE organizations SET name = $2, members_can_invite = $3, members_can_use_personal_api_keys = $4,
-       enforce_2fa = $5, is_member_join_email_enabled = $6, allow_publicly_shared_resources = $7, updated_at = now()
-     WHERE id = $1 RETURNING *`,
-    [
-      organizationId,
-      next.name,
-      next.members_can_invite,
-      next.members_can_use_personal_api_keys,
-      next.enforce_2fa,
-      next.is_member_join_email_enabled,
-      next.allow_publicly_shared_resources,
-    ],
+    `UPDATE organizations SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING *`,
+    [organizationId, ...PATCHABLE.map((field) => next[field])],
   );
   await recordActivity(tx, {
     organizationId,

@@ -13,6 +13,9 @@ export interface UserRecord {
   current_project_id: number | null;
   last_login: Date | null;
   date_joined: Date;
+  is_service_account: boolean;
+  service_account_organization_id: string | null;
+  created_by_id: number | null;
 }
 
 export interface OrganizationRecord {
@@ -24,6 +27,10 @@ export interface OrganizationRecord {
   enforce_2fa: boolean | null;
   is_member_join_email_enabled: boolean;
   allow_publicly_shared_resources: boolean;
+  /** Longest a member's personal API key may live in this organization; null = no limit. */
+  personal_api_keys_max_lifetime_days: number | null;
+  /** The scopes members' keys may carry and use here (an IAM-style boundary); null = all. */
+  personal_api_keys_allowed_scopes: string[] | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -14,6 +14,7 @@ import { memberRoutes } from './routes/members.js';
 import { organizationRoutes } from './routes/organizations.js';
 import { projectMemberRoutes } from './routes/project-members.js';
 import { projectRoutes } from './routes/projects.js';
+import { serviceAccountRoutes } from './routes/service-accounts.js';
 import { userRoutes } from './routes/users.js';
 
 export interface WardenApp {
@@ -73,6 +74,7 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     projectRoutes,
     projectMemberRoutes,
     apiKeyRoutes,
+    serviceAccountRoutes,
   ]) {
     register(app, deps);
   }

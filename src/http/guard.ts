@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { decide, type OrganizationFacts, type ProjectFacts } from '../access/decide.js';
 import type { RouteAccess } from '../access/route-access.js';
-import { findMembership, findOrganization } from '../domain/organizations.js';
+import { findMembership, findOrganization, keyPolicyOf } from '../domain/organizations.js';
 import { findProjectAccess, type ProjectAccess } from '../domain/projects.js';
 import type { MembershipRecord, OrganizationRecord } from '../domain/records.js';
 import { isUuid } from '../domain/users.js';
@@ -62,6 +62,7 @@ export function installGuard(app: FastifyInstance, db: Queryable): void {
       organization,
       project: project === undefined ? undefined : project === 'missing' ? 'missing' : projectFacts(project),
       targetKeyId: params.key_id === '@current' ? auth.apiKey?.id : params.key_id,
+      now: new Date(),
     });
     if (!decision.allow) {
       throw new HttpError(
@@ -94,6 +95,7 @@ async function resolveOrganization(db: Queryable, request: FastifyRequest, idPar
     name: record.name,
     level: membership?.level ?? null,
     membersCanUsePersonalApiKeys: record.members_can_use_personal_api_keys,
+    keyPolicy: keyPolicyOf(record),
   };
 }
 

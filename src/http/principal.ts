@@ -56,6 +56,7 @@ export async function authenticate(q: Queryable, request: FastifyRequest): Promi
         scopes: found.key.scopes,
         scopedTeams: found.key.scoped_teams,
         scopedOrganizations: found.key.scoped_organizations,
+        createdAt: new Date(found.key.created_at),
       },
       user: found.user,
       apiKey: found.key,

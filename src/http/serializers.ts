@@ -22,6 +22,7 @@ export function userBasic(user: UserRecord) {
     is_email_verified: true,
     hedgehog_config: null,
     role_at_organization: null,
+    is_service_account: user.is_service_account,
   };
 }
 
@@ -30,6 +31,7 @@ export function member(row: MemberRow) {
     id: row.id,
     user: userBasic(row.user),
     level: row.level,
+    is_service_account: row.user.is_service_account,
     joined_at: row.joined_at,
     updated_at: row.updated_at,
     is_2fa_enabled: false,
@@ -90,6 +92,8 @@ export function organization(
     members_can_invite: org.members_can_invite,
     members_can_use_personal_api_keys: org.members_can_use_personal_api_keys,
     allow_publicly_shared_resources: org.allow_publicly_shared_resources,
+    personal_api_keys_max_lifetime_days: org.personal_api_keys_max_lifetime_days,
+    personal_api_keys_allowed_scopes: org.personal_api_keys_allowed_scopes,
     member_count: facts.memberCount,
     is_ai_data_processing_approved: null,
     default_experiment_stats_method: 'bayesian',

@@ -6,7 +6,7 @@ import { actorOf, currentUser, type Deps } from '../deps.js';
 import * as show from '../serializers.js';
 
 const KeyParams = Type.Object({ key_id: Type.String({ maxLength: 64 }) });
-const KeyFields = {
+export const KeyFields = {
   label: Type.Optional(Type.String()),
   scopes: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 300 })),
   scoped_teams: Type.Optional(Type.Union([Type.Array(Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), { maxItems: 1000 }), Type.Null()])),

@@ -25,6 +25,8 @@ const OrgPatch = Type.Object(
     enforce_2fa: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
     is_member_join_email_enabled: Type.Optional(Type.Boolean()),
     allow_publicly_shared_resources: Type.Optional(Type.Boolean()),
+    personal_api_keys_max_lifetime_days: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+    personal_api_keys_allowed_scopes: Type.Optional(Type.Union([Type.Array(Type.String({ maxLength: 100 }), { maxItems: 300 }), Type.Null()])),
   },
   { additionalProperties: false },
 );

@@ -1,4 +1,8 @@
 import { sql as core } from './0001_core.js';
+import { sql as serviceAccountsKeyPolicy } from './0002_service_accounts_key_policy.js';
 
 /** Every migration, in the order it is applied. Never edit one that has shipped: add a new one. */
-export const migrations: ReadonlyArray<{ name: string; sql: string }> = [{ name: '0001_core', sql: core }];
+export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
+  { name: '0001_core', sql: core },
+  { name: '0002_service_accounts_key_policy', sql: serviceAccountsKeyPolicy },
+];
