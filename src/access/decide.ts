@@ -13,6 +13,8 @@ export type Principal =
       scopedTeams: readonly number[] | null;
       scopedOrganizations: readonly string[] | null;
       createdAt: Date;
+      /** Keys of service accounts are managed by organization admins, never by the account itself. */
+      isServiceAccount: boolean;
     };
 
 export interface OrganizationFacts {
@@ -54,6 +56,7 @@ const deny = (status: Denial['status'], code: string, detail: string, reason = d
 });
 
 export const NO_KEY_ACCESS = 'This action does not support Personal API Key access';
+export const SERVICE_ACCOUNT_KEY_MANAGEMENT = "A service account's keys are managed by its organization's admins.";
 
 /**
  * May this principal make this request? Pure: every fact comes in, a decision with a readable
@@ -84,9 +87,16 @@ export function decide(input: DecisionInput): Decision {
 function keyDenialFor(key: Extract<Principal, { kind: 'personal_api_key' }>, input: DecisionInput): Denial | null {
   const { access, organization, project } = input;
   if (access.kind === 'key_management') {
+    if (key.isServiceAccount) {
+      return deny(403, 'permission_denied', SERVICE_ACCOUNT_KEY_MANAGEMENT, 'service account keys are managed by admins');
+    }
     if (access.keys === 'self' && (input.targetKeyId === undefined || input.targetKeyId === key.keyId)) return null;
-    if (access.keys === 'all-scopes' && key.scopes.includes(ALL_SCOPES)) return null;
-    return deny(403, 'permission_denied', NO_KEY_ACCESS, 'key management needs a session or a `*` key');
+    // Only an unconfined `*` key manages keys: a key confined to some projects or organizations
+    // could otherwise mint one without those limits.
+    if (access.keys === 'all-scopes' && key.scopes.includes(ALL_SCOPES) && !key.scopedTeams && !key.scopedOrganizations) {
+      return null;
+    }
+    return deny(403, 'permission_denied', NO_KEY_ACCESS, 'key management needs a session or an unconfined `*` key');
   }
   if (access.kind !== 'scoped') return null;
   if (!scopesGrant(key.scopes, access.scope, access.action)) {

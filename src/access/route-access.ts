@@ -4,8 +4,8 @@ import type { ScopeAction, ScopeObject } from './scopes.js';
  * What a route declares about who may call it. Every route must carry one; the guard enforces it.
  * - public: no credentials needed (health, sign-up, login).
  * - scoped: a signed-in user, or a personal API key holding `scope:action`.
- * - key management: a signed-in user; a personal API key only if it holds `*` (`keys: 'all-scopes'`),
- *   or any valid key reading itself (`keys: 'self'`).
+ * - key management: a signed-in user; a personal API key only if it holds `*` and is not confined
+ *   to some projects or organizations (`keys: 'all-scopes'`), or any key reading itself (`keys: 'self'`).
  */
 export type RouteAccess =
   | { kind: 'public' }

@@ -143,6 +143,7 @@ export async function createOrganization(
   creator: UserRecord,
   name: string,
 ): Promise<{ organization: OrganizationRecord; project: ProjectRecord }> {
+  if (creator.is_service_account) throw permissionDenied('Service accounts cannot create organizations.');
   const cleanName = validateOrganizationName(name);
   const [organization] = await tx.query<OrganizationRecord>(
     'INSERT INTO organizations (name, slug) VALUES ($1, $2) RETURNING *',

@@ -45,6 +45,8 @@ async function findTargetMembership(
   let condition: string;
   let value: unknown;
   if ('id' in ref) {
+    // Ids outside the column's integer range name nobody (and must not reach the query as a 500).
+    if (!Number.isInteger(ref.id) || ref.id < 1 || ref.id > 2147483647) return undefined;
     [condition, value] = ['u.id = $2', ref.id];
   } else if (ref.uuid === '@me') {
     [condition, value] = ['u.id = $2', actorId];

@@ -40,3 +40,11 @@ export async function findSessionUser(
 export async function deleteSession(q: Queryable, token: string): Promise<void> {
   await q.query('DELETE FROM sessions WHERE id_hash = $1', [sha256Hex(token)]);
 }
+
+/** After a password change: every other session of the user ends (Django's session auth hash does this). */
+export async function deleteOtherSessions(q: Queryable, userId: number, keepToken: string | null): Promise<void> {
+  await q.query('DELETE FROM sessions WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2', [
+    userId,
+    keepToken === null ? null : sha256Hex(keepToken),
+  ]);
+}

@@ -99,6 +99,10 @@ export function toErrorResponse(error: unknown, request: FastifyRequest): { stat
       return { status: 400, body: errorBody('invalid_request', 'parse_error', 'JSON parse error - the request body is empty.') };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, body: errorBody('invalid_request', 'parse_error', 'JSON parse error - the request body is not valid JSON.') };
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      // A path segment that is not valid percent-encoding, or longer than any id: nothing lives there.
+      return { status: 404, body: notFoundBody() };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, body: errorBody('invalid_request', 'parse_error', 'Request body size did not match Content-Length.') };
   }

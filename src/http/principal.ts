@@ -57,6 +57,7 @@ export async function authenticate(q: Queryable, request: FastifyRequest): Promi
         scopedTeams: found.key.scoped_teams,
         scopedOrganizations: found.key.scoped_organizations,
         createdAt: new Date(found.key.created_at),
+        isServiceAccount: found.user.is_service_account,
       },
       user: found.user,
       apiKey: found.key,

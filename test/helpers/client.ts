@@ -29,7 +29,7 @@ export class Client {
     method: string,
     path: string,
     body?: unknown,
-    options: { headers?: Record<string, string>; raw?: string | Buffer; csrf?: boolean } = {},
+    options: { headers?: Record<string, string>; raw?: string | Buffer; csrf?: boolean; storeCookies?: boolean } = {},
   ): Promise<Response<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (this.auth.key) headers.authorization = `Bearer ${this.auth.key}`;
@@ -41,7 +41,7 @@ export class Client {
       headers['content-type'] ??= 'application/json';
     }
     const res = await fetch(new URL(path, this.baseUrl), { method, headers, body: payload });
-    for (const c of res.headers.getSetCookie()) {
+    for (const c of options.storeCookies === false ? [] : res.headers.getSetCookie()) {
       const [pair] = c.split(';');
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq);

@@ -1,12 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { publicRoute } from '../../access/route-access.js';
+import { validation } from '../../domain/errors.js';
+import { permissionDenied } from '../../domain/errors.js';
 import { acceptInvite, assertInviteUsable, findInvite } from '../../domain/invites.js';
 import { logIn } from '../../domain/login.js';
 import { createSession, deleteSession } from '../../domain/sessions.js';
 import { signUp, signUpWithInvite } from '../../domain/signup.js';
+import { safeEqual } from '../../domain/tokens.js';
 import { clearSessionCookies, setSessionCookies, type Deps } from '../deps.js';
-import { SESSION_COOKIE } from '../principal.js';
+import { CSRF_HEADER, SESSION_COOKIE } from '../principal.js';
 import type { UserRecord } from '../../domain/records.js';
 
 const Signup = Type.Object(
@@ -25,6 +28,11 @@ const InviteSignup = Type.Object(
 );
 const Login = Type.Object({ email: Type.String(), password: Type.String() }, { additionalProperties: false });
 const InviteParams = Type.Object({ invite_id: Type.String() });
+
+function required(value: string | undefined, attr: string): string {
+  if (value === undefined) throw validation('This field is required.', attr, 'required');
+  return value;
+}
 
 const signedUp = (user: UserRecord) => ({
   id: user.id,
@@ -58,15 +66,21 @@ export function authRoutes(app: FastifyInstance, { db, config }: Deps): void {
     async (request, reply) => {
       const { invite_id } = request.params as Static<typeof InviteParams>;
       const body = request.body as Static<typeof InviteSignup>;
-      const signedIn = request.ctx.user;
+      // Only a signed-in person accepts for an existing account; a personal API key never does.
+      const signedIn = request.ctx.apiKey ? null : request.ctx.user;
       if (signedIn) {
-        // An existing account accepts the invite while logged in.
+        // An existing account accepts the invite while logged in: a session write, so it needs the CSRF token.
+        const csrfSecret = request.ctx.sessionCsrfToken;
+        const csrfHeader = request.headers[CSRF_HEADER];
+        if (csrfSecret !== null && (typeof csrfHeader !== 'string' || !safeEqual(csrfHeader, csrfSecret))) {
+          throw permissionDenied('CSRF Failed: CSRF token missing or incorrect.');
+        }
         await db.transaction((tx) => acceptInvite(tx, signedIn, invite_id));
         return reply.code(201).send(signedUp(signedIn));
       }
       const { user } = await signUpWithInvite(db, invite_id, {
         first_name: body.first_name ?? '',
-        password: body.password ?? '',
+        password: required(body.password, 'password'),
         ...(body.last_name !== undefined ? { last_name: body.last_name } : {}),
       });
       const session = await db.transaction((tx) => createSession(tx, user.id));

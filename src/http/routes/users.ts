@@ -7,9 +7,11 @@ import { findMembership, listOrganizationsOfUser } from '../../domain/organizati
 import { assertAcceptablePassword, hashPassword, verifyPassword } from '../../domain/passwords.js';
 import { findProjectAccess, NO_PROJECT_ACCESS } from '../../domain/projects.js';
 import type { UserRecord } from '../../domain/records.js';
+import { deleteOtherSessions } from '../../domain/sessions.js';
 import { findUserById, isUuid } from '../../domain/users.js';
 import type { Queryable } from '../../store/database.js';
 import { actorOf, currentUser, type Deps } from '../deps.js';
+import { SESSION_COOKIE } from '../principal.js';
 import * as show from '../serializers.js';
 
 const UserParams = Type.Object({ user_id: Type.String() });
@@ -18,7 +20,7 @@ const UserPatch = Type.Object(
     first_name: Type.Optional(Type.String({ maxLength: 150 })),
     last_name: Type.Optional(Type.String({ maxLength: 150 })),
     set_current_organization: Type.Optional(Type.String()),
-    set_current_team: Type.Optional(Type.Integer()),
+    set_current_team: Type.Optional(Type.Integer({ minimum: -2_147_483_648, maximum: 2_147_483_647 })),
     current_password: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
   },
@@ -92,7 +94,11 @@ export function userRoutes(app: FastifyInstance, { db }: Deps): void {
           [user.id, next.first_name, next.last_name, next.current_organization_id, next.current_project_id, passwordHash ?? null],
         );
         const changes = diffFields(before, next, ['first_name', 'last_name'], 'User');
-        if (passwordHash) changes.push({ type: 'User', action: 'changed', field: 'password' });
+        if (passwordHash) {
+          changes.push({ type: 'User', action: 'changed', field: 'password' });
+          const token = request.ctx.sessionCsrfToken !== null ? request.cookies[SESSION_COOKIE] ?? null : null;
+          await deleteOtherSessions(tx, user.id, token);
+        }
         if (changes.length > 0 && next.current_organization_id) {
           await recordActivity(tx, {
             organizationId: next.current_organization_id,
