@@ -1,0 +1,80 @@
+// Key verification cost with 10 keys stored versus 1,000,000: lookup is by the key's sha256 through a
+// unique index, so the ratio should stay near 1. Runs on the embedded database, or on Postgres when
+// DATABASE_URL is set (in a fresh database each, dropped afterwards).
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { findKeyByValue } from '../dist/domain/api-keys.js';
+import { openStore } from '../dist/store/open.js';
+import { compare } from './timing.mjs';
+
+const LARGE = Number(process.env.BENCH_KEYS ?? 1_000_000);
+
+async function freshDatabase() {
+  if (!process.env.DATABASE_URL) {
+    const db = await openStore({ dataDir: null });
+    return { db, drop: () => db.close() };
+  }
+  const name = `warden_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(process.env.DATABASE_URL);
+  url.pathname = `/${name}`;
+  const db = await openStore({ databaseUrl: url.toString(), dataDir: null });
+  return {
+    db,
+    drop: async () => {
+      await db.close();
+      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** n keys for one user; key i has the value phx_bench<i>, stored as PostHog stores it (sha256$hex). */
+async function seed(db, n) {
+  const [user] = await db.query(
+    "INSERT INTO users (distinct_id, email, first_name) VALUES ('bench', 'bench@example.com', 'Bench') RETURNING id",
+  );
+  const batch = 100_000;
+  for (let from = 1; from <= n; from += batch) {
+    const to = Math.min(n, from + batch - 1);
+    await db.query(
+      `INSERT INTO personal_api_keys (id, user_id, label, mask_value, secure_value, scopes)
+       SELECT 'bench' || i, $1, 'bench', 'phx_...', 'sha256$' || encode(sha256(convert_to('phx_bench' || i, 'UTF8')), 'hex'), ARRAY['*']
+         FROM generate_series($2::int, $3::int) AS i`,
+      [user.id, from, to],
+    );
+  }
+  await db.query('ANALYZE personal_api_keys');
+}
+
+export async function benchKeyVerification() {
+  const store = process.env.DATABASE_URL ? 'Postgres' : 'PGlite';
+  const small = await freshDatabase();
+  const large = await freshDatabase();
+  try {
+    const t0 = Date.now();
+    await seed(small.db, 10);
+    await seed(large.db, LARGE);
+    const seeded = ((Date.now() - t0) / 1000).toFixed(1);
+    const probe = (db, n) => async (i) => {
+      const found = await findKeyByValue(db, `phx_bench${1 + ((i * 7919) % n)}`);
+      if (!found) throw new Error('seeded key not found');
+    };
+    const miss = (db) => async (i) => {
+      if (await findKeyByValue(db, `phx_nokey${i}`)) throw new Error('unexpected key');
+    };
+    const hit = await compare(probe(small.db, 10), probe(large.db, LARGE), { iterations: 500 });
+    const absent = await compare(miss(small.db), miss(large.db), { iterations: 500 });
+    console.log(`key verification on ${store} (seeded 10 and ${LARGE.toLocaleString('en')} keys in ${seeded}s)`);
+    console.log(`  valid key  : ${(hit.a / 1000).toFixed(1)} us with 10, ${(hit.b / 1000).toFixed(1)} us with ${LARGE.toLocaleString('en')}; ratio ${(hit.b / hit.a).toFixed(2)}`);
+    console.log(`  unknown key: ${(absent.a / 1000).toFixed(1)} us with 10, ${(absent.b / 1000).toFixed(1)} us with ${LARGE.toLocaleString('en')}; ratio ${(absent.b / absent.a).toFixed(2)}`);
+  } finally {
+    await small.drop();
+    await large.drop();
+  }
+}
