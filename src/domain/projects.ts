@@ -88,6 +88,16 @@ export function validateProjectName(name: string): string {
   return trimmed;
 }
 
+/** An IANA time zone name the runtime knows (PostHog offers the same list as choices). */
+export function validateTimezone(timezone: string): string {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+    return timezone;
+  } catch {
+    throw validation(`"${timezone}" is not a valid choice.`, 'timezone', 'invalid_choice');
+  }
+}
+
 export interface NewProject {
   name: string;
   accessControl: boolean;
@@ -104,7 +114,7 @@ export async function createProject(
   const [project] = await tx.query<ProjectRecord>(
     `INSERT INTO projects (organization_id, name, api_token, access_control, timezone)
      VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-    [organization.id, validateProjectName(input.name), newProjectToken(), input.accessControl, input.timezone ?? 'UTC'],
+    [organization.id, validateProjectName(input.name), newProjectToken(), input.accessControl, validateTimezone(input.timezone ?? 'UTC')],
   );
   await recordActivity(tx, {
     organizationId: organization.id,
@@ -155,7 +165,7 @@ export async function updateProject(
   const before = access.project;
   const next = { ...before };
   if (patch.name !== undefined) next.name = validateProjectName(patch.name);
-  if (patch.timezone !== undefined) next.timezone = patch.timezone;
+  if (patch.timezone !== undefined) next.timezone = validateTimezone(patch.timezone);
   if (patch.access_control !== undefined && patch.access_control !== before.access_control) {
     // Making a project private or open changes who can reach it: an organization decision.
     if ((access.organizationLevel ?? 0) < OrganizationLevel.ADMIN) {

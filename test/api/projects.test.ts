@@ -380,3 +380,19 @@ describe('project activity', () => {
     expect(await count()).toBe(before);
   });
 });
+
+describe('project time zones', () => {
+  it('accepts IANA names and rejects others, changing nothing', async () => {
+    const org = await newOrganization(server.url);
+    const path = `/api/projects/${org.defaultProjectId}/`;
+    expect((await org.owner.client.patch(path, { timezone: 'Europe/Berlin' })).body.timezone).toBe('Europe/Berlin');
+    expectError(await org.owner.client.patch(path, { timezone: 'Not/AZone' }), 400, '"Not/AZone" is not a valid choice.', 'timezone');
+    expect((await org.owner.client.get(path)).body.timezone).toBe('Europe/Berlin');
+    expectError(
+      await org.owner.client.post(`/api/organizations/${org.id}/projects/`, { name: 'TZ', timezone: 'Mars/Olympus' }),
+      400,
+      '"Mars/Olympus" is not a valid choice.',
+      'timezone',
+    );
+  });
+});
