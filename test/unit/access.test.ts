@@ -83,3 +83,17 @@ describe('route declarations', () => {
     await app.close();
   });
 });
+
+describe('resource access levels', async () => {
+  const { accessLevelsFor, defaultAccessLevel, highestAccessLevel, compareAccessLevels } = await import('../../src/access/resources.js');
+  it("follow PostHog's levels and defaults", () => {
+    expect(accessLevelsFor('project')).toEqual(['none', 'member', 'admin']);
+    expect(accessLevelsFor('feature_flag')).toEqual(['none', 'viewer', 'editor', 'manager']);
+    expect(highestAccessLevel('activity_log')).toBe('viewer');
+    expect(defaultAccessLevel('project')).toBe('admin');
+    expect(defaultAccessLevel('organization')).toBe('member');
+    expect(defaultAccessLevel('toolbar')).toBe('viewer');
+    expect(defaultAccessLevel('insight')).toBe('editor');
+    expect(compareAccessLevels('insight', 'viewer', 'editor')).toBeLessThan(0);
+  });
+});
