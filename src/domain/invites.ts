@@ -120,7 +120,9 @@ export function assertInviteUsable(invite: InviteRecord | undefined, email?: str
 
 /** Turns an invite into a membership for `user` and consumes it. */
 export async function acceptInvite(tx: Queryable, user: UserRecord, inviteId: string): Promise<OrganizationRecord> {
-  const invite = (await tx.query<InviteRecord>('SELECT * FROM organization_invites WHERE id = $1 FOR UPDATE', [inviteId]))[0];
+  const invite = isUuid(inviteId)
+    ? (await tx.query<InviteRecord>('SELECT * FROM organization_invites WHERE id = $1 FOR UPDATE', [inviteId]))[0]
+    : undefined;
   assertInviteUsable(invite, user.email);
   const organization = await lockOrganization(tx, invite.organization_id);
   if (await findMembership(tx, organization.id, user.id)) {
