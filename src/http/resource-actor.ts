@@ -1,0 +1,13 @@
+import type { FastifyRequest } from 'fastify';
+import { notFound } from '../domain/errors.js';
+import { loadResourceActor, type ResourceActor } from '../domain/resource-access.js';
+import type { Queryable } from '../store/database.js';
+
+/** The caller as the resource gate sees them, in the project the guard resolved. */
+export async function resourceActor(q: Queryable, request: FastifyRequest): Promise<ResourceActor> {
+  const project = request.ctx.project;
+  const user = request.ctx.user;
+  const actor = project && user ? await loadResourceActor(q, project.project.id, user.id) : undefined;
+  if (!actor) throw notFound('Project not found.');
+  return actor;
+}

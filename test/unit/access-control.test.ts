@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { resolveAccess, type AccessControlRow } from '../../src/access/access-control.js';
+
+const base = {
+  resource: 'feature_flag' as const,
+  objectId: '7',
+  isCreator: false,
+  organizationLevel: 1,
+  organizationMemberId: 'me',
+  roleIds: ['eng'],
+  rows: [] as AccessControlRow[],
+};
+const row = (accessLevel: AccessControlRow['accessLevel'], target: Partial<AccessControlRow> = {}): AccessControlRow => ({
+  accessLevel,
+  resourceId: null,
+  organizationMemberId: null,
+  roleId: null,
+  ...target,
+});
+
+describe('resolveAccess (PostHog resolution order)', () => {
+  it('creators and organization admins always have the highest level', () => {
+    const rows = [row('none')];
+    expect(resolveAccess({ ...base, isCreator: true, rows }).level).toBe('manager');
+    expect(resolveAccess({ ...base, organizationLevel: 8, rows }).level).toBe('manager');
+    expect(resolveAccess({ ...base, resource: 'activity_log', organizationLevel: 15 }).level).toBe('viewer');
+  });
+
+  it('object member/role rows beat resource rows, which beat defaults', () => {
+    const rows = [
+      row('none'), // resource default
+      row('viewer', { resourceId: '7' }), // object default
+      row('editor', { roleId: 'eng' }), // resource role
+      row('manager', { resourceId: '7', organizationMemberId: 'me' }), // object member
+    ];
+    expect(resolveAccess({ ...base, rows }).level).toBe('manager');
+    expect(resolveAccess({ ...base, rows: rows.slice(0, 3) }).level).toBe('editor');
+    expect(resolveAccess({ ...base, rows: rows.slice(0, 2) }).level).toBe('viewer');
+    expect(resolveAccess({ ...base, rows: rows.slice(0, 1) }).level).toBe('none');
+    expect(resolveAccess({ ...base, rows: [] })).toEqual({ level: 'editor', reason: 'built-in default' });
+  });
+
+  it('takes the highest of several matching rows at one step, and ignores other people and roles', () => {
+    const rows = [row('viewer', { organizationMemberId: 'me' }), row('editor', { roleId: 'eng' }), row('manager', { roleId: 'ops' })];
+    expect(resolveAccess({ ...base, rows }).level).toBe('editor');
+    expect(resolveAccess({ ...base, rows: [row('manager', { organizationMemberId: 'you' }), row('none')] }).level).toBe('none');
+  });
+
+  it('answers resource-level questions without object rows', () => {
+    const rows = [row('manager', { resourceId: '7', organizationMemberId: 'me' }), row('viewer')];
+    expect(resolveAccess({ ...base, objectId: null, rows }).level).toBe('viewer');
+  });
+});
