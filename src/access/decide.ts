@@ -65,7 +65,7 @@ export const SERVICE_ACCOUNT_KEY_MANAGEMENT = "A service account's keys are mana
  */
 export function decide(input: DecisionInput): Decision {
   const { principal, access, organization, project } = input;
-  if (access.kind === 'public') return { allow: true, reason: 'public route' };
+  if (access.kind === 'public' || access.kind === 'project_token') return { allow: true, reason: `${access.kind} route` };
   if (!principal) return deny(401, 'not_authenticated', 'Authentication credentials were not provided.', 'no credentials');
 
   if (principal.kind === 'personal_api_key') {

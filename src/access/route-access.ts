@@ -3,17 +3,22 @@ import type { ScopeAction, ScopeObject } from './scopes.js';
 /**
  * What a route declares about who may call it. Every route must carry one; the guard enforces it.
  * - public: no credentials needed (health, sign-up, login).
- * - scoped: a signed-in user, or a personal API key holding `scope:action`.
+ * - scoped: a signed-in user, or a personal API key holding `scope:action`. With `project: 'token'`
+ *   the project comes from the request's project token (`?token=phc_…`), not from the path.
+ * - project_token: no user credentials; the route takes a project's ingestion token (capture,
+ *   remote flag evaluation) and reveals nothing about other projects.
  * - key management: a signed-in user; a personal API key only if it holds `*` and is not confined
  *   to some projects or organizations (`keys: 'all-scopes'`), or any key reading itself (`keys: 'self'`).
  */
 export type RouteAccess =
   | { kind: 'public' }
-  | { kind: 'scoped'; scope: ScopeObject; action: ScopeAction }
-  | { kind: 'key_management'; keys: 'all-scopes' | 'self' };
+  | { kind: 'scoped'; scope: ScopeObject; action: ScopeAction; project?: 'token' }
+  | { kind: 'key_management'; keys: 'all-scopes' | 'self' }
+  | { kind: 'project_token' };
 
 export const publicRoute: RouteAccess = { kind: 'public' };
 export const scoped = (scope: ScopeObject, action: ScopeAction): RouteAccess => ({ kind: 'scoped', scope, action });
+export const projectToken: RouteAccess = { kind: 'project_token' };
 
 export function describeAccess(access: RouteAccess): string {
   switch (access.kind) {
@@ -21,6 +26,8 @@ export function describeAccess(access: RouteAccess): string {
       return 'No credentials required.';
     case 'scoped':
       return `Requires scope \`${access.scope}:${access.action}\` for personal API keys.`;
+    case 'project_token':
+      return "A project's token (phc_...); no user credentials.";
     case 'key_management':
       return access.keys === 'self'
         ? 'Signed-in users; a personal API key may read itself.'

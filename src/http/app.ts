@@ -7,6 +7,7 @@ import { errorBody, sendError, toErrorResponse } from './errors.js';
 import { installGuard, requireAccessDeclarations } from './guard.js';
 import { rejectUnstorableText } from './storable-text.js';
 import { allowedMethods, collectRouteTable, type RouteEntry } from './route-table.js';
+import { accessControlRoutes } from './routes/access-controls.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
@@ -17,6 +18,15 @@ import { projectMemberRoutes } from './routes/project-members.js';
 import { projectRoutes } from './routes/projects.js';
 import { serviceAccountRoutes } from './routes/service-accounts.js';
 import { userRoutes } from './routes/users.js';
+import { changeRequestRoutes } from './routes/change-requests.js';
+import { roleRoutes } from './routes/roles.js';
+import { sessionRecordingRoutes } from './routes/session-recordings.js';
+import { dashboardRoutes } from './routes/dashboards.js';
+import { insightRoutes } from './routes/insights.js';
+import { eventRoutes } from './routes/events.js';
+import { ingestionRoutes } from './routes/ingestion.js';
+import { flagEvaluationRoutes } from './routes/flag-evaluation.js';
+import { featureFlagRoutes } from './routes/feature-flags.js';
 
 export interface WardenApp {
   app: FastifyInstance;
@@ -82,6 +92,16 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     projectMemberRoutes,
     apiKeyRoutes,
     serviceAccountRoutes,
+    featureFlagRoutes,
+    flagEvaluationRoutes,
+    ingestionRoutes,
+    eventRoutes,
+    insightRoutes,
+    dashboardRoutes,
+    sessionRecordingRoutes,
+    roleRoutes,
+    accessControlRoutes,
+    changeRequestRoutes,
   ]) {
     register(app, deps);
   }

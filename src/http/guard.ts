@@ -43,13 +43,15 @@ export function installGuard(app: FastifyInstance, db: Queryable): void {
     // Only Fastify's not-found route has no declaration (registration refuses any other): it
     // answers 404/405 itself and touches nothing.
     if (!access) return;
-    const auth = access.kind === 'public' ? await authenticate(db, request).catch(() => anonymous) : await authenticate(db, request);
+    const open = access.kind === 'public' || access.kind === 'project_token';
+    const auth = open ? await authenticate(db, request).catch(() => anonymous) : await authenticate(db, request);
     request.ctx = { ...auth };
-    if (access.kind === 'public') return;
+    if (open) return;
     enforceCsrf(request, auth);
 
     const params = request.params as Record<string, string | undefined>;
-    const project = params.project_id !== undefined ? await resolveProject(db, request, params.project_id) : undefined;
+    const projectParam = access.kind === 'scoped' && access.project === 'token' ? await projectIdFromToken(db, request) : params.project_id;
+    const project = projectParam !== undefined ? await resolveProject(db, request, projectParam) : undefined;
     let organization: OrganizationFacts | 'missing' | undefined;
     if (project && project !== 'missing') {
       organization = await resolveOrganization(db, request, project.project.organization_id);
@@ -113,6 +115,26 @@ async function resolveProject(db: Queryable, request: FastifyRequest, idParam: s
   const id = idParam === '@current' ? user?.current_project_id : /^\d{1,9}$/.test(idParam) ? Number(idParam) : null;
   if (!id || !user) return 'missing';
   return (await findProjectAccess(db, id, user.id)) ?? 'missing';
+}
+
+/** The project named by the request's token (`token` or `api_key` in the query or body), else the user's current one. */
+async function projectIdFromToken(db: Queryable, request: FastifyRequest): Promise<string> {
+  const token = presentedProjectToken(request);
+  if (token === undefined) return '@current';
+  const [row] = await db.query<{ id: number }>('SELECT id FROM projects WHERE api_token = $1', [token]);
+  return row ? String(row.id) : 'missing';
+}
+
+export function presentedProjectToken(request: FastifyRequest): string | undefined {
+  for (const source of [request.query, request.body] as Array<Record<string, unknown> | undefined>) {
+    if (source && typeof source === 'object') {
+      for (const name of ['token', 'api_key']) {
+        const value = source[name];
+        if (typeof value === 'string' && value.length > 0 && value.length <= 200) return value;
+      }
+    }
+  }
+  return undefined;
 }
 
 function projectFacts(access: ProjectAccess): ProjectFacts {

@@ -40,7 +40,8 @@ export class Client {
       payload = JSON.stringify(body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await fetch(new URL(path, this.baseUrl), { method, headers, body: payload });
+    const sent = typeof payload === 'string' || payload === undefined ? payload : new Uint8Array(payload);
+    const res = await fetch(new URL(path, this.baseUrl), { method, headers, body: sent });
     for (const c of options.storeCookies === false ? [] : res.headers.getSetCookie()) {
       const [pair] = c.split(';');
       const eq = pair!.indexOf('=');

@@ -1,0 +1,20 @@
+import type { Case } from '../model.js';
+import type { World } from '../world.js';
+import { approvalCases } from './approvals.js';
+import { coreCases } from './core.js';
+import { flagCases } from './flags.js';
+import { resourceCases } from './resources.js';
+import { roleCases } from './roles.js';
+
+/** Every case of the matrix; one module per area. */
+export function allCases(w: World): Case[] {
+  return [
+    ...coreCases(w),
+    ...flagCases(w),
+    ...resourceCases(w),
+    ...roleCases(w),
+    ...approvalCases(w),
+    // Logging out ends the caller's session, so it runs last.
+    { route: 'POST /api/logout/', access: 'public', who: 'anyone', ok: 204, request: async () => ({ method: 'POST', path: '/api/logout/' }) },
+  ];
+}

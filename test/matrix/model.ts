@@ -1,0 +1,101 @@
+/**
+ * The authorization matrix's model: principals, cases and the oracle. The expectations are the
+ * rules written out here, independent of src/access/decide.ts.
+ */
+import type { Client } from '../helpers/client.js';
+
+export type UserName = 'O' | 'O2' | 'A' | 'M' | 'N' | 'X' | 'SA';
+
+/** How each person relates to organization A (X is another organization's owner). */
+export const ROLE: Record<UserName, 'owner' | 'admin' | 'member' | 'outsider'> = {
+  O: 'owner',
+  O2: 'owner',
+  A: 'admin',
+  M: 'member',
+  N: 'member',
+  SA: 'member',
+  X: 'outsider',
+};
+/** Explicit members (level 1) of private project P and of every fresh private project. */
+export const EXPLICIT_IN_PRIVATE: ReadonlySet<UserName> = new Set(['M', 'SA']);
+
+export interface KeyFacts {
+  scopes: string[];
+  scopedTeams?: number[];
+  scopedOrganizations?: string[];
+  dead?: 'revoked' | 'expired';
+}
+
+export interface Principal {
+  name: string;
+  user: UserName | null;
+  client: Client;
+  key?: KeyFacts & { id: string };
+}
+
+export type Access = { scope: string; action: 'read' | 'write' } | 'key-management' | 'key-self' | 'public' | 'project-token';
+export type Who = 'anyone' | 'person' | 'member' | 'admin' | 'owner' | 'project-member' | 'project-admin' | 'key-owner';
+
+export interface Req {
+  method: string;
+  path: string;
+  body?: unknown;
+  organizationId?: string;
+  projectId?: number;
+  headers?: Record<string, string>;
+  cleanup?: () => Promise<void>;
+}
+
+export interface Case {
+  route: string;
+  access: Access;
+  who: Who;
+  ok: number;
+  request: (p: Principal) => Promise<Req>;
+}
+
+export const grants = (scopes: string[], scope: string, action: 'read' | 'write') =>
+  scopes.includes('*') || scopes.includes(`${scope}:write`) || (action === 'read' && scopes.includes(`${scope}:read`));
+
+/** The rules, written out: what status should this principal get for this request? */
+export function expected(c: Case, p: Principal, req: Req): number {
+  if (c.access === 'public' || c.access === 'project-token') return c.ok;
+  if (!p.user) return 401;
+  const key = p.key;
+  if (key?.dead) return 401;
+  if (key) {
+    if (c.access === 'key-management' || c.access === 'key-self') {
+      if (p.user === 'SA') return 403;
+      const unconfinedStar = key.scopes.includes('*') && !key.scopedTeams && !key.scopedOrganizations;
+      const readsItself = c.access === 'key-self' && req.path.includes(`/${key.id}/`);
+      if (!unconfinedStar && !readsItself) return 403;
+    } else {
+      if (!grants(key.scopes, c.access.scope, c.access.action)) return 403;
+      if (req.projectId !== undefined && key.scopedTeams && !key.scopedTeams.includes(req.projectId)) return 403;
+      if (req.organizationId !== undefined && key.scopedOrganizations && !key.scopedOrganizations.includes(req.organizationId)) return 403;
+    }
+  }
+  const role = ROLE[p.user];
+  if (req.organizationId !== undefined && role === 'outsider') return 404;
+  const inPrivate = role === 'owner' || role === 'admin' || EXPLICIT_IN_PRIVATE.has(p.user);
+  switch (c.who) {
+    case 'anyone':
+      return c.ok;
+    case 'person':
+      return p.user === 'SA' ? 403 : c.ok;
+    case 'member':
+      return c.ok;
+    case 'admin':
+      return role === 'owner' || role === 'admin' ? c.ok : 403;
+    case 'owner':
+      return role === 'owner' ? c.ok : 403;
+    case 'project-member':
+      return inPrivate ? c.ok : 403;
+    case 'project-admin':
+      return role === 'owner' || role === 'admin' ? c.ok : 403;
+    case 'key-owner':
+      // The target is O's `*` key: O reads it; other people do not find it.
+      return p.user === 'O' ? c.ok : 404;
+  }
+}
+

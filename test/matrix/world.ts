@@ -1,0 +1,155 @@
+/** The authorization matrix's world: two organizations, every kind of person and key, and factories for fresh targets. */
+import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
+import { Client } from '../helpers/client.js';
+import type { TestServer } from '../helpers/server.js';
+import { addMember, newOrganization, type Person } from '../helpers/world.js';
+import { EXPLICIT_IN_PRIVATE, type Case, type KeyFacts, type Principal, type UserName } from './model.js';
+
+export interface World {
+  server: TestServer;
+  people: Record<UserName, Person>;
+  /** Organization A, where the matrix happens; O owns it. */
+  orgA: string;
+  /** Another organization owned by O. */
+  orgC: string;
+  /** Private project in A; M and SA are explicit members at level 1. */
+  projectP: number;
+  /** A's default (open) project. */
+  projectD: number;
+  serviceAccountId: string;
+  starKeyId: string;
+  principals: Principal[];
+  /** O2's single-scope keys, by scope. */
+  scopeKeys: Map<string, Client & { keyId: string }>;
+}
+
+export const sessionOf = (w: World, user: UserName) => w.people[user].client;
+
+export async function createKey(person: Person, scopes: string[], extra: Record<string, unknown> = {}) {
+  const res = await person.client.post('/api/personal_api_keys/', { label: `m-${randomBytes(3).toString('hex')}`, scopes, ...extra });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return { id: res.body.id as string, value: res.body.value as string };
+}
+
+export async function freshPrivateProject(w: World): Promise<number> {
+  const o = sessionOf(w, 'O');
+  const project = await o.post(`/api/organizations/${w.orgA}/projects/`, { name: `p-${randomBytes(3).toString('hex')}`, access_control: true });
+  expect(project.status).toBe(201);
+  for (const u of EXPLICIT_IN_PRIVATE) {
+    const res = await o.post(`/api/projects/${project.body.id}/explicit_members/`, { user_uuid: w.people[u].user.uuid, level: 1 });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+  }
+  return project.body.id;
+}
+
+/** A fresh organization with the same people at the same levels as A (service accounts belong to A only). */
+export async function freshOrganizationLikeA(w: World): Promise<string> {
+  const o = sessionOf(w, 'O');
+  const org = await o.post('/api/organizations/', { name: `t-${randomBytes(3).toString('hex')}` });
+  expect(org.status).toBe(201);
+  for (const [u, level] of [['O2', 15], ['A', 8], ['M', 1], ['N', 1]] as const) {
+    const invite = await o.post(`/api/organizations/${org.body.id}/invites/`, { target_email: w.people[u].user.email, level });
+    expect(invite.status, JSON.stringify(invite.body)).toBe(201);
+    const accepted = await sessionOf(w, u).post(`/api/signup/${invite.body.id}/`, {});
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(201);
+  }
+  return org.body.id;
+}
+
+export async function freshServiceAccount(w: World): Promise<string> {
+  const res = await sessionOf(w, 'O').post(`/api/organizations/${w.orgA}/service_accounts/`, { name: `sa-${randomBytes(3).toString('hex')}` });
+  expect(res.status).toBe(201);
+  return res.body.id;
+}
+
+/** A key of the principal's own user to act on (made through that user's session), removed afterwards. */
+export async function ownKeyTarget(w: World, p: Principal): Promise<{ id: string; cleanup: () => Promise<void> }> {
+  if (!p.user || p.user === 'SA') return { id: 'nonexistent0000', cleanup: async () => undefined };
+  const key = await createKey(w.people[p.user], ['insight:read']);
+  return {
+    id: key.id,
+    cleanup: async () => {
+      await sessionOf(w, p.user as UserName).delete(`/api/personal_api_keys/${key.id}/`);
+    },
+  };
+}
+
+export async function serviceAccountWithKey(w: World): Promise<{ account: string; key: string }> {
+  const account = await freshServiceAccount(w);
+  const key = await sessionOf(w, 'O').post(`/api/organizations/${w.orgA}/service_accounts/${account}/keys/`, { label: 'k', scopes: ['project:read'] });
+  expect(key.status).toBe(201);
+  return { account, key: key.body.id };
+}
+
+
+export async function buildWorld(server: TestServer): Promise<World> {
+  const w = { server, people: {} as Record<UserName, Person>, principals: [] as Principal[], scopeKeys: new Map() } as World;
+
+  const a = await newOrganization(w.server.url, 'Org A');
+  w.orgA = a.id;
+  w.projectD = a.defaultProjectId;
+  w.people.O = a.owner;
+  w.people.O2 = await addMember(a, 15);
+  w.people.A = await addMember(a, 8);
+  w.people.M = await addMember(a, 1);
+  w.people.N = await addMember(a, 1);
+  w.people.X = (await newOrganization(w.server.url, 'Org B')).owner;
+  const prod = await w.people.O.client.post(`/api/organizations/${w.orgA}/projects/`, { name: 'Production', access_control: true });
+  w.projectP = prod.body.id;
+  await w.people.O.client.post(`/api/projects/${w.projectP}/explicit_members/`, { user_uuid: w.people.M.user.uuid, level: 1 });
+  const c = await w.people.O.client.post('/api/organizations/', { name: 'Org C' });
+  w.orgC = c.body.id;
+
+  w.serviceAccountId = await freshServiceAccount(w);
+  await w.people.O.client.post(`/api/projects/${w.projectP}/explicit_members/`, { user_uuid: w.serviceAccountId, level: 1 });
+  const saKey = await w.people.O.client.post(`/api/organizations/${w.orgA}/service_accounts/${w.serviceAccountId}/keys/`, { label: 'sa', scopes: ['*'] });
+  w.people.SA = { client: new Client(w.server.url).withKey(saKey.body.value), user: { id: 0, uuid: w.serviceAccountId, email: '' } };
+
+  const O = w.people.O;
+  const keyPrincipal = async (name: string, user: UserName, facts: KeyFacts, extra: Record<string, unknown> = {}) => {
+    const key = await createKey(w.people[user], facts.scopes, extra);
+    w.principals.push({ name, user, client: new Client(w.server.url).withKey(key.value), key: { ...facts, id: key.id } });
+    return key;
+  };
+  const star = await keyPrincipal('`*` key', 'O', { scopes: ['*'] });
+  w.starKeyId = star.id;
+  await keyPrincipal('key with an unrelated scope', 'O', { scopes: ['insight:read'] });
+  await keyPrincipal('key scoped to another project', 'O', { scopes: ['*'], scopedTeams: [w.projectD] }, { scoped_teams: [w.projectD] });
+  await keyPrincipal('key scoped to another organization', 'O', { scopes: ['*'], scopedOrganizations: [w.orgC] }, { scoped_organizations: [w.orgC] });
+  const revoked = await keyPrincipal('revoked key', 'O', { scopes: ['*'], dead: 'revoked' });
+  expect((await O.client.delete(`/api/personal_api_keys/${revoked.id}/`)).status).toBe(204);
+  const expired = await keyPrincipal('expired key', 'O', { scopes: ['*'], dead: 'expired' });
+  await w.server.db.query("UPDATE personal_api_keys SET expires_at = now() - interval '1 minute' WHERE id = $1", [expired.id]);
+  w.principals.push({ name: 'service-account key', user: 'SA', client: w.people.SA.client, key: { id: saKey.body.id, scopes: ['*'], scopedOrganizations: [w.orgA] } });
+
+  for (const scope of ['organization', 'organization_member', 'project', 'user']) {
+    for (const action of ['read', 'write']) {
+      const key = await createKey(w.people.O2, [`${scope}:${action}`]);
+      w.scopeKeys.set(`${scope}:${action}`, Object.assign(new Client(w.server.url).withKey(key.value), { keyId: key.id }));
+    }
+  }
+
+  w.principals.push(
+    { name: 'owner', user: 'O', client: w.people.O.client },
+    { name: 'admin', user: 'A', client: w.people.A.client },
+    { name: 'member', user: 'M', client: w.people.M.client },
+    { name: 'member outside the private project', user: 'N', client: w.people.N.client },
+    { name: "another organization's owner", user: 'X', client: w.people.X.client },
+    { name: 'no credentials', user: null, client: new Client(w.server.url) },
+  );
+
+  return w;
+}
+
+/** The principals that depend on the route: a key holding exactly its scope, and a read key on it. */
+export function routePrincipals(w: World, c: Case): Principal[] {
+  const [scope, action] = typeof c.access === 'object' ? [c.access.scope, c.access.action] : ['user', 'read'];
+  const exact = w.scopeKeys.get(`${scope}:${action}`)!;
+  const read = w.scopeKeys.get(`${scope}:read`)!;
+  return [
+    { name: `key with only ${scope}:${action}`, user: 'O2', client: exact, key: { id: exact.keyId, scopes: [`${scope}:${action}`] } },
+    { name: `read key (${scope}:read)`, user: 'O2', client: read, key: { id: read.keyId, scopes: [`${scope}:read`] } },
+  ];
+}
+
