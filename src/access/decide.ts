@@ -99,7 +99,10 @@ function keyDenialFor(key: Extract<Principal, { kind: 'personal_api_key' }>, inp
     return deny(403, 'permission_denied', NO_KEY_ACCESS, 'key management needs a session or an unconfined `*` key');
   }
   if (access.kind !== 'scoped') return null;
-  if (!scopesGrant(key.scopes, access.scope, access.action)) {
+  const granted =
+    scopesGrant(key.scopes, access.scope, access.action) ||
+    (access.alsoAccepts !== undefined && scopesGrant(key.scopes, access.alsoAccepts, access.action));
+  if (!granted) {
     const needed = `${access.scope}:${access.action}`;
     return deny(403, 'permission_denied', `API key missing required scope '${needed}'`, `key lacks ${needed}`);
   }

@@ -3,7 +3,8 @@ import type { ScopeAction, ScopeObject } from './scopes.js';
 /**
  * What a route declares about who may call it. Every route must carry one; the guard enforces it.
  * - public: no credentials needed (health, sign-up, login).
- * - scoped: a signed-in user, or a personal API key holding `scope:action`. With `project: 'token'`
+ * - scoped: a signed-in user, or a personal API key holding `scope:action` (or `alsoAccepts:action`:
+ *   the events routes take `event:read` or `query:read`). With `project: 'token'`
  *   the project comes from the request's project token (`?token=phc_…`), not from the path.
  * - project_token: no user credentials; the route takes a project's ingestion token (capture,
  *   remote flag evaluation) and reveals nothing about other projects.
@@ -12,12 +13,13 @@ import type { ScopeAction, ScopeObject } from './scopes.js';
  */
 export type RouteAccess =
   | { kind: 'public' }
-  | { kind: 'scoped'; scope: ScopeObject; action: ScopeAction; project?: 'token' }
+  | { kind: 'scoped'; scope: ScopeObject; action: ScopeAction; project?: 'token'; alsoAccepts?: ScopeObject }
   | { kind: 'key_management'; keys: 'all-scopes' | 'self' }
   | { kind: 'project_token' };
 
 export const publicRoute: RouteAccess = { kind: 'public' };
-export const scoped = (scope: ScopeObject, action: ScopeAction): RouteAccess => ({ kind: 'scoped', scope, action });
+export const scoped = (scope: ScopeObject, action: ScopeAction, alsoAccepts?: ScopeObject): RouteAccess =>
+  alsoAccepts ? { kind: 'scoped', scope, action, alsoAccepts } : { kind: 'scoped', scope, action };
 export const projectToken: RouteAccess = { kind: 'project_token' };
 
 export function describeAccess(access: RouteAccess): string {
@@ -25,7 +27,7 @@ export function describeAccess(access: RouteAccess): string {
     case 'public':
       return 'No credentials required.';
     case 'scoped':
-      return `Requires scope \`${access.scope}:${access.action}\` for personal API keys.`;
+      return `Requires scope \`${access.scope}:${access.action}\`${access.alsoAccepts ? ` or \`${access.alsoAccepts}:${access.action}\`` : ''} for personal API keys.`;
     case 'project_token':
       return "A project's token (phc_...); no user credentials.";
     case 'key_management':

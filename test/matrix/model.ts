@@ -33,7 +33,7 @@ export interface Principal {
   key?: KeyFacts & { id: string };
 }
 
-export type Access = { scope: string; action: 'read' | 'write' } | 'key-management' | 'key-self' | 'public' | 'project-token';
+export type Access = { scope: string; action: 'read' | 'write'; alsoAccepts?: string } | 'key-management' | 'key-self' | 'public' | 'project-token';
 export type Who = 'anyone' | 'person' | 'member' | 'admin' | 'owner' | 'project-member' | 'project-admin' | 'key-owner';
 
 export interface Req {
@@ -70,7 +70,8 @@ export function expected(c: Case, p: Principal, req: Req): number {
       const readsItself = c.access === 'key-self' && req.path.includes(`/${key.id}/`);
       if (!unconfinedStar && !readsItself) return 403;
     } else {
-      if (!grants(key.scopes, c.access.scope, c.access.action)) return 403;
+      const { scope, action, alsoAccepts } = c.access;
+      if (!grants(key.scopes, scope, action) && !(alsoAccepts && grants(key.scopes, alsoAccepts, action))) return 403;
       if (req.projectId !== undefined && key.scopedTeams && !key.scopedTeams.includes(req.projectId)) return 403;
       if (req.organizationId !== undefined && key.scopedOrganizations && !key.scopedOrganizations.includes(req.organizationId)) return 403;
     }
