@@ -57,14 +57,26 @@ async function createAccountWithOrganization(tx: Queryable, input: SignupInput, 
  * need an invite, unless the instance is configured open.
  */
 export async function signUp(db: Database, input: SignupInput, openSignup: boolean): Promise<SignupResult> {
+  const passwordHash = await validatedPasswordHash(input);
+  return asFirstUserCheck(db, async (tx, existingUsers) => {
+    if (existingUsers > 0 && !openSignup) throw permissionDenied(SIGNUP_CLOSED);
+    return createAccountWithOrganization(tx, input, passwordHash);
+  });
+}
+
+/** Checks what a new account needs before any write, and hashes its password. */
+async function validatedPasswordHash(input: SignupInput): Promise<string> {
   normalizeEmail(input.email);
   requireFirstName(input.first_name);
   assertAcceptablePassword(input.password);
-  const passwordHash = await hashPassword(input.password);
+  return hashPassword(input.password);
+}
+
+/** Runs fn in a transaction that holds the first-user lock, telling it how many users exist. */
+function asFirstUserCheck<T>(db: Database, fn: (tx: Queryable, existingUsers: number) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [FIRST_USER_LOCK]);
-    if ((await countUsers(tx)) > 0 && !openSignup) throw permissionDenied(SIGNUP_CLOSED);
-    return createAccountWithOrganization(tx, input, passwordHash);
+    return fn(tx, await countUsers(tx));
   });
 }
 
@@ -95,18 +107,11 @@ export interface BootstrapResult extends SignupResult {
  * labelled "bootstrap". Refuses, changing nothing, when the instance already has users.
  */
 export async function bootstrap(db: Database, input: SignupInput): Promise<BootstrapResult> {
-  normalizeEmail(input.email);
-  requireFirstName(input.first_name);
-  assertAcceptablePassword(input.password);
-  const passwordHash = await hashPassword(input.password);
-  return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [FIRST_USER_LOCK]);
-    if ((await countUsers(tx)) > 0) throw validation(INSTANCE_ALREADY_SET_UP, null, 'already_bootstrapped');
+  const passwordHash = await validatedPasswordHash(input);
+  return asFirstUserCheck(db, async (tx, existingUsers) => {
+    if (existingUsers > 0) throw validation(INSTANCE_ALREADY_SET_UP, null, 'already_bootstrapped');
     const result = await createAccountWithOrganization(tx, input, passwordHash);
-    const { value } = await createApiKey(tx, userActor(result.user.id), result.user, {
-      label: 'bootstrap',
-      scopes: ['*'],
-    });
+    const { value } = await createApiKey(tx, userActor(result.user.id), result.user, { label: 'bootstrap', scopes: ['*'] });
     return { ...result, personalApiKey: value };
   });
 }

@@ -11,6 +11,7 @@ import { safeEqual } from '../../domain/tokens.js';
 import { clearSessionCookies, setSessionCookies, type Deps } from '../deps.js';
 import { CSRF_HEADER, SESSION_COOKIE } from '../principal.js';
 import type { UserRecord } from '../../domain/records.js';
+import * as show from '../serializers.js';
 
 const Signup = Type.Object(
   {
@@ -34,15 +35,7 @@ function required(value: string | undefined, attr: string): string {
   return value;
 }
 
-const signedUp = (user: UserRecord) => ({
-  id: user.id,
-  uuid: user.uuid,
-  distinct_id: user.distinct_id,
-  first_name: user.first_name,
-  last_name: user.last_name,
-  email: user.email,
-  redirect_url: '/',
-});
+const signedUp = (user: UserRecord) => ({ ...show.userBasic(user), redirect_url: '/' });
 
 export function authRoutes(app: FastifyInstance, { db, config }: Deps): void {
   app.post('/api/signup/', { config: { access: publicRoute }, schema: { body: Signup } }, async (request, reply) => {
