@@ -1,5 +1,6 @@
 import { OrganizationLevel } from '../access/levels.js';
-import { effectiveProjectLevel } from '../access/project-access.js';
+import type { AccessControlRow } from '../access/access-control.js';
+import { resolveProjectLevel, type ProjectAccessSource, type ProjectLevelResolution } from '../access/project-access.js';
 import type { Queryable } from '../store/database.js';
 import { diffFields, recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
@@ -14,15 +15,61 @@ export const CREATE_PROJECT_NEEDS_ADMIN = 'You need to be an organization admin 
 export interface ProjectAccess {
   project: ProjectRecord;
   organizationLevel: number | null;
+  /** The user's organization membership id; null when not a member. */
+  organizationMemberId: string | null;
   explicitLevel: number | null;
-  /** max(explicit, org level) on private projects; null = no access. */
+  /** The user's effective project level (PostHog's rules with access controls); null = no access. */
   effectiveLevel: number | null;
+  /** Where the effective level comes from. */
+  accessSource: ProjectAccessSource;
+}
+
+/**
+ * The user's membership, roles, explicit membership and the project's access-control rows that can
+ * concern them (their own, their roles', the default), as columns of a row of `projects p` joined
+ * to the user's membership `m` and explicit membership `e`.
+ */
+const ACCESS_COLUMNS = `m.level AS org_level, m.id::text AS member_id, e.level AS explicit_level,
+  ARRAY(SELECT rm.role_id::text FROM role_memberships rm WHERE rm.organization_member_id = m.id) AS role_ids,
+  COALESCE((
+    SELECT json_agg(json_build_object(
+      'accessLevel', ac.access_level, 'resourceId', ac.resource_id,
+      'organizationMemberId', ac.organization_member_id::text, 'roleId', ac.role_id::text))
+      FROM access_controls ac
+     WHERE ac.team_id = p.id AND ac.resource = 'project' AND ac.resource_id = p.id::text
+       AND ((ac.organization_member_id IS NULL AND ac.role_id IS NULL)
+            OR ac.organization_member_id = m.id
+            OR ac.role_id IN (SELECT rm.role_id FROM role_memberships rm WHERE rm.organization_member_id = m.id))
+  ), '[]'::json) AS project_rows`;
+
+interface AccessColumns {
+  org_level: number | null;
+  member_id: string | null;
+  explicit_level: number | null;
+  role_ids: string[] | null;
+  project_rows: AccessControlRow[] | string;
+}
+
+/** Splits a row into the project and the user's access to it, resolved by the access rules. */
+function splitAccess(row: ProjectRecord & AccessColumns): { project: ProjectRecord; resolution: ProjectLevelResolution; facts: AccessColumns } {
+  const { org_level, member_id, explicit_level, role_ids, project_rows, ...project } = row;
+  const rows = typeof project_rows === 'string' ? (JSON.parse(project_rows) as AccessControlRow[]) : project_rows;
+  const resolution = resolveProjectLevel({
+    projectId: project.id,
+    organizationLevel: org_level,
+    organizationMemberId: member_id,
+    roleIds: role_ids ?? [],
+    accessControl: project.access_control,
+    explicitLevel: explicit_level,
+    rows,
+  });
+  return { project, resolution, facts: { org_level, member_id, explicit_level, role_ids, project_rows: rows } };
 }
 
 /** A project with the user's access to it, in one query. */
 export async function findProjectAccess(q: Queryable, projectId: number, userId: number): Promise<ProjectAccess | undefined> {
-  const [row] = await q.query<ProjectRecord & { org_level: number | null; explicit_level: number | null }>(
-    `SELECT p.*, m.level AS org_level, e.level AS explicit_level
+  const [row] = await q.query<ProjectRecord & AccessColumns>(
+    `SELECT p.*, ${ACCESS_COLUMNS}
        FROM projects p
        LEFT JOIN organization_memberships m ON m.organization_id = p.organization_id AND m.user_id = $2
        LEFT JOIN explicit_project_memberships e ON e.project_id = p.id AND e.parent_membership_id = m.id
@@ -30,16 +77,14 @@ export async function findProjectAccess(q: Queryable, projectId: number, userId:
     [projectId, userId],
   );
   if (!row) return undefined;
-  const { org_level, explicit_level, ...project } = row;
+  const { project, resolution, facts } = splitAccess(row);
   return {
     project,
-    organizationLevel: org_level,
-    explicitLevel: explicit_level,
-    effectiveLevel: effectiveProjectLevel({
-      organizationLevel: org_level,
-      accessControl: project.access_control,
-      explicitLevel: explicit_level,
-    }),
+    organizationLevel: facts.org_level,
+    organizationMemberId: facts.member_id,
+    explicitLevel: facts.explicit_level,
+    effectiveLevel: resolution.level,
+    accessSource: resolution.source,
   };
 }
 
@@ -60,8 +105,8 @@ export async function listVisibleProjects(
   userId: number,
   organizationId?: string,
 ): Promise<Array<ProjectRecord & { effective_level: number }>> {
-  const rows = await q.query<ProjectRecord & { org_level: number; explicit_level: number | null }>(
-    `SELECT p.*, m.level AS org_level, e.level AS explicit_level
+  const rows = await q.query<ProjectRecord & AccessColumns>(
+    `SELECT p.*, ${ACCESS_COLUMNS}
        FROM projects p
        JOIN organization_memberships m ON m.organization_id = p.organization_id AND m.user_id = $1
        LEFT JOIN explicit_project_memberships e ON e.project_id = p.id AND e.parent_membership_id = m.id
@@ -70,13 +115,9 @@ export async function listVisibleProjects(
     [userId, organizationId ?? null],
   );
   const visible: Array<ProjectRecord & { effective_level: number }> = [];
-  for (const { org_level, explicit_level, ...project } of rows) {
-    const level = effectiveProjectLevel({
-      organizationLevel: org_level,
-      accessControl: project.access_control,
-      explicitLevel: explicit_level,
-    });
-    if (level !== null) visible.push({ ...project, effective_level: level });
+  for (const row of rows) {
+    const { project, resolution } = splitAccess(row);
+    if (resolution.level !== null) visible.push({ ...project, effective_level: resolution.level });
   }
   return visible;
 }
