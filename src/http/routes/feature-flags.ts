@@ -1,5 +1,144 @@
-import type { FastifyInstance } from 'fastify';
-import type { Deps } from '../deps.js';
+import { performOrRequest } from '../../domain/change-requests.js';
+import { showChangeRequest } from '../serializers/change-requests.js';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { scoped } from '../../access/route-access.js';
+import { validation } from '../../domain/errors.js';
+import {
+  createFeatureFlag,
+  deleteFeatureFlag,
+  listFeatureFlags,
+  parseFlagId,
+  requireFeatureFlag,
+  updateFeatureFlag,
+  type FeatureFlagRecord,
+  type FlagListOptions,
+} from '../../domain/feature-flags.js';
+import type { UserRecord } from '../../domain/records.js';
+import { requireAccess, visibleTo, type ResourceActor } from '../../domain/resource-access.js';
+import { findUserById } from '../../domain/users.js';
+import type { Queryable } from '../../store/database.js';
+import { actorOf, type Deps } from '../deps.js';
+import { paginated, readPage } from '../pagination.js';
+import { resourceActor } from '../resource-actor.js';
+import * as show from '../serializers/feature-flags.js';
+import { ProjectParams } from './projects.js';
 
-/** Feature flags CRUD under /api/projects/:project_id/feature_flags/. */
-export function featureFlagRoutes(_app: FastifyInstance, _deps: Deps): void {}
+const FlagParams = Type.Object({ project_id: Type.String(), flag_id: Type.String() });
+const fields = {
+  name: Type.Optional(Type.String({ maxLength: 10_000 })),
+  // Checked by the domain, so that every problem in it is reported against `filters`.
+  filters: Type.Optional(Type.Unknown()),
+  active: Type.Optional(Type.Boolean()),
+  ensure_experience_continuity: Type.Optional(Type.Boolean()),
+};
+const FlagCreate = Type.Object({ key: Type.String({ minLength: 1, maxLength: 400 }), ...fields }, { additionalProperties: false });
+const FlagPatch = Type.Object(
+  { key: Type.Optional(Type.String({ minLength: 1, maxLength: 400 })), ...fields, deleted: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+
+const RESOURCE = 'feature_flag';
+const read = { access: scoped(RESOURCE, 'read') };
+const write = { access: scoped(RESOURCE, 'write') };
+
+function listOptions(request: FastifyRequest): FlagListOptions {
+  const query = request.query as Record<string, unknown>;
+  const options: FlagListOptions = {};
+  if (query.search !== undefined) {
+    if (typeof query.search !== 'string' || query.search.length > 400) throw validation('Not a valid string.', 'search');
+    if (query.search) options.search = query.search;
+  }
+  if (query.active !== undefined) {
+    if (query.active !== 'true' && query.active !== 'false') throw validation('Must be a valid boolean.', 'active');
+    options.active = query.active === 'true';
+  }
+  return options;
+}
+
+async function creators(q: Queryable, flags: readonly FeatureFlagRecord[]): Promise<Map<number, UserRecord>> {
+  const ids = [...new Set(flags.map((f) => f.created_by_id).filter((id): id is number => id !== null))];
+  const users = await Promise.all(ids.map((id) => findUserById(q, id)));
+  return new Map(users.filter((u): u is UserRecord => u !== undefined).map((u) => [u.id, u]));
+}
+
+async function shown(q: Queryable, flags: readonly FeatureFlagRecord[]) {
+  const byId = await creators(q, flags);
+  return flags.map((f) => show.featureFlag(f, f.created_by_id === null ? null : (byId.get(f.created_by_id) ?? null)));
+}
+
+const flagIdOf = (request: FastifyRequest) => parseFlagId((request.params as Static<typeof FlagParams>).flag_id);
+
+/**
+ * The decision to delete a flag, for DELETE and for PATCH `{deleted: true}` alike: the one place
+ * where a request becomes a deletion. Where the project's approval policy covers the caller, it
+ * becomes a change request instead (src/domain/change-requests.ts).
+ */
+function deleteAsRequested(tx: Queryable, request: FastifyRequest, actor: ResourceActor, flag: FeatureFlagRecord) {
+  return performOrRequest(tx, actorOf(request), actor, 'delete_feature_flag', flag);
+}
+
+/** Feature flags CRUD under /api/projects/:project_id/feature_flags/, every handler through the resource gate. */
+export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
+  const base = '/api/projects/:project_id/feature_flags/';
+  const item = `${base}:flag_id/`;
+
+  app.get(base, { config: read, schema: { params: ProjectParams } }, async (request) => {
+    const page = readPage(request);
+    const options = listOptions(request);
+    const actor = await resourceActor(db, request);
+    const flags = await visibleTo(db, actor, RESOURCE, await listFeatureFlags(db, actor.projectId, options));
+    return paginated(request, page, flags.length, await shown(db, flags.slice(page.offset, page.offset + page.limit)));
+  });
+
+  app.post(base, { config: write, schema: { params: ProjectParams, body: FlagCreate } }, async (request, reply) => {
+    const body = request.body as Static<typeof FlagCreate>;
+    const actor = await resourceActor(db, request);
+    const flag = await db.transaction(async (tx) => {
+      await requireAccess(tx, actor, RESOURCE, 'write');
+      return createFeatureFlag(tx, actorOf(request), actor.projectId, body);
+    });
+    const [result] = await shown(db, [flag]);
+    return reply.code(201).send(result);
+  });
+
+  app.get(item, { config: read, schema: { params: FlagParams } }, async (request) => {
+    const id = flagIdOf(request);
+    const actor = await resourceActor(db, request);
+    const flag = await requireFeatureFlag(db, actor.projectId, id);
+    await requireAccess(db, actor, RESOURCE, 'read', flag);
+    return (await shown(db, [flag]))[0];
+  });
+
+  for (const method of ['PATCH', 'PUT'] as const) {
+    app.route({
+      method,
+      url: item,
+      config: write,
+      schema: { params: FlagParams, body: FlagPatch },
+      handler: async (request, reply) => {
+        const id = flagIdOf(request);
+        const { deleted, ...patch } = request.body as Static<typeof FlagPatch>;
+        const actor = await resourceActor(db, request);
+        const result = await db.transaction(async (tx) => {
+          const current = await requireFeatureFlag(tx, actor.projectId, id, true);
+          await requireAccess(tx, actor, RESOURCE, 'write', current);
+          const updated = await updateFeatureFlag(tx, actorOf(request), actor.projectId, id, patch);
+          if (deleted !== true) return { flag: updated, pending: null };
+          const outcome = await deleteAsRequested(tx, request, actor, updated);
+          return outcome.performed ? { flag: { ...updated, deleted: true }, pending: null } : { flag: updated, pending: outcome.changeRequest };
+        });
+        if (result.pending) return reply.code(202).send(await showChangeRequest(db, result.pending));
+        return (await shown(db, [result.flag]))[0];
+      },
+    });
+  }
+
+  app.delete(item, { config: write, schema: { params: FlagParams } }, async (request, reply) => {
+    const id = flagIdOf(request);
+    const actor = await resourceActor(db, request);
+    const outcome = await db.transaction(async (tx) => deleteAsRequested(tx, request, actor, await requireFeatureFlag(tx, actor.projectId, id, true)));
+    if (!outcome.performed) return reply.code(202).send(await showChangeRequest(db, outcome.changeRequest));
+    return reply.code(204).send();
+  });
+}

@@ -1,5 +1,157 @@
-import type { FastifyInstance } from 'fastify';
+import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { projectToken, type RouteAccess } from '../../access/route-access.js';
+import { notFound, validation } from '../../domain/errors.js';
+import { findProjectByToken, flagsForEvaluation } from '../../domain/feature-flags.js';
+import { evaluateFlag, flagValue, type FlagEvaluation } from '../../domain/flag-evaluation.js';
+import { visibleTo } from '../../domain/resource-access.js';
 import type { Deps } from '../deps.js';
+import { errorBody, HttpError } from '../errors.js';
+import { presentedProjectToken } from '../guard.js';
+import { resourceActor } from '../resource-actor.js';
+import * as show from '../serializers/feature-flags.js';
+
+/** Local evaluation: a personal API key with feature_flag:read, the project named by `?token=`. */
+const localEvaluation: RouteAccess = { kind: 'scoped', scope: 'feature_flag', action: 'read', project: 'token' };
+
+// The flags service's messages (PostHog/posthog rust/feature-flags, FlagError). The same answer
+// for a token of no project as for a malformed one: nothing tells whether a project exists.
+const NO_TOKEN = 'No API token provided. Please include a valid API token in your request.';
+const BAD_TOKEN = 'The provided API key is invalid or has expired. Please check your API key and try again.';
+const MAX_DISTINCT_ID = 400;
+
+const unauthorized = (code: string, detail: string) => new HttpError(401, errorBody('authentication_error', code, detail));
+
+async function tokenProject(db: Deps['db'], request: FastifyRequest): Promise<{ id: number; organization_id: string }> {
+  const token = presentedProjectToken(request);
+  if (token === undefined) {
+    const sources = [request.query, request.body] as Array<Record<string, unknown> | undefined>;
+    const offered = sources.some((s) => s !== null && typeof s === 'object' && (s.token !== undefined || s.api_key !== undefined));
+    throw offered ? unauthorized('invalid_api_key', BAD_TOKEN) : unauthorized('missing_api_key', NO_TOKEN);
+  }
+  const project = await findProjectByToken(db, token);
+  if (!project) throw unauthorized('invalid_api_key', BAD_TOKEN);
+  return project;
+}
+
+interface EvaluationRequest {
+  distinctId: string;
+  personProperties: Record<string, unknown>;
+  onlyKeys: ReadonlySet<string> | null;
+}
+
+/** The body posthog-node (and posthog-js) send to /flags and /decide. */
+function evaluationRequest(body: unknown): EvaluationRequest {
+  const b = (body !== null && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+  const raw = b.distinct_id;
+  if (raw === undefined || raw === null) {
+    throw validation('The distinct_id field is missing from the request. Please include a valid identifier.', 'distinct_id', 'required');
+  }
+  if (typeof raw !== 'string' && !(typeof raw === 'number' && Number.isFinite(raw))) throw validation('Not a valid string.', 'distinct_id');
+  const distinctId = String(raw);
+  if (distinctId.trim() === '') throw validation('The distinct_id field cannot be empty. Please provide a valid identifier.', 'distinct_id', 'blank');
+  if (distinctId.length > MAX_DISTINCT_ID) {
+    throw validation(`Ensure this field has no more than ${MAX_DISTINCT_ID} characters.`, 'distinct_id', 'max_length');
+  }
+  const props = b.person_properties;
+  if (props !== undefined && props !== null && (typeof props !== 'object' || Array.isArray(props))) {
+    throw validation('Invalid data. Expected a dictionary.', 'person_properties');
+  }
+  const keys = b.flag_keys_to_evaluate;
+  if (keys !== undefined && keys !== null && (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string'))) {
+    throw validation('Expected a list of items.', 'flag_keys_to_evaluate');
+  }
+  return {
+    distinctId,
+    personProperties: (props as Record<string, unknown> | null | undefined) ?? {},
+    onlyKeys: Array.isArray(keys) ? new Set(keys as string[]) : null,
+  };
+}
+
+async function evaluate(db: Deps['db'], request: FastifyRequest): Promise<Array<{ id: number; evaluation: FlagEvaluation }>> {
+  const project = await tokenProject(db, request);
+  const input = evaluationRequest(request.body);
+  const flags = await flagsForEvaluation(db, project.id);
+  return flags
+    .filter((f) => input.onlyKeys === null || input.onlyKeys.has(f.key))
+    .map((f) => ({ id: f.id, evaluation: evaluateFlag(f, input.distinctId, input.personProperties) }));
+}
+
+/** `v` from the query string as a number (absent or unreadable: 0). */
+function apiVersion(request: FastifyRequest): number {
+  const v = (request.query as Record<string, unknown>).v;
+  const n = typeof v === 'string' ? Number.parseInt(v, 10) : NaN;
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** The remote-config part of a /decide answer: Warden serves flags only, so everything else is off. */
+const CONFIG = {
+  config: { enable_collect_everything: true },
+  toolbarParams: {},
+  isAuthenticated: false,
+  supportedCompression: [] as string[],
+  sessionRecording: false,
+  surveys: false,
+  heatmaps: false,
+  capturePerformance: false,
+  autocapture_opt_out: true,
+  autocaptureExceptions: false,
+  siteApps: [] as unknown[],
+};
+
+function legacyMaps(evaluations: ReadonlyArray<{ evaluation: FlagEvaluation }>, onlyEnabled: boolean) {
+  // No prototype: a flag may be called `__proto__`.
+  const featureFlags: Record<string, string | boolean> = Object.create(null);
+  const featureFlagPayloads: Record<string, string> = Object.create(null);
+  for (const { evaluation: e } of evaluations) {
+    if (onlyEnabled && !e.enabled) continue;
+    featureFlags[e.key] = flagValue(e);
+    if (e.payload !== null) featureFlagPayloads[e.key] = e.payload;
+  }
+  return { featureFlags, featureFlagPayloads };
+}
 
 /** PostHog's flag evaluation routes for SDKs: local evaluation (personal API key) and remote (/flags, /decide). */
-export function flagEvaluationRoutes(_app: FastifyInstance, _deps: Deps): void {}
+export function flagEvaluationRoutes(app: FastifyInstance, { db }: Deps): void {
+  // Flag definitions for SDKs that evaluate locally. posthog-node 5.x polls /flags/definitions;
+  // older SDKs (and PostHog's Django API) use /api/feature_flag/local_evaluation/. Same answer.
+  const definitions = async (request: FastifyRequest, reply: FastifyReply) => {
+    const projectId = request.ctx.project?.project.id;
+    if (projectId === undefined) throw notFound('Project not found.');
+    const [actor, all] = await Promise.all([resourceActor(db, request), flagsForEvaluation(db, projectId)]);
+    const flags = await visibleTo(db, actor, 'feature_flag', all);
+    const body = JSON.stringify({ flags: flags.map(show.localEvaluationFlag), group_type_mapping: {}, cohorts: {} });
+    const etag = `"${createHash('sha1').update(body).digest('hex')}"`;
+    reply.header('etag', etag);
+    const presented = request.headers['if-none-match'];
+    if (typeof presented === 'string' && presented.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
+      return reply.code(304).send();
+    }
+    return reply.type('application/json; charset=utf-8').send(body);
+  };
+  app.get('/api/feature_flag/local_evaluation/', { config: { access: localEvaluation } }, definitions);
+  app.get('/flags/definitions', { config: { access: localEvaluation } }, definitions);
+
+  // Remote evaluation with the project token. /flags answers `?v=2` (what posthog-node sends) with
+  // flag details, and anything older with the legacy maps, as the flags service does.
+  app.post('/flags/', { config: { access: projectToken } }, async (request) => {
+    const evaluations = await evaluate(db, request);
+    const meta = { errorsWhileComputingFlags: false, requestId: randomUUID(), evaluatedAt: Date.now() };
+    const config = (request.query as Record<string, unknown>).config === 'true' ? CONFIG : {};
+    if (apiVersion(request) >= 2) {
+      const flags = Object.fromEntries(evaluations.map(({ id, evaluation }) => [evaluation.key, show.flagDetails(evaluation, id)]));
+      return { ...config, flags, ...meta };
+    }
+    return { ...config, ...legacyMaps(evaluations, false), ...meta };
+  });
+
+  // PostHog's older /decide: v1 lists the enabled keys, v2 maps the enabled flags to their values,
+  // v3 and later (and no `v`) map every flag, with payloads.
+  app.post('/decide/', { config: { access: projectToken } }, async (request) => {
+    const evaluations = await evaluate(db, request);
+    const version = apiVersion(request);
+    const meta = { errorsWhileComputingFlags: false, requestId: randomUUID() };
+    if (version === 1) return { ...CONFIG, featureFlags: evaluations.filter((e) => e.evaluation.enabled).map((e) => e.evaluation.key), ...meta };
+    return { ...CONFIG, ...legacyMaps(evaluations, version === 2), ...meta };
+  });
+}

@@ -129,5 +129,16 @@ CREATE TABLE change_requests (
 );
 CREATE INDEX change_requests_team ON change_requests (team_id, state);
 
-ALTER TABLE projects ADD COLUMN flag_deletion_requires_approval boolean NOT NULL DEFAULT false;
+-- Which actions need an admin's approval in a project, for everyone without manager access
+-- (role_id NULL) or for the members of one role.
+CREATE TABLE approval_policies (
+  id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  team_id         integer NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  action          varchar(64) NOT NULL,
+  role_id         uuid REFERENCES roles(id) ON DELETE CASCADE,
+  created_by_id   integer REFERENCES users(id) ON DELETE SET NULL,
+  created_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX approval_policies_target ON approval_policies (team_id, action, COALESCE(role_id::text, ''));
+CREATE UNIQUE INDEX change_requests_one_pending ON change_requests (team_id, action, resource_id) WHERE state = 'pending';
 `;

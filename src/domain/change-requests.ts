@@ -1,0 +1,236 @@
+import type { AccessLevel } from '../access/resources.js';
+import { highestAccessLevel, type AccessControlResource } from '../access/resources.js';
+import { OrganizationLevel } from '../access/levels.js';
+import type { Queryable } from '../store/database.js';
+import { recordActivity } from './activity.js';
+import type { Actor } from './actor.js';
+import { notFound, permissionDenied, validation } from './errors.js';
+import { deleteFeatureFlag } from './feature-flags.js';
+import { accessLevel, requireAccess, type ResourceActor } from './resource-access.js';
+import { isUuid } from './users.js';
+
+/**
+ * Approvals (the source document's "Require admin approval for flag deletion"): where a project's
+ * approval policy covers an action, people without manager access on the object do not perform it;
+ * they file a change request, and someone with manager access (organization admins always have it)
+ * approves or rejects it. Only an approval performs the action. Requests, approvals and rejections
+ * are logged (scope ChangeRequest); the action itself is logged by the code that performs it.
+ */
+interface ApprovableAction {
+  resource: AccessControlResource;
+  table: string;
+  /** Performs the action once approved (or directly, when no approval is needed). */
+  perform: (tx: Queryable, actor: Actor, projectId: number, resourceId: string) => Promise<void>;
+}
+
+export const APPROVABLE_ACTIONS: Readonly<Record<string, ApprovableAction>> = {
+  delete_feature_flag: {
+    resource: 'feature_flag',
+    table: 'feature_flags',
+    perform: (tx, actor, projectId, resourceId) => deleteFeatureFlag(tx, actor, projectId, Number(resourceId)),
+  },
+};
+export type ApprovableActionName = keyof typeof APPROVABLE_ACTIONS;
+
+export interface ChangeRequestRecord {
+  id: string;
+  team_id: number;
+  action: string;
+  resource: string;
+  resource_id: string;
+  state: 'pending' | 'approved' | 'rejected';
+  requested_by_id: number | null;
+  decided_by_id: number | null;
+  decided_at: Date | null;
+  reason: string | null;
+  created_at: Date;
+}
+
+export interface ApprovalPolicyRecord {
+  id: string;
+  team_id: number;
+  action: string;
+  role_id: string | null;
+  created_by_id: number | null;
+  created_at: Date;
+}
+
+function actionOf(name: string): ApprovableAction {
+  const action = APPROVABLE_ACTIONS[name];
+  if (!action) throw validation(`"${name}" is not a valid choice.`, 'action', 'invalid_choice');
+  return action;
+}
+
+/** Does the actor, at `level` on the object, need an approval for `action` in this project? */
+export async function needsApproval(q: Queryable, actor: ResourceActor, action: string, level: AccessLevel): Promise<boolean> {
+  if (level === highestAccessLevel(actionOf(action).resource)) return false;
+  const rows = await q.query(
+    `SELECT 1 FROM approval_policies WHERE team_id = $1 AND action = $2 AND (role_id IS NULL OR role_id::text = ANY($3::text[])) LIMIT 1`,
+    [actor.projectId, action, actor.roleIds],
+  );
+  return rows.length > 0;
+}
+
+async function findObject(q: Queryable, action: ApprovableAction, projectId: number, resourceId: string) {
+  const [row] = await q.query<{ id: number; created_by_id: number | null }>(
+    `SELECT id, created_by_id FROM ${action.table} WHERE team_id = $1 AND id = $2 AND NOT deleted`,
+    [projectId, Number(resourceId)],
+  );
+  return row;
+}
+
+/**
+ * Performs `action` on the object, or files a change request when the project's policy asks for
+ * an approval from this actor. The actor must at least be allowed to write the object.
+ */
+export async function performOrRequest(
+  tx: Queryable,
+  actor: Actor,
+  resourceActor: ResourceActor,
+  actionName: ApprovableActionName,
+  object: { id: number; created_by_id: number | null },
+): Promise<{ performed: true } | { performed: false; changeRequest: ChangeRequestRecord }> {
+  const action = actionOf(actionName);
+  const level = await requireAccess(tx, resourceActor, action.resource, 'write', object);
+  if (!(await needsApproval(tx, resourceActor, actionName, level))) {
+    await action.perform(tx, actor, resourceActor.projectId, String(object.id));
+    return { performed: true };
+  }
+  const [existing] = await tx.query<ChangeRequestRecord>(
+    `SELECT * FROM change_requests WHERE team_id = $1 AND action = $2 AND resource_id = $3 AND state = 'pending'`,
+    [resourceActor.projectId, actionName, String(object.id)],
+  );
+  if (existing) return { performed: false, changeRequest: existing };
+  const [created] = await tx.query<ChangeRequestRecord>(
+    `INSERT INTO change_requests (team_id, action, resource, resource_id, requested_by_id)
+     VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+    [resourceActor.projectId, actionName, action.resource, String(object.id), actor.userId],
+  );
+  await logChangeRequest(tx, actor, created!, 'created');
+  return { performed: false, changeRequest: created! };
+}
+
+async function organizationOf(q: Queryable, projectId: number): Promise<string> {
+  const [row] = await q.query<{ organization_id: string }>('SELECT organization_id FROM projects WHERE id = $1', [projectId]);
+  return row!.organization_id;
+}
+
+async function logChangeRequest(tx: Queryable, actor: Actor, request: ChangeRequestRecord, activity: string): Promise<void> {
+  await recordActivity(tx, {
+    organizationId: await organizationOf(tx, request.team_id),
+    teamId: request.team_id,
+    actor,
+    scope: 'ChangeRequest',
+    activity,
+    itemId: request.id,
+    detail: {
+      name: `${request.action} ${request.resource_id}`,
+      changes: [{ type: 'ChangeRequest', action: activity === 'created' ? 'created' : 'changed', field: 'state', before: activity === 'created' ? null : 'pending', after: request.state }],
+      context: { action: request.action, resource: request.resource, resource_id: request.resource_id, requested_by_id: request.requested_by_id, reason: request.reason },
+    },
+  });
+}
+
+export async function listChangeRequests(q: Queryable, projectId: number, state?: string): Promise<ChangeRequestRecord[]> {
+  return q.query<ChangeRequestRecord>(
+    `SELECT * FROM change_requests WHERE team_id = $1 AND ($2::text IS NULL OR state = $2) ORDER BY created_at DESC, id`,
+    [projectId, state ?? null],
+  );
+}
+
+export async function getChangeRequest(q: Queryable, projectId: number, id: string, lock = false): Promise<ChangeRequestRecord> {
+  const [row] = isUuid(id)
+    ? await q.query<ChangeRequestRecord>(`SELECT * FROM change_requests WHERE team_id = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`, [projectId, id])
+    : [];
+  if (!row) throw notFound();
+  return row;
+}
+
+/** Approves (performing the action) or rejects a pending request. Approvers need manager access, and are not the requester. */
+export async function decideChangeRequest(
+  tx: Queryable,
+  actor: Actor & { userId: number },
+  resourceActor: ResourceActor,
+  id: string,
+  decision: 'approved' | 'rejected',
+  reason: string | null,
+): Promise<ChangeRequestRecord> {
+  const request = await getChangeRequest(tx, resourceActor.projectId, id, true);
+  if (request.state !== 'pending') throw validation(`This change request has already been ${request.state}.`, null, 'already_decided');
+  if (request.requested_by_id === actor.userId) throw permissionDenied('You cannot approve or reject your own change request.');
+  const action = actionOf(request.action);
+  const object = await findObject(tx, action, request.team_id, request.resource_id);
+  const highest = highestAccessLevel(action.resource);
+  const level = object ? (await accessLevel(tx, resourceActor, action.resource, object)).level : resourceActor.organizationLevel >= OrganizationLevel.ADMIN ? highest : 'none';
+  if (level !== highest) throw permissionDenied(`Must be ${highest} to approve or reject this change request.`);
+  if (decision === 'approved') {
+    if (!object) throw validation('The object of this change request no longer exists.', null, 'gone');
+    await action.perform(tx, actor, request.team_id, request.resource_id);
+  }
+  const [decided] = await tx.query<ChangeRequestRecord>(
+    `UPDATE change_requests SET state = $2, decided_by_id = $3, decided_at = now(), reason = COALESCE($4, reason) WHERE id = $1 RETURNING *`,
+    [request.id, decision, actor.userId, reason],
+  );
+  await logChangeRequest(tx, actor, decided!, decision);
+  return decided!;
+}
+
+export async function listApprovalPolicies(q: Queryable, projectId: number): Promise<ApprovalPolicyRecord[]> {
+  return q.query<ApprovalPolicyRecord>('SELECT * FROM approval_policies WHERE team_id = $1 ORDER BY created_at, id', [projectId]);
+}
+
+const POLICY_NEEDS_ADMIN = 'You need to be an organization admin to change approval policies.';
+
+export async function createApprovalPolicy(
+  tx: Queryable,
+  actor: Actor,
+  resourceActor: ResourceActor,
+  input: { action: string; role?: string | null },
+): Promise<ApprovalPolicyRecord> {
+  if (resourceActor.organizationLevel < OrganizationLevel.ADMIN) throw permissionDenied(POLICY_NEEDS_ADMIN);
+  actionOf(input.action);
+  const roleId = input.role ?? null;
+  if (roleId !== null) {
+    const role = isUuid(roleId)
+      ? await tx.query('SELECT 1 FROM roles r JOIN projects p ON p.organization_id = r.organization_id WHERE r.id = $1 AND p.id = $2', [roleId, resourceActor.projectId])
+      : [];
+    if (role.length === 0) throw validation('Role does not exist.', 'role');
+  }
+  const [existing] = await tx.query<ApprovalPolicyRecord>(
+    `SELECT * FROM approval_policies WHERE team_id = $1 AND action = $2 AND role_id IS NOT DISTINCT FROM $3::uuid`,
+    [resourceActor.projectId, input.action, roleId],
+  );
+  if (existing) return existing;
+  const [policy] = await tx.query<ApprovalPolicyRecord>(
+    'INSERT INTO approval_policies (team_id, action, role_id, created_by_id) VALUES ($1, $2, $3, $4) RETURNING *',
+    [resourceActor.projectId, input.action, roleId, actor.userId],
+  );
+  await logPolicy(tx, actor, policy!, 'created');
+  return policy!;
+}
+
+export async function deleteApprovalPolicy(tx: Queryable, actor: Actor, resourceActor: ResourceActor, id: string): Promise<void> {
+  if (resourceActor.organizationLevel < OrganizationLevel.ADMIN) throw permissionDenied(POLICY_NEEDS_ADMIN);
+  const [policy] = isUuid(id)
+    ? await tx.query<ApprovalPolicyRecord>('SELECT * FROM approval_policies WHERE id = $1 AND team_id = $2', [id, resourceActor.projectId])
+    : [];
+  if (!policy) throw notFound();
+  await tx.query('DELETE FROM approval_policies WHERE id = $1', [id]);
+  await logPolicy(tx, actor, policy, 'deleted');
+}
+
+async function logPolicy(tx: Queryable, actor: Actor, policy: ApprovalPolicyRecord, activity: 'created' | 'deleted'): Promise<void> {
+  await recordActivity(tx, {
+    organizationId: await organizationOf(tx, policy.team_id),
+    teamId: policy.team_id,
+    actor,
+    scope: 'ApprovalPolicy',
+    activity,
+    itemId: policy.id,
+    detail: {
+      name: policy.action,
+      changes: [{ type: 'ApprovalPolicy', action: activity }],
+      context: { action: policy.action, role_id: policy.role_id },
+    },
+  });
+}
