@@ -1,5 +1,129 @@
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Deps } from '../deps.js';
+import { scoped } from '../../access/route-access.js';
+import {
+  createDashboard,
+  deleteDashboard,
+  getDashboard,
+  listDashboards,
+  tilesOf,
+  updateDashboard,
+  type DashboardRecord,
+} from '../../domain/dashboards.js';
+import { validation } from '../../domain/errors.js';
+import { withDashboards } from '../../domain/insights.js';
+import { requireAccess, visibleTo, type ResourceActor } from '../../domain/resource-access.js';
+import type { Queryable } from '../../store/database.js';
+import { actorOf, type Deps } from '../deps.js';
+import { paginated, readPage } from '../pagination.js';
+import { resourceActor } from '../resource-actor.js';
+import * as show from '../serializers/insights.js';
+import { ProjectParams } from './projects.js';
+import { placementOf } from './insights.js';
+
+const DashboardParams = Type.Object({ project_id: Type.String(), dashboard_id: Type.String() });
+const DbId = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
+const JsonObject = Type.Object({}, { additionalProperties: true });
+
+/** A tile as PostHog shapes it: `{insight: {id}}` adds one, `{id, layouts?, color?, deleted?}` changes one. */
+const Tile = Type.Object(
+  {
+    id: Type.Optional(DbId),
+    insight: Type.Optional(
+      Type.Union([Type.Object({ id: Type.Optional(DbId), short_id: Type.Optional(Type.String({ maxLength: 12 })) }, { additionalProperties: true }), Type.Null()]),
+    ),
+    layouts: Type.Optional(JsonObject),
+    color: Type.Optional(Type.Union([Type.String({ maxLength: 400 }), Type.Null()])),
+    deleted: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: true },
+);
+
+const DashboardBody = Type.Object(
+  {
+    name: Type.Optional(Type.Union([Type.String({ maxLength: 400 }), Type.Null()])),
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()])),
+    pinned: Type.Optional(Type.Boolean()),
+    deleted: Type.Optional(Type.Boolean()),
+    tiles: Type.Optional(Type.Array(Tile, { maxItems: 100 })),
+  },
+  { additionalProperties: false },
+);
+type DashboardBody = Static<typeof DashboardBody>;
+
+/** A dashboard with the tiles whose insights the caller may view. */
+async function render(q: Queryable, gate: ResourceActor, dashboard: DashboardRecord) {
+  const tiles = await tilesOf(q, [dashboard.id]);
+  const visible = await visibleTo(q, gate, 'insight', tiles.map((t) => t.insight));
+  const views = await withDashboards(q, visible);
+  const shown = tiles.flatMap((t) => {
+    const view = views.find((v) => v.id === t.insight_id);
+    return view ? [{ ...t, insight: view }] : [];
+  });
+  const users = await show.creators(q, [dashboard.created_by_id, ...views.map((v) => v.created_by_id)]);
+  return show.dashboard(dashboard, shown, users);
+}
 
 /** Dashboards and their tiles under /api/projects/:project_id/dashboards/. */
-export function dashboardRoutes(_app: FastifyInstance, _deps: Deps): void {}
+export function dashboardRoutes(app: FastifyInstance, { db }: Deps): void {
+  const base = '/api/projects/:project_id/dashboards/';
+  const one = `${base}:dashboard_id/`;
+
+  app.get(base, { config: { access: scoped('dashboard', 'read') }, schema: { params: ProjectParams } }, async (request) => {
+    // Lists show what the caller may view (their own, and what the rules grant), never a 403.
+    const gate = await resourceActor(db, request);
+    const query = request.query as Record<string, unknown>;
+    const search = query.search;
+    if (search !== undefined && (typeof search !== 'string' || search.length > 400)) throw validation('Not a valid string.', 'search');
+    const pinned = query.pinned;
+    if (pinned !== undefined && pinned !== 'true' && pinned !== 'false') throw validation('Must be a valid boolean.', 'pinned');
+    const page = readPage(request);
+    const stored = await listDashboards(db, placementOf(request).projectId, {
+      ...(typeof search === 'string' && search !== '' ? { search } : {}),
+      ...(pinned !== undefined ? { pinned: pinned === 'true' } : {}),
+    });
+    const all = await visibleTo(db, gate, 'dashboard', stored);
+    const slice = all.slice(page.offset, page.offset + page.limit);
+    const users = await show.creators(db, slice.map((d) => d.created_by_id));
+    return paginated(request, page, all.length, slice.map((d) => show.dashboardBasic(d, users)));
+  });
+
+  app.post(base, { config: { access: scoped('dashboard', 'write') }, schema: { params: ProjectParams, body: DashboardBody } }, async (request, reply) => {
+    const body = request.body as DashboardBody;
+    const gate = await resourceActor(db, request);
+    const dashboard = await db.transaction(async (tx) => createDashboard(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), body));
+    return reply.code(201).send(await render(db, gate, dashboard));
+  });
+
+  app.get(one, { config: { access: scoped('dashboard', 'read') }, schema: { params: DashboardParams } }, async (request) => {
+    const { dashboard_id } = request.params as Static<typeof DashboardParams>;
+    const gate = await resourceActor(db, request);
+    const dashboard = await getDashboard(db, placementOf(request).projectId, dashboard_id);
+    await requireAccess(db, gate, 'dashboard', 'read', dashboard);
+    return render(db, gate, dashboard);
+  });
+
+  for (const method of ['PATCH', 'PUT'] as const) {
+    app.route({
+      method,
+      url: one,
+      config: { access: scoped('dashboard', 'write') },
+      schema: { params: DashboardParams, body: DashboardBody },
+      handler: async (request) => {
+        const { dashboard_id } = request.params as Static<typeof DashboardParams>;
+        const body = request.body as DashboardBody;
+        const gate = await resourceActor(db, request);
+        const dashboard = await db.transaction(async (tx) =>
+          updateDashboard(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), dashboard_id, body),
+        );
+        return render(db, gate, dashboard);
+      },
+    });
+  }
+
+  app.delete(one, { config: { access: scoped('dashboard', 'write') }, schema: { params: DashboardParams } }, async (request, reply) => {
+    const { dashboard_id } = request.params as Static<typeof DashboardParams>;
+    await db.transaction(async (tx) => deleteDashboard(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), dashboard_id));
+    return reply.code(204).send();
+  });
+}

@@ -1,5 +1,113 @@
-import type { FastifyInstance } from 'fastify';
+import { Readable } from 'node:stream';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { scoped } from '../../access/route-access.js';
+import { validation } from '../../domain/errors.js';
+import { getEvent, isEventUuid, iterateEvents, listEvents, parseInstant, readEventFilters, type EventCursor, type EventFilters } from '../../domain/events.js';
+import { readEventsQuery, runEventsQuery } from '../../domain/query.js';
+import { requireAccess } from '../../domain/resource-access.js';
 import type { Deps } from '../deps.js';
+import { resourceActor } from '../resource-actor.js';
+import * as show from '../serializers/events.js';
+import { ProjectParams, routeProject } from './projects.js';
 
-/** Events (list, filter, NDJSON export) and the query route, under /api/projects/:project_id/. */
-export function eventRoutes(_app: FastifyInstance, _deps: Deps): void {}
+const EventParams = Type.Object({ project_id: Type.String(), event_id: Type.String() });
+
+export const EVENTS_PAGE_SIZE = 100;
+const MAX_EVENTS_PAGE = 1000;
+export const EXPORT_DEFAULT_LIMIT = 10_000;
+export const EXPORT_MAX_LIMIT = 100_000;
+
+/** The events routes take `event:read` or `query:read` (the source document's export key holds both). */
+const readEvents = { access: scoped('event', 'read', 'query') };
+
+function limitOf(query: Record<string, unknown>, fallback: number, max: number): number {
+  const value = query.limit;
+  if (value === undefined || value === '') return fallback;
+  if (typeof value !== 'string' || !/^\d{1,9}$/.test(value) || Number(value) === 0) throw validation('A valid integer is required.', 'limit');
+  return Math.min(Number(value), max);
+}
+
+/** PostHog's `orderBy`: a JSON list, `["-timestamp"]` (default) or `["timestamp"]`. */
+function orderOf(query: Record<string, unknown>): 'desc' | 'asc' {
+  const value = query.orderBy;
+  if (value === undefined || value === '') return 'desc';
+  if (value === '["-timestamp"]' || value === '-timestamp') return 'desc';
+  if (value === '["timestamp"]' || value === 'timestamp') return 'asc';
+  throw validation('orderBy must be ["-timestamp"] or ["timestamp"].', 'orderBy');
+}
+
+function filtersOf(query: Record<string, unknown>): EventFilters {
+  if (query.properties !== undefined && query.properties !== '' && query.properties !== '[]') {
+    throw validation('Property filters are not supported on this endpoint; use event, distinct_id, after and before.', 'properties', 'unsupported');
+  }
+  return readEventFilters(query, orderOf(query));
+}
+
+/** The keyset cursor a `next` link carries: `before`/`after` (PostHog's) plus the last event's uuid. */
+function cursorOf(query: Record<string, unknown>, filters: EventFilters): EventCursor | undefined {
+  const uuid = query.cursor_uuid;
+  if (uuid === undefined || uuid === '') return undefined;
+  const bound = filters.order === 'desc' ? 'before' : 'after';
+  if (typeof uuid !== 'string' || !isEventUuid(uuid) || query[bound] === undefined) {
+    throw validation('Invalid cursor.', 'cursor_uuid');
+  }
+  const timestamp = parseInstant(query[bound], bound);
+  // The cursor replaces the exclusive bound: events at that instant with a later uuid still follow.
+  delete filters[bound];
+  return { timestamp, uuid };
+}
+
+function nextUrl(request: FastifyRequest, last: { timestamp: Date; uuid: string }, order: 'desc' | 'asc'): string {
+  const url = new URL(request.url, `${request.protocol}://${request.host}`);
+  url.searchParams.set(order === 'desc' ? 'before' : 'after', last.timestamp.toISOString());
+  url.searchParams.set('cursor_uuid', last.uuid);
+  return url.toString();
+}
+
+/** Events (list, retrieve, NDJSON export) and the query route, under /api/projects/:project_id/. */
+export function eventRoutes(app: FastifyInstance, { db }: Deps): void {
+  const base = '/api/projects/:project_id/events/';
+
+  app.get(base, { config: readEvents, schema: { params: ProjectParams } }, async (request) => {
+    await requireAccess(db, await resourceActor(db, request), 'event', 'read');
+    const query = request.query as Record<string, unknown>;
+    const filters = filtersOf(query);
+    const cursor = cursorOf(query, filters);
+    const limit = limitOf(query, EVENTS_PAGE_SIZE, MAX_EVENTS_PAGE);
+    const rows = await listEvents(db, routeProject(request).project.id, filters, limit + 1, cursor);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { next: rows.length > limit && last ? nextUrl(request, last, filters.order) : null, results: page.map(show.event) };
+  });
+
+  app.get(`${base}export/`, { config: readEvents, schema: { params: ProjectParams } }, async (request, reply) => {
+    await requireAccess(db, await resourceActor(db, request), 'event', 'read');
+    const query = request.query as Record<string, unknown>;
+    if (query.format !== undefined && query.format !== 'ndjson' && query.format !== 'jsonl') {
+      throw validation('Supported export formats: ndjson.', 'format', 'invalid_choice');
+    }
+    const filters = filtersOf(query);
+    const limit = limitOf(query, EXPORT_DEFAULT_LIMIT, EXPORT_MAX_LIMIT);
+    const projectId = routeProject(request).project.id;
+    async function* lines() {
+      for await (const row of iterateEvents(db, projectId, filters, limit)) yield `${JSON.stringify(show.event(row))}\n`;
+    }
+    return reply
+      .type('application/x-ndjson; charset=utf-8')
+      .header('content-disposition', `attachment; filename="events-${projectId}.ndjson"`)
+      .send(Readable.from(lines()));
+  });
+
+  app.get(`${base}:event_id/`, { config: readEvents, schema: { params: EventParams } }, async (request) => {
+    await requireAccess(db, await resourceActor(db, request), 'event', 'read');
+    const { event_id } = request.params as { event_id: string };
+    return show.event(await getEvent(db, routeProject(request).project.id, event_id));
+  });
+
+  app.post('/api/projects/:project_id/query/', { config: { access: scoped('query', 'read') }, schema: { params: ProjectParams } }, async (request) => {
+    await requireAccess(db, await resourceActor(db, request), 'event', 'read');
+    const query = readEventsQuery(request.body);
+    return runEventsQuery(db, routeProject(request).project.id, query);
+  });
+}

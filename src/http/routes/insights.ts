@@ -1,5 +1,126 @@
-import type { FastifyInstance } from 'fastify';
-import type { Deps } from '../deps.js';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { scoped } from '../../access/route-access.js';
+import { validation } from '../../domain/errors.js';
+import {
+  createInsight,
+  deleteInsight,
+  findInsight,
+  listInsights,
+  updateInsight,
+  withDashboards,
+  type InsightRecord,
+  type Placement,
+} from '../../domain/insights.js';
+import { requireAccess, visibleTo } from '../../domain/resource-access.js';
+import type { Queryable } from '../../store/database.js';
+import { actorOf, type Deps } from '../deps.js';
+import { paginated, readPage } from '../pagination.js';
+import { resourceActor } from '../resource-actor.js';
+import * as show from '../serializers/insights.js';
+import { ProjectParams, routeProject } from './projects.js';
 
-/** Insights under /api/projects/:project_id/insights/. */
-export function insightRoutes(_app: FastifyInstance, _deps: Deps): void {}
+const InsightParams = Type.Object({ project_id: Type.String(), insight_id: Type.String() });
+const Text = (maxLength: number) => Type.Optional(Type.Union([Type.String({ maxLength }), Type.Null()]));
+const JsonObject = Type.Object({}, { additionalProperties: true });
+const DbId = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
+
+export const InsightBody = Type.Object(
+  {
+    name: Text(400),
+    derived_name: Text(400),
+    description: Text(400),
+    query: Type.Optional(Type.Union([JsonObject, Type.Null()])),
+    filters: Type.Optional(Type.Union([JsonObject, Type.Null()])),
+    dashboards: Type.Optional(Type.Array(DbId, { maxItems: 100 })),
+    deleted: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+type InsightBody = Static<typeof InsightBody>;
+
+/** Where the request happens: the guard's project and its organization. */
+export function placementOf(request: FastifyRequest): Placement {
+  const { project } = routeProject(request);
+  return { organizationId: project.organization_id, projectId: project.id };
+}
+
+function inputOf(body: InsightBody) {
+  const { derived_name: _derived, ...input } = body;
+  return input;
+}
+
+async function render(q: Queryable, records: readonly InsightRecord[]) {
+  const views = await withDashboards(q, records);
+  const users = await show.creators(q, views.map((v) => v.created_by_id));
+  return views.map((v) => show.insight(v, users));
+}
+
+/** Insights under /api/projects/:project_id/insights/ (a numeric id or the short id names one). */
+export function insightRoutes(app: FastifyInstance, { db }: Deps): void {
+  const base = '/api/projects/:project_id/insights/';
+  const one = `${base}:insight_id/`;
+
+  app.get(base, { config: { access: scoped('insight', 'read') }, schema: { params: ProjectParams } }, async (request) => {
+    // Lists show what the caller may view (their own, and what the rules grant), never a 403.
+    const gate = await resourceActor(db, request);
+    const query = request.query as Record<string, unknown>;
+    const text = (name: string) => {
+      const value = query[name];
+      if (value === undefined || value === '') return undefined;
+      if (typeof value !== 'string' || value.length > 400) throw validation('Not a valid string.', name);
+      return value;
+    };
+    const page = readPage(request);
+    const shortId = text('short_id');
+    const search = text('search');
+    const stored = await listInsights(db, placementOf(request).projectId, {
+      ...(shortId !== undefined ? { shortId } : {}),
+      ...(search !== undefined ? { search } : {}),
+    });
+    const all = await visibleTo(db, gate, 'insight', stored);
+    const results = await render(db, all.slice(page.offset, page.offset + page.limit));
+    return paginated(request, page, all.length, results);
+  });
+
+  app.post(base, { config: { access: scoped('insight', 'write') }, schema: { params: ProjectParams, body: InsightBody } }, async (request, reply) => {
+    const body = request.body as InsightBody;
+    const insight = await db.transaction(async (tx) =>
+      createInsight(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), inputOf(body)),
+    );
+    const [shown] = await render(db, [insight]);
+    return reply.code(201).send(shown);
+  });
+
+  app.get(one, { config: { access: scoped('insight', 'read') }, schema: { params: InsightParams } }, async (request) => {
+    const { insight_id } = request.params as Static<typeof InsightParams>;
+    const insight = await findInsight(db, placementOf(request).projectId, insight_id);
+    await requireAccess(db, await resourceActor(db, request), 'insight', 'read', insight);
+    const [shown] = await render(db, [insight]);
+    return shown;
+  });
+
+  for (const method of ['PATCH', 'PUT'] as const) {
+    app.route({
+      method,
+      url: one,
+      config: { access: scoped('insight', 'write') },
+      schema: { params: InsightParams, body: InsightBody },
+      handler: async (request) => {
+        const { insight_id } = request.params as Static<typeof InsightParams>;
+        const body = request.body as InsightBody;
+        const insight = await db.transaction(async (tx) =>
+          updateInsight(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), insight_id, inputOf(body)),
+        );
+        const [shown] = await render(db, [insight]);
+        return shown;
+      },
+    });
+  }
+
+  app.delete(one, { config: { access: scoped('insight', 'write') }, schema: { params: InsightParams } }, async (request, reply) => {
+    const { insight_id } = request.params as Static<typeof InsightParams>;
+    await db.transaction(async (tx) => deleteInsight(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), insight_id));
+    return reply.code(204).send();
+  });
+}

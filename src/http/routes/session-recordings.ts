@@ -1,5 +1,46 @@
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Deps } from '../deps.js';
+import { scoped } from '../../access/route-access.js';
+import { requireAccess, visibleTo } from '../../domain/resource-access.js';
+import { asAccessObject, deleteRecording, getRecording, listRecordings, readRecordingFilters } from '../../domain/session-recordings.js';
+import { actorOf, type Deps } from '../deps.js';
+import { readPage } from '../pagination.js';
+import { resourceActor } from '../resource-actor.js';
+import * as show from '../serializers/events.js';
+import { placementOf } from './insights.js';
+import { ProjectParams } from './projects.js';
 
-/** Session recording metadata under /api/projects/:project_id/session_recordings/. */
-export function sessionRecordingRoutes(_app: FastifyInstance, _deps: Deps): void {}
+const RecordingParams = Type.Object({ project_id: Type.String(), recording_id: Type.String() });
+
+/**
+ * Session recording metadata under /api/projects/:project_id/session_recordings/: PostHog's list
+ * shape `{results, has_next}`, retrieve, and DELETE (a soft delete with its `Replay` entry).
+ */
+export function sessionRecordingRoutes(app: FastifyInstance, { db }: Deps): void {
+  const base = '/api/projects/:project_id/session_recordings/';
+  const one = `${base}:recording_id/`;
+
+  app.get(base, { config: { access: scoped('session_recording', 'read') }, schema: { params: ProjectParams } }, async (request) => {
+    const gate = await resourceActor(db, request);
+    const filters = readRecordingFilters(request.query as Record<string, unknown>);
+    const page = readPage(request);
+    const stored = await listRecordings(db, placementOf(request).projectId, filters);
+    const visible = await visibleTo(db, gate, 'session_recording', stored.map((r) => ({ ...asAccessObject(r), record: r })));
+    const slice = visible.slice(page.offset, page.offset + page.limit);
+    return { results: slice.map((v) => show.sessionRecording(v.record)), has_next: page.offset + page.limit < visible.length, version: 4 };
+  });
+
+  app.get(one, { config: { access: scoped('session_recording', 'read') }, schema: { params: RecordingParams } }, async (request) => {
+    const { recording_id } = request.params as Static<typeof RecordingParams>;
+    const recording = await getRecording(db, placementOf(request).projectId, recording_id);
+    await requireAccess(db, await resourceActor(db, request), 'session_recording', 'read', asAccessObject(recording));
+    return show.sessionRecording(recording);
+  });
+
+  app.delete(one, { config: { access: scoped('session_recording', 'write') }, schema: { params: RecordingParams } }, async (request, reply) => {
+    const { recording_id } = request.params as Static<typeof RecordingParams>;
+    const { organizationId, projectId } = placementOf(request);
+    await db.transaction(async (tx) => deleteRecording(tx, actorOf(request), await resourceActor(tx, request), organizationId, projectId, recording_id));
+    return reply.code(204).send();
+  });
+}
