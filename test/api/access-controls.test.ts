@@ -564,9 +564,7 @@ describe('object access controls', () => {
 });
 
 describe('end to end through the resource routes', () => {
-  it('hides a flag from a member whose rule says none, when the feature-flag routes exist', async () => {
-    const listRoute = server.routes.find((r) => r.method === 'GET' && r.url.replace(/\/$/, '') === '/api/projects/:project_id/feature_flags');
-    if (!listRoute) return; // Feature flags are built in another module; user_access_level above covers the rules.
+  it('hides a flag from a member whose rule says none', async () => {
     const org = await newOrganization(server.url);
     const member = await addMember(org, 1);
     const project = org.defaultProjectId;
@@ -580,5 +578,43 @@ describe('end to end through the resource routes', () => {
     expect(ids).not.toContain(hidden);
     expectError(await member.client.get(`/api/projects/${project}/feature_flags/${hidden}/`), 403, 'You do not have viewer access to this resource.');
     expect((await org.owner.client.get(`/api/projects/${project}/feature_flags/`)).body.results.map((f: any) => String(f.id))).toContain(hidden);
+  });
+});
+
+describe('what each level lets a member do on a flag, whichever rule grants it', () => {
+  // Through the real feature-flag routes: none hides the flag, viewer reads it, editor changes it,
+  // manager also changes who may do what. The same for a member row, a role row and the default row.
+  const expectations = {
+    none: { listed: false, read: 403, write: 403, rules: 403 },
+    viewer: { listed: true, read: 200, write: 403, rules: 403 },
+    editor: { listed: true, read: 200, write: 200, rules: 403 },
+    manager: { listed: true, read: 200, write: 200, rules: 200 },
+  } as const;
+
+  it.each(['member row', 'role row', 'default row'] as const)('through a %s', async (source) => {
+    const org = await newOrganization(server.url);
+    const member = await addMember(org, 1);
+    const project = org.defaultProjectId;
+    const target =
+      source === 'member row'
+        ? { organization_member: await memberId(org, member) }
+        : source === 'role row'
+          ? await (async () => {
+              const role = await createRole(org);
+              await giveRole(org, role, member);
+              return { role };
+            })()
+          : {};
+    for (const [level, want] of Object.entries(expectations)) {
+      const flag = await makeObject('feature_flag', project, org.owner);
+      await put(org.owner.client, objectAc(project, 'feature_flags', flag), { access_level: level, ...target });
+      const item = `/api/projects/${project}/feature_flags/${flag}/`;
+      const list = await member.client.get(`/api/projects/${project}/feature_flags/`);
+      expect(list.body.results.some((f: any) => String(f.id) === flag), `${source} ${level} listed`).toBe(want.listed);
+      expect((await member.client.get(item)).status, `${source} ${level} read`).toBe(want.read);
+      expect((await member.client.patch(item, { name: `renamed-${level}` })).status, `${source} ${level} write`).toBe(want.write);
+      const rules = await member.client.put(objectAc(project, 'feature_flags', flag), { access_level: 'viewer', organization_member: await memberId(org, org.owner) });
+      expect(rules.status, `${source} ${level} rules ${JSON.stringify(rules.body)}`).toBe(want.rules);
+    }
   });
 });
