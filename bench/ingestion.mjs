@@ -8,7 +8,7 @@
 // Knobs: BENCH_SECONDS (default 5), BENCH_BATCH (events per request, default 100),
 // BENCH_CONCURRENCY (requests in flight, default 8), BENCH_GZIP (default 1).
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import pg from 'pg';
+import { createPostgresDatabase } from './databases.mjs';
 import { openStore } from '../dist/store/open.js';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -53,24 +53,8 @@ async function freshStore(kind) {
     const dir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
     return { args: ['--data-dir', dir], env: { DATABASE_URL: '' }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
-  const name = `warden_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(process.env.DATABASE_URL);
-  url.pathname = `/${name}`;
-  return {
-    args: [],
-    env: { DATABASE_URL: url.toString() },
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  const database = await createPostgresDatabase();
+  return { args: [], env: { DATABASE_URL: database.url }, url: database.url, drop: database.drop };
 }
 
 async function serve(store) {

@@ -1,38 +1,12 @@
 // Key verification cost with 10 keys stored versus 1,000,000: lookup is by the key's sha256 through a
 // unique index, so the ratio should stay near 1. Runs on the embedded database, or on Postgres when
 // DATABASE_URL is set (in a fresh database each, dropped afterwards).
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { findKeyByValue } from '../dist/domain/api-keys.js';
-import { openStore } from '../dist/store/open.js';
+import { freshStore } from './databases.mjs';
 import { compare } from './timing.mjs';
 
 const LARGE = Number(process.env.BENCH_KEYS ?? 1_000_000);
 
-async function freshDatabase() {
-  if (!process.env.DATABASE_URL) {
-    const db = await openStore({ dataDir: null });
-    return { db, drop: () => db.close() };
-  }
-  const name = `warden_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(process.env.DATABASE_URL);
-  url.pathname = `/${name}`;
-  const db = await openStore({ databaseUrl: url.toString(), dataDir: null });
-  return {
-    db,
-    drop: async () => {
-      await db.close();
-      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 /** n keys for one user; key i has the value phx_bench<i>, stored as PostHog stores it (sha256$hex). */
 async function seed(db, n) {
@@ -54,8 +28,8 @@ async function seed(db, n) {
 
 export async function benchKeyVerification() {
   const store = process.env.DATABASE_URL ? 'Postgres' : 'PGlite';
-  const small = await freshDatabase();
-  const large = await freshDatabase();
+  const small = await freshStore();
+  const large = await freshStore();
   try {
     const t0 = Date.now();
     await seed(small.db, 10);

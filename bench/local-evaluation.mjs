@@ -4,14 +4,12 @@
 // the cost of Warden's authentication, guard, resource gate and query over the bare HTTP floor.
 // Warden runs on the embedded database, or on a fresh database of the Postgres server in
 // DATABASE_URL when it is set. Needs `npm run build` first (imports ../dist/).
-import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import pg from 'pg';
 import { loadConfig } from '../dist/config.js';
 import { bootstrap } from '../dist/domain/signup.js';
 import { buildApp } from '../dist/http/app.js';
-import { openStore } from '../dist/store/open.js';
+import { freshStore } from './databases.mjs';
 import { median } from './timing.mjs';
 
 const CONNECTIONS = 50;
@@ -25,35 +23,10 @@ async function json(res) {
   return body;
 }
 
-async function freshDatabase() {
-  if (!process.env.DATABASE_URL) {
-    const db = await openStore({ dataDir: null });
-    return { db, kind: 'embedded database', drop: () => db.close() };
-  }
-  const name = `warden_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(process.env.DATABASE_URL);
-  url.pathname = `/${name}`;
-  const db = await openStore({ databaseUrl: url.toString(), dataDir: null });
-  return {
-    db,
-    kind: 'Postgres',
-    drop: async () => {
-      await db.close();
-      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 /** A Warden with one project holding FLAGS flags, and a key that may read them. */
 async function startWarden() {
-  const { db, kind, drop } = await freshDatabase();
+  const { db, kind, drop } = await freshStore();
   const setup = await bootstrap(db, { first_name: 'Bench', email: 'bench@example.com', password: 'a long bench password', organization_name: 'Bench' });
   const { app } = await buildApp(db, { ...loadConfig({}, {}), logLevel: 'silent', port: 0 });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });

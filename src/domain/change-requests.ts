@@ -1,3 +1,4 @@
+import { organizationIdOf } from './projects.js';
 import type { AccessLevel } from '../access/resources.js';
 import { highestAccessLevel, type AccessControlResource } from '../access/resources.js';
 import { OrganizationLevel } from '../access/levels.js';
@@ -110,14 +111,10 @@ export async function performOrRequest(
   return { performed: false, changeRequest: created! };
 }
 
-async function organizationOf(q: Queryable, projectId: number): Promise<string> {
-  const [row] = await q.query<{ organization_id: string }>('SELECT organization_id FROM projects WHERE id = $1', [projectId]);
-  return row!.organization_id;
-}
 
 async function logChangeRequest(tx: Queryable, actor: Actor, request: ChangeRequestRecord, activity: string): Promise<void> {
   await recordActivity(tx, {
-    organizationId: await organizationOf(tx, request.team_id),
+    organizationId: await organizationIdOf(tx, request.team_id),
     teamId: request.team_id,
     actor,
     scope: 'ChangeRequest',
@@ -221,7 +218,7 @@ export async function deleteApprovalPolicy(tx: Queryable, actor: Actor, resource
 
 async function logPolicy(tx: Queryable, actor: Actor, policy: ApprovalPolicyRecord, activity: 'created' | 'deleted'): Promise<void> {
   await recordActivity(tx, {
-    organizationId: await organizationOf(tx, policy.team_id),
+    organizationId: await organizationIdOf(tx, policy.team_id),
     teamId: policy.team_id,
     actor,
     scope: 'ApprovalPolicy',

@@ -1,3 +1,4 @@
+import { organizationIdOf } from './projects.js';
 import { PgCode, pgErrorCode, type Queryable } from '../store/database.js';
 import { diffFields, recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
@@ -99,11 +100,6 @@ export async function findProjectByToken(q: Queryable, token: string): Promise<{
   return row;
 }
 
-async function organizationOf(q: Queryable, projectId: number): Promise<string> {
-  const [row] = await q.query<{ organization_id: string }>('SELECT organization_id FROM projects WHERE id = $1', [projectId]);
-  if (!row) throw notFound('Project not found.');
-  return row.organization_id;
-}
 
 async function requireFreeKey(q: Queryable, projectId: number, key: string, exceptId: number | null): Promise<void> {
   const taken = await q.query(
@@ -134,7 +130,7 @@ export interface NewFeatureFlag {
 export async function createFeatureFlag(tx: Queryable, actor: Actor, projectId: number, input: NewFeatureFlag): Promise<FeatureFlagRecord> {
   const key = validateFlagKey(input.key);
   const filters = input.filters === undefined ? DEFAULT_FILTERS : parseFilters(input.filters);
-  const organizationId = await organizationOf(tx, projectId);
+  const organizationId = await organizationIdOf(tx, projectId);
   await requireFreeKey(tx, projectId, key, null);
   const [flag] = await writeGuardingKey(() =>
     tx.query<FeatureFlagRecord>(
@@ -191,7 +187,7 @@ export async function updateFeatureFlag(
     ),
   );
   await recordActivity(tx, {
-    organizationId: await organizationOf(tx, projectId),
+    organizationId: await organizationIdOf(tx, projectId),
     teamId: projectId,
     actor,
     scope: SCOPE,
@@ -212,7 +208,7 @@ export async function deleteFeatureFlag(tx: Queryable, actor: Actor, projectId: 
   const flag = await requireFeatureFlag(tx, projectId, flagId, true);
   await tx.query('UPDATE feature_flags SET deleted = true, updated_at = now() WHERE team_id = $1 AND id = $2', [projectId, flagId]);
   await recordActivity(tx, {
-    organizationId: await organizationOf(tx, projectId),
+    organizationId: await organizationIdOf(tx, projectId),
     teamId: projectId,
     actor,
     scope: SCOPE,

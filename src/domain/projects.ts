@@ -122,6 +122,13 @@ export async function listVisibleProjects(
   return visible;
 }
 
+/** The organization a project belongs to (for activity entries written by project-level code). */
+export async function organizationIdOf(q: Queryable, projectId: number): Promise<string> {
+  const [row] = await q.query<{ organization_id: string }>('SELECT organization_id FROM projects WHERE id = $1', [projectId]);
+  if (!row) throw notFound('Project not found.');
+  return row.organization_id;
+}
+
 export function validateProjectName(name: string): string {
   const trimmed = name.trim();
   if (!trimmed) throw validation('This field may not be blank.', 'name', 'blank');
