@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.js';
-import { hasRiskyRepetition, parseFilters } from '../../src/domain/feature-flags.js';
+import { hasRiskyRepetition, parseFilters } from '../../src/domain/flag-filters.js';
 import {
   evaluateFlag,
   flagHash,

@@ -6,7 +6,6 @@ import { scoped } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
 import {
   createFeatureFlag,
-  deleteFeatureFlag,
   listFeatureFlags,
   parseFlagId,
   requireFeatureFlag,
