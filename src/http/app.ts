@@ -27,6 +27,7 @@ import { eventRoutes } from './routes/events.js';
 import { ingestionRoutes } from './routes/ingestion.js';
 import { flagEvaluationRoutes } from './routes/flag-evaluation.js';
 import { featureFlagRoutes } from './routes/feature-flags.js';
+import { activityLogRoutes } from './routes/activity-log.js';
 
 export interface WardenApp {
   app: FastifyInstance;
@@ -102,6 +103,7 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     roleRoutes,
     accessControlRoutes,
     changeRequestRoutes,
+    activityLogRoutes,
   ]) {
     register(app, deps);
   }

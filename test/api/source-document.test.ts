@@ -114,6 +114,51 @@ describe("the source document's scripts", () => {
     const [status] = (await runScript('step3.sh', { ORG_ID: boot.organization.id, POSTHOG_PERSONAL_API_KEY: boot.personal_api_key })) as any[];
     expect(status).toEqual({ enforce_sso: false, saml_configured: false, member_count: 2 });
   });
+
+  it('step 4: the activity log shows who changed members, keys and flags', async () => {
+    // Beyond steps 1-3 (member joined, keys created): the owner re-levels the member and changes a flag.
+    const owner = new Client(server.url).withKey(boot.personal_api_key);
+    const releveled = await owner.patch(`/api/organizations/${boot.organization.id}/members/${member.uuid}/`, { level: 8 });
+    expect(releveled.status, JSON.stringify(releveled.body)).toBe(200);
+    const flag = await owner.post(`/api/projects/${boot.project.id}/feature_flags/`, { key: 'new-checkout', name: 'New checkout' });
+    expect(flag.status, JSON.stringify(flag.body)).toBe(201);
+    const patched = await owner.patch(`/api/projects/${boot.project.id}/feature_flags/${flag.body.id}/`, { active: false });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+
+    const outputs = (await runScript('step4.sh', {
+      POSTHOG_PROJECT_ID: String(boot.project.id),
+      POSTHOG_PERSONAL_API_KEY: boot.personal_api_key,
+    })) as any[];
+    expect(outputs).toHaveLength(2);
+    const [permissions, flags] = outputs as [any[], any[]];
+
+    expect(permissions.length).toBeGreaterThanOrEqual(5);
+    expect(permissions.length).toBeLessThanOrEqual(10);
+    for (const entry of permissions) {
+      expect(Object.keys(entry).sort()).toEqual(['activity', 'created_at', 'detail', 'user']);
+      expect(entry.activity).toMatch(/member|role|api_key/);
+      expect(new Date(entry.created_at).getTime()).not.toBeNaN();
+    }
+    // Newest first: the re-levelling, then the three keys of step 2, all made by the owner.
+    expect(permissions[0]).toMatchObject({
+      user: boot.user.email,
+      activity: 'member_level_changed',
+      detail: { changes: [{ field: 'level', before: 1, after: 8 }] },
+    });
+    expect(permissions[0].detail.name).toContain(member.email);
+    const keys = permissions.filter((e) => e.activity === 'api_key_created');
+    expect(keys.map((e) => e.detail.name).slice(0, 3)).toEqual(['data-export-readonly', 'flag-service', 'bi-dashboard-readonly']);
+    for (const entry of keys) expect(entry.user).toBe(boot.user.email);
+    // The member joining (step 1) was done by the member themself.
+    const joined = permissions.find((e) => e.activity === 'member_joined' && e.detail.name?.includes(member.email));
+    expect(joined?.user).toBe(member.email);
+    expect(permissions.find((e) => e.activity === 'member_invited')?.user).toBe(boot.user.email);
+
+    expect(flags).toEqual([
+      { user: boot.user.email, activity: 'updated', item_id: String(flag.body.id), created_at: expect.any(String) },
+      { user: boot.user.email, activity: 'created', item_id: String(flag.body.id), created_at: expect.any(String) },
+    ]);
+  });
 });
 
 describe('after the server stops', () => {

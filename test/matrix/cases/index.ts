@@ -1,5 +1,6 @@
 import type { Case } from '../model.js';
 import type { World } from '../world.js';
+import { activityCases } from './activity.js';
 import { approvalCases } from './approvals.js';
 import { coreCases } from './core.js';
 import { flagCases } from './flags.js';
@@ -14,6 +15,7 @@ export function allCases(w: World): Case[] {
     ...resourceCases(w),
     ...roleCases(w),
     ...approvalCases(w),
+    ...activityCases(w),
     // Logging out ends the caller's session, so it runs last.
     { route: 'POST /api/logout/', access: 'public', who: 'anyone', ok: 204, request: async () => ({ method: 'POST', path: '/api/logout/' }) },
   ];
