@@ -5,6 +5,7 @@ import { buildApp } from '../http/app.js';
 import { migrate } from '../store/migrate.js';
 import { openStore } from '../store/open.js';
 import { parseArgs } from './args.js';
+import { runAudit } from './audit.js';
 
 const USAGE = `Usage: warden <command> [options]
 
@@ -12,6 +13,7 @@ Commands:
   serve       Start the server (embedded database, or DATABASE_URL)
   bootstrap   First run for scripts: --email E --password P --organization NAME [--first-name N] [--json]
   migrate     Apply database migrations and exit
+  audit verify  Check the activity log's hash chains: [--organization ID]; exits 1 on tampering
 
 Options (each also an environment variable):
   --host H          WARDEN_HOST        (default 127.0.0.1)
@@ -42,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
       return serve(config);
     case 'bootstrap':
       return runBootstrap(config, flags);
+    case 'audit':
+      return runAudit(config, positional[1], flags);
     case 'migrate': {
       const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
       const applied = await migrate(db);

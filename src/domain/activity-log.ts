@@ -1,12 +1,16 @@
 import type { Queryable } from '../store/database.js';
+import { SECURITY_SCOPE } from './security-events.js';
 
 /**
  * Reading the activity log (entries are written by ./activity.ts). One query shape serves the
  * project route, the organization route and the export; only the "which entries" part differs.
  */
 
-/** Which entries the caller may see, before the filters narrow them. */
-export type ActivityArea =
+/**
+ * Which entries the caller may see, before the filters narrow them. Security entries (failed
+ * logins, failed key authentications, denials) only with `includeSecurity`: organization admins.
+ */
+export type ActivityArea = { includeSecurity: boolean } & (
   /**
    * A project's entries (team_id = project), plus, when `includeOrganizationScoped`, the
    * organization-level entries (team_id IS NULL) of the project's organization.
@@ -16,7 +20,8 @@ export type ActivityArea =
    * An organization's entries. `projectIds` null: every project's entries; otherwise only those of
    * the listed projects. Organization-level entries (team_id IS NULL) are always included.
    */
-  | { kind: 'organization'; organizationId: string; projectIds: readonly number[] | null };
+  | { kind: 'organization'; organizationId: string; projectIds: readonly number[] | null }
+);
 
 export interface ActivityFilters {
   scopes?: readonly string[];
@@ -120,6 +125,7 @@ function whereOf(area: ActivityArea, filters: ActivityFilters): { sql: string; p
     if (area.projectIds !== null) parts.push(`(a.team_id IS NULL OR a.team_id = ANY(${p(intArray(area.projectIds))}::int[]))`);
     if (filters.projectId !== undefined) parts.push(`a.team_id = ${p(filters.projectId)}::int`);
   }
+  if (!area.includeSecurity) parts.push(`a.scope <> ${p(SECURITY_SCOPE)}::text`);
   if (filters.scopes) {
     parts.push(filters.scopes.length === 0 ? 'false' : `a.scope IN (${filters.scopes.map((s) => `${p(s)}::text`).join(', ')})`);
   }

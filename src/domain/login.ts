@@ -2,16 +2,40 @@ import type { Database } from '../store/database.js';
 import { validation } from './errors.js';
 import { verifyPassword } from './passwords.js';
 import type { UserRecord } from './records.js';
+import { emailDomain, recordSecurityEvent, type SecurityLog } from './security-events.js';
 import { createSession, type Session } from './sessions.js';
 import { findUserByEmail } from './users.js';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password.';
 
 /** Password login. Unknown accounts cost the same as wrong passwords, and get the same answer. */
-export async function logIn(db: Database, email: string, password: string): Promise<{ user: UserRecord; session: Session }> {
+export async function logIn(
+  db: Database,
+  email: string,
+  password: string,
+  log?: SecurityLog,
+): Promise<{ user: UserRecord; session: Session }> {
   const user = await findUserByEmail(db, email.trim());
   const ok = await verifyPassword(user?.is_active ? user.password_hash : null, password);
-  if (!user || !ok) throw validation(INVALID_CREDENTIALS, null, 'invalid_credentials');
+  if (!user || !ok) {
+    // A security event, never the password; the address itself only when the account exists.
+    await recordSecurityEvent(
+      db,
+      {
+        activity: 'login_failed',
+        organizationId: user?.current_organization_id ?? null,
+        userId: user?.id ?? null,
+        itemId: user?.id ?? null,
+        context: {
+          email_domain: emailDomain(email),
+          reason: 'invalid_credentials',
+          ...(user ? { email: user.email } : {}),
+        },
+      },
+      log,
+    );
+    throw validation(INVALID_CREDENTIALS, null, 'invalid_credentials');
+  }
   const session = await db.transaction((tx) => createSession(tx, user.id));
   return { user, session };
 }

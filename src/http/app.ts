@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { WardenConfig } from '../config.js';
+import { backgroundChainer } from '../domain/activity-chain.js';
 import type { Database } from '../store/database.js';
 import type { Deps } from './deps.js';
 import { errorBody, sendError, toErrorResponse } from './errors.js';
@@ -66,6 +67,13 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
   app.removeContentTypeParser(['text/plain']);
   installGuard(app, db);
   rejectUnstorableText(app);
+  // Activity entries are hash-chained after their transaction commits: after every write, and at start.
+  const chainer = backgroundChainer(db, (err) => app.log.error({ err }, 'activity chaining failed'));
+  app.addHook('onResponse', async (request) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') chainer.schedule();
+  });
+  app.addHook('onClose', () => chainer.stop());
+  chainer.schedule();
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toErrorResponse(error, request);

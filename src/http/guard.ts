@@ -1,13 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { decide, type OrganizationFacts, type ProjectFacts } from '../access/decide.js';
+import { decide, type Denial, type OrganizationFacts, type ProjectFacts } from '../access/decide.js';
 import type { RouteAccess } from '../access/route-access.js';
 import { findMembership, findOrganization, keyPolicyOf } from '../domain/organizations.js';
 import { findProjectAccess, type ProjectAccess } from '../domain/projects.js';
 import type { MembershipRecord, OrganizationRecord } from '../domain/records.js';
 import { isUuid } from '../domain/users.js';
-import type { Queryable } from '../store/database.js';
+import type { Database, Queryable } from '../store/database.js';
+import { findKeyByValue } from '../domain/api-keys.js';
+import { DomainError } from '../domain/errors.js';
+import { maskKeyValue, recordSecurityEvent } from '../domain/security-events.js';
 import { errorBody, HttpError } from './errors.js';
-import { anonymous, authenticate, CSRF_HEADER, type Authentication } from './principal.js';
+import { anonymous, authenticate, CSRF_HEADER, presentedKey, type Authentication } from './principal.js';
 import { safeEqual } from '../domain/tokens.js';
 
 export interface RequestContext extends Authentication {
@@ -36,7 +39,7 @@ export function requireAccessDeclarations(app: FastifyInstance): void {
 }
 
 /** The one guard: who is calling, what the route needs, decided by access/decide. */
-export function installGuard(app: FastifyInstance, db: Queryable): void {
+export function installGuard(app: FastifyInstance, db: Database): void {
   app.decorateRequest('ctx', null as unknown as RequestContext);
   app.addHook('preValidation', async (request) => {
     const access = request.routeOptions.config.access;
@@ -44,7 +47,7 @@ export function installGuard(app: FastifyInstance, db: Queryable): void {
     // answers 404/405 itself and touches nothing.
     if (!access) return;
     const open = access.kind === 'public' || access.kind === 'project_token';
-    const auth = open ? await authenticate(db, request).catch(() => anonymous) : await authenticate(db, request);
+    const auth = open ? await authenticate(db, request).catch(() => anonymous) : await authenticateOrRecord(db, request);
     request.ctx = { ...auth };
     if (open) return;
     enforceCsrf(request, auth);
@@ -67,6 +70,7 @@ export function installGuard(app: FastifyInstance, db: Queryable): void {
       now: new Date(),
     });
     if (!decision.allow) {
+      if (decision.status === 403) await recordDenial(db, request, auth, decision, organization, project);
       throw new HttpError(
         decision.status,
         errorBody(decision.status === 404 ? 'invalid_request' : 'authentication_error', decision.code, decision.detail),
@@ -74,6 +78,63 @@ export function installGuard(app: FastifyInstance, db: Queryable): void {
     }
     if (project && project !== 'missing') request.ctx.project = project;
   });
+}
+
+/** Authenticates; a rejected personal API key is recorded as a security event (masked, never the value). */
+async function authenticateOrRecord(db: Database, request: FastifyRequest): Promise<Authentication> {
+  try {
+    return await authenticate(db, request);
+  } catch (err) {
+    const key = err instanceof DomainError && err.kind === 'authentication_failed' ? presentedKey(request) : null;
+    if (key) {
+      // A known key (expired, or its user deactivated) names its owner; an unknown one is instance-level.
+      const known = await findKeyByValue(db, key.value).catch(() => undefined);
+      await recordSecurityEvent(
+        db,
+        {
+          activity: 'api_key_auth_failed',
+          organizationId: known?.user.current_organization_id ?? null,
+          userId: known?.user.id ?? null,
+          itemId: known?.key.id ?? null,
+          context: { source: key.source, mask: maskKeyValue(key.value), ...(known ? { key_id: known.key.id } : {}) },
+        },
+        request.log,
+      );
+    }
+    throw err;
+  }
+}
+
+/** A 403 decided by decide(): who, which route (its pattern, not the raw URL) and the decision's reason. */
+async function recordDenial(
+  db: Database,
+  request: FastifyRequest,
+  auth: Authentication,
+  decision: Denial,
+  organization: OrganizationFacts | 'missing' | undefined,
+  project: ProjectAccess | 'missing' | undefined,
+): Promise<void> {
+  const principal = auth.principal;
+  const organizationId =
+    project && project !== 'missing' ? project.project.organization_id : organization && organization !== 'missing' ? organization.id : null;
+  await recordSecurityEvent(
+    db,
+    {
+      activity: 'access_denied',
+      organizationId,
+      teamId: project && project !== 'missing' ? project.project.id : null,
+      userId: principal?.userId ?? null,
+      context: {
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+        principal: principal?.kind ?? null,
+        ...(principal?.kind === 'personal_api_key' ? { key_id: principal.keyId } : {}),
+        reason: decision.reason,
+        status: decision.status,
+      },
+    },
+    request.log,
+  );
 }
 
 function enforceCsrf(request: FastifyRequest, auth: Authentication): void {

@@ -20,10 +20,10 @@ export interface Authentication {
 
 export const anonymous: Authentication = { principal: null, user: null, apiKey: null, sessionCsrfToken: null };
 
-type KeySource = 'Authorization header' | 'body' | 'query string';
+export type KeySource = 'Authorization header' | 'body' | 'query string';
 
 /** PostHog's order: the Authorization header, then the body field, then the query parameter. */
-function presentedKey(request: FastifyRequest): { value: string; source: KeySource } | null {
+export function presentedKey(request: FastifyRequest): { value: string; source: KeySource } | null {
   const header = request.headers.authorization;
   if (typeof header === 'string' && /^bearer\s/i.test(header)) {
     return { value: header.slice(header.indexOf(' ') + 1).trim(), source: 'Authorization header' };

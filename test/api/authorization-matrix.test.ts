@@ -35,7 +35,8 @@ function declared(access: RouteAccess): Access {
   }
 }
 
-describe('authorization matrix', () => {
+// The matrix walks every route as every principal: its budget grows with the route table.
+describe('authorization matrix', { timeout: 300_000 }, () => {
   it('covers exactly the registered routes, with the access each declares', () => {
     const registered = server.routes.map((r) => `${r.method} ${r.url}`).sort();
     const covered = allCases(w).map((c) => c.route).sort();

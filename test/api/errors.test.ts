@@ -49,12 +49,19 @@ const TABLES = [
   'sessions',
 ];
 
+/**
+ * A rejected request changes nothing, except that it may leave a Security event (its own entry in
+ * the activity log, written on purpose: see src/domain/security-events.ts). The hash-chain columns
+ * are filled in after commit, in the background, so they are not compared.
+ */
+const from = (table: string) => (table === 'activity_log' ? `(SELECT id, seq, organization_id, team_id, user_id, was_impersonated, is_system, activity, scope, item_id, detail, created_at FROM activity_log WHERE scope <> 'Security')` : table);
+
 /** Row count and a digest of every row of every table, plus the latest updated_at of organizations and projects. */
 async function fingerprint(s: TestServer): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const table of TABLES) {
     const [row] = await s.db.query<{ n: number; digest: string }>(
-      `SELECT count(*)::int AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM ${table} t`,
+      `SELECT count(*)::int AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM ${from(table)} t`,
     );
     out[table] = row;
   }

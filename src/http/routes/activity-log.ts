@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OrganizationLevel } from '../../access/levels.js';
 import { scoped } from '../../access/route-access.js';
+import { verifyChain } from '../../domain/activity-chain.js';
 import {
   iterateActivity,
   listActivityAfterCursor,
@@ -165,7 +166,7 @@ async function organizationArea(request: FastifyRequest, db: Deps['db']): Promis
     membership.level >= OrganizationLevel.ADMIN ? null : (await listVisibleProjects(db, currentUser(request).id, record.id)).map((p) => p.id);
   const scopedTeams = request.ctx.apiKey?.scoped_teams;
   if (scopedTeams) projectIds = projectIds === null ? [...scopedTeams] : projectIds.filter((id) => scopedTeams.includes(id));
-  return { kind: 'organization', organizationId: record.id, projectIds };
+  return { kind: 'organization', organizationId: record.id, projectIds, includeSecurity: membership.level >= OrganizationLevel.ADMIN };
 }
 
 export function activityLogRoutes(app: FastifyInstance, { db }: Deps): void {
@@ -173,7 +174,7 @@ export function activityLogRoutes(app: FastifyInstance, { db }: Deps): void {
     '/api/projects/:project_id/activity_log/',
     { config: { access: scoped('activity_log', 'read') }, schema: { params: ProjectParams } },
     async (request) => {
-      const { project } = routeProject(request);
+      const { project, organizationLevel } = routeProject(request);
       await requireAccess(db, await resourceActor(db, request), 'activity_log', 'read');
       const q = request.query as Query;
       const filters = readFilters(q, false);
@@ -182,6 +183,7 @@ export function activityLogRoutes(app: FastifyInstance, { db }: Deps): void {
         organizationId: project.organization_id,
         projectId: project.id,
         includeOrganizationScoped: includeOrganizationScoped(q, filters),
+        includeSecurity: (organizationLevel ?? 0) >= OrganizationLevel.ADMIN,
       };
       return listAnswer(request, db, area, filters);
     },
@@ -215,6 +217,17 @@ export function activityLogRoutes(app: FastifyInstance, { db }: Deps): void {
         .header('content-disposition', `attachment; filename="activity-log-${record.id}-${stamp}.${format}"`)
         .header('cache-control', 'no-store');
       return reply.send(Readable.from(lines));
+    },
+  );
+
+  // Tamper evidence: walks the organization's hash chain (src/domain/activity-chain.ts).
+  app.get(
+    '/api/organizations/:organization_id/activity_log/verify/',
+    { config: { access: scoped('activity_log', 'read') }, schema: { params: OrgParams } },
+    async (request) => {
+      const { record, membership } = routeOrganization(request);
+      if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
+      return verifyChain(db, record.id);
     },
   );
 }

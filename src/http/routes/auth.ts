@@ -84,7 +84,7 @@ export function authRoutes(app: FastifyInstance, { db, config }: Deps): void {
 
   app.post('/api/login/', { config: { access: publicRoute }, schema: { body: Login } }, async (request, reply) => {
     const { email, password } = request.body as Static<typeof Login>;
-    const { session } = await logIn(db, email, password);
+    const { session } = await logIn(db, email, password, request.log);
     setSessionCookies(reply, request, config, session);
     return { success: true };
   });

@@ -2,6 +2,8 @@ import { sql as core } from './0001_core.js';
 import { sql as serviceAccountsKeyPolicy } from './0002_service_accounts_key_policy.js';
 import { sql as resourcesRoles } from './0003_resources_roles.js';
 import { sql as eventsIngestion } from './0004_events_ingestion.js';
+import { sql as activityChain } from './0005_activity_chain.js';
+import { sql as securityEvents } from './0006_security_events.js';
 
 /** Every migration, in the order it is applied. Never edit one that has shipped: add a new one. */
 export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
@@ -9,4 +11,6 @@ export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
   { name: '0002_service_accounts_key_policy', sql: serviceAccountsKeyPolicy },
   { name: '0003_resources_roles', sql: resourcesRoles },
   { name: '0004_events_ingestion', sql: eventsIngestion },
+  { name: '0005_activity_chain', sql: activityChain },
+  { name: '0006_security_events', sql: securityEvents },
 ];

@@ -2,7 +2,7 @@ import type { Case } from '../model.js';
 import type { World } from '../world.js';
 import { inA, inP } from './core.js';
 
-/** The activity log: a project's log (project members), the organization's (members), its export (admins). */
+/** The activity log: a project's log (project members), the organization's (members), its export and chain verification (admins). */
 export function activityCases(w: World): Case[] {
   const access = { scope: 'activity_log', action: 'read' } as const;
   return [
@@ -26,6 +26,13 @@ export function activityCases(w: World): Case[] {
       who: 'admin',
       ok: 200,
       request: async () => inA(w, { method: 'GET', path: `/api/organizations/${w.orgA}/activity_log/export/?format=csv&scope=Project` }),
+    },
+    {
+      route: 'GET /api/organizations/:organization_id/activity_log/verify/',
+      access,
+      who: 'admin',
+      ok: 200,
+      request: async () => inA(w, { method: 'GET', path: `/api/organizations/${w.orgA}/activity_log/verify/` }),
     },
   ];
 }

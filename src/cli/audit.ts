@@ -1,0 +1,40 @@
+import type { WardenConfig } from '../config.js';
+import { chainedOrganizations, verifyChain, type ChainReport } from '../domain/activity-chain.js';
+import { isUuid } from '../domain/users.js';
+import { openStore } from '../store/open.js';
+
+/** One line per organization: "ok: N entries" or its problems. */
+export function reportLine(report: ChainReport): string {
+  if (report.ok) return `${report.organization_id} ok: ${report.entries} entries`;
+  const problems = report.problems.map((p) =>
+    p.kind === 'missing' ? `missing at ${p.chain_seq}${p.count && p.count > 1 ? ` (${p.count} entries)` : ''}` : `${p.kind} at ${p.chain_seq} (${p.id})`,
+  );
+  return `${report.organization_id} FAILED: ${report.entries} entries; ${problems.join('; ')}`;
+}
+
+/** `warden audit verify [--organization ID]`: exits 0 when every chain is intact, 1 otherwise. */
+export async function runAudit(config: WardenConfig, sub: string | undefined, flags: Record<string, string>): Promise<number> {
+  if (sub !== 'verify') {
+    console.error('warden audit: usage: warden audit verify [--organization ID]');
+    return 2;
+  }
+  const only = flags.organization;
+  if (only !== undefined && !isUuid(only)) {
+    console.error('warden audit verify: --organization must be an organization id (uuid)');
+    return 2;
+  }
+  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const orgs = only ? [only.toLowerCase()] : await chainedOrganizations(db);
+    let ok = true;
+    for (const org of orgs) {
+      const report = await verifyChain(db, org);
+      ok &&= report.ok;
+      console.log(reportLine(report));
+    }
+    if (orgs.length === 0) console.log('No activity to verify.');
+    return ok ? 0 : 1;
+  } finally {
+    await db.close();
+  }
+}
