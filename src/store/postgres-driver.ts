@@ -3,6 +3,12 @@ import type { Database, Queryable } from './database.js';
 
 export async function openPostgres(connectionString: string, poolSize = 10): Promise<Database> {
   const pool = new pg.Pool({ connectionString, max: poolSize });
+  // An idle pooled connection can be cut by the server (a restart, an administrator's command).
+  // The pool discards that client and the next query opens a new one; without a listener the
+  // event would crash the process.
+  pool.on('error', (err) => {
+    process.emitWarning(`Postgres connection lost while idle: ${err.message}`);
+  });
   // Fail at start, not at the first request, when the server is unreachable.
   const probe = await pool.connect();
   probe.release();

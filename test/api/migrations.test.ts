@@ -39,3 +39,27 @@ describe('migrations', () => {
     }
   });
 });
+
+describe('the Postgres driver', () => {
+  // A server restart or an administrator's command cuts idle pooled connections: Warden must keep
+  // running and serve the next query on a new connection.
+  it.runIf(process.env.DATABASE_URL)('survives the server terminating its idle connections', async () => {
+    const pg = await freshPostgresDatabase(process.env.DATABASE_URL!);
+    const store = await openStore({ databaseUrl: pg.url, dataDir: null });
+    try {
+      await store.query('SELECT 1');
+      const name = new URL(pg.url).pathname.slice(1);
+      const { default: pgClient } = await import('pg');
+      const client = new pgClient.Client({ connectionString: process.env.DATABASE_URL! });
+      await client.connect();
+      const cut = await client.query('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+      await client.end();
+      expect(cut.rows[0].n).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await store.query<{ ok: number }>('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+    } finally {
+      await store.close();
+      await pg.drop();
+    }
+  });
+});
