@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userActor } from '../../src/domain/actor.js';
+import { userActor, type Actor } from '../../src/domain/actor.js';
 import { recordActivity } from '../../src/domain/activity.js';
 import { createRole } from '../../src/domain/roles.js';
 import type { Response } from '../helpers/client.js';
+import { lastSeq as lastSeqOf, rowsSince as rowsSinceOf } from '../helpers/activity.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { addMember, newOrganization, type Org, type Person } from '../helpers/world.js';
 
@@ -22,29 +23,8 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-interface Row {
-  seq: number;
-  scope: string;
-  activity: string;
-  item_id: string | null;
-  user_id: number | null;
-  organization_id: string | null;
-  team_id: number | null;
-  detail: any;
-}
-
-async function lastSeq(): Promise<number> {
-  const [row] = await server.db.query<{ n: number }>('SELECT coalesce(max(seq), 0)::int AS n FROM activity_log');
-  return row!.n;
-}
-
-async function rowsSince(seq: number): Promise<Row[]> {
-  return server.db.query<Row>(
-    `SELECT seq::int AS seq, scope, activity, item_id, user_id, organization_id::text AS organization_id, team_id, detail
-       FROM activity_log WHERE seq > $1 ORDER BY seq`,
-    [seq],
-  );
-}
+const lastSeq = () => lastSeqOf(server.db);
+const rowsSince = (seq: number) => rowsSinceOf(server.db, seq);
 
 interface Expected {
   status: number;
@@ -229,7 +209,7 @@ describe('every state-changing route records its activity entry', () => {
 
 describe('a failed transaction writes no entry', () => {
   it('an entry written inside a transaction that then fails is rolled back with it', async () => {
-    const actor = userActor(org.owner.user.id);
+    const actor = userActor(org.owner.user.id) as Actor & { userId: number };
     const before = await lastSeq();
     await expect(
       server.db.transaction(async (tx) => {

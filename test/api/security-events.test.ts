@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailDomain, maskKeyValue, recordSecurityEvent } from '../../src/domain/security-events.js';
 import type { Database } from '../../src/store/database.js';
 import { Client } from '../helpers/client.js';
+import { lastSeq as lastSeqOf, rowsSince as rowsSinceOf, type ActivityTestRow } from '../helpers/activity.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { addMember, expectError, keyClient, newOrganization, PASSWORD, type Org, type Person } from '../helpers/world.js';
 
@@ -23,29 +24,9 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-interface Row {
-  seq: number;
-  scope: string;
-  activity: string;
-  item_id: string | null;
-  user_id: number | null;
-  organization_id: string | null;
-  team_id: number | null;
-  detail: any;
-}
-
-async function lastSeq(): Promise<number> {
-  const [row] = await server.db.query<{ n: number }>('SELECT coalesce(max(seq), 0)::int AS n FROM activity_log');
-  return row!.n;
-}
-
-async function rowsSince(seq: number): Promise<Row[]> {
-  return server.db.query<Row>(
-    `SELECT seq::int AS seq, scope, activity, item_id, user_id, organization_id::text AS organization_id, team_id, detail
-       FROM activity_log WHERE seq > $1 ORDER BY seq`,
-    [seq],
-  );
-}
+type Row = ActivityTestRow;
+const lastSeq = () => lastSeqOf(server.db);
+const rowsSince = (seq: number) => rowsSinceOf(server.db, seq);
 
 const securityRows = async (since: number) => (await rowsSince(since)).filter((r) => r.scope === 'Security');
 const sessionOf = (client: Client) => (client as unknown as { cookies: Map<string, string> }).cookies.get('sessionid');

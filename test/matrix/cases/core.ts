@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { expect } from 'vitest';
 import { addMember, PASSWORD, uniqueEmail } from '../../helpers/world.js';
-import type { Case, Req, UserName } from '../model.js';
+import type { Case, Req } from '../model.js';
 import { freshOrganizationLikeA, freshPrivateProject, freshServiceAccount, ownKeyTarget, serviceAccountWithKey, sessionOf, type World } from '../world.js';
 
 /** A request in organization A / in project P (or another project of A). */
