@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailDomain, maskKeyValue, recordSecurityEvent } from '../../src/domain/security-events.js';
 import type { Database } from '../../src/store/database.js';
 import { Client } from '../helpers/client.js';
-import { lastSeq as lastSeqOf, rowsSince as rowsSinceOf, type ActivityTestRow } from '../helpers/activity.js';
+import { lastSeq as lastSeqOf, rowsSince as rowsSinceOf } from '../helpers/activity.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { addMember, expectError, keyClient, newOrganization, PASSWORD, type Org, type Person } from '../helpers/world.js';
 
@@ -24,7 +24,6 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-type Row = ActivityTestRow;
 const lastSeq = () => lastSeqOf(server.db);
 const rowsSince = (seq: number) => rowsSinceOf(server.db, seq);
 
