@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 /** Warden's runtime configuration: flags, with WARDEN_* environment variables as defaults. */
 export interface WardenConfig {
   host: string;
@@ -14,6 +16,21 @@ export interface WardenConfig {
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
   logLevel: string;
+  /** The address users and identity providers reach Warden at (SAML/OIDC redirect and metadata URLs). */
+  publicUrl: string;
+  /** DNS servers ("ip" or "ip:port") that domain verification asks; empty = the system's resolver. */
+  dnsServers: string[];
+  /** Extra CA certificate (PEM) trusted for activity-log sinks, on top of the system's. */
+  sinkCaFile: string | undefined;
+  /** How often each node looks for activity-log sinks with entries to deliver. */
+  sinkPollMs: number;
+  /** First retry delay of a failing sink; doubles per failure up to sinkRetryMaxMs. */
+  sinkRetryBaseMs: number;
+  sinkRetryMaxMs: number;
+  /** Ed25519 private key (PEM) that signs retention checkpoints; created on first use. */
+  auditKeyFile: string;
+  /** How often activity-log retention runs. */
+  retentionIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -44,15 +61,60 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://.');
   }
+  const dataDir = pick('data-dir', 'WARDEN_DATA_DIR') ?? './.warden';
   return {
     host: pick('host', 'WARDEN_HOST') ?? '127.0.0.1',
     port: int('WARDEN_PORT', pick('port', 'WARDEN_PORT'), 8000, 0, 65535),
-    dataDir: pick('data-dir', 'WARDEN_DATA_DIR') ?? './.warden',
+    dataDir,
     databaseUrl,
     openSignup: bool('WARDEN_OPEN_SIGNUP', pick('open-signup', 'WARDEN_OPEN_SIGNUP'), false),
     secureCookies: secureCookies as WardenConfig['secureCookies'],
     trustProxy: bool('WARDEN_TRUST_PROXY', pick('trust-proxy', 'WARDEN_TRUST_PROXY'), false),
     bodyLimit: int('WARDEN_BODY_LIMIT', pick('body-limit', 'WARDEN_BODY_LIMIT'), 1_048_576, 1024, 100 * 1_048_576),
     logLevel: pick('log-level', 'WARDEN_LOG_LEVEL') ?? 'info',
+    publicUrl: publicUrl(pick('public-url', 'WARDEN_PUBLIC_URL')),
+    dnsServers: dnsServers(pick('dns-servers', 'WARDEN_DNS_SERVERS')),
+    ...activityLogConfig(pick, dataDir),
+  };
+}
+
+function publicUrl(value: string | undefined): string {
+  if (value === undefined || value === '') return '';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`WARDEN_PUBLIC_URL must be an absolute http(s) URL, not "${value}".`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`WARDEN_PUBLIC_URL must be an absolute http(s) URL, not "${value}".`);
+  }
+  return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+function dnsServers(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [];
+  const servers = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const server of servers) {
+    if (!/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\])(:\d{1,5})?$/i.test(server)) {
+      throw new ConfigError(`WARDEN_DNS_SERVERS must be a comma-separated list of ip or ip:port, not "${value}".`);
+    }
+  }
+  return servers;
+}
+
+/** The activity log's sinks, retention and checkpoint signing key. */
+function activityLogConfig(pick: (flag: string, envName: string) => string | undefined, dataDir: string) {
+  const sinkCaFile = pick('sink-ca-file', 'WARDEN_SINK_CA_FILE') || undefined;
+  if (sinkCaFile && !existsSync(sinkCaFile)) throw new ConfigError(`WARDEN_SINK_CA_FILE: no such file "${sinkCaFile}".`);
+  const hour = 3_600_000;
+  const sinkRetryBaseMs = int('WARDEN_SINK_RETRY_BASE_MS', pick('sink-retry-base-ms', 'WARDEN_SINK_RETRY_BASE_MS'), 1000, 1, hour);
+  return {
+    sinkCaFile,
+    sinkPollMs: int('WARDEN_SINK_POLL_MS', pick('sink-poll-ms', 'WARDEN_SINK_POLL_MS'), 1000, 10, hour),
+    sinkRetryBaseMs,
+    sinkRetryMaxMs: int('WARDEN_SINK_RETRY_MAX_MS', pick('sink-retry-max-ms', 'WARDEN_SINK_RETRY_MAX_MS'), 300_000, sinkRetryBaseMs, 24 * hour),
+    auditKeyFile: pick('audit-key-file', 'WARDEN_AUDIT_KEY_FILE') || join(dataDir, 'audit-signing-key.pem'),
+    retentionIntervalMs: int('WARDEN_RETENTION_INTERVAL_MS', pick('retention-interval-ms', 'WARDEN_RETENTION_INTERVAL_MS'), hour, 10, 24 * hour),
   };
 }

@@ -24,6 +24,8 @@ Options (each also an environment variable):
   --secure-cookies  WARDEN_SECURE_COOKIES (auto|always|never; default auto)
   --trust-proxy     WARDEN_TRUST_PROXY (trust X-Forwarded-* from a reverse proxy)
   --log-level L     WARDEN_LOG_LEVEL   (default info)
+  --public-url U    WARDEN_PUBLIC_URL  (where users and identity providers reach Warden; default: the listen address)
+  --dns-servers S   WARDEN_DNS_SERVERS (ip[:port],... asked for domain verification; default: the system's)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -67,6 +69,7 @@ async function serve(config: WardenConfig): Promise<number> {
   const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const { app } = await buildApp(db, config);
   const address = await app.listen({ host: config.host, port: config.port });
+  if (!config.publicUrl) config.publicUrl = address;
   const where = config.databaseUrl ? 'Postgres' : `embedded database in ${config.dataDir}`;
   app.log.info(`Warden listening on ${address} (${where})`);
   let stopping = false;

@@ -29,6 +29,10 @@ import { ingestionRoutes } from './routes/ingestion.js';
 import { flagEvaluationRoutes } from './routes/flag-evaluation.js';
 import { featureFlagRoutes } from './routes/feature-flags.js';
 import { activityLogRoutes } from './routes/activity-log.js';
+import { domainRoutes } from './routes/domains.js';
+import { samlRoutes } from './routes/saml.js';
+import { oidcRoutes } from './routes/oidc.js';
+import { scimRoutes } from './routes/scim.js';
 
 export interface WardenApp {
   app: FastifyInstance;
@@ -112,6 +116,10 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     accessControlRoutes,
     changeRequestRoutes,
     activityLogRoutes,
+    domainRoutes,
+    samlRoutes,
+    oidcRoutes,
+    scimRoutes,
   ]) {
     register(app, deps);
   }

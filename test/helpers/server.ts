@@ -51,6 +51,8 @@ export async function startServer(overrides: Partial<WardenConfig> = {}): Promis
   const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: null });
   const { app, routes } = await buildApp(db, config);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  // SSO builds its redirect and metadata URLs from the public URL: the port is known only now.
+  if (!config.publicUrl) config.publicUrl = address;
   return {
     url: address,
     db,

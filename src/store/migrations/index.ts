@@ -4,6 +4,8 @@ import { sql as resourcesRoles } from './0003_resources_roles.js';
 import { sql as eventsIngestion } from './0004_events_ingestion.js';
 import { sql as activityChain } from './0005_activity_chain.js';
 import { sql as securityEvents } from './0006_security_events.js';
+import { sql as activityStreamingRetention } from './0007_activity_streaming_retention.js';
+import { sql as sso } from './0008_sso.js';
 
 /** Every migration, in the order it is applied. Never edit one that has shipped: add a new one. */
 export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
@@ -13,4 +15,6 @@ export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
   { name: '0004_events_ingestion', sql: eventsIngestion },
   { name: '0005_activity_chain', sql: activityChain },
   { name: '0006_security_events', sql: securityEvents },
+  { name: '0007_activity_streaming_retention', sql: activityStreamingRetention },
+  { name: '0008_sso', sql: sso },
 ];

@@ -6,6 +6,10 @@ import { coreCases } from './core.js';
 import { flagCases } from './flags.js';
 import { resourceCases } from './resources.js';
 import { roleCases } from './roles.js';
+import { oidcCases } from './oidc.js';
+import { samlCases } from './saml.js';
+import { scimCases } from './scim.js';
+import { ssoCases } from './sso.js';
 
 /** Every case of the matrix; one module per area. */
 export function allCases(w: World): Case[] {
@@ -16,6 +20,10 @@ export function allCases(w: World): Case[] {
     ...roleCases(w),
     ...approvalCases(w),
     ...activityCases(w),
+    ...ssoCases(w),
+    ...samlCases(w),
+    ...oidcCases(w),
+    ...scimCases(w),
     // Logging out ends the caller's session, so it runs last.
     { route: 'POST /api/logout/', access: 'public', who: 'anyone', ok: 204, request: async () => ({ method: 'POST', path: '/api/logout/' }) },
   ];

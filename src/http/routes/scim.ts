@@ -1,0 +1,5 @@
+import type { FastifyInstance } from 'fastify';
+import type { Deps } from '../deps.js';
+
+/** Placeholder: routes are being written. */
+export function scimRoutes(_app: FastifyInstance, _deps: Deps): void {}
