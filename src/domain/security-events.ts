@@ -10,7 +10,7 @@ import { recordActivity } from './activity.js';
  */
 export const SECURITY_SCOPE = 'Security';
 
-export type SecurityActivity = 'login_failed' | 'api_key_auth_failed' | 'access_denied';
+export type SecurityActivity = 'login_failed' | 'api_key_auth_failed' | 'access_denied' | 'sso_login_failed' | 'scim_auth_failed';
 
 export interface SecurityEvent {
   activity: SecurityActivity;

@@ -11,13 +11,16 @@ export interface Session {
   csrfToken: string;
 }
 
-export async function createSession(tx: Queryable, userId: number): Promise<Session> {
+/** How a session was opened: password sessions of a domain's users end when it enforces SSO. */
+export type AuthMethod = 'password' | 'saml' | 'oidc';
+
+export async function createSession(tx: Queryable, userId: number, authMethod: AuthMethod = 'password'): Promise<Session> {
   const token = randomBase62(43);
   const csrfToken = randomBase62(32);
   await tx.query(
-    `INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at)
-     VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-    [sha256Hex(token), userId, csrfToken, SESSION_TTL_SECONDS],
+    `INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at, auth_method)
+     VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)`,
+    [sha256Hex(token), userId, csrfToken, SESSION_TTL_SECONDS, authMethod],
   );
   await tx.query('UPDATE users SET last_login = now() WHERE id = $1', [userId]);
   return { token, csrfToken };

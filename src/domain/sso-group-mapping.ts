@@ -1,0 +1,130 @@
+import { OrganizationLevel } from '../access/levels.js';
+import type { Queryable } from '../store/database.js';
+import { recordActivity } from './activity.js';
+import { systemActor } from './actor.js';
+import { membershipContext } from './organizations.js';
+import type { MembershipRecord, OrganizationRecord, UserRecord } from './records.js';
+import type { DomainRecord } from './sso-domains.js';
+
+export interface GroupMappingRecord {
+  id: string;
+  domain_id: string;
+  group_name: string;
+  level: number | null;
+  role_id: string | null;
+  created_at: Date;
+}
+
+export interface GroupMappingTarget {
+  domain: DomainRecord;
+  organization: OrganizationRecord;
+  user: UserRecord;
+  membership: MembershipRecord;
+  /** The groups the IdP sent; null when it sent none (then nothing is changed). */
+  groups: string[] | null;
+}
+
+/** The level the mapped groups give: the highest of the user's groups, Member when none of them maps to a level. */
+export function mappedLevel(mappings: readonly GroupMappingRecord[], groups: readonly string[]): number | null {
+  const levelMappings = mappings.filter((m) => m.level !== null);
+  if (levelMappings.length === 0) return null;
+  const levels = levelMappings.filter((m) => groups.includes(m.group_name)).map((m) => m.level!);
+  return levels.length ? Math.max(...levels) : OrganizationLevel.MEMBER;
+}
+
+/** For every role the mapping mentions: whether the user's groups put them in it. */
+export function mappedRoles(mappings: readonly GroupMappingRecord[], groups: readonly string[]): Map<string, boolean> {
+  const roles = new Map<string, boolean>();
+  for (const m of mappings) {
+    if (!m.role_id) continue;
+    roles.set(m.role_id, (roles.get(m.role_id) ?? false) || groups.includes(m.group_name));
+  }
+  return roles;
+}
+
+/**
+ * Re-applies a domain's group mapping at an SSO login: the organization level (demotions included,
+ * but never of the organization's last owner) and membership of every mapped role. Roles the
+ * mapping does not mention are left alone. Each change is a system entry in the activity log.
+ */
+export async function applyGroupMapping(tx: Queryable, target: GroupMappingTarget): Promise<void> {
+  const { domain, organization, user, membership, groups } = target;
+  if (groups === null) return;
+  const mappings = await tx.query<GroupMappingRecord>('SELECT * FROM sso_group_mappings WHERE domain_id = $1', [domain.id]);
+  if (mappings.length === 0) return;
+  const context = (extra: Record<string, unknown>) =>
+    membershipContext(organization, user, membership.level, { domain: domain.domain, groups, reason: 'sso_group_mapping', ...extra });
+
+  const level = mappedLevel(mappings, groups);
+  if (level !== null && level !== membership.level && !(await isLastOwner(tx, membership, level))) {
+    await tx.query('UPDATE organization_memberships SET level = $2, updated_at = now() WHERE id = $1', [membership.id, level]);
+    await recordActivity(tx, {
+      organizationId: organization.id,
+      actor: systemActor,
+      scope: 'Organization',
+      activity: 'member_level_changed',
+      itemId: membership.id,
+      detail: {
+        name: `${user.email} membership updated in ${organization.name} from SSO groups`,
+        changes: [{ type: 'OrganizationMembership', action: 'changed', field: 'level', before: membership.level, after: level }],
+        context: context({}),
+      },
+    });
+  }
+
+  const roles = mappedRoles(mappings, groups);
+  if (roles.size === 0) return;
+  const current = await tx.query<{ role_id: string; id: string; name: string }>(
+    `SELECT rm.role_id, rm.id, r.name FROM role_memberships rm JOIN roles r ON r.id = rm.role_id
+      WHERE rm.organization_member_id = $1`,
+    [membership.id],
+  );
+  const has = new Map(current.map((r) => [r.role_id, r]));
+  for (const [roleId, wanted] of roles) {
+    if (wanted && !has.has(roleId)) {
+      const [role] = await tx.query<{ name: string }>('SELECT name FROM roles WHERE id = $1 AND organization_id = $2', [roleId, organization.id]);
+      if (!role) continue;
+      const [inserted] = await tx.query<{ id: string }>(
+        'INSERT INTO role_memberships (role_id, organization_member_id) VALUES ($1, $2) RETURNING id',
+        [roleId, membership.id],
+      );
+      await recordActivity(tx, {
+        organizationId: organization.id,
+        actor: systemActor,
+        scope: 'Organization',
+        activity: 'role_assigned',
+        itemId: inserted!.id,
+        detail: {
+          name: `${user.email} assigned to role ${role.name} from SSO groups`,
+          changes: [{ type: 'RoleMembership', action: 'created', field: 'role', before: null, after: role.name }],
+          context: context({ role_id: roleId, role_name: role.name }),
+        },
+      });
+    } else if (!wanted && has.has(roleId)) {
+      const row = has.get(roleId)!;
+      await tx.query('DELETE FROM role_memberships WHERE id = $1', [row.id]);
+      await recordActivity(tx, {
+        organizationId: organization.id,
+        actor: systemActor,
+        scope: 'Organization',
+        activity: 'role_unassigned',
+        itemId: row.id,
+        detail: {
+          name: `${user.email} removed from role ${row.name} from SSO groups`,
+          changes: [{ type: 'RoleMembership', action: 'deleted', field: 'role', before: row.name, after: null }],
+          context: context({ role_id: roleId, role_name: row.name }),
+        },
+      });
+    }
+  }
+}
+
+/** A demotion of the organization's only owner is not applied: an organization always keeps an owner. */
+async function isLastOwner(tx: Queryable, membership: MembershipRecord, newLevel: number): Promise<boolean> {
+  if (membership.level !== OrganizationLevel.OWNER || newLevel === OrganizationLevel.OWNER) return false;
+  const [row] = await tx.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM organization_memberships WHERE organization_id = $1 AND level = $2',
+    [membership.organization_id, OrganizationLevel.OWNER],
+  );
+  return (row?.n ?? 0) <= 1;
+}
