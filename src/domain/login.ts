@@ -5,6 +5,7 @@ import type { UserRecord } from './records.js';
 import { emailDomain, recordSecurityEvent, type SecurityLog } from './security-events.js';
 import { createSession, type Session } from './sessions.js';
 import { findUserByEmail } from './users.js';
+import { assertPasswordAuthAllowed } from './sso-domains.js';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password.';
 
@@ -16,6 +17,7 @@ export async function logIn(
   log?: SecurityLog,
 ): Promise<{ user: UserRecord; session: Session }> {
   const user = await findUserByEmail(db, email.trim());
+  await refuseIfSsoEnforced(db, email, user, log);
   const ok = await verifyPassword(user?.is_active ? user.password_hash : null, password);
   if (!user || !ok) {
     // A security event, never the password; the address itself only when the account exists.
@@ -38,4 +40,24 @@ export async function logIn(
   }
   const session = await db.transaction((tx) => createSession(tx, user.id));
   return { user, session };
+}
+
+/** A domain that enforces SSO takes no password logins (PostHog's check, made before the password's). */
+async function refuseIfSsoEnforced(db: Database, email: string, user: UserRecord | undefined, log?: SecurityLog): Promise<void> {
+  try {
+    await assertPasswordAuthAllowed(db, email.trim());
+  } catch (err) {
+    await recordSecurityEvent(
+      db,
+      {
+        activity: 'login_failed',
+        organizationId: user?.current_organization_id ?? null,
+        userId: user?.id ?? null,
+        itemId: user?.id ?? null,
+        context: { email_domain: emailDomain(email), reason: 'sso_enforced' },
+      },
+      log,
+    );
+    throw err;
+  }
 }

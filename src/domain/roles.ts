@@ -39,7 +39,8 @@ export interface RoleMembershipRecord {
 }
 
 export type RoleMembershipRow = RoleMembershipRecord & { member: MemberRow };
-export type RoleRow = RoleRecord & { created_by: UserRecord | null; members: RoleMembershipRow[] };
+/** is_default: the organization's default role, which JIT-provisioned members join. */
+export type RoleRow = RoleRecord & { created_by: UserRecord | null; members: RoleMembershipRow[]; is_default?: boolean };
 
 /** row_to_json gives timestamps as strings; callers get Dates as from a plain SELECT. */
 function userFromJson(json: unknown): UserRecord {
@@ -89,7 +90,8 @@ async function withMembers(q: Queryable, roles: Array<RoleRecord & { created_by:
   }));
 }
 
-const ROLE_SELECT = `SELECT r.*, row_to_json(cu.*) AS created_by FROM roles r LEFT JOIN users cu ON cu.id = r.created_by_id`;
+const ROLE_SELECT = `SELECT r.*, row_to_json(cu.*) AS created_by, (o.default_role_id IS NOT DISTINCT FROM r.id) AS is_default
+  FROM roles r JOIN organizations o ON o.id = r.organization_id LEFT JOIN users cu ON cu.id = r.created_by_id`;
 
 export async function listRoles(
   q: Queryable,

@@ -6,6 +6,7 @@ import { acceptInvite, assertInviteUsable, findInvite } from './invites.js';
 import { createOrganization } from './organizations.js';
 import { assertAcceptablePassword, hashPassword } from './passwords.js';
 import type { OrganizationRecord, ProjectRecord, UserRecord } from './records.js';
+import { assertPasswordAuthAllowed } from './sso-domains.js';
 import { countUsers, insertUser, normalizeEmail } from './users.js';
 
 export const SIGNUP_CLOSED = 'New sign-ups are closed on this instance. Ask an organization admin for an invite.';
@@ -58,6 +59,7 @@ async function createAccountWithOrganization(tx: Queryable, input: SignupInput, 
  */
 export async function signUp(db: Database, input: SignupInput, openSignup: boolean): Promise<SignupResult> {
   const passwordHash = await validatedPasswordHash(input);
+  await assertPasswordAuthAllowed(db, input.email);
   return asFirstUserCheck(db, async (tx, existingUsers) => {
     if (existingUsers > 0 && !openSignup) throw permissionDenied(SIGNUP_CLOSED);
     return createAccountWithOrganization(tx, input, passwordHash);
@@ -90,6 +92,7 @@ export async function signUpWithInvite(
   assertAcceptablePassword(input.password);
   const invite = await findInvite(db, inviteId);
   assertInviteUsable(invite);
+  await assertPasswordAuthAllowed(db, invite.target_email);
   const passwordHash = await hashPassword(input.password);
   return db.transaction(async (tx) => {
     const user = await insertUser(tx, { email: invite.target_email, firstName, lastName: input.last_name ?? '', passwordHash });

@@ -1,4 +1,5 @@
 import type { Queryable } from '../store/database.js';
+import { validation } from './errors.js';
 import { isUuid } from './users.js';
 
 /** An organization's email domain (PostHog's OrganizationDomain) with its identity providers. */
@@ -59,4 +60,13 @@ export async function findVerifiedDomainForEmail(q: Queryable, email: string): P
 /** The provider that a verified domain enforces for its users' logins, or null. */
 export function enforcedProvider(domain: DomainRecord | undefined): string | null {
   return domain?.verified_at && domain.sso_enforcement ? domain.sso_enforcement : null;
+}
+
+/** PostHog's answer to a password login, reset or sign-up for an email whose domain enforces SSO. */
+export const ssoEnforcedMessage = (provider: string) => `You can only login with SSO for this account (${provider}).`;
+
+/** Refuses password authentication for an email of a domain that enforces SSO. */
+export async function assertPasswordAuthAllowed(q: Queryable, email: string): Promise<void> {
+  const provider = enforcedProvider(await findVerifiedDomainForEmail(q, email));
+  if (provider) throw validation(ssoEnforcedMessage(provider), null, 'sso_enforced');
 }

@@ -11,7 +11,13 @@ import type { DomainRecord, SsoProvider } from './sso-domains.js';
 import { findUserById, findUserByEmail, insertUser, normalizeEmail, setCurrentContext } from './users.js';
 
 /** Why an SSO login was refused; each becomes an error page and a security event. */
-export type SsoRefusal = 'domain_not_verified' | 'email_domain_mismatch' | 'jit_not_enabled' | 'user_inactive' | 'missing_email';
+export type SsoRefusal =
+  | 'domain_not_verified'
+  | 'email_domain_mismatch'
+  | 'jit_not_enabled'
+  | 'user_inactive'
+  | 'missing_email'
+  | 'identity_conflict';
 
 export class SsoLoginRefused extends DomainError {
   constructor(readonly reason: SsoRefusal, detail: string) {
@@ -69,6 +75,10 @@ export async function completeSsoLogin(db: Database, identity: SsoIdentity): Pro
           passwordHash: null,
         });
         provisioned = true;
+      } else if (await hasOtherIdentity(tx, identity, user.id)) {
+        // The IdP now sends this address for a different subject (a reassigned mailbox, say): the
+        // account stays with the subject it was linked to.
+        throw new SsoLoginRefused('identity_conflict', 'This account is linked to a different identity at the identity provider.');
       }
       await tx.query(
         'INSERT INTO sso_identities (domain_id, provider, subject, user_id) VALUES ($1, $2, $3, $4)',
@@ -112,6 +122,14 @@ async function userOfIdentity(tx: Queryable, identity: SsoIdentity): Promise<Use
     [identity.domain.id, identity.provider, identity.subject],
   );
   return row ? findUserById(tx, row.user_id) : undefined;
+}
+
+async function hasOtherIdentity(tx: Queryable, identity: SsoIdentity, userId: number): Promise<boolean> {
+  const rows = await tx.query(
+    'SELECT 1 FROM sso_identities WHERE domain_id = $1 AND provider = $2 AND user_id = $3 AND subject <> $4',
+    [identity.domain.id, identity.provider, userId, identity.subject],
+  );
+  return rows.length > 0;
 }
 
 /**

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshInstance, pathWithModernJq, REPO, run, serve, splitJsonStream, warden, type RunningServer } from '../helpers/cli.js';
 import { Client } from '../helpers/client.js';
+import { selfSignedCertificate } from '../helpers/certificates.js';
+import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
 import { PASSWORD } from '../helpers/world.js';
 
 const script = (name: string) => readFileSync(join(REPO, 'test/fixtures/source-document', name), 'utf8');
@@ -14,6 +16,7 @@ const POSTHOG = 'https://app.posthog.com';
 
 let instance: Awaited<ReturnType<typeof freshInstance>>;
 let server: RunningServer;
+let dns: TestDnsServer;
 let boot: {
   user: { id: number; uuid: string; email: string };
   organization: { id: string; name: string };
@@ -29,12 +32,14 @@ beforeAll(async () => {
   );
   expect(result.code, result.stderr).toBe(0);
   boot = JSON.parse(result.stdout);
-  server = await serve(instance.args, instance.env);
+  dns = await startDnsServer();
+  server = await serve([...instance.args, '--dns-servers', dns.address], instance.env);
 });
 
 afterAll(async () => {
   await server?.stop();
   await instance?.cleanup();
+  await dns?.close();
 });
 
 /** Runs a document script with bash; only the host (and a placeholder a person fills in) differ. */
@@ -158,6 +163,31 @@ describe("the source document's scripts", () => {
       { user: boot.user.email, activity: 'updated', item_id: String(flag.body.id), created_at: expect.any(String) },
       { user: boot.user.email, activity: 'created', item_id: String(flag.body.id), created_at: expect.any(String) },
     ]);
+  });
+});
+
+describe('step 3 after SSO is set up', () => {
+  it('reports enforce_sso and the enforcing SAML provider once a verified domain enforces it', async () => {
+    const owner = new Client(server.url).withKey(boot.personal_api_key);
+    const org = `/api/organizations/${boot.organization.id}`;
+    const domain = await owner.post(`${org}/domains/`, { domain: 'acme.test' });
+    expect(domain.status, JSON.stringify(domain.body)).toBe(201);
+    dns.txt.set('_posthog-challenge.acme.test', [domain.body.verification_challenge]);
+    expect((await owner.post(`${org}/domains/${domain.body.id}/verify/`)).body.is_verified).toBe(true);
+    const saml = { saml_entity_id: 'https://idp.acme.test/', saml_acs_url: 'https://idp.acme.test/sso', saml_x509_cert: selfSignedCertificate().cert };
+    expect((await owner.patch(`${org}/domains/${domain.body.id}/`, saml)).status).toBe(200);
+
+    // Configured but not enforced: the document's query reports no enforcement yet.
+    const [configured] = (await runScript('step3.sh', { ORG_ID: boot.organization.id, POSTHOG_PERSONAL_API_KEY: boot.personal_api_key })) as any[];
+    expect(configured).toEqual({ enforce_sso: false, saml_configured: false, member_count: 2 });
+
+    expect((await owner.patch(`${org}/domains/${domain.body.id}/`, { sso_enforcement: 'saml' })).status).toBe(200);
+    const [enforced] = (await runScript('step3.sh', { ORG_ID: boot.organization.id, POSTHOG_PERSONAL_API_KEY: boot.personal_api_key })) as any[];
+    expect(enforced).toEqual({ enforce_sso: true, saml_configured: true, member_count: 2 });
+    // And it bites: the domain's people can no longer log in with a password.
+    const login = await new Client(server.url).post('/api/login/', { email: 'mia@acme.test', password: PASSWORD });
+    expect(login.status).toBe(400);
+    expect(login.body.code).toBe('sso_enforced');
   });
 });
 

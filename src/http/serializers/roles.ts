@@ -20,7 +20,6 @@ export function role(row: RoleRow) {
     created_at: row.created_at,
     created_by: row.created_by ? userBasic(row.created_by) : null,
     members: row.members.map(roleMembership),
-    // Warden has no organization default role (the organization shows default_role_id: null).
-    is_default: false,
+    is_default: row.is_default ?? false,
   };
 }
