@@ -14,6 +14,8 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs fn while holding a session-level advisory lock (used to serialize migrations across nodes). */
   withAdvisoryLock<T>(key: number, fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** Connection pool use (Postgres only): connections open, idle, and callers waiting for one. */
+  poolStats?(): { total: number; idle: number; waiting: number; max: number };
   close(): Promise<void>;
 }
 

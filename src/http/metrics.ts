@@ -1,0 +1,80 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { securityEventsRecorded } from '../domain/security-events.js';
+import type { Database } from '../store/database.js';
+
+/** Extra gauges other parts register (the activity-log sinks' lag, cache ratios), read at scrape time. */
+export type MetricsCollector = (registry: Registry) => void;
+
+/**
+ * Prometheus metrics of one Warden app: requests by route pattern and status with latency,
+ * authorization decisions by outcome and reason, security events (failed logins, key
+ * authentication failures, SSO failures, denials) and the database pool. One registry per app.
+ */
+export function installMetrics(app: FastifyInstance, db: Database): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: 'warden' });
+  collectDefaultMetrics({ register: registry, prefix: 'warden_process_' });
+  const requests = new Counter({
+    name: 'warden_http_requests_total',
+    help: 'HTTP requests by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'warden_http_request_duration_seconds',
+    help: 'HTTP request latency by method and route pattern.',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const decisions = new Counter({
+    name: 'warden_authorization_decisions_total',
+    help: 'Authorization decisions of the guard by outcome and reason.',
+    labelNames: ['outcome', 'reason'],
+    registers: [registry],
+  });
+  const security = new Counter({
+    name: 'warden_security_events_total',
+    help: 'Security events recorded: login_failed, api_key_auth_failed, access_denied, sso_login_failed, scim_auth_failed.',
+    labelNames: ['activity'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'warden_db_pool_connections',
+    help: 'Database pool connections by state (Postgres only).',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const stats = db.poolStats?.();
+      if (!stats) return;
+      this.set({ state: 'total' }, stats.total);
+      this.set({ state: 'idle' }, stats.idle);
+      this.set({ state: 'waiting' }, stats.waiting);
+      this.set({ state: 'max' }, stats.max);
+    },
+  });
+
+  const onSecurityEvent = (activity: string) => security.inc({ activity });
+  securityEventsRecorded.on('recorded', onSecurityEvent);
+  app.addHook('onClose', async () => {
+    securityEventsRecorded.off('recorded', onSecurityEvent);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'not_found';
+    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    const decision = request.ctx?.decision;
+    if (decision) decisions.inc({ outcome: decision.allow ? 'allow' : 'deny', reason: decision.allow ? 'granted' : decision.reason });
+  });
+  return registry;
+}
+
+/** Compares a presented bearer token with the configured one in constant time. */
+export function tokenMatches(presented: string | undefined, expected: string): boolean {
+  if (!presented) return false;
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
