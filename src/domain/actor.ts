@@ -4,6 +4,10 @@ export interface Actor {
   isSystem: boolean;
   /** Set when the change came through a personal API key. */
   apiKeyId?: string;
+  /** Added to the context of every entry this actor writes (a batch: the access matrix's batch id and file hash). */
+  batch?: Readonly<Record<string, unknown>>;
+  /** The HTTP request that made the change (also in the X-Request-Id response header and the logs). */
+  requestId?: string;
 }
 
 export const systemActor: Actor = { userId: null, isSystem: true };
