@@ -11,11 +11,16 @@ export interface StoreOptions {
   dataDir: string | null;
 }
 
+/** Opens the configured database as it is (no migrations). */
+export async function openDatabase(options: StoreOptions): Promise<Database> {
+  return options.databaseUrl
+    ? openPostgres(options.databaseUrl)
+    : openPglite(options.dataDir === null ? null : join(options.dataDir, 'pgdata'));
+}
+
 /** Opens the configured database and brings its schema up to date. */
 export async function openStore(options: StoreOptions): Promise<Database> {
-  const db = options.databaseUrl
-    ? await openPostgres(options.databaseUrl)
-    : await openPglite(options.dataDir === null ? null : join(options.dataDir, 'pgdata'));
+  const db = await openDatabase(options);
   try {
     await migrate(db);
   } catch (err) {
