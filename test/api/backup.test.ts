@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { serve, warden } from '../helpers/cli.js';
+import { run, serve, warden } from '../helpers/cli.js';
 import { Client } from '../helpers/client.js';
-import { storeKind } from '../helpers/server.js';
+import { freshPostgresDatabase, storeKind } from '../helpers/server.js';
 import { PASSWORD } from '../helpers/world.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-backup-'));
@@ -84,4 +84,26 @@ describe('warden migrate', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('pg_dump');
   });
+});
+
+describe.runIf(storeKind === 'postgres')('backup and restore on Postgres, as docs/deployment.md says', () => {
+  it('pg_dump, pg_restore into a new database, and the restored chains verify', async () => {
+    const source = await freshPostgresDatabase(process.env.DATABASE_URL!);
+    const target = await freshPostgresDatabase(process.env.DATABASE_URL!);
+    try {
+      const boot = await warden(['bootstrap', '--email', 'pg@example.com', '--password', PASSWORD, '--organization', 'PG', '--json'], { DATABASE_URL: source.url });
+      expect(boot.code, boot.stderr).toBe(0);
+      const file = join(dir, 'warden.dump');
+      const dump = await run('pg_dump', ['--format=custom', '--file', file, source.url]);
+      expect(dump.code, dump.stderr).toBe(0);
+      const restore = await run('pg_restore', ['--no-owner', '--dbname', target.url, file]);
+      expect(restore.code, restore.stderr).toBe(0);
+      const audit = await warden(['audit', 'verify'], { DATABASE_URL: target.url });
+      expect(audit.code, audit.stdout + audit.stderr).toBe(0);
+      expect(audit.stdout).toContain(JSON.parse(boot.stdout).organization.id);
+    } finally {
+      await source.drop();
+      await target.drop();
+    }
+  }, 120_000);
 });
