@@ -6,6 +6,7 @@ import { sql as activityChain } from './0005_activity_chain.js';
 import { sql as securityEvents } from './0006_security_events.js';
 import { sql as activityStreamingRetention } from './0007_activity_streaming_retention.js';
 import { sql as sso } from './0008_sso.js';
+import { sql as rateLimits } from './0009_rate_limits.js';
 
 /** Every migration, in the order it is applied. Never edit one that has shipped: add a new one. */
 export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
@@ -17,4 +18,5 @@ export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
   { name: '0006_security_events', sql: securityEvents },
   { name: '0007_activity_streaming_retention', sql: activityStreamingRetention },
   { name: '0008_sso', sql: sso },
+  { name: '0009_rate_limits', sql: rateLimits },
 ];
