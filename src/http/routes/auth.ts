@@ -1,8 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { publicRoute } from '../../access/route-access.js';
-import { validation } from '../../domain/errors.js';
-import { permissionDenied } from '../../domain/errors.js';
+import { DomainError, permissionDenied, validation } from '../../domain/errors.js';
 import { acceptInvite, assertInviteUsable, findInvite } from '../../domain/invites.js';
 import { logIn } from '../../domain/login.js';
 import { createSession, deleteSession } from '../../domain/sessions.js';
@@ -10,6 +9,7 @@ import { signUp, signUpWithInvite } from '../../domain/signup.js';
 import { safeEqual } from '../../domain/tokens.js';
 import { clearSessionCookies, setSessionCookies, type Deps } from '../deps.js';
 import { CSRF_HEADER, SESSION_COOKIE } from '../principal.js';
+import { LIMITS } from '../rate-limits.js';
 import type { UserRecord } from '../../domain/records.js';
 import * as show from '../serializers.js';
 
@@ -37,8 +37,9 @@ function required(value: string | undefined, attr: string): string {
 
 const signedUp = (user: UserRecord) => ({ ...show.userBasic(user), redirect_url: '/' });
 
-export function authRoutes(app: FastifyInstance, { db, config }: Deps): void {
+export function authRoutes(app: FastifyInstance, { db, config, limiter }: Deps): void {
   app.post('/api/signup/', { config: { access: publicRoute }, schema: { body: Signup } }, async (request, reply) => {
+    await limiter.consume(LIMITS.signupsPerAddress, request.ip);
     const body = request.body as Static<typeof Signup>;
     const { user } = await signUp(db, body, config.openSignup);
     const session = await db.transaction((tx) => createSession(tx, user.id));
@@ -71,6 +72,7 @@ export function authRoutes(app: FastifyInstance, { db, config }: Deps): void {
         await db.transaction((tx) => acceptInvite(tx, signedIn, invite_id));
         return reply.code(201).send(signedUp(signedIn));
       }
+      await limiter.consume(LIMITS.inviteAcceptancesPerAddress, request.ip);
       const { user } = await signUpWithInvite(db, invite_id, {
         first_name: body.first_name ?? '',
         password: required(body.password, 'password'),
@@ -84,7 +86,21 @@ export function authRoutes(app: FastifyInstance, { db, config }: Deps): void {
 
   app.post('/api/login/', { config: { access: publicRoute }, schema: { body: Login } }, async (request, reply) => {
     const { email, password } = request.body as Static<typeof Login>;
-    const { session } = await logIn(db, email, password, request.log);
+    // Failures count per address and per (account, address): guessing slows down, the owner of
+    // the account elsewhere is never locked out, and every window ends.
+    const account = `${email.trim().toLowerCase()}|${request.ip}`;
+    await limiter.check(LIMITS.loginFailuresPerAddress, request.ip);
+    await limiter.check(LIMITS.loginFailuresPerAccount, account);
+    let session;
+    try {
+      ({ session } = await logIn(db, email, password, request.log));
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'invalid_credentials') {
+        await limiter.fail(LIMITS.loginFailuresPerAddress, request.ip);
+        await limiter.fail(LIMITS.loginFailuresPerAccount, account);
+      }
+      throw err;
+    }
     setSessionCookies(reply, request, config, session);
     return { success: true };
   });
