@@ -1,6 +1,7 @@
 // Warden's benchmarks. Each prints ratios measured in one run on this machine (absolute times on
 // shared machines are noisy; the ratios are what BENCHMARKS.md tracks).
-// Run all: npm run bench. One: npm run bench -- decisions | keys | local-evaluation | ingestion
+// Run all: npm run bench. One: npm run bench -- decisions | keys | local-evaluation | ingestion | activity-log
+import { benchActivityLog } from './activity-log.mjs';
 import { benchDecisions } from './decisions.mjs';
 import { benchIngestion } from './ingestion.mjs';
 import { benchKeyVerification } from './key-verification.mjs';
@@ -11,6 +12,7 @@ const benches = {
   keys: benchKeyVerification,
   'local-evaluation': benchLocalEvaluation,
   ingestion: benchIngestion,
+  'activity-log': benchActivityLog,
 };
 
 const only = process.argv[2];

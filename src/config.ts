@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readConfigFile } from './config-file.js';
 /** Warden's runtime configuration: flags, with WARDEN_* environment variables as defaults. */
 export interface WardenConfig {
   host: string;
@@ -20,6 +21,12 @@ export interface WardenConfig {
   publicUrl: string;
   /** DNS servers ("ip" or "ip:port") that domain verification asks; empty = the system's resolver. */
   dnsServers: string[];
+  /** Bearer token that /metrics requires; unset = /metrics is off. */
+  metricsToken: string | undefined;
+  /** Rate limits on login, sign-up, invite acceptance, failed key and SCIM authentications. */
+  rateLimits: boolean;
+  /** Extra CA certificate (PEM) trusted for OIDC providers (discovery, token, keys, userinfo), on top of the system's. */
+  oidcCaFile: string | undefined;
   /** Extra CA certificate (PEM) trusted for activity-log sinks, on top of the system's. */
   sinkCaFile: string | undefined;
   /** How often each node looks for activity-log sinks with entries to deliver. */
@@ -34,6 +41,13 @@ export interface WardenConfig {
 }
 
 export class ConfigError extends Error {}
+
+/** Every setting's flag name: what a configuration file may set. */
+export const CONFIG_FLAGS: ReadonlySet<string> = new Set([
+  'host', 'port', 'data-dir', 'database-url', 'open-signup', 'secure-cookies', 'trust-proxy', 'body-limit', 'log-level',
+  'public-url', 'dns-servers', 'metrics-token', 'rate-limits', 'oidc-ca-file', 'sink-ca-file', 'sink-poll-ms', 'sink-retry-base-ms',
+  'sink-retry-max-ms', 'audit-key-file', 'retention-interval-ms',
+]);
 
 function bool(name: string, value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value === '') return fallback;
@@ -52,7 +66,9 @@ function int(name: string, value: string | undefined, fallback: number, min: num
 
 /** Builds the configuration from parsed flags (kebab-case) over the environment. */
 export function loadConfig(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): WardenConfig {
-  const pick = (flag: string, envName: string) => flags[flag] ?? env[envName];
+  const configPath = flags.config ?? env.WARDEN_CONFIG;
+  const file = configPath ? readConfigFile(configPath, CONFIG_FLAGS, (m) => new ConfigError(m)) : {};
+  const pick = (flag: string, envName: string) => flags[flag] ?? env[envName] ?? file[flag];
   const secureCookies = pick('secure-cookies', 'WARDEN_SECURE_COOKIES') ?? 'auto';
   if (!['auto', 'always', 'never'].includes(secureCookies)) {
     throw new ConfigError(`WARDEN_SECURE_COOKIES must be auto, always or never, not "${secureCookies}".`);
@@ -74,6 +90,9 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     logLevel: pick('log-level', 'WARDEN_LOG_LEVEL') ?? 'info',
     publicUrl: publicUrl(pick('public-url', 'WARDEN_PUBLIC_URL')),
     dnsServers: dnsServers(pick('dns-servers', 'WARDEN_DNS_SERVERS')),
+    metricsToken: metricsToken(pick('metrics-token', 'WARDEN_METRICS_TOKEN')),
+    rateLimits: bool('WARDEN_RATE_LIMITS', pick('rate-limits', 'WARDEN_RATE_LIMITS'), true),
+    oidcCaFile: caFile('WARDEN_OIDC_CA_FILE', pick('oidc-ca-file', 'WARDEN_OIDC_CA_FILE')),
     ...activityLogConfig(pick, dataDir),
   };
 }
@@ -90,6 +109,12 @@ function publicUrl(value: string | undefined): string {
     throw new ConfigError(`WARDEN_PUBLIC_URL must be an absolute http(s) URL, not "${value}".`);
   }
   return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+function caFile(name: string, value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (!existsSync(value)) throw new ConfigError(`${name}: no such file "${value}".`);
+  return value;
 }
 
 function dnsServers(value: string | undefined): string[] {
@@ -117,4 +142,10 @@ function activityLogConfig(pick: (flag: string, envName: string) => string | und
     auditKeyFile: pick('audit-key-file', 'WARDEN_AUDIT_KEY_FILE') || join(dataDir, 'audit-signing-key.pem'),
     retentionIntervalMs: int('WARDEN_RETENTION_INTERVAL_MS', pick('retention-interval-ms', 'WARDEN_RETENTION_INTERVAL_MS'), hour, 10, 24 * hour),
   };
+}
+
+function metricsToken(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.length < 16) throw new ConfigError('WARDEN_METRICS_TOKEN must be at least 16 characters.');
+  return value;
 }

@@ -10,17 +10,21 @@ import type { ScopeAction, ScopeObject } from './scopes.js';
  *   remote flag evaluation) and reveals nothing about other projects.
  * - key management: a signed-in user; a personal API key only if it holds `*` and is not confined
  *   to some projects or organizations (`keys: 'all-scopes'`), or any key reading itself (`keys: 'self'`).
+ * - scim_token: no user credentials; the route authenticates the SCIM bearer token of the domain in
+ *   its path itself (src/http/routes/scim.ts), and the guard stays out of it.
  */
 export type RouteAccess =
   | { kind: 'public' }
   | { kind: 'scoped'; scope: ScopeObject; action: ScopeAction; project?: 'token'; alsoAccepts?: ScopeObject }
   | { kind: 'key_management'; keys: 'all-scopes' | 'self' }
-  | { kind: 'project_token' };
+  | { kind: 'project_token' }
+  | { kind: 'scim_token' };
 
 export const publicRoute: RouteAccess = { kind: 'public' };
 export const scoped = (scope: ScopeObject, action: ScopeAction, alsoAccepts?: ScopeObject): RouteAccess =>
   alsoAccepts ? { kind: 'scoped', scope, action, alsoAccepts } : { kind: 'scoped', scope, action };
 export const projectToken: RouteAccess = { kind: 'project_token' };
+export const scimToken: RouteAccess = { kind: 'scim_token' };
 
 export function describeAccess(access: RouteAccess): string {
   switch (access.kind) {
@@ -30,6 +34,8 @@ export function describeAccess(access: RouteAccess): string {
       return `Requires scope \`${access.scope}:${access.action}\`${access.alsoAccepts ? ` or \`${access.alsoAccepts}:${access.action}\`` : ''} for personal API keys.`;
     case 'project_token':
       return "A project's token (phc_...); no user credentials.";
+    case 'scim_token':
+      return "The SCIM bearer token of the domain in the path; no user credentials.";
     case 'key_management':
       return access.keys === 'self'
         ? 'Signed-in users; a personal API key may read itself.'

@@ -1,15 +1,21 @@
 import type { WardenConfig } from '../config.js';
 import { chainedOrganizations, verifyChain, type ChainReport } from '../domain/activity-chain.js';
+import { readAuditKey } from '../domain/activity-signing.js';
 import { isUuid } from '../domain/users.js';
 import { openStore } from '../store/open.js';
 
 /** One line per organization: "ok: N entries" or its problems. */
 export function reportLine(report: ChainReport): string {
-  if (report.ok) return `${report.organization_id} ok: ${report.entries} entries`;
+  const pruned = report.pruned ? `, pruned up to ${report.pruned.up_to_chain_seq} (signed checkpoint of ${report.pruned.checkpoint_created_at})` : '';
+  if (report.ok) return `${report.organization_id} ok: ${report.entries} entries${pruned}`;
   const problems = report.problems.map((p) =>
-    p.kind === 'missing' ? `missing at ${p.chain_seq}${p.count && p.count > 1 ? ` (${p.count} entries)` : ''}` : `${p.kind} at ${p.chain_seq} (${p.id})`,
+    p.kind === 'missing'
+      ? `missing at ${p.chain_seq}${p.count && p.count > 1 ? ` (${p.count} entries)` : ''}`
+      : p.kind === 'checkpoint'
+        ? `checkpoint at ${p.chain_seq} rejected (${p.reason})`
+        : `${p.kind} at ${p.chain_seq} (${p.id})`,
   );
-  return `${report.organization_id} FAILED: ${report.entries} entries; ${problems.join('; ')}`;
+  return `${report.organization_id} FAILED: ${report.entries} entries${pruned}; ${problems.join('; ')}`;
 }
 
 /** `warden audit verify [--organization ID]`: exits 0 when every chain is intact, 1 otherwise. */
@@ -26,9 +32,10 @@ export async function runAudit(config: WardenConfig, sub: string | undefined, fl
   const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     const orgs = only ? [only.toLowerCase()] : await chainedOrganizations(db);
+    const auditKey = readAuditKey(config.auditKeyFile);
     let ok = true;
     for (const org of orgs) {
-      const report = await verifyChain(db, org);
+      const report = await verifyChain(db, org, { auditKey });
       ok &&= report.ok;
       console.log(reportLine(report));
     }

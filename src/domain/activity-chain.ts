@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database, Queryable } from '../store/database.js';
+import { checkpointSignatureValid, type AuditKey } from './activity-signing.js';
 
 /**
  * Tamper evidence for the activity log. The entries of each organization form a hash chain:
@@ -63,14 +64,15 @@ export function entryHash(prevHash: string, row: HashedRow): string {
   return createHash('sha256').update(prevHash).update(canonicalJson(fields)).digest('hex');
 }
 
-async function lockOrganization(tx: Queryable, organizationId: string): Promise<void> {
+/** The chain's lock: chaining and pruning of one organization never run at once. */
+export async function lockChain(tx: Queryable, organizationId: string): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [organizationId]);
 }
 
 /** Chains one batch of an organization's committed, unchained entries; returns how many. */
 async function chainBatch(db: Database, organizationId: string): Promise<number> {
   return db.transaction(async (tx) => {
-    await lockOrganization(tx, organizationId);
+    await lockChain(tx, organizationId);
     const rows = await tx.query<HashedRow>(
       `SELECT ${HASHED} FROM activity_log a
        WHERE a.organization_id = $1 AND a.hash IS NULL AND a.chain_seq IS NULL
@@ -175,7 +177,7 @@ export function backgroundChainer(db: Database, onError: (err: unknown) => void,
   };
 }
 
-export type ChainProblemKind = 'modified' | 'missing' | 'reordered';
+export type ChainProblemKind = 'modified' | 'missing' | 'reordered' | 'checkpoint';
 
 export interface ChainProblem {
   kind: ChainProblemKind;
@@ -184,6 +186,15 @@ export interface ChainProblem {
   id: string | null;
   /** For 'missing': how many consecutive positions are gone (from chain_seq on). */
   count?: number;
+  /** For 'checkpoint' (at its up_to_chain_seq): why the checkpoint is not accepted. */
+  reason?: 'unsigned' | 'bad_signature' | 'no_key' | 'does_not_match_chain';
+}
+
+/** Retention pruning: the entries up to `up_to_chain_seq` were removed under a validly signed checkpoint. */
+export interface PrunedInfo {
+  up_to_chain_seq: number;
+  hash_at: string;
+  checkpoint_created_at: string;
 }
 
 export interface ChainReport {
@@ -191,6 +202,8 @@ export interface ChainReport {
   ok: boolean;
   entries: number;
   problems: ChainProblem[];
+  /** Set when the chain starts after a retention checkpoint. */
+  pruned?: PrunedInfo;
 }
 
 interface ChainedRow extends HashedRow {
@@ -208,7 +221,7 @@ interface ChainedRow extends HashedRow {
  *   predecessor. Every broken link is reported, so two swapped neighbours at k and k+1 show at k,
  *   k+1 and k+2 (whose predecessor moved away).
  */
-export async function verifyChain(db: Database, organizationId: string): Promise<ChainReport> {
+export async function verifyChain(db: Database, organizationId: string, options: { auditKey?: AuditKey | null } = {}): Promise<ChainReport> {
   await chainPending(db, organizationId);
   const problems: ChainProblem[] = [];
   let entries = 0;
@@ -216,6 +229,12 @@ export async function verifyChain(db: Database, organizationId: string): Promise
   let prevHash = GENESIS;
   let prevRow: ChainedRow | null = null;
   let after = 0;
+  const start = await startingCheckpoint(db, organizationId, options.auditKey ?? null, problems);
+  if (start) {
+    expectedSeq = start.up_to_chain_seq + 1;
+    prevHash = start.hash_at;
+    after = start.up_to_chain_seq;
+  }
   for (;;) {
     const rows = await db.query<ChainedRow>(
       `SELECT ${HASHED}, a.chain_seq::text AS chain_seq, a.prev_hash, a.hash FROM activity_log a
@@ -231,7 +250,9 @@ export async function verifyChain(db: Database, organizationId: string): Promise
       if (row.prev_hash === null || row.hash === null || entryHash(row.prev_hash, row) !== row.hash) {
         problems.push({ kind: 'modified', chain_seq: chainSeq, id: row.id });
       } else if (!gap && row.prev_hash !== prevHash) {
-        if (await linksToKnownEntry(db, organizationId, row.prev_hash)) {
+        if (!prevRow && start) {
+          problems.push({ kind: 'checkpoint', chain_seq: start.up_to_chain_seq, id: null, reason: 'does_not_match_chain' });
+        } else if (await linksToKnownEntry(db, organizationId, row.prev_hash)) {
           problems.push({ kind: 'reordered', chain_seq: chainSeq, id: row.id });
         } else if (prevRow && !problems.some((p) => p.id === prevRow!.id)) {
           // The predecessor was edited and its hash recomputed to match.
@@ -246,15 +267,66 @@ export async function verifyChain(db: Database, organizationId: string): Promise
     }
     if (rows.length < 1000) break;
   }
-  const [head] = await db.query<{ chain_seq: string }>(
-    'SELECT chain_seq::text AS chain_seq FROM activity_chain_heads WHERE organization_id = $1',
+  const [head] = await db.query<{ chain_seq: string; hash: string }>(
+    'SELECT chain_seq::text AS chain_seq, hash FROM activity_chain_heads WHERE organization_id = $1',
     [organizationId],
   );
   if (head && Number(head.chain_seq) >= expectedSeq) {
     problems.push({ kind: 'missing', chain_seq: expectedSeq, id: null, count: Number(head.chain_seq) - expectedSeq + 1 });
+  } else if (head && !prevRow && start && head.hash !== start.hash_at) {
+    // Everything was pruned: the checkpoint must be the chain's head.
+    problems.push({ kind: 'checkpoint', chain_seq: start.up_to_chain_seq, id: null, reason: 'does_not_match_chain' });
   }
   problems.sort((a, b) => a.chain_seq - b.chain_seq);
-  return { organization_id: organizationId, ok: problems.length === 0, entries, problems };
+  const report: ChainReport = { organization_id: organizationId, ok: problems.length === 0, entries, problems };
+  if (start) report.pruned = start;
+  return report;
+}
+
+interface CheckpointRow {
+  up_to_chain_seq: string;
+  hash_at: string;
+  signature: string | null;
+  created_at: string;
+}
+
+/**
+ * Checks every retention checkpoint of the organization (an unsigned, forged or unverifiable one is
+ * a problem) and returns the validly signed one the chain resumes after: the latest that ends
+ * before the first remaining entry. Null when nothing was pruned (or no valid checkpoint covers it).
+ */
+async function startingCheckpoint(
+  db: Queryable,
+  organizationId: string,
+  key: AuditKey | null,
+  problems: ChainProblem[],
+): Promise<PrunedInfo | null> {
+  const checkpoints = await db.query<CheckpointRow>(
+    `SELECT up_to_chain_seq::text AS up_to_chain_seq, hash_at, signature,
+            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at
+     FROM activity_chain_checkpoints WHERE organization_id = $1 ORDER BY up_to_chain_seq`,
+    [organizationId],
+  );
+  if (checkpoints.length === 0) return null;
+  const [first] = await db.query<{ chain_seq: string | null }>(
+    'SELECT min(chain_seq)::text AS chain_seq FROM activity_log WHERE organization_id = $1 AND chain_seq IS NOT NULL',
+    [organizationId],
+  );
+  const firstRemaining = first?.chain_seq ? Number(first.chain_seq) : Number.POSITIVE_INFINITY;
+  let start: PrunedInfo | null = null;
+  for (const c of checkpoints) {
+    const upTo = Number(c.up_to_chain_seq);
+    const reason = !c.signature
+      ? 'unsigned'
+      : !key
+        ? 'no_key'
+        : checkpointSignatureValid(key, { organization_id: organizationId, up_to_chain_seq: upTo, hash_at: c.hash_at }, c.signature)
+          ? null
+          : 'bad_signature';
+    if (reason) problems.push({ kind: 'checkpoint', chain_seq: upTo, id: null, reason });
+    else if (upTo < firstRemaining) start = { up_to_chain_seq: upTo, hash_at: c.hash_at, checkpoint_created_at: c.created_at };
+  }
+  return start;
 }
 
 async function linksToKnownEntry(db: Queryable, organizationId: string, hash: string): Promise<boolean> {

@@ -213,3 +213,16 @@ export async function* iterateActivity(
     last = raw[raw.length - 1]!.seq;
   }
 }
+
+/** A chained entry, with its position and hash (what sinks receive). */
+export type ChainedActivityRow = ActivityRow & { chain_seq: number; hash: string };
+
+/** An organization's chained entries after a chain position, in chain order (for delivery to sinks). */
+export async function listChainedAfter(q: Queryable, organizationId: string, afterChainSeq: number, limit: number): Promise<ChainedActivityRow[]> {
+  const raw = await q.query<RawRow & { chain_seq: string; hash: string }>(
+    `SELECT ${COLUMNS}, a.chain_seq::text AS chain_seq, a.hash ${FROM}
+     WHERE a.organization_id = $1::uuid AND a.chain_seq > $2::bigint ORDER BY a.chain_seq LIMIT $3::int`,
+    [organizationId, String(afterChainSeq), limit],
+  );
+  return raw.map((r) => ({ ...toRow(r), chain_seq: Number(r.chain_seq), hash: r.hash }));
+}

@@ -36,7 +36,12 @@ export async function recordActivity(tx: Queryable, entry: ActivityEntry): Promi
   const detail = {
     name: entry.detail.name,
     changes: entry.detail.changes ?? null,
-    context: { ...(entry.detail.context ?? {}), ...(entry.actor.apiKeyId ? { via_api_key_id: entry.actor.apiKeyId } : {}) },
+    context: {
+      ...(entry.detail.context ?? {}),
+      ...(entry.actor.apiKeyId ? { via_api_key_id: entry.actor.apiKeyId } : {}),
+      ...(entry.actor.batch ?? {}),
+      ...(entry.actor.requestId ? { request_id: entry.actor.requestId } : {}),
+    },
     trigger: entry.detail.trigger ?? null,
     short_id: entry.detail.short_id ?? null,
     type: entry.detail.type ?? null,

@@ -3,12 +3,13 @@ import { OrganizationLevel, organizationLevelName } from '../access/levels.js';
 import { isValidScope } from '../access/scopes.js';
 import type { Queryable } from '../store/database.js';
 import { diffFields, recordActivity } from './activity.js';
+import { validateRetentionDays } from './activity-retention.js';
 import type { Actor } from './actor.js';
 import { notFound, permissionDenied, validation } from './errors.js';
 import { createProject } from './projects.js';
 import type { MembershipRecord, OrganizationRecord, ProjectRecord, UserRecord } from './records.js';
 import { randomBase62 } from './tokens.js';
-import { displayName, setCurrentContext } from './users.js';
+import { displayName, isUuid, setCurrentContext } from './users.js';
 
 export const INSUFFICIENT_ORG_LEVEL = 'Your organization access level is insufficient.';
 export const DEFAULT_PROJECT_NAME = 'Default project';
@@ -172,6 +173,9 @@ export interface OrganizationPatch {
   allow_publicly_shared_resources?: boolean;
   personal_api_keys_max_lifetime_days?: number | null;
   personal_api_keys_allowed_scopes?: string[] | null;
+  activity_log_retention_days?: number | null;
+  log_sensitive_reads?: boolean;
+  default_role_id?: string | null;
 }
 
 const PATCHABLE = [
@@ -183,6 +187,9 @@ const PATCHABLE = [
   'allow_publicly_shared_resources',
   'personal_api_keys_max_lifetime_days',
   'personal_api_keys_allowed_scopes',
+  'activity_log_retention_days',
+  'log_sensitive_reads',
+  'default_role_id',
 ] as const satisfies ReadonlyArray<keyof OrganizationPatch & keyof OrganizationRecord>;
 
 function validateKeyPolicy(patch: OrganizationPatch): void {
@@ -195,6 +202,13 @@ function validateKeyPolicy(patch: OrganizationPatch): void {
   }
 }
 
+/** The default role (joined by JIT-provisioned members) must be one of the organization's roles. */
+async function validateDefaultRole(tx: Queryable, organizationId: string, roleId: string | null | undefined): Promise<void> {
+  if (roleId === undefined || roleId === null) return;
+  const [role] = isUuid(roleId) ? await tx.query('SELECT 1 FROM roles WHERE id = $1 AND organization_id = $2', [roleId, organizationId]) : [];
+  if (!role) throw validation('Role does not exist.', 'default_role_id');
+}
+
 export async function updateOrganization(
   tx: Queryable,
   actor: Actor & { userId: number },
@@ -205,6 +219,8 @@ export async function updateOrganization(
   const membership = await requireMembership(tx, organizationId, actor.userId);
   if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
   validateKeyPolicy(patch);
+  validateRetentionDays(patch.activity_log_retention_days);
+  await validateDefaultRole(tx, organizationId, patch.default_role_id);
   const next: OrganizationRecord = { ...before };
   for (const field of PATCHABLE) {
     if (patch[field] !== undefined) (next as unknown as Record<string, unknown>)[field] = patch[field];

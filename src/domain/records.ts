@@ -31,6 +31,12 @@ export interface OrganizationRecord {
   personal_api_keys_max_lifetime_days: number | null;
   /** The scopes members' keys may carry and use here (an IAM-style boundary); null = all. */
   personal_api_keys_allowed_scopes: string[] | null;
+  /** The role JIT-provisioned members join (PostHog's default_role); null = none. */
+  default_role_id: string | null;
+  /** Activity-log entries older than this many days are pruned (after a signed checkpoint); null = keep all. */
+  activity_log_retention_days: number | null;
+  /** Record views of session recordings and event exports in the activity log. */
+  log_sensitive_reads: boolean;
   created_at: Date;
   updated_at: Date;
 }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Database } from '../store/database.js';
 import { recordActivity } from './activity.js';
 
@@ -27,7 +28,11 @@ export interface SecurityLog {
   warn(obj: unknown, msg: string): void;
 }
 
+/** Emits 'recorded' with the activity of each security event written (for metrics). */
+export const securityEventsRecorded = new EventEmitter();
+
 export async function recordSecurityEvent(db: Database, event: SecurityEvent, log?: SecurityLog): Promise<void> {
+  securityEventsRecorded.emit('recorded', event.activity);
   try {
     await db.transaction((tx) =>
       recordActivity(tx, {

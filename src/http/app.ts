@@ -1,11 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { WardenConfig } from '../config.js';
 import { backgroundChainer } from '../domain/activity-chain.js';
 import type { Database } from '../store/database.js';
 import type { Deps } from './deps.js';
-import { errorBody, sendError, toErrorResponse } from './errors.js';
+import { errorBody, HttpError, sendError, toErrorResponse } from './errors.js';
 import { installGuard, requireAccessDeclarations } from './guard.js';
+import { registerOpenApi } from './openapi.js';
+import { installMetrics } from './metrics.js';
+import { RateLimiter } from './rate-limits.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { VERSION } from '../version.js';
+import { schemaRoutes } from './routes/schema.js';
 import { rejectUnstorableText } from './storable-text.js';
 import { allowedMethods, collectRouteTable, type RouteEntry } from './route-table.js';
 import { accessControlRoutes } from './routes/access-controls.js';
@@ -29,10 +37,23 @@ import { ingestionRoutes } from './routes/ingestion.js';
 import { flagEvaluationRoutes } from './routes/flag-evaluation.js';
 import { featureFlagRoutes } from './routes/feature-flags.js';
 import { activityLogRoutes } from './routes/activity-log.js';
+import { activitySinkRoutes } from './routes/activity-sinks.js';
+import { startActivityJobs } from '../domain/activity-jobs.js';
+import { activityExportEntry } from './serializers/activity-log.js';
 import { domainRoutes } from './routes/domains.js';
 import { samlRoutes } from './routes/saml.js';
 import { oidcRoutes } from './routes/oidc.js';
-import { scimRoutes } from './routes/scim.js';
+import { answerScimNotFound, scimFrameworkError, scimRoutes } from './routes/scim.js';
+import { accessMatrixRoutes } from './routes/access-matrix.js';
+import { consoleRoutes } from './routes/console.js';
+
+const INCOMING_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** A proxy's X-Request-Id when it is sane, else a fresh uuid. */
+function requestId(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && INCOMING_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
 
 export interface WardenApp {
   app: FastifyInstance;
@@ -54,22 +75,31 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
             },
           },
     bodyLimit: config.bodyLimit,
+    // One id per request: in every log line, the X-Request-Id response header and the activity log.
+    requestIdHeader: false,
+    genReqId: requestId,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
     // Malformed percent-encoding and over-long path segments are answered by the router itself.
     frameworkErrors: (error, request, reply) => {
+      if (scimFrameworkError(error, request, reply)) return;
       const { status, body } = toErrorResponse(error, request);
       void sendError(reply, status, body);
     },
   });
-  const deps: Deps = { db, config };
+  const limiter = new RateLimiter(db, config.rateLimits);
+  const deps: Deps = { db, config, metrics: installMetrics(app, db), limiter };
   const routes = collectRouteTable(app);
   requireAccessDeclarations(app);
   await app.register(cookie);
+  await registerOpenApi(app, VERSION);
   // PostHog's API takes JSON; plain text would otherwise be parsed into a string body.
   app.removeContentTypeParser(['text/plain']);
-  installGuard(app, db);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installGuard(app, db, limiter);
   rejectUnstorableText(app);
   // Activity entries are hash-chained after their transaction commits: after every write, and at start.
   const chainer = backgroundChainer(db, (err) => app.log.error({ err }, 'activity chaining failed'));
@@ -78,16 +108,23 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
   });
   app.addHook('onClose', () => chainer.stop());
   chainer.schedule();
+  // Delivery to activity-log sinks and retention run in the background (src/domain/activity-jobs.ts).
+  const activityJobs = startActivityJobs(db, config, app.log, activityExportEntry);
+  app.addHook('onClose', () => activityJobs.stop());
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toErrorResponse(error, request);
+    if (error instanceof HttpError) reply.headers(error.headers);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     return sendError(reply, status, body);
   });
   app.setNotFoundHandler((request, reply) => {
+    if (answerScimNotFound(request, reply)) return reply;
     const path = request.url.split('?')[0] ?? '/';
     const allowed = allowedMethods(routes, path);
-    if (allowed.length > 0) {
+    // A path the route table knows for this very method but the router refused (a parameter over
+    // its length limit) is simply not found; another method of a known path is a 405.
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
       reply.header('allow', allowed.join(', '));
       return sendError(reply, 405, errorBody('invalid_request', 'method_not_allowed', `Method "${request.method}" not allowed.`));
     }
@@ -96,6 +133,8 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
 
   for (const register of [
     healthRoutes,
+    schemaRoutes,
+    metricsRoutes,
     authRoutes,
     userRoutes,
     organizationRoutes,
@@ -116,10 +155,14 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     accessControlRoutes,
     changeRequestRoutes,
     activityLogRoutes,
+    activitySinkRoutes,
     domainRoutes,
     samlRoutes,
     oidcRoutes,
     scimRoutes,
+    accessMatrixRoutes,
+    // The admin console last: its catch-all GET answers only what no API route does.
+    consoleRoutes,
   ]) {
     register(app, deps);
   }

@@ -6,12 +6,17 @@ import type { UserRecord } from '../domain/records.js';
 import { SESSION_TTL_SECONDS, type Session } from '../domain/sessions.js';
 import type { Database } from '../store/database.js';
 import type { WardenConfig } from '../config.js';
+import type { Registry } from 'prom-client';
+import type { RateLimiter } from './rate-limits.js';
 import { CSRF_COOKIE, SESSION_COOKIE } from './principal.js';
 
 /** What every route module receives. */
 export interface Deps {
   db: Database;
   config: WardenConfig;
+  /** The app's Prometheus registry (served at /metrics when a token is configured). */
+  metrics: Registry;
+  limiter: RateLimiter;
 }
 
 /** The signed-in user behind the request (session or key); the guard has already run. */
@@ -23,7 +28,7 @@ export function currentUser(request: FastifyRequest): UserRecord {
 
 export function actorOf(request: FastifyRequest): Actor & { userId: number } {
   const user = currentUser(request);
-  return userActor(user.id, request.ctx.apiKey?.id) as Actor & { userId: number };
+  return { ...userActor(user.id, request.ctx.apiKey?.id), requestId: request.id } as Actor & { userId: number };
 }
 
 function secure(request: FastifyRequest, config: WardenConfig): boolean {

@@ -10,12 +10,15 @@ import { findKeyByValue } from '../domain/api-keys.js';
 import { DomainError } from '../domain/errors.js';
 import { maskKeyValue, recordSecurityEvent } from '../domain/security-events.js';
 import { errorBody, HttpError } from './errors.js';
+import { LIMITS, type RateLimiter } from './rate-limits.js';
 import { anonymous, authenticate, CSRF_HEADER, presentedKey, type Authentication } from './principal.js';
 import { safeEqual } from '../domain/tokens.js';
 
 export interface RequestContext extends Authentication {
   organization?: { record: OrganizationRecord; membership: MembershipRecord };
   project?: ProjectAccess;
+  /** What the guard decided, for metrics. */
+  decision?: { allow: boolean; reason: string };
 }
 
 declare module 'fastify' {
@@ -39,15 +42,20 @@ export function requireAccessDeclarations(app: FastifyInstance): void {
 }
 
 /** The one guard: who is calling, what the route needs, decided by access/decide. */
-export function installGuard(app: FastifyInstance, db: Database): void {
+export function installGuard(app: FastifyInstance, db: Database, limiter: RateLimiter): void {
   app.decorateRequest('ctx', null as unknown as RequestContext);
   app.addHook('preValidation', async (request) => {
     const access = request.routeOptions.config.access;
     // Only Fastify's not-found route has no declaration (registration refuses any other): it
     // answers 404/405 itself and touches nothing.
     if (!access) return;
+    // SCIM routes authenticate their domain's bearer token themselves (before this hook runs).
+    if (access.kind === 'scim_token') {
+      request.ctx = { ...anonymous };
+      return;
+    }
     const open = access.kind === 'public' || access.kind === 'project_token';
-    const auth = open ? await authenticate(db, request).catch(() => anonymous) : await authenticateOrRecord(db, request);
+    const auth = open ? await authenticate(db, request).catch(() => anonymous) : await authenticateOrRecord(db, request, limiter);
     request.ctx = { ...auth };
     if (open) return;
     enforceCsrf(request, auth);
@@ -69,6 +77,7 @@ export function installGuard(app: FastifyInstance, db: Database): void {
       targetKeyId: params.key_id === '@current' ? auth.apiKey?.id : params.key_id,
       now: new Date(),
     });
+    request.ctx.decision = { allow: decision.allow, reason: decision.reason };
     if (!decision.allow) {
       if (decision.status === 403) await recordDenial(db, request, auth, decision, organization, project);
       throw new HttpError(
@@ -81,12 +90,15 @@ export function installGuard(app: FastifyInstance, db: Database): void {
 }
 
 /** Authenticates; a rejected personal API key is recorded as a security event (masked, never the value). */
-async function authenticateOrRecord(db: Database, request: FastifyRequest): Promise<Authentication> {
+async function authenticateOrRecord(db: Database, request: FastifyRequest, limiter: RateLimiter): Promise<Authentication> {
+  // An address over its limit of failed key authentications is refused before any lookup.
+  if (presentedKey(request)) limiter.refuseIfBlocked(LIMITS.keyFailuresPerAddress, request.ip);
   try {
     return await authenticate(db, request);
   } catch (err) {
     const key = err instanceof DomainError && err.kind === 'authentication_failed' ? presentedKey(request) : null;
     if (key) {
+      await limiter.fail(LIMITS.keyFailuresPerAddress, request.ip);
       // A known key (expired, or its user deactivated) names its owner; an unknown one is instance-level.
       const known = await findKeyByValue(db, key.value).catch(() => undefined);
       await recordSecurityEvent(

@@ -71,7 +71,13 @@ export function projectBasic(p: ProjectRecord & { effective_level?: number }) {
 
 export function organization(
   org: OrganizationRecord,
-  facts: { level: number; memberCount: number; projects: Array<ProjectRecord & { effective_level: number }> },
+  facts: {
+    level: number;
+    memberCount: number;
+    projects: Array<ProjectRecord & { effective_level: number }>;
+    /** The provider a verified domain of the organization enforces, or null. */
+    ssoEnforcement: string | null;
+  },
 ) {
   return {
     id: org.id,
@@ -94,13 +100,15 @@ export function organization(
     allow_publicly_shared_resources: org.allow_publicly_shared_resources,
     personal_api_keys_max_lifetime_days: org.personal_api_keys_max_lifetime_days,
     personal_api_keys_allowed_scopes: org.personal_api_keys_allowed_scopes,
+    activity_log_retention_days: org.activity_log_retention_days,
+    log_sensitive_reads: org.log_sensitive_reads,
     member_count: facts.memberCount,
     is_ai_data_processing_approved: null,
     default_experiment_stats_method: 'bayesian',
-    default_role_id: null,
+    default_role_id: org.default_role_id,
     // The source document's fields (PostHog keeps SSO per domain and says member_count).
-    enforce_sso: false,
-    saml_enforcement: null,
+    enforce_sso: facts.ssoEnforcement !== null,
+    saml_enforcement: facts.ssoEnforcement,
     membership_count: facts.memberCount,
   };
 }

@@ -1,4 +1,8 @@
+import { DOMParser } from '@xmldom/xmldom';
+import xpath from 'xpath';
 import { validation } from '../domain/errors.js';
+import { isCertificate, toPem } from './saml-certificates.js';
+import { refuseDoctype } from './saml-xml.js';
 
 /** What Warden needs from an IdP's SAML metadata. */
 export interface IdpMetadata {
@@ -8,12 +12,133 @@ export interface IdpMetadata {
   certificates: string[];
 }
 
-/** Placeholder until the SAML work lands: reads an IdP's metadata XML. */
-export function parseIdpMetadata(_xml: string): IdpMetadata {
-  throw validation('SAML metadata is not supported yet.', 'saml_metadata_xml');
+const NS = {
+  md: 'urn:oasis:names:tc:SAML:2.0:metadata',
+  ds: 'http://www.w3.org/2000/09/xmldsig#',
+};
+const select = xpath.useNamespaces(NS);
+const SAML2_PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
+const REDIRECT_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
+/** Metadata documents larger than this are refused (real ones are a few kilobytes). */
+export const METADATA_MAX_BYTES = 1024 * 1024;
+const FETCH_TIMEOUT_MS = 10_000;
+
+const invalidXml = (detail: string) => validation(detail, 'saml_metadata_xml');
+
+function parse(xml: string): Document {
+  if (refuseDoctype(xml)) throw invalidXml('SAML metadata must not contain a DTD or entity declarations.');
+  const errors: string[] = [];
+  const record = (msg: string) => void errors.push(msg);
+  const doc = new DOMParser({ errorHandler: { warning: () => undefined, error: record, fatalError: record } }).parseFromString(
+    xml,
+    'text/xml',
+  ) as unknown as Document;
+  if (errors.length > 0 || !doc?.documentElement) throw invalidXml('SAML metadata is not well-formed XML.');
+  return doc;
 }
 
-/** Placeholder until the SAML work lands: fetches an IdP's metadata XML. */
-export async function fetchIdpMetadata(_url: string): Promise<string> {
-  throw validation('SAML metadata is not supported yet.', 'saml_metadata_url');
+const elements = (expr: string, node: Node): Element[] => (select(expr, node) as Node[]).filter((n): n is Element => n.nodeType === 1);
+
+/**
+ * Reads an IdP's SAML 2.0 metadata: the one EntityDescriptor with an IDPSSODescriptor for the SAML
+ * 2.0 protocol, its HTTP-Redirect SingleSignOnService and its signing certificates.
+ */
+export function parseIdpMetadata(xml: string): IdpMetadata {
+  if (typeof xml !== 'string' || xml.trim() === '') throw invalidXml('SAML metadata is empty.');
+  if (Buffer.byteLength(xml, 'utf8') > METADATA_MAX_BYTES) throw invalidXml('SAML metadata is too large.');
+  const doc = parse(xml);
+  const root = doc.documentElement;
+  if (root.namespaceURI !== NS.md || !['EntityDescriptor', 'EntitiesDescriptor'].includes(root.localName)) {
+    throw invalidXml('This is not SAML 2.0 metadata: expected an EntityDescriptor.');
+  }
+  const idps = elements('//md:EntityDescriptor[md:IDPSSODescriptor]', doc).filter((entity) =>
+    elements('md:IDPSSODescriptor', entity).some((d) => (d.getAttribute('protocolSupportEnumeration') ?? '').split(/\s+/).includes(SAML2_PROTOCOL)),
+  );
+  if (idps.length === 0) throw invalidXml('The metadata describes no SAML 2.0 identity provider.');
+  if (idps.length > 1) throw invalidXml(`The metadata describes ${idps.length} identity providers; give the metadata of exactly one.`);
+  const entity = idps[0]!;
+  const entityId = (entity.getAttribute('entityID') ?? '').trim();
+  if (!entityId) throw invalidXml('The identity provider has no entityID.');
+  const descriptor = elements('md:IDPSSODescriptor', entity)[0]!;
+
+  const sso = elements('md:SingleSignOnService', descriptor).find((s) => s.getAttribute('Binding') === REDIRECT_BINDING);
+  const ssoUrl = sso?.getAttribute('Location')?.trim() ?? '';
+  if (!ssoUrl) throw invalidXml('The identity provider offers no HTTP-Redirect single sign-on service.');
+  if (!isHttpUrl(ssoUrl)) throw invalidXml('The single sign-on service location is not an http(s) URL.');
+
+  const certificates: string[] = [];
+  for (const key of elements('md:KeyDescriptor', descriptor)) {
+    const use = key.getAttribute('use');
+    if (use && use !== 'signing') continue;
+    for (const cert of elements('ds:KeyInfo/ds:X509Data/ds:X509Certificate', key)) {
+      const pem = toPem(cert.textContent ?? '');
+      if (!isCertificate(pem)) throw invalidXml('A signing certificate in the metadata cannot be read.');
+      if (!certificates.includes(pem)) certificates.push(pem);
+    }
+  }
+  if (certificates.length === 0) throw invalidXml('The identity provider has no signing certificate in its metadata.');
+  return { entityId, ssoUrl, certificates };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Fetches an IdP's metadata XML: http(s) only, no credentials in the URL, a 10 second timeout and
+ * at most 1 MiB read. Errors are validation errors on `saml_metadata_url`.
+ */
+export async function fetchIdpMetadata(url: string): Promise<string> {
+  const invalidUrl = (detail: string) => validation(detail, 'saml_metadata_url');
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    throw invalidUrl('Enter a valid URL.');
+  }
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') throw invalidUrl('The metadata URL must be http or https.');
+  if (target.username || target.password) throw invalidUrl('The metadata URL must not contain credentials.');
+  let response: globalThis.Response;
+  try {
+    response = await fetch(target, {
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+      headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' },
+      redirect: 'follow',
+    });
+  } catch {
+    throw invalidUrl('Could not fetch the metadata URL.');
+  }
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => undefined);
+    throw invalidUrl(`Fetching the metadata URL returned HTTP ${response.status}.`);
+  }
+  const declared = Number(response.headers.get('content-length') ?? '0');
+  if (declared > METADATA_MAX_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    throw invalidUrl('The metadata document is too large.');
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    const reader = response.body?.getReader();
+    while (reader) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > METADATA_MAX_BYTES) {
+        await reader.cancel().catch(() => undefined);
+        throw invalidUrl('The metadata document is too large.');
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    if (err instanceof Error && err.name === 'DomainError') throw err;
+    throw invalidUrl('Could not fetch the metadata URL.');
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -28,6 +28,8 @@ function declared(access: RouteAccess): Access {
       return 'public';
     case 'project_token':
       return 'project-token';
+    case 'scim_token':
+      return 'scim-token';
     case 'key_management':
       return access.keys === 'self' ? 'key-self' : 'key-management';
     case 'scoped':
@@ -58,7 +60,12 @@ describe('authorization matrix', { timeout: 300_000 }, () => {
         const want = expected(c, p, req);
         checked++;
         if (res.status !== want) mismatches.push(`${c.route} as ${p.name}: got ${res.status}, expected ${want} ${JSON.stringify(res.body)}`);
-        if (res.status >= 400 && (res.body === null || typeof res.body !== 'object' || !('detail' in res.body) || !('type' in res.body))) {
+        if (c.access === 'scim-token') {
+          // SCIM answers in RFC 7644's error shape.
+          if (res.status >= 400 && (res.body?.schemas?.[0] !== 'urn:ietf:params:scim:api:messages:2.0:Error' || res.body?.status !== String(res.status))) {
+            mismatches.push(`${c.route} as ${p.name}: error without SCIM's shape: ${JSON.stringify(res.body)}`);
+          }
+        } else if (res.status >= 400 && (res.body === null || typeof res.body !== 'object' || !('detail' in res.body) || !('type' in res.body))) {
           mismatches.push(`${c.route} as ${p.name}: error without PostHog's shape: ${JSON.stringify(res.body)}`);
         }
         await req.cleanup?.();

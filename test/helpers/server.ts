@@ -45,6 +45,8 @@ export async function startServer(overrides: Partial<WardenConfig> = {}): Promis
     port: 0,
     logLevel: 'silent',
     openSignup: true,
+    // Rate limits would throttle suites that sign up many people from 127.0.0.1; their own tests turn them on.
+    rateLimits: false,
     databaseUrl: pgdb?.url,
     ...overrides,
   };

@@ -33,7 +33,13 @@ export interface Principal {
   key?: KeyFacts & { id: string };
 }
 
-export type Access = { scope: string; action: 'read' | 'write'; alsoAccepts?: string } | 'key-management' | 'key-self' | 'public' | 'project-token';
+export type Access =
+  | { scope: string; action: 'read' | 'write'; alsoAccepts?: string }
+  | 'key-management'
+  | 'key-self'
+  | 'public'
+  | 'project-token'
+  | 'scim-token';
 export type Who = 'anyone' | 'person' | 'member' | 'admin' | 'owner' | 'project-member' | 'project-admin' | 'key-owner';
 
 export interface Req {
@@ -60,6 +66,8 @@ export const grants = (scopes: string[], scope: string, action: 'read' | 'write'
 /** The rules, written out: what status should this principal get for this request? */
 export function expected(c: Case, p: Principal, req: Req): number {
   if (c.access === 'public' || c.access === 'project-token') return c.ok;
+  // SCIM routes take only their domain's SCIM token: no session or personal API key opens them.
+  if (c.access === 'scim-token') return 401;
   if (!p.user) return 401;
   const key = p.key;
   if (key?.dead) return 401;

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OrganizationLevel } from '../../access/levels.js';
 import { scoped } from '../../access/route-access.js';
 import { verifyChain } from '../../domain/activity-chain.js';
+import { readAuditKey } from '../../domain/activity-signing.js';
 import {
   iterateActivity,
   listActivityAfterCursor,
@@ -169,7 +170,7 @@ async function organizationArea(request: FastifyRequest, db: Deps['db']): Promis
   return { kind: 'organization', organizationId: record.id, projectIds, includeSecurity: membership.level >= OrganizationLevel.ADMIN };
 }
 
-export function activityLogRoutes(app: FastifyInstance, { db }: Deps): void {
+export function activityLogRoutes(app: FastifyInstance, { db, config }: Deps): void {
   app.get(
     '/api/projects/:project_id/activity_log/',
     { config: { access: scoped('activity_log', 'read') }, schema: { params: ProjectParams } },
@@ -227,7 +228,7 @@ export function activityLogRoutes(app: FastifyInstance, { db }: Deps): void {
     async (request) => {
       const { record, membership } = routeOrganization(request);
       if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
-      return verifyChain(db, record.id);
+      return verifyChain(db, record.id, { auditKey: readAuditKey(config.auditKeyFile) });
     },
   );
 }

@@ -6,7 +6,8 @@ import { validation } from '../../domain/errors.js';
 import { getEvent, isEventUuid, iterateEvents, listEvents, parseInstant, readEventFilters, type EventCursor, type EventFilters } from '../../domain/events.js';
 import { readEventsQuery, runEventsQuery } from '../../domain/query.js';
 import { requireAccess } from '../../domain/resource-access.js';
-import type { Deps } from '../deps.js';
+import { recordSensitiveRead } from '../../domain/activity-reads.js';
+import { actorOf, type Deps } from '../deps.js';
 import { resourceActor } from '../resource-actor.js';
 import * as show from '../serializers/events.js';
 import { ProjectParams, routeProject } from './projects.js';
@@ -89,7 +90,18 @@ export function eventRoutes(app: FastifyInstance, { db }: Deps): void {
     }
     const filters = filtersOf(query);
     const limit = limitOf(query, EXPORT_DEFAULT_LIMIT, EXPORT_MAX_LIMIT);
-    const projectId = routeProject(request).project.id;
+    const { project } = routeProject(request);
+    const projectId = project.id;
+    await recordSensitiveRead(db, {
+      organizationId: project.organization_id,
+      projectId,
+      actor: actorOf(request),
+      scope: 'Event',
+      activity: 'exported',
+      itemId: null,
+      name: `events export of ${project.name}`,
+      context: { format: 'ndjson', limit, filters },
+    });
     async function* lines() {
       for await (const row of iterateEvents(db, projectId, filters, limit)) yield `${JSON.stringify(show.event(row))}\n`;
     }

@@ -8,6 +8,7 @@ import {
   listOrganizationsOfUser,
   updateOrganization,
 } from '../../domain/organizations.js';
+import { ssoEnforcementOf } from '../../domain/organization-domains.js';
 import { listVisibleProjects } from '../../domain/projects.js';
 import type { OrganizationRecord } from '../../domain/records.js';
 import type { Queryable } from '../../store/database.js';
@@ -27,13 +28,20 @@ const OrgPatch = Type.Object(
     allow_publicly_shared_resources: Type.Optional(Type.Boolean()),
     personal_api_keys_max_lifetime_days: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
     personal_api_keys_allowed_scopes: Type.Optional(Type.Union([Type.Array(Type.String({ maxLength: 100 }), { maxItems: 300 }), Type.Null()])),
+    activity_log_retention_days: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+    log_sensitive_reads: Type.Optional(Type.Boolean()),
+    default_role_id: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
   },
   { additionalProperties: false },
 );
 
 export async function organizationView(q: Queryable, org: OrganizationRecord, userId: number, level: number) {
-  const [memberCount, projects] = await Promise.all([countMembers(q, org.id), listVisibleProjects(q, userId, org.id)]);
-  return show.organization(org, { level, memberCount, projects });
+  const [memberCount, projects, ssoEnforcement] = await Promise.all([
+    countMembers(q, org.id),
+    listVisibleProjects(q, userId, org.id),
+    ssoEnforcementOf(q, org.id),
+  ]);
+  return show.organization(org, { level, memberCount, projects, ssoEnforcement });
 }
 
 /** The organization the guard resolved for this request. */

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { scoped } from '../../access/route-access.js';
+import { recordSensitiveRead } from '../../domain/activity-reads.js';
 import { requireAccess, visibleTo } from '../../domain/resource-access.js';
 import { asAccessObject, deleteRecording, getRecording, listRecordings, readRecordingFilters } from '../../domain/session-recordings.js';
 import { actorOf, type Deps } from '../deps.js';
@@ -34,6 +35,17 @@ export function sessionRecordingRoutes(app: FastifyInstance, { db }: Deps): void
     const { recording_id } = request.params as Static<typeof RecordingParams>;
     const recording = await getRecording(db, placementOf(request).projectId, recording_id);
     await requireAccess(db, await resourceActor(db, request), 'session_recording', 'read', asAccessObject(recording));
+    const { organizationId, projectId } = placementOf(request);
+    await recordSensitiveRead(db, {
+      organizationId,
+      projectId,
+      actor: actorOf(request),
+      scope: 'Replay',
+      activity: 'viewed',
+      itemId: recording.id,
+      name: recording.id,
+      context: { distinct_id: recording.distinct_id },
+    });
     return show.sessionRecording(recording);
   });
 

@@ -47,10 +47,14 @@ const CSV_COLUMNS = [
   'detail',
 ] as const;
 
-/** RFC 4180: quote a field holding a quote, comma, CR or LF; double the quotes inside. */
+/**
+ * RFC 4180: quote a field holding a quote, comma, CR or LF; double the quotes inside. Text that a
+ * spreadsheet would run as a formula (starting with = + - @, tab or CR) gets a leading single quote
+ * (OWASP's CSV injection advice): entries hold user-chosen names.
+ */
 export function csvField(value: string | number | boolean | null): string {
   if (value === null) return '';
-  const text = String(value);
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

@@ -33,4 +33,9 @@ CREATE TABLE activity_log_sinks (
 CREATE INDEX activity_log_sinks_org ON activity_log_sinks (organization_id, created_at);
 CREATE INDEX activity_log_sinks_due ON activity_log_sinks (next_attempt_at) WHERE enabled;
 
+-- Filtered pages over a large log (bench/activity-log.mjs): one object's history, one person's actions.
+CREATE INDEX activity_log_org_item ON activity_log (organization_id, item_id, seq DESC) WHERE item_id IS NOT NULL;
+CREATE INDEX activity_log_team_item ON activity_log (team_id, item_id, seq DESC) WHERE item_id IS NOT NULL;
+CREATE INDEX activity_log_org_user ON activity_log (organization_id, user_id, seq DESC) WHERE user_id IS NOT NULL;
+
 `;

@@ -1,11 +1,14 @@
 import type { Case } from '../model.js';
 import type { World } from '../world.js';
+import { accessMatrixCases } from './access-matrix.js';
 import { activityCases } from './activity.js';
 import { approvalCases } from './approvals.js';
+import { consoleCases } from './console.js';
 import { coreCases } from './core.js';
 import { flagCases } from './flags.js';
 import { resourceCases } from './resources.js';
 import { roleCases } from './roles.js';
+import { schemaCases } from './schema.js';
 import { oidcCases } from './oidc.js';
 import { samlCases } from './saml.js';
 import { scimCases } from './scim.js';
@@ -15,6 +18,7 @@ import { ssoCases } from './sso.js';
 export function allCases(w: World): Case[] {
   return [
     ...coreCases(w),
+    ...schemaCases(w),
     ...flagCases(w),
     ...resourceCases(w),
     ...roleCases(w),
@@ -24,6 +28,8 @@ export function allCases(w: World): Case[] {
     ...samlCases(w),
     ...oidcCases(w),
     ...scimCases(w),
+    ...accessMatrixCases(w),
+    ...consoleCases(w),
     // Logging out ends the caller's session, so it runs last.
     { route: 'POST /api/logout/', access: 'public', who: 'anyone', ok: 204, request: async () => ({ method: 'POST', path: '/api/logout/' }) },
   ];

@@ -1,0 +1,63 @@
+import { useEffect, type ComponentType } from 'react';
+import { Layout } from './components/Layout';
+import { ActivityLog } from './pages/ActivityLog';
+import { ApiKeys } from './pages/ApiKeys';
+import { Approvals } from './pages/Approvals';
+import { Members } from './pages/Members';
+import { OrganizationSettings } from './pages/OrganizationSettings';
+import { Projects } from './pages/Projects';
+import { RolesAccess } from './pages/RolesAccess';
+import { ServiceAccounts } from './pages/ServiceAccounts';
+import { Setup } from './pages/Setup';
+import { SignIn } from './pages/SignIn';
+import { Sso } from './pages/Sso';
+import { navigate, usePath } from './router';
+import { useSessionState } from './session';
+
+export interface PageEntry {
+  path: string;
+  label: string;
+  Page: ComponentType;
+}
+
+export const PAGES: readonly PageEntry[] = [
+  { path: '/members', label: 'Members', Page: Members },
+  { path: '/projects', label: 'Projects', Page: Projects },
+  { path: '/roles', label: 'Roles & access', Page: RolesAccess },
+  { path: '/keys', label: 'Personal API keys', Page: ApiKeys },
+  { path: '/service-accounts', label: 'Service accounts', Page: ServiceAccounts },
+  { path: '/sso', label: 'Single sign-on', Page: Sso },
+  { path: '/activity', label: 'Activity log', Page: ActivityLog },
+  { path: '/approvals', label: 'Approvals', Page: Approvals },
+  { path: '/organization', label: 'Organization settings', Page: OrganizationSettings },
+];
+
+const HOME = '/members';
+
+export function App() {
+  const path = usePath();
+  const { status, error } = useSessionState();
+  const page = PAGES.find((p) => path === p.path || path.startsWith(`${p.path}/`));
+
+  useEffect(() => {
+    if (status === 'signed-in' && !page) navigate(HOME, true);
+    if (status === 'anonymous' && path !== '/setup' && path !== '/signin') navigate(`/signin`, true);
+  }, [status, page, path]);
+
+  if (status === 'loading') return <p className="loading" role="status">Loading…</p>;
+  if (status === 'error') {
+    return (
+      <main className="center">
+        <h1>Warden</h1>
+        <p role="alert">{error}</p>
+      </main>
+    );
+  }
+  if (status === 'anonymous') return path === '/setup' ? <Setup /> : <SignIn />;
+  if (!page) return null;
+  return (
+    <Layout pages={PAGES} current={page}>
+      <page.Page />
+    </Layout>
+  );
+}

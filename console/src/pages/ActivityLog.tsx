@@ -1,0 +1,110 @@
+import { useState } from 'react';
+import { all, get, type Page } from '../api/client';
+import type { ActivityEntry, Member } from '../api/types';
+import { ActivityRow } from '../components/ActivityRow';
+import { ChainStatus } from '../components/ChainStatus';
+import { ErrorMessage } from '../components/ErrorMessage';
+import { SelectField, TextField } from '../components/Field';
+import { useLoad } from '../components/useLoad';
+import { OrganizationLevel } from '../rules';
+import { useSession } from '../session';
+
+const SCOPES = ['Organization', 'OrganizationMembership', 'Project', 'Team', 'Role', 'AccessControl', 'PersonalAPIKey', 'FeatureFlag', 'Insight', 'Dashboard', 'OrganizationDomain', 'ChangeRequest', 'Security', 'User'];
+
+interface Filters {
+  scope: string;
+  user: string;
+  project: string;
+  after: string;
+  before: string;
+}
+
+function query(f: Filters): string {
+  const q = new URLSearchParams();
+  if (f.scope) q.set('scope', f.scope);
+  if (f.user) q.set('user', f.user);
+  if (f.project) q.set('project', f.project);
+  if (f.after) q.set('after', new Date(`${f.after}T00:00:00`).toISOString());
+  if (f.before) q.set('before', new Date(`${f.before}T23:59:59.999`).toISOString());
+  return q.toString();
+}
+
+/** The organization's activity log: filters, before/after of each change, export and chain status. */
+export function ActivityLog() {
+  const { organization, level } = useSession();
+  const base = `/api/organizations/${organization?.id}/activity_log/`;
+  const [filters, setFilters] = useState<Filters>({ scope: '', user: '', project: '', after: '', before: '' });
+  const [cursor, setCursor] = useState<string | null>(null);
+  const q = query(filters);
+  const page = useLoad(() => get<Page<ActivityEntry>>(cursor ?? `${base}?limit=50${q ? `&${q}` : ''}`), [base, q, cursor]);
+  const members = useLoad(() => all<Member>(`/api/organizations/${organization?.id}/members/`), [organization?.id]);
+  const admin = level >= OrganizationLevel.ADMIN;
+  const set = (name: keyof Filters) => (e: { target: { value: string } }) => {
+    setCursor(null);
+    setFilters({ ...filters, [name]: e.target.value });
+  };
+  const follow = (link: string | null) => setCursor(link ? new URL(link, location.origin).pathname + new URL(link, location.origin).search : null);
+
+  return (
+    <>
+      <h1>Activity log</h1>
+      {admin ? <ChainStatus organizationId={organization?.id ?? ''} /> : <p className="hint">Chain verification and export are for admins.</p>}
+      <form className="card filters" aria-label="Filter the activity log" onSubmit={(e) => e.preventDefault()}>
+        <TextField label="Scope" list="activity-scopes" value={filters.scope} onChange={set('scope')} placeholder="Any" />
+        <datalist id="activity-scopes">
+          {SCOPES.map((s) => (
+            <option key={s} value={s} />
+          ))}
+        </datalist>
+        <SelectField label="Person" value={filters.user} onChange={set('user')}>
+          <option value="">Anyone</option>
+          {(members.data ?? []).map((m) => (
+            <option key={m.user.uuid} value={m.user.uuid}>
+              {m.user.email}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField label="Project" value={filters.project} onChange={set('project')}>
+          <option value="">Any</option>
+          {(organization?.teams ?? []).map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.name}
+            </option>
+          ))}
+        </SelectField>
+        <TextField label="From" type="date" value={filters.after} onChange={set('after')} />
+        <TextField label="Until" type="date" value={filters.before} onChange={set('before')} />
+      </form>
+      {admin ? (
+        <p className="export">
+          Export these entries:{' '}
+          <a href={`${base}export/?format=csv${q ? `&${q}` : ''}`} download>
+            CSV
+          </a>{' '}
+          ·{' '}
+          <a href={`${base}export/?format=ndjson${q ? `&${q}` : ''}`} download>
+            NDJSON
+          </a>
+        </p>
+      ) : null}
+      <ErrorMessage error={page.error} />
+      <section aria-labelledby="entries-heading" aria-busy={page.loading}>
+        <h2 id="entries-heading">Entries</h2>
+        {page.data && page.data.results.length === 0 ? <p>No entries match.</p> : null}
+        <ol className="activity-list">
+          {(page.data?.results ?? []).map((entry) => (
+            <ActivityRow key={entry.id} entry={entry} />
+          ))}
+        </ol>
+        <div className="actions">
+          <button type="button" className="secondary" disabled={!page.data?.previous} onClick={() => follow(page.data?.previous ?? null)}>
+            Newer
+          </button>
+          <button type="button" className="secondary" disabled={!page.data?.next} onClick={() => follow(page.data?.next ?? null)}>
+            Older
+          </button>
+        </div>
+      </section>
+    </>
+  );
+}
