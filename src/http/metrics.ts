@@ -56,6 +56,23 @@ export function installMetrics(app: FastifyInstance, db: Database): Registry {
     },
   });
 
+  new Gauge({
+    name: 'warden_activity_sink_lag_entries',
+    help: "Entries of the organization's chain an enabled activity-log sink has not acknowledged yet.",
+    labelNames: ['sink', 'organization'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await db.query<{ id: string; organization_id: string; lag: number }>(
+        `SELECT s.id::text AS id, s.organization_id::text AS organization_id,
+                greatest(coalesce(h.chain_seq, 0) - s.last_delivered_seq, 0)::int AS lag
+           FROM activity_log_sinks s LEFT JOIN activity_chain_heads h ON h.organization_id = s.organization_id
+          WHERE s.enabled`,
+      );
+      for (const row of rows) this.set({ sink: row.id, organization: row.organization_id }, row.lag);
+    },
+  });
+
   const onSecurityEvent = (activity: string) => security.inc({ activity });
   securityEventsRecorded.on('recorded', onSecurityEvent);
   app.addHook('onClose', async () => {

@@ -75,6 +75,22 @@ describe('/metrics', () => {
     expect(last).not.toContain('/nothing/here/123');
   });
 
+  it("reports how far each activity-log sink lags behind its organization's chain", async () => {
+    const org = await newOrganization(server.url);
+    const sink = await org.owner.client.post(`/api/organizations/${org.id}/activity_log_sinks/`, { url: 'https://127.0.0.1:1/unreachable' });
+    expect(sink.status, JSON.stringify(sink.body)).toBe(201);
+    await org.owner.client.patch(`/api/organizations/${org.id}/`, { name: 'Renamed for the lag' });
+    const deadline = Date.now() + 20_000;
+    let lag = 0;
+    while (Date.now() < deadline) {
+      lag = sample(await (await scrape()).text(), 'warden_activity_sink_lag_entries', { sink: sink.body.id });
+      if (lag >= 2) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Its own creation entry and the rename, at least; none acknowledged by an unreachable receiver.
+    expect(lag).toBeGreaterThanOrEqual(2);
+  });
+
   it.runIf(storeKind === 'postgres')('reports the database pool', async () => {
     const text = await (await scrape()).text();
     expect(sample(text, 'warden_db_pool_connections', { state: 'max' })).toBe(10);
