@@ -4,7 +4,7 @@ import type { Queryable } from '../store/database.js';
 import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { notFound, permissionDenied, validation } from './errors.js';
-import { lockOrganization, membershipContext, requireMembership } from './organizations.js';
+import { countOwners, lockOrganization, membershipContext, requireMembership } from './organizations.js';
 import type { MembershipRecord, OrganizationRecord, UserRecord } from './records.js';
 import { displayName, isUuid } from './users.js';
 
@@ -69,11 +69,7 @@ async function targetMembership(tx: Queryable, organizationId: string, userUuid:
 }
 
 async function assertOwnerRemains(tx: Queryable, organizationId: string): Promise<void> {
-  const [row] = await tx.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM organization_memberships WHERE organization_id = $1 AND level = $2',
-    [organizationId, OrganizationLevel.OWNER],
-  );
-  if ((row?.n ?? 0) < 1) throw validation(LAST_OWNER, 'level');
+  if ((await countOwners(tx, organizationId)) < 1) throw validation(LAST_OWNER, 'level');
 }
 
 export async function updateMemberLevel(

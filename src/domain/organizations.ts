@@ -42,6 +42,20 @@ export async function findMembership(q: Queryable, organizationId: string, userI
   )[0];
 }
 
+/** How many owners the organization has: it must never have none. */
+export async function countOwners(q: Queryable, organizationId: string): Promise<number> {
+  const [row] = await q.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM organization_memberships WHERE organization_id = $1 AND level = $2',
+    [organizationId, OrganizationLevel.OWNER],
+  );
+  return row?.n ?? 0;
+}
+
+/** Whether a membership is the organization's only owner (whom no demotion or removal may take away). */
+export async function isOnlyOwner(q: Queryable, membership: { organization_id: string; level: number }): Promise<boolean> {
+  return membership.level === OrganizationLevel.OWNER && (await countOwners(q, membership.organization_id)) <= 1;
+}
+
 /** The actor's membership, or PostHog's 404 for organizations the actor is not in. */
 export async function requireMembership(q: Queryable, organizationId: string, userId: number): Promise<MembershipRecord> {
   const membership = await findMembership(q, organizationId, userId);

@@ -16,7 +16,7 @@ import { recordActivity, type Change } from './activity.js';
 import { systemActor } from './actor.js';
 import { deleteApiKey, listApiKeys } from './api-keys.js';
 import { deleteMembership } from './members.js';
-import { addMembership, findMembership, lockOrganization, membershipContext } from './organizations.js';
+import { addMembership, findMembership, isOnlyOwner, lockOrganization, membershipContext } from './organizations.js';
 import type { OrganizationRecord, UserRecord } from './records.js';
 import type { DomainRecord } from './sso-domains.js';
 import { emailInDomain } from './sso-login.js';
@@ -234,13 +234,7 @@ async function deactivate(
   activity: 'user_deactivated' | 'user_deprovisioned',
 ): Promise<void> {
   const membership = await findMembership(tx, organization.id, user.id);
-  if (membership?.level === OrganizationLevel.OWNER) {
-    const [owners] = await tx.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM organization_memberships WHERE organization_id = $1 AND level = $2',
-      [organization.id, OrganizationLevel.OWNER],
-    );
-    if ((owners?.n ?? 0) <= 1) throw new ScimError(400, LAST_OWNER, 'mutability');
-  }
+  if (membership && (await isOnlyOwner(tx, membership))) throw new ScimError(400, LAST_OWNER, 'mutability');
   // Keys first, while the user still belongs to the organization: their deletion is logged there too.
   const keys = await listApiKeys(tx, user.id);
   for (const key of keys) await deleteApiKey(tx, systemActor, user, key.id);

@@ -2,7 +2,7 @@ import { OrganizationLevel } from '../access/levels.js';
 import type { Queryable } from '../store/database.js';
 import { recordActivity } from './activity.js';
 import { systemActor } from './actor.js';
-import { membershipContext } from './organizations.js';
+import { isOnlyOwner, membershipContext } from './organizations.js';
 import type { MembershipRecord, OrganizationRecord, UserRecord } from './records.js';
 import type { DomainRecord } from './sso-domains.js';
 
@@ -56,7 +56,8 @@ export async function applyGroupMapping(tx: Queryable, target: GroupMappingTarge
     membershipContext(organization, user, membership.level, { domain: domain.domain, groups, reason: 'sso_group_mapping', ...extra });
 
   const level = mappedLevel(mappings, groups);
-  if (level !== null && level !== membership.level && !(await isLastOwner(tx, membership, level))) {
+  // An organization always keeps an owner: the only owner is not demoted by a group change.
+  if (level !== null && level !== membership.level && !(await isOnlyOwner(tx, membership))) {
     await tx.query('UPDATE organization_memberships SET level = $2, updated_at = now() WHERE id = $1', [membership.id, level]);
     await recordActivity(tx, {
       organizationId: organization.id,
@@ -119,12 +120,3 @@ export async function applyGroupMapping(tx: Queryable, target: GroupMappingTarge
   }
 }
 
-/** A demotion of the organization's only owner is not applied: an organization always keeps an owner. */
-async function isLastOwner(tx: Queryable, membership: MembershipRecord, newLevel: number): Promise<boolean> {
-  if (membership.level !== OrganizationLevel.OWNER || newLevel === OrganizationLevel.OWNER) return false;
-  const [row] = await tx.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM organization_memberships WHERE organization_id = $1 AND level = $2',
-    [membership.organization_id, OrganizationLevel.OWNER],
-  );
-  return (row?.n ?? 0) <= 1;
-}

@@ -8,6 +8,7 @@ import type { Database } from '../store/database.js';
 import type { Deps } from './deps.js';
 import { errorBody, HttpError, sendError, toErrorResponse } from './errors.js';
 import { installGuard, requireAccessDeclarations } from './guard.js';
+import { installSecurityHeaders } from './security-headers.js';
 import { registerOpenApi } from './openapi.js';
 import { installMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limits.js';
@@ -99,6 +100,7 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  installSecurityHeaders(app);
   installGuard(app, db, limiter);
   rejectUnstorableText(app);
   // Activity entries are hash-chained after their transaction commits: after every write, and at start.

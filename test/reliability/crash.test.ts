@@ -128,11 +128,14 @@ describe(`kill -9 under a write load (${storeKind})`, () => {
       for (const id of flagEntries.keys()) if (![...flagIds.values()].includes(id)) problems.push(`a created entry for flag ${id}, which does not exist`);
       for (const id of inviteEntries.keys()) if (![...inviteIds.values()].includes(id)) problems.push(`an invited entry for invite ${id}, which does not exist`);
       expect(problems).toEqual([]);
-      // Every entry got chained after the restarts (chaining runs at start).
-      const [{ unchained }] = (await db.query<{ unchained: number }>('SELECT count(*)::int AS unchained FROM activity_log WHERE organization_id = $1 AND chain_seq IS NULL', [organization.id])) as [
-        { unchained: number },
-      ];
-      expect(unchained).toBe(0);
+      // Entries of the crashed runs were chained at the next start. (The last run's entry may still be
+      // pending: a SIGTERM within the chainer's 250 ms delay leaves it to the next start or to verify.)
+      const lastId = String(acked.flags.get('after-the-crashes'));
+      const unchained = await db.query<{ item_id: string }>(
+        'SELECT item_id FROM activity_log WHERE organization_id = $1 AND chain_seq IS NULL AND item_id <> $2',
+        [organization.id, lastId],
+      );
+      expect(unchained).toEqual([]);
       console.log(
         `crash (${storeKind}): ${CRASHES} kill -9 survived; ${sent.flags + sent.invites} writes sent, ${acked.flags.size + acked.invites.size} acknowledged ` +
           `(${acked.flags.size} flags, ${acked.invites.size} invites) all present with their entries; ${flags.length + invites.length} rows in the database ` +
