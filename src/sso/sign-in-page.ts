@@ -11,7 +11,10 @@ export function callbackHeaders(reply: FastifyReply): FastifyReply {
   return reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
 }
 
-/** A small self-contained error page for a failed single sign-on; every value is escaped. */
+/**
+ * The page a browser sees when single sign-on (SAML or OIDC) fails: a plain explanation and a way
+ * back, nothing echoed unescaped, no stack trace; it runs no script and loads nothing.
+ */
 export function signInErrorPage(reply: FastifyReply, status: number, detail: string): FastifyReply {
   const html = `<!doctype html>
 <html lang="en">
@@ -24,6 +27,7 @@ export function signInErrorPage(reply: FastifyReply, status: number, detail: str
 <body>
 <h1>Sign-in failed</h1>
 <p id="detail">${escapeHtml(detail)}</p>
+<p>You have not been signed in. If this keeps happening, contact your organization's administrator.</p>
 <p><a href="/">Back to the login page</a></p>
 </body>
 </html>

@@ -11,7 +11,7 @@ import { SamlRejected } from '../../sso/saml-errors.js';
 import { clip, decodeSamlResponse, SamlInputError, type SamlEnvelope } from '../../sso/saml-xml.js';
 import type { Database } from '../../store/database.js';
 import { setSessionCookies, type Deps } from '../deps.js';
-import { sendSsoErrorPage } from './saml-page.js';
+import { signInErrorPage } from '../../sso/sign-in-page.js';
 
 const LoginQuery = Type.Object({
   email: Type.Optional(Type.String({ maxLength: 254 })),
@@ -145,7 +145,7 @@ async function acs(db: Database, config: Deps['config'], request: FastifyRequest
       },
       request.log,
     );
-    return sendSsoErrorPage(reply, status, message);
+    return signInErrorPage(reply, status, message);
   }
 }
 
