@@ -275,6 +275,70 @@ export async function getRoleMembership(q: Queryable, organizationId: string, ro
   return toMembershipRow(row);
 }
 
+/** A member as the role-membership entries describe them. */
+export interface RoleMemberFacts {
+  membershipId: string;
+  level: number;
+  user: Pick<UserRecord, 'id' | 'uuid' | 'email' | 'first_name' | 'last_name'>;
+}
+
+/**
+ * Puts a member in a role and records `role_assigned`, in the caller's transaction. Who may do it
+ * (an admin, SSO group mapping, SCIM, the access matrix) is the caller's rule; this is the one
+ * place the write and its entry are made.
+ */
+export async function putInRole(
+  tx: Queryable,
+  actor: Actor,
+  organization: OrganizationRecord,
+  role: { id: string; name: string },
+  member: RoleMemberFacts,
+  context: Record<string, unknown> = {},
+): Promise<RoleMembershipRecord> {
+  const [inserted] = (await tx.query<RoleMembershipRecord>(
+    'INSERT INTO role_memberships (role_id, organization_member_id) VALUES ($1, $2) RETURNING *',
+    [role.id, member.membershipId],
+  )) as [RoleMembershipRecord];
+  await recordActivity(tx, {
+    organizationId: organization.id,
+    actor,
+    scope: 'Organization',
+    activity: 'role_assigned',
+    itemId: inserted.id,
+    detail: {
+      name: `${member.user.email} assigned to role ${role.name}`,
+      changes: [{ type: 'RoleMembership', action: 'created', field: 'role', before: null, after: role.name }],
+      context: membershipContext(organization, member.user, member.level, { role_id: role.id, role_name: role.name, ...context }),
+    },
+  });
+  return inserted;
+}
+
+/** Takes a role membership away and records `role_unassigned` (the counterpart of putInRole). */
+export async function takeFromRole(
+  tx: Queryable,
+  actor: Actor,
+  organization: OrganizationRecord,
+  role: { id: string; name: string },
+  roleMembershipId: string,
+  member: RoleMemberFacts,
+  context: Record<string, unknown> = {},
+): Promise<void> {
+  await tx.query('DELETE FROM role_memberships WHERE id = $1', [roleMembershipId]);
+  await recordActivity(tx, {
+    organizationId: organization.id,
+    actor,
+    scope: 'Organization',
+    activity: 'role_unassigned',
+    itemId: roleMembershipId,
+    detail: {
+      name: `${member.user.email} removed from role ${role.name}`,
+      changes: [{ type: 'RoleMembership', action: 'deleted', field: 'role', before: role.name, after: null }],
+      context: membershipContext(organization, member.user, member.level, { role_id: role.id, role_name: role.name, ...context }),
+    },
+  });
+}
+
 /** Adds an active member of the organization (by user uuid) to a role. */
 export async function addRoleMember(
   tx: Queryable,
@@ -300,26 +364,11 @@ export async function addRoleMember(
   if (existing) throw validation(ALREADY_IN_ROLE, null);
   let inserted: RoleMembershipRecord;
   try {
-    [inserted] = (await tx.query<RoleMembershipRecord>(
-      'INSERT INTO role_memberships (role_id, organization_member_id) VALUES ($1, $2) RETURNING *',
-      [roleId, membership.id],
-    )) as [RoleMembershipRecord];
+    inserted = await putInRole(tx, actor, organization, role, { membershipId: membership.id, level: membership.level, user });
   } catch (err) {
     if (pgErrorCode(err) === PgCode.uniqueViolation) throw validation(ALREADY_IN_ROLE, null);
     throw err;
   }
-  await recordActivity(tx, {
-    organizationId,
-    actor,
-    scope: 'Organization',
-    activity: 'role_assigned',
-    itemId: inserted.id,
-    detail: {
-      name: `${user.email} assigned to role ${role.name}`,
-      changes: [{ type: 'RoleMembership', action: 'created', field: 'role', before: null, after: role.name }],
-      context: membershipContext(organization, user, membership.level, { role_id: role.id, role_name: role.name }),
-    },
-  });
   return { ...inserted, member: { ...membership, user } };
 }
 
@@ -339,17 +388,5 @@ export async function removeRoleMember(
   ]);
   if (!row) throw notFound();
   const target = toMembershipRow(row);
-  await tx.query('DELETE FROM role_memberships WHERE id = $1', [membershipId]);
-  await recordActivity(tx, {
-    organizationId,
-    actor,
-    scope: 'Organization',
-    activity: 'role_unassigned',
-    itemId: membershipId,
-    detail: {
-      name: `${target.member.user.email} removed from role ${role.name}`,
-      changes: [{ type: 'RoleMembership', action: 'deleted', field: 'role', before: role.name, after: null }],
-      context: membershipContext(organization, target.member.user, target.member.level, { role_id: role.id, role_name: role.name }),
-    },
-  });
+  await takeFromRole(tx, actor, organization, role, membershipId, { membershipId: target.member.id, level: target.member.level, user: target.member.user });
 }

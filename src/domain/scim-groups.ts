@@ -12,9 +12,9 @@ import type { Filter } from '../scim/filter.js';
 import type { Queryable } from '../store/database.js';
 import { recordActivity } from './activity.js';
 import { systemActor } from './actor.js';
-import { lockOrganization, membershipContext } from './organizations.js';
+import { lockOrganization } from './organizations.js';
 import type { OrganizationRecord, UserRecord } from './records.js';
-import { validateRoleName } from './roles.js';
+import { putInRole, takeFromRole, validateRoleName } from './roles.js';
 import type { DomainRecord } from './sso-domains.js';
 import { isUuid } from './users.js';
 
@@ -243,36 +243,11 @@ async function setMembers(tx: Queryable, organization: OrganizationRecord, domai
   const keep = new Set(members.map((m) => m.membership_id));
   const have = new Set(current.map((c) => c.organization_member_id));
   for (const gone of current.filter((c) => !keep.has(c.organization_member_id))) {
-    await tx.query('DELETE FROM role_memberships WHERE id = $1', [gone.id]);
-    await recordActivity(tx, {
-      organizationId: organization.id,
-      actor: systemActor,
-      scope: 'Organization',
-      activity: 'role_unassigned',
-      itemId: gone.id,
-      detail: {
-        name: `${gone.user.email} removed from role ${role.name}`,
-        changes: [{ type: 'RoleMembership', action: 'deleted', field: 'role', before: role.name, after: null }],
-        context: membershipContext(organization, gone.user, gone.level, scimContext(domain, role)),
-      },
-    });
+    const member = { membershipId: gone.organization_member_id, level: gone.level, user: gone.user };
+    await takeFromRole(tx, systemActor, organization, role, gone.id, member, scimContext(domain, role));
   }
   for (const added of members.filter((m) => !have.has(m.membership_id))) {
-    const [inserted] = await tx.query<{ id: string }>('INSERT INTO role_memberships (role_id, organization_member_id) VALUES ($1, $2) RETURNING id', [
-      role.id,
-      added.membership_id,
-    ]);
-    await recordActivity(tx, {
-      organizationId: organization.id,
-      actor: systemActor,
-      scope: 'Organization',
-      activity: 'role_assigned',
-      itemId: inserted!.id,
-      detail: {
-        name: `${added.user.email} assigned to role ${role.name}`,
-        changes: [{ type: 'RoleMembership', action: 'created', field: 'role', before: null, after: role.name }],
-        context: membershipContext(organization, added.user, added.level, scimContext(domain, role)),
-      },
-    });
+    const member = { membershipId: added.membership_id, level: added.level, user: added.user };
+    await putInRole(tx, systemActor, organization, role, member, scimContext(domain, role));
   }
 }

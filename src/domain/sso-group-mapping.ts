@@ -3,6 +3,7 @@ import type { Queryable } from '../store/database.js';
 import { recordActivity } from './activity.js';
 import { systemActor } from './actor.js';
 import { isOnlyOwner, membershipContext } from './organizations.js';
+import { putInRole, takeFromRole } from './roles.js';
 import type { MembershipRecord, OrganizationRecord, UserRecord } from './records.js';
 import type { DomainRecord } from './sso-domains.js';
 
@@ -52,12 +53,13 @@ export async function applyGroupMapping(tx: Queryable, target: GroupMappingTarge
   if (groups === null) return;
   const mappings = await tx.query<GroupMappingRecord>('SELECT * FROM sso_group_mappings WHERE domain_id = $1', [domain.id]);
   if (mappings.length === 0) return;
-  const context = (extra: Record<string, unknown>) =>
-    membershipContext(organization, user, membership.level, { domain: domain.domain, groups, reason: 'sso_group_mapping', ...extra });
+  const mappingContext = { domain: domain.domain, groups, reason: 'sso_group_mapping' };
 
   const level = mappedLevel(mappings, groups);
   // An organization always keeps an owner: the only owner is not demoted by a group change.
+  let currentLevel = membership.level;
   if (level !== null && level !== membership.level && !(await isOnlyOwner(tx, membership))) {
+    currentLevel = level;
     await tx.query('UPDATE organization_memberships SET level = $2, updated_at = now() WHERE id = $1', [membership.id, level]);
     await recordActivity(tx, {
       organizationId: organization.id,
@@ -68,7 +70,7 @@ export async function applyGroupMapping(tx: Queryable, target: GroupMappingTarge
       detail: {
         name: `${user.email} membership updated in ${organization.name} from SSO groups`,
         changes: [{ type: 'OrganizationMembership', action: 'changed', field: 'level', before: membership.level, after: level }],
-        context: context({}),
+        context: membershipContext(organization, user, membership.level, mappingContext),
       },
     });
   }
@@ -81,42 +83,17 @@ export async function applyGroupMapping(tx: Queryable, target: GroupMappingTarge
     [membership.id],
   );
   const has = new Map(current.map((r) => [r.role_id, r]));
+  const member = { membershipId: membership.id, level: currentLevel, user };
   for (const [roleId, wanted] of roles) {
     if (wanted && !has.has(roleId)) {
-      const [role] = await tx.query<{ name: string }>('SELECT name FROM roles WHERE id = $1 AND organization_id = $2', [roleId, organization.id]);
-      if (!role) continue;
-      const [inserted] = await tx.query<{ id: string }>(
-        'INSERT INTO role_memberships (role_id, organization_member_id) VALUES ($1, $2) RETURNING id',
-        [roleId, membership.id],
-      );
-      await recordActivity(tx, {
-        organizationId: organization.id,
-        actor: systemActor,
-        scope: 'Organization',
-        activity: 'role_assigned',
-        itemId: inserted!.id,
-        detail: {
-          name: `${user.email} assigned to role ${role.name} from SSO groups`,
-          changes: [{ type: 'RoleMembership', action: 'created', field: 'role', before: null, after: role.name }],
-          context: context({ role_id: roleId, role_name: role.name }),
-        },
-      });
+      const [role] = await tx.query<{ id: string; name: string }>('SELECT id, name FROM roles WHERE id = $1 AND organization_id = $2', [
+        roleId,
+        organization.id,
+      ]);
+      if (role) await putInRole(tx, systemActor, organization, role, member, mappingContext);
     } else if (!wanted && has.has(roleId)) {
       const row = has.get(roleId)!;
-      await tx.query('DELETE FROM role_memberships WHERE id = $1', [row.id]);
-      await recordActivity(tx, {
-        organizationId: organization.id,
-        actor: systemActor,
-        scope: 'Organization',
-        activity: 'role_unassigned',
-        itemId: row.id,
-        detail: {
-          name: `${user.email} removed from role ${row.name} from SSO groups`,
-          changes: [{ type: 'RoleMembership', action: 'deleted', field: 'role', before: row.name, after: null }],
-          context: context({ role_id: roleId, role_name: row.name }),
-        },
-      });
+      await takeFromRole(tx, systemActor, organization, { id: roleId, name: row.name }, row.id, member, mappingContext);
     }
   }
 }
-

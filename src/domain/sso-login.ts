@@ -1,6 +1,7 @@
 import { OrganizationLevel } from '../access/levels.js';
 import type { Database, Queryable } from '../store/database.js';
 import { recordActivity } from './activity.js';
+import { putInRole } from './roles.js';
 import { systemActor } from './actor.js';
 import { DomainError } from './errors.js';
 import { addMembership, findMembership, lockOrganization } from './organizations.js';
@@ -158,22 +159,7 @@ async function ensureMembership(
   if (organization.default_role_id) {
     const [role] = await tx.query<{ id: string; name: string }>('SELECT id, name FROM roles WHERE id = $1', [organization.default_role_id]);
     if (role) {
-      await tx.query('INSERT INTO role_memberships (role_id, organization_member_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-        role.id,
-        membership.id,
-      ]);
-      await recordActivity(tx, {
-        organizationId: organization.id,
-        actor: systemActor,
-        scope: 'Organization',
-        activity: 'role_assigned',
-        itemId: membership.id,
-        detail: {
-          name: `${user.email} assigned to role ${role.name}`,
-          changes: [{ type: 'RoleMembership', action: 'created', field: 'role', before: null, after: role.name }],
-          context: { role_id: role.id, role_name: role.name, user_id: user.id, user_email: user.email, reason: 'default_role' },
-        },
-      });
+      await putInRole(tx, systemActor, organization, role, { membershipId: membership.id, level, user }, { reason: 'default_role' });
     }
   }
   if (!user.current_organization_id) {

@@ -352,12 +352,16 @@ function errorProblem(pathname: string, status: number, contentType: string, bod
   return null;
 }
 
-/** A cheap fingerprint: row counts of every table, plus content digests of the ones that matter most. */
+/**
+ * A cheap fingerprint: row counts of every table, plus content digests of the ones that matter most.
+ * Security events (written on purpose for rejected requests) and read events (written for successful
+ * reads once an organization asks for them) are left out.
+ */
 let TABLES: string[] = [];
 async function fingerprint(): Promise<string> {
   const parts = TABLES.map((t) =>
     t === 'activity_log'
-      ? `(SELECT count(*)::text || '/' || coalesce(max(seq)::text, '') FROM activity_log WHERE scope <> 'Security')`
+      ? `(SELECT count(*)::text || '/' || coalesce(max(seq)::text, '') FROM activity_log WHERE scope <> 'Security' AND activity NOT IN ('viewed', 'exported'))`
       : `(SELECT count(*)::text FROM ${t})`,
   );
   parts.push(`(SELECT md5(coalesce(string_agg(organization_id::text || user_id::text || level::text, ',' ORDER BY organization_id, user_id), '')) FROM organization_memberships)`);
@@ -390,7 +394,7 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 describe('route fuzzing', () => {
-  it(`never answers 5xx or an error outside PostHog's shape, and rejected requests change nothing (${REQUESTS} requests)`, { timeout: 600_000 }, async () => {
+  it(`never answers 5xx or an error outside PostHog's shape, and rejected requests change nothing (${REQUESTS} requests)`, { timeout: Math.max(600_000, REQUESTS * 50) }, async () => {
     expect(TABLES).toContain('activity_log');
     // Logging out would end the session under the fuzzer; it is fuzzed anonymously below.
     const routes = server.routes.filter((r) => r.url !== '/api/logout/');
