@@ -61,7 +61,7 @@ describe('read-access events for sensitive data', () => {
         item_id: 'sess-ann',
         user_id: org.owner.user.id,
         team_id: org.defaultProjectId,
-        detail: expect.objectContaining({ context: { distinct_id: 'ann', via_api_key_id: key.keyId } }),
+        detail: expect.objectContaining({ context: { distinct_id: 'ann', via_api_key_id: key.keyId, request_id: expect.any(String) } }),
       },
       {
         scope: 'Event',
