@@ -3,6 +3,7 @@ import { chainedOrganizations, verifyChain, type ChainReport } from '../domain/a
 import { readAuditKey } from '../domain/activity-signing.js';
 import { isUuid } from '../domain/users.js';
 import { openStore } from '../store/open.js';
+import { runAuditExport } from './audit-export.js';
 
 /** One line per organization: "ok: N entries" or its problems. */
 export function reportLine(report: ChainReport): string {
@@ -20,8 +21,9 @@ export function reportLine(report: ChainReport): string {
 
 /** `warden audit verify [--organization ID]`: exits 0 when every chain is intact, 1 otherwise. */
 export async function runAudit(config: WardenConfig, sub: string | undefined, flags: Record<string, string>): Promise<number> {
+  if (sub === 'export') return runAuditExport(config, flags);
   if (sub !== 'verify') {
-    console.error('warden audit: usage: warden audit verify [--organization ID]');
+    console.error('warden audit: usage: warden audit verify [--organization ID] | warden audit export --organization ID --out FILE');
     return 2;
   }
   const only = flags.organization;

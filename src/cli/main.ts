@@ -19,6 +19,7 @@ Commands:
   bootstrap   First run for scripts: --email E --password P --organization NAME [--first-name N] [--json]
   migrate     Apply database migrations and exit
   audit verify  Check the activity log's hash chains: [--organization ID]; exits 1 on tampering
+  audit export  An organization's activity log to a file: --organization ID --out FILE [--format ndjson|csv] [--json]
   backup      Write the embedded database to a file (server stopped): --out FILE [--json]
   restore     Restore a backup into the data directory (server stopped): --from FILE [--replace] [--json]
   config print  Show the effective configuration (secrets masked) [--json]

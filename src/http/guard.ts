@@ -194,6 +194,8 @@ async function resolveProject(db: Queryable, request: FastifyRequest, idParam: s
 async function projectIdFromToken(db: Queryable, request: FastifyRequest): Promise<string> {
   const token = presentedProjectToken(request);
   if (token === undefined) return '@current';
+  // A NUL names no project (and Postgres refuses it in text: a 500 otherwise). Found by the route fuzzer.
+  if (token.includes('\u0000')) return 'missing';
   const [row] = await db.query<{ id: number }>('SELECT id FROM projects WHERE api_token = $1', [token]);
   return row ? String(row.id) : 'missing';
 }

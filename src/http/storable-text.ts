@@ -41,6 +41,9 @@ function findUnstorable(root: unknown): { attr: string | null; code: string; det
 export function rejectUnstorableText(app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => {
     if (!request.routeOptions.config.access) return;
+    // The console's catch-all stores nothing; the API paths it is handed (a segment too long for the
+    // router) go on to the not-found handler, which answers in their own shape (SCIM's under /scim/v2).
+    if (request.routeOptions.url === '/*') return;
     if (findUnstorable(request.params)) throw new HttpError(404, notFoundBody());
     for (const source of [request.query, request.body]) {
       const problem = findUnstorable(source);

@@ -65,12 +65,13 @@ describe('a running server', () => {
   let server: RunningServer;
   let key: string;
   let projectId: number;
+  let organizationId: string;
 
   beforeAll(async () => {
     instance = await freshInstance();
     const boot = await warden(['bootstrap', '--email', 'ops@example.com', '--password', PASSWORD, '--organization', 'Ops', '--json', ...instance.args], instance.env);
     expect(boot.code, boot.stderr).toBe(0);
-    ({ personal_api_key: key, project: { id: projectId } } = JSON.parse(boot.stdout));
+    ({ personal_api_key: key, project: { id: projectId }, organization: { id: organizationId } } = JSON.parse(boot.stdout));
     server = await serve(instance.args, { ...instance.env, WARDEN_LOG_LEVEL: 'info' });
   }, 120_000);
 
@@ -143,5 +144,30 @@ describe('a running server', () => {
     const flags = await after.get(`/api/projects/${projectId}/feature_flags/?limit=1000`);
     const stored = new Set(flags.body.results.map((f: { id: number }) => f.id));
     for (const id of acknowledged) expect(stored.has(id), `flag ${id}`).toBe(true);
+  }, 120_000);
+
+  it('`warden audit export` writes the whole log, oldest first, as NDJSON or CSV, with one JSON summary', async () => {
+    const live = await new Client(server.url).withKey(key).get(`/api/projects/${projectId}/feature_flags/?limit=1000`);
+    const flagKeys = live.body.results.map((f: { key: string }) => f.key).sort();
+    expect(await server.stop()).toBe(0);
+    const ndjson = join(dir, 'audit.ndjson');
+    const res = await warden(['audit', 'export', '--organization', organizationId, '--out', ndjson, '--json', ...instance.args], instance.env);
+    expect(res.code, res.stderr).toBe(0);
+    const summary = JSON.parse(res.stdout);
+    const lines = readFileSync(ndjson, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(summary).toEqual({ organization_id: organizationId, file: ndjson, format: 'ndjson', entries: lines.length });
+    // Every flag the API knows has its creation in the export, and bootstrap's entries come first.
+    const created = lines.filter((l) => l.scope === 'FeatureFlag' && l.activity === 'created').map((l) => l.detail.name);
+    expect(created.sort()).toEqual(flagKeys);
+    expect(flagKeys).toContain('traced');
+    expect(lines[0]).toMatchObject({ scope: 'Organization', activity: 'created' });
+    const times = lines.map((l) => Date.parse(l.created_at));
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    const csv = join(dir, 'audit.csv');
+    const asCsv = await warden(['audit', 'export', '--organization', organizationId, '--out', csv, '--format', 'csv', ...instance.args], instance.env);
+    expect(asCsv.stdout).toContain(`Exported ${lines.length} entries`);
+    expect(readFileSync(csv, 'utf8').trim().split('\r\n')).toHaveLength(lines.length + 1);
+    const bad = await warden(['audit', 'export', '--organization', 'nope', '--out', csv, ...instance.args], instance.env);
+    expect(bad.code).toBe(2);
   }, 120_000);
 });
