@@ -139,8 +139,8 @@ export async function chainPending(db: Database, organizationId?: string): Promi
 /**
  * Runs chainPending in the background, never two at once. Requests are coalesced: the first starts
  * a run after `delayMs` (so a burst of writes is chained in one pass); a request while a run is
- * under way schedules one more after it. `stop()` cancels what is pending and waits for the run in
- * progress (called before the database closes; leftovers are chained at the next start or verify).
+ * under way schedules one more after it. `stop()` waits for the run in progress and makes a last pass
+ * if one was pending (called before the database closes).
  */
 export function backgroundChainer(db: Database, onError: (err: unknown) => void, delayMs = 250) {
   let timer: NodeJS.Timeout | null = null;
@@ -170,9 +170,12 @@ export function backgroundChainer(db: Database, onError: (err: unknown) => void,
     },
     async stop(): Promise<void> {
       stopped = true;
+      const pending = timer !== null || again;
       if (timer) clearTimeout(timer);
       timer = null;
       while (running) await running;
+      // A write acknowledged just before shutdown is chained now rather than at the next start.
+      if (pending) await chainPending(db).catch(onError);
     },
   };
 }

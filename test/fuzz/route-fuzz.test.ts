@@ -447,7 +447,6 @@ describe('route fuzzing', () => {
     }
 
     const slow: Array<[number, string]> = [];
-    let genMs = 0;
     const batches = Math.ceil(REQUESTS / BATCH);
     await fc.assert(
       fc.asyncProperty(fc.array(requestArb(routes), { minLength: BATCH, maxLength: BATCH }), async (batch) => {
