@@ -21,21 +21,7 @@ export async function logIn(
   const ok = await verifyPassword(user?.is_active ? user.password_hash : null, password);
   if (!user || !ok) {
     // A security event, never the password; the address itself only when the account exists.
-    await recordSecurityEvent(
-      db,
-      {
-        activity: 'login_failed',
-        organizationId: user?.current_organization_id ?? null,
-        userId: user?.id ?? null,
-        itemId: user?.id ?? null,
-        context: {
-          email_domain: emailDomain(email),
-          reason: 'invalid_credentials',
-          ...(user ? { email: user.email } : {}),
-        },
-      },
-      log,
-    );
+    await recordLoginFailure(db, email, user, 'invalid_credentials', log);
     throw validation(INVALID_CREDENTIALS, null, 'invalid_credentials');
   }
   const session = await db.transaction((tx) => createSession(tx, user.id));
@@ -47,17 +33,28 @@ async function refuseIfSsoEnforced(db: Database, email: string, user: UserRecord
   try {
     await assertPasswordAuthAllowed(db, email.trim());
   } catch (err) {
-    await recordSecurityEvent(
-      db,
-      {
-        activity: 'login_failed',
-        organizationId: user?.current_organization_id ?? null,
-        userId: user?.id ?? null,
-        itemId: user?.id ?? null,
-        context: { email_domain: emailDomain(email), reason: 'sso_enforced' },
-      },
-      log,
-    );
+    await recordLoginFailure(db, email, user, 'sso_enforced', log);
     throw err;
   }
+}
+
+/** A refused password login as a security event: never the password, the address only when the account exists. */
+async function recordLoginFailure(
+  db: Database,
+  email: string,
+  user: UserRecord | undefined,
+  reason: 'invalid_credentials' | 'sso_enforced',
+  log?: SecurityLog,
+): Promise<void> {
+  await recordSecurityEvent(
+    db,
+    {
+      activity: 'login_failed',
+      organizationId: user?.current_organization_id ?? null,
+      userId: user?.id ?? null,
+      itemId: user?.id ?? null,
+      context: { email_domain: emailDomain(email), reason, ...(user && reason === 'invalid_credentials' ? { email: user.email } : {}) },
+    },
+    log,
+  );
 }
