@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { WardenConfig } from '../config.js';
@@ -56,6 +57,24 @@ function requestId(req: IncomingMessage): string {
   return typeof incoming === 'string' && INCOMING_REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
+/** A request the HTTP parser refused, answered on the raw socket in PostHog's error shape. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify(
+    tooLarge
+      ? errorBody('invalid_request', 'request_header_fields_too_large', 'Request header fields are too large.')
+      : errorBody('invalid_request', 'parse_error', 'Malformed HTTP request.'),
+  );
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 export interface WardenApp {
   app: FastifyInstance;
   routes: readonly RouteEntry[];
@@ -82,6 +101,8 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
+    // Requests Node's HTTP parser refuses (headers too large, malformed) still get PostHog's shape.
+    clientErrorHandler: answerClientError,
     // Malformed percent-encoding and over-long path segments are answered by the router itself.
     frameworkErrors: (error, request, reply) => {
       if (scimFrameworkError(error, request, reply)) return;

@@ -686,3 +686,22 @@ describe('server-owned fields', () => {
     expect(user).toEqual({ email: member.user.email, first_name: 'Mel' });
   });
 });
+
+describe("requests Node's HTTP parser refuses", () => {
+  it('answers oversized headers with 431 in PostHog\'s shape', async () => {
+    const own = await startServer();
+    try {
+      const res = await fetch(new URL('/api/users/@me/', own.url), { headers: { 'x-padding': 'a'.repeat(20_000) } });
+      expect(res.status).toBe(431);
+      expect(await res.json()).toEqual({
+        type: 'invalid_request',
+        code: 'request_header_fields_too_large',
+        detail: 'Request header fields are too large.',
+        attr: null,
+      });
+      expect((await fetch(new URL('/_health', own.url))).status).toBe(200);
+    } finally {
+      await own.close();
+    }
+  });
+});

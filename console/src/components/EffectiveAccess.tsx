@@ -38,7 +38,7 @@ export function EffectiveAccess({ project, roles, members }: { project: ProjectR
         get<AccessControls>(`/api/projects/${project.id}/resource_access_controls/`),
         all<ProjectMember>(`/api/projects/${project.id}/members/`),
       ]);
-      return { projectRules, resourceRules, explicit };
+      return { projectRules, resourceRules, explicit, forMemberId: memberId };
     },
     // Read afresh for each question: the rules may have just changed on this page.
     [project.id, memberId],
@@ -46,7 +46,8 @@ export function EffectiveAccess({ project, roles, members }: { project: ProjectR
   const member = members.find((m) => m.id === memberId) ?? null;
 
   let answer: ReactNode = null;
-  if (member && facts.data) {
+  // Answer only from facts read for this question, never from the previous one's while reloading.
+  if (member && facts.data && facts.data.forMemberId === memberId) {
     const roleIds = roles.filter((r) => r.members.some((rm) => rm.organization_member.id === member.id)).map((r) => r.id);
     const explicitLevel = facts.data.explicit.find((e) => e.user.uuid === member.user.uuid)?.level ?? null;
     const reach = resolveProjectLevel({
