@@ -31,12 +31,7 @@ export class RateLimiter {
   /** Refuses when the key is already over the limit (failures are counted separately, by `fail`). */
   async check(limit: Limit, key: string): Promise<void> {
     if (!this.enabled) return;
-    const until = this.blocked.get(blockKey(limit, key));
-    if (until !== undefined) {
-      const left = Math.ceil((until - Date.now()) / 1000);
-      if (left > 0) throw throttled(left);
-      this.blocked.delete(blockKey(limit, key));
-    }
+    this.refuseIfBlocked(limit, key);
     const { hits, retryAfter } = await peek(this.db, limit, key);
     if (hits >= limit.max) throw throttled(retryAfter);
   }
