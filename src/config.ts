@@ -25,6 +25,10 @@ export interface WardenConfig {
   metricsToken: string | undefined;
   /** Rate limits on login, sign-up, invite acceptance, failed key and SCIM authentications. */
   rateLimits: boolean;
+  /** Serve the authorization hot path from memory, invalidated by what changes (src/cache/). */
+  accessCache: boolean;
+  /** Most facts of one kind (keys, sessions, project access, …) the access cache holds. */
+  cacheMaxEntries: number;
   /** Extra CA certificate (PEM) trusted for OIDC providers (discovery, token, keys, userinfo), on top of the system's. */
   oidcCaFile: string | undefined;
   /** Extra CA certificate (PEM) trusted for activity-log sinks, on top of the system's. */
@@ -45,7 +49,7 @@ export class ConfigError extends Error {}
 /** Every setting's flag name: what a configuration file may set. */
 export const CONFIG_FLAGS: ReadonlySet<string> = new Set([
   'host', 'port', 'data-dir', 'database-url', 'open-signup', 'secure-cookies', 'trust-proxy', 'body-limit', 'log-level',
-  'public-url', 'dns-servers', 'metrics-token', 'rate-limits', 'oidc-ca-file', 'sink-ca-file', 'sink-poll-ms', 'sink-retry-base-ms',
+  'public-url', 'dns-servers', 'metrics-token', 'rate-limits', 'access-cache', 'cache-max-entries', 'oidc-ca-file', 'sink-ca-file', 'sink-poll-ms', 'sink-retry-base-ms',
   'sink-retry-max-ms', 'audit-key-file', 'retention-interval-ms',
 ]);
 
@@ -92,6 +96,8 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     dnsServers: dnsServers(pick('dns-servers', 'WARDEN_DNS_SERVERS')),
     metricsToken: metricsToken(pick('metrics-token', 'WARDEN_METRICS_TOKEN')),
     rateLimits: bool('WARDEN_RATE_LIMITS', pick('rate-limits', 'WARDEN_RATE_LIMITS'), true),
+    accessCache: bool('WARDEN_ACCESS_CACHE', pick('access-cache', 'WARDEN_ACCESS_CACHE'), true),
+    cacheMaxEntries: int('WARDEN_CACHE_MAX_ENTRIES', pick('cache-max-entries', 'WARDEN_CACHE_MAX_ENTRIES'), 100_000, 100, 10_000_000),
     oidcCaFile: caFile('WARDEN_OIDC_CA_FILE', pick('oidc-ca-file', 'WARDEN_OIDC_CA_FILE')),
     ...activityLogConfig(pick, dataDir),
   };

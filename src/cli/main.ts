@@ -3,7 +3,7 @@ import { DomainError } from '../domain/errors.js';
 import { bootstrap } from '../domain/signup.js';
 import { buildApp } from '../http/app.js';
 import { migrate } from '../store/migrate.js';
-import { openDatabase, openStore } from '../store/open.js';
+import { openDatabase, openStore, servingCache } from '../store/open.js';
 import { parseArgs } from './args.js';
 import { runAudit } from './audit.js';
 import { runDomains } from './domains.js';
@@ -41,6 +41,8 @@ Options (each also an environment variable, or a key of the --config / WARDEN_CO
   --dns-servers S   WARDEN_DNS_SERVERS (ip[:port],... asked for domain verification; default: the system's)
   --metrics-token T WARDEN_METRICS_TOKEN (enables GET /metrics for this bearer token; off without it)
   --rate-limits B   WARDEN_RATE_LIMITS (default true: 429s on login, sign-up, invites, failed key/SCIM auth)
+  --access-cache B  WARDEN_ACCESS_CACHE (default true: the authorization hot path served from memory)
+  --cache-max-entries N  WARDEN_CACHE_MAX_ENTRIES (default 100000: facts of one kind the cache holds)
   --oidc-ca-file F  WARDEN_OIDC_CA_FILE (extra CA trusted for OIDC providers)
   --sink-ca-file F  WARDEN_SINK_CA_FILE (extra CA trusted for activity-log sinks)
   --sink-poll-ms N, --sink-retry-base-ms N, --sink-retry-max-ms N   activity-log sink delivery timing
@@ -110,7 +112,7 @@ async function runMigrate(config: WardenConfig, flags: Record<string, string>): 
 }
 
 async function serve(config: WardenConfig): Promise<number> {
-  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, cache: servingCache(config) });
   const releaseDataDir = config.databaseUrl ? () => undefined : markDataDirInUse(config.dataDir);
   const { app } = await buildApp(db, config);
   const address = await app.listen({ host: config.host, port: config.port });

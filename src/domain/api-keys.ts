@@ -1,3 +1,4 @@
+import { readThrough } from '../cache/read-through.js';
 import { OrganizationLevel } from '../access/levels.js';
 import { expiryUnderPolicy, scopesOutsidePolicy, type KeyPolicy } from '../access/key-policy.js';
 import { ALL_SCOPES, isValidScope } from '../access/scopes.js';
@@ -262,17 +263,30 @@ export async function deleteApiKey(tx: Queryable, actor: Actor, user: UserRecord
 /** The key and its user for a presented value, or undefined. Lookup is by hash; no plain value is stored. */
 export async function findKeyByValue(q: Queryable, value: string): Promise<{ key: PersonalApiKeyRecord; user: UserRecord } | undefined> {
   if (!value.startsWith(KEY_PREFIX) || value.length > 200) return undefined;
-  const [row] = await q.query<PersonalApiKeyRecord & { user: UserRecord }>(
-    `SELECT k.*, row_to_json(u.*) AS user FROM personal_api_keys k JOIN users u ON u.id = k.user_id WHERE k.secure_value = $1`,
-    [hashKeyValue(value)],
+  const secureValue = hashKeyValue(value);
+  return readThrough(
+    q,
+    'key',
+    secureValue,
+    async () => {
+      const [row] = await q.query<PersonalApiKeyRecord & { user: UserRecord }>(
+        `SELECT k.*, row_to_json(u.*) AS user FROM personal_api_keys k JOIN users u ON u.id = k.user_id WHERE k.secure_value = $1`,
+        [secureValue],
+      );
+      if (!row) return undefined;
+      const { user, ...key } = row;
+      return { key, user };
+    },
+    ({ key, user }) => [`key:${key.id}`, `user:${user.id}`],
   );
-  if (!row) return undefined;
-  const { user, ...key } = row;
-  return { key, user };
 }
 
-/** PostHog updates `last_used_at` at most once an hour. */
-export async function touchApiKey(q: Queryable, id: string): Promise<void> {
+const TOUCH_INTERVAL_MS = 3_600_000;
+
+/** PostHog updates `last_used_at` at most once an hour: the write is skipped while the key's is recent. */
+export async function touchApiKey(q: Queryable, key: Pick<PersonalApiKeyRecord, 'id' | 'last_used_at'>): Promise<void> {
+  if (key.last_used_at !== null && Date.now() - new Date(key.last_used_at).getTime() < TOUCH_INTERVAL_MS) return;
+  const id = key.id;
   await q.query(
     `UPDATE personal_api_keys SET last_used_at = now()
       WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 hour')`,

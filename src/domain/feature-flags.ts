@@ -1,3 +1,5 @@
+import { cacheOf } from '../cache/caching-database.js';
+import { readThrough } from '../cache/read-through.js';
 import { organizationIdOf } from './projects.js';
 import { PgCode, pgErrorCode, type Queryable } from '../store/database.js';
 import { diffFields, recordActivity } from './activity.js';
@@ -68,20 +70,43 @@ export async function listFeatureFlags(q: Queryable, projectId: number, options:
   );
 }
 
-/** A flag as evaluation needs it: no timestamps (SDKs poll this often; every column costs). */
+/** A flag as evaluation needs it. */
 export type EvaluationFlagRecord = Omit<FeatureFlagRecord, 'created_at' | 'updated_at'>;
 
-/** Every flag an SDK evaluates (not deleted; inactive ones evaluate to false), in id order. */
-export async function flagsForEvaluation(q: Queryable, projectId: number): Promise<EvaluationFlagRecord[]> {
-  return q.query<EvaluationFlagRecord>(
-    `SELECT id, team_id, key, name, filters, active, deleted, ensure_experience_continuity, created_by_id
-       FROM feature_flags WHERE team_id = $1 AND NOT deleted ORDER BY id`,
-    [projectId],
+interface ProjectFlags {
+  /** Not deleted, in id order. */
+  list: readonly FeatureFlagRecord[];
+  byId: ReadonlyMap<number, FeatureFlagRecord>;
+}
+
+/**
+ * A project's live flags, held by the access cache (SDKs poll them, and reading one is the hot
+ * route of the flags API): any change to the project's flags forgets them (`flags:<project>`).
+ */
+function projectFlags(q: Queryable, projectId: number): Promise<ProjectFlags> {
+  return readThrough(
+    q,
+    'flags',
+    String(projectId),
+    async () => {
+      const list = await q.query<FeatureFlagRecord>('SELECT * FROM feature_flags WHERE team_id = $1 AND NOT deleted ORDER BY id', [projectId]);
+      return { list, byId: new Map(list.map((f) => [f.id, f])) };
+    },
+    () => [`flags:${projectId}`],
   );
 }
 
-/** The flag, if it exists in the project and is not deleted; `lock` holds it for this transaction. */
+/** Every flag an SDK evaluates (not deleted; inactive ones evaluate to false), in id order. */
+export async function flagsForEvaluation(q: Queryable, projectId: number): Promise<readonly EvaluationFlagRecord[]> {
+  return (await projectFlags(q, projectId)).list;
+}
+
+/**
+ * The flag, if it exists in the project and is not deleted; `lock` holds it for this transaction
+ * (and so reads the database, as every read inside a transaction does).
+ */
 export async function findFeatureFlag(q: Queryable, projectId: number, flagId: number, lock = false): Promise<FeatureFlagRecord | undefined> {
+  if (!lock && cacheOf(q)) return (await projectFlags(q, projectId)).byId.get(flagId);
   const [row] = await q.query<FeatureFlagRecord>(
     `SELECT * FROM feature_flags WHERE team_id = $1 AND id = $2 AND NOT deleted${lock ? ' FOR UPDATE' : ''}`,
     [projectId, flagId],
@@ -97,8 +122,13 @@ export async function requireFeatureFlag(q: Queryable, projectId: number, flagId
 
 /** The project a project token (phc_…) belongs to. */
 export async function findProjectByToken(q: Queryable, token: string): Promise<{ id: number; organization_id: string } | undefined> {
-  const [row] = await q.query<{ id: number; organization_id: string }>('SELECT id, organization_id FROM projects WHERE api_token = $1', [token]);
-  return row;
+  return readThrough(
+    q,
+    'project_token',
+    token,
+    async () => (await q.query<{ id: number; organization_id: string }>('SELECT id, organization_id FROM projects WHERE api_token = $1', [token]))[0],
+    (project) => [`project:${project.id}`],
+  );
 }
 
 

@@ -1,3 +1,4 @@
+import { readThrough } from '../cache/read-through.js';
 import type { KeyPolicy } from '../access/key-policy.js';
 import { OrganizationLevel, organizationLevelName } from '../access/levels.js';
 import { isValidScope } from '../access/scopes.js';
@@ -23,7 +24,13 @@ export function keyPolicyOf(org: OrganizationRecord): KeyPolicy {
 }
 
 export async function findOrganization(q: Queryable, id: string): Promise<OrganizationRecord | undefined> {
-  return (await q.query<OrganizationRecord>('SELECT * FROM organizations WHERE id = $1', [id]))[0];
+  return readThrough(
+    q,
+    'organization',
+    id,
+    async () => (await q.query<OrganizationRecord>('SELECT * FROM organizations WHERE id = $1', [id]))[0],
+    () => [`org:${id}`],
+  );
 }
 
 /** Locks the organization row: every change to its memberships runs behind this lock. */
@@ -34,12 +41,19 @@ export async function lockOrganization(tx: Queryable, id: string): Promise<Organ
 }
 
 export async function findMembership(q: Queryable, organizationId: string, userId: number): Promise<MembershipRecord | undefined> {
-  return (
-    await q.query<MembershipRecord>(
-      'SELECT * FROM organization_memberships WHERE organization_id = $1 AND user_id = $2',
-      [organizationId, userId],
-    )
-  )[0];
+  return readThrough(
+    q,
+    'membership',
+    `${organizationId}:${userId}`,
+    async () =>
+      (
+        await q.query<MembershipRecord>('SELECT * FROM organization_memberships WHERE organization_id = $1 AND user_id = $2', [
+          organizationId,
+          userId,
+        ])
+      )[0],
+    () => [`org:${organizationId}`],
+  );
 }
 
 /** How many owners the organization has: it must never have none. */

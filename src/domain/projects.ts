@@ -1,3 +1,4 @@
+import { readThrough } from '../cache/read-through.js';
 import { OrganizationLevel } from '../access/levels.js';
 import type { AccessControlRow } from '../access/access-control.js';
 import { resolveProjectLevel, type ProjectAccessSource, type ProjectLevelResolution } from '../access/project-access.js';
@@ -68,6 +69,14 @@ function splitAccess(row: ProjectRecord & AccessColumns): { project: ProjectReco
 
 /** A project with the user's access to it, in one query. */
 export async function findProjectAccess(q: Queryable, projectId: number, userId: number): Promise<ProjectAccess | undefined> {
+  return readThrough(q, 'project_access', `${projectId}:${userId}`, () => loadProjectAccess(q, projectId, userId), (access) => [
+    `project:${projectId}`,
+    `org:${access.project.organization_id}`,
+    ...(access.organizationMemberId ? [`member:${access.organizationMemberId}`] : []),
+  ]);
+}
+
+async function loadProjectAccess(q: Queryable, projectId: number, userId: number): Promise<ProjectAccess | undefined> {
   const [row] = await q.query<ProjectRecord & AccessColumns>(
     `SELECT p.*, ${ACCESS_COLUMNS}
        FROM projects p

@@ -1,3 +1,4 @@
+import { readThrough } from '../cache/read-through.js';
 import {
   accessDeniedMessage,
   requiredLevel,
@@ -25,29 +26,46 @@ export interface ResourceActor {
 }
 
 export async function loadResourceActor(q: Queryable, projectId: number, userId: number): Promise<ResourceActor | undefined> {
-  const [row] = await q.query<{ level: number; member_id: string; role_ids: string[] | null }>(
-    `SELECT m.level, m.id AS member_id,
-            (SELECT array_agg(rm.role_id::text) FROM role_memberships rm WHERE rm.organization_member_id = m.id) AS role_ids
-       FROM projects p JOIN organization_memberships m ON m.organization_id = p.organization_id AND m.user_id = $2
-      WHERE p.id = $1`,
-    [projectId, userId],
+  const found = await readThrough(
+    q,
+    'resource_actor',
+    `${projectId}:${userId}`,
+    async () => {
+      const [row] = await q.query<{ level: number; member_id: string; organization_id: string; role_ids: string[] | null }>(
+        `SELECT m.level, m.id AS member_id, p.organization_id,
+                (SELECT array_agg(rm.role_id::text) FROM role_memberships rm WHERE rm.organization_member_id = m.id) AS role_ids
+           FROM projects p JOIN organization_memberships m ON m.organization_id = p.organization_id AND m.user_id = $2
+          WHERE p.id = $1`,
+        [projectId, userId],
+      );
+      return row;
+    },
+    (row) => [`project:${projectId}`, `org:${row.organization_id}`, `member:${row.member_id}`],
   );
-  if (!row) return undefined;
-  return { userId, projectId, organizationLevel: row.level, organizationMemberId: row.member_id, roleIds: row.role_ids ?? [] };
+  if (!found) return undefined;
+  return { userId, projectId, organizationLevel: found.level, organizationMemberId: found.member_id, roleIds: found.role_ids ?? [] };
 }
 
-async function rowsFor(q: Queryable, projectId: number, resource: AccessControlResource): Promise<AccessControlRow[]> {
-  const rows = await q.query<{ access_level: AccessLevel; resource_id: string | null; organization_member_id: string | null; role_id: string | null }>(
-    `SELECT access_level, resource_id, organization_member_id::text, role_id::text
-       FROM access_controls WHERE team_id = $1 AND resource = $2`,
-    [projectId, resource],
+function rowsFor(q: Queryable, projectId: number, resource: AccessControlResource): Promise<readonly AccessControlRow[]> {
+  return readThrough(
+    q,
+    'access_rows',
+    `${projectId}:${resource}`,
+    async () => {
+      const rows = await q.query<{ access_level: AccessLevel; resource_id: string | null; organization_member_id: string | null; role_id: string | null }>(
+        `SELECT access_level, resource_id, organization_member_id::text, role_id::text
+           FROM access_controls WHERE team_id = $1 AND resource = $2`,
+        [projectId, resource],
+      );
+      return rows.map((r) => ({
+        accessLevel: r.access_level,
+        resourceId: r.resource_id,
+        organizationMemberId: r.organization_member_id,
+        roleId: r.role_id,
+      }));
+    },
+    () => [`project:${projectId}`],
   );
-  return rows.map((r) => ({
-    accessLevel: r.access_level,
-    resourceId: r.resource_id,
-    organizationMemberId: r.organization_member_id,
-    roleId: r.role_id,
-  }));
 }
 
 function resolveWith(

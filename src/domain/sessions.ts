@@ -1,3 +1,4 @@
+import { readThrough } from '../cache/read-through.js';
 import type { Queryable } from '../store/database.js';
 import type { UserRecord } from './records.js';
 import { randomBase62, sha256Hex } from './tokens.js';
@@ -30,14 +31,27 @@ export async function findSessionUser(
   q: Queryable,
   token: string,
 ): Promise<{ user: UserRecord; csrfToken: string } | undefined> {
-  const [row] = await q.query<UserRecord & { session_csrf_token: string }>(
-    `SELECT u.*, s.csrf_token AS session_csrf_token FROM sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.id_hash = $1 AND s.expires_at > now() AND u.is_active`,
-    [sha256Hex(token)],
+  const idHash = sha256Hex(token);
+  const session = await readThrough(
+    q,
+    'session',
+    idHash,
+    async () => {
+      const [row] = await q.query<UserRecord & { session_csrf_token: string; session_expires_at: Date }>(
+        `SELECT u.*, s.csrf_token AS session_csrf_token, s.expires_at AS session_expires_at
+           FROM sessions s JOIN users u ON u.id = s.user_id
+          WHERE s.id_hash = $1 AND s.expires_at > now() AND u.is_active`,
+        [idHash],
+      );
+      if (!row) return undefined;
+      const { session_csrf_token, session_expires_at, ...user } = row;
+      return { user, csrfToken: session_csrf_token, expiresAt: new Date(session_expires_at).getTime() };
+    },
+    ({ user }) => [`user:${user.id}`],
   );
-  if (!row) return undefined;
-  const { session_csrf_token, ...user } = row;
-  return { user, csrfToken: session_csrf_token };
+  // A remembered session still ends on time.
+  if (!session || session.expiresAt <= Date.now()) return undefined;
+  return { user: session.user, csrfToken: session.csrfToken };
 }
 
 export async function deleteSession(q: Queryable, token: string): Promise<void> {

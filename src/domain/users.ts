@@ -1,3 +1,4 @@
+import { readThrough } from '../cache/read-through.js';
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../store/database.js';
 import { pgErrorCode, PgCode } from '../store/database.js';
@@ -19,7 +20,9 @@ export function emailDomain(email: string): string {
 }
 
 export async function findUserById(q: Queryable, id: number): Promise<UserRecord | undefined> {
-  return (await q.query<UserRecord>('SELECT * FROM users WHERE id = $1', [id]))[0];
+  return readThrough(q, 'user', String(id), async () => (await q.query<UserRecord>('SELECT * FROM users WHERE id = $1', [id]))[0], () => [
+    `user:${id}`,
+  ]);
 }
 
 export async function findUserByUuid(q: Queryable, uuid: string): Promise<UserRecord | undefined> {

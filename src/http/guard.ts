@@ -7,6 +7,7 @@ import type { MembershipRecord, OrganizationRecord } from '../domain/records.js'
 import { isUuid } from '../domain/users.js';
 import type { Database, Queryable } from '../store/database.js';
 import { findKeyByValue } from '../domain/api-keys.js';
+import { findProjectByToken } from '../domain/feature-flags.js';
 import { DomainError } from '../domain/errors.js';
 import { maskKeyValue, recordSecurityEvent } from '../domain/security-events.js';
 import { errorBody, HttpError } from './errors.js';
@@ -196,8 +197,8 @@ async function projectIdFromToken(db: Queryable, request: FastifyRequest): Promi
   if (token === undefined) return '@current';
   // A NUL names no project (and Postgres refuses it in text: a 500 otherwise). Found by the route fuzzer.
   if (token.includes('\u0000')) return 'missing';
-  const [row] = await db.query<{ id: number }>('SELECT id FROM projects WHERE api_token = $1', [token]);
-  return row ? String(row.id) : 'missing';
+  const project = await findProjectByToken(db, token);
+  return project ? String(project.id) : 'missing';
 }
 
 export function presentedProjectToken(request: FastifyRequest): string | undefined {

@@ -2,6 +2,8 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { securityEventsRecorded } from '../domain/security-events.js';
+import type { AccessCache } from '../cache/access-cache.js';
+import { cacheOf } from '../cache/caching-database.js';
 import type { Database } from '../store/database.js';
 
 /** Extra gauges other parts register (the activity-log sinks' lag, cache ratios), read at scrape time. */
@@ -73,6 +75,9 @@ export function installMetrics(app: FastifyInstance, db: Database): Registry {
     },
   });
 
+  const cache = cacheOf(db);
+  if (cache) registerCacheMetrics(registry, cache);
+
   const onSecurityEvent = (activity: string) => security.inc({ activity });
   securityEventsRecorded.on('recorded', onSecurityEvent);
   app.addHook('onClose', async () => {
@@ -86,6 +91,59 @@ export function installMetrics(app: FastifyInstance, db: Database): Registry {
     if (decision) decisions.inc({ outcome: decision.allow ? 'allow' : 'deny', reason: decision.allow ? 'granted' : decision.reason });
   });
   return registry;
+}
+
+/** The access cache (src/cache/): lookups by kind of fact and result, hit ratio, size, trust. */
+function registerCacheMetrics(registry: Registry, cache: AccessCache): void {
+  new Counter({
+    name: 'warden_access_cache_lookups_total',
+    help: 'Access-cache lookups by kind of fact and result: hit (from memory), miss (read and kept), bypass (read, cache not trusted).',
+    labelNames: ['space', 'result'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [space, counts] of cache.statsBySpace()) {
+        this.inc({ space, result: 'hit' }, counts.hits);
+        this.inc({ space, result: 'miss' }, counts.misses);
+        this.inc({ space, result: 'bypass' }, counts.bypasses);
+      }
+    },
+  });
+  new Gauge({
+    name: 'warden_access_cache_hit_ratio',
+    help: 'Share of access-cache lookups answered from memory since start (hits / all lookups).',
+    registers: [registry],
+    collect() {
+      const { hits, misses, bypasses } = cache.stats();
+      const all = hits + misses + bypasses;
+      this.set(all === 0 ? 0 : hits / all);
+    },
+  });
+  new Gauge({
+    name: 'warden_access_cache_entries',
+    help: 'Facts the access cache holds.',
+    registers: [registry],
+    collect() {
+      this.set(cache.stats().entries);
+    },
+  });
+  new Counter({
+    name: 'warden_access_cache_invalidations_total',
+    help: 'Things named changed (by this node, another node or the database) since start.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(cache.stats().invalidations);
+    },
+  });
+  new Gauge({
+    name: 'warden_access_cache_trusted',
+    help: '1 while the node hears of every change (the cache serves), 0 while its invalidation connection is down (every read goes to the database).',
+    registers: [registry],
+    collect() {
+      this.set(cache.isTrusted ? 1 : 0);
+    },
+  });
 }
 
 /** Compares a presented bearer token with the configured one in constant time. */

@@ -47,7 +47,7 @@ export async function authenticate(q: Queryable, request: FastifyRequest): Promi
     if (found.key.expires_at && new Date(found.key.expires_at).getTime() <= Date.now()) {
       throw authenticationFailed(`Personal API key found in request ${key.source} has expired.`);
     }
-    await touchApiKey(q, found.key.id);
+    await touchApiKey(q, found.key);
     return {
       principal: {
         kind: 'personal_api_key',

@@ -1,4 +1,8 @@
 import { join } from 'node:path';
+import { AccessCache } from '../cache/access-cache.js';
+import { withAccessCache } from '../cache/caching-database.js';
+import { listenForInvalidations, type ListenerOptions } from '../cache/invalidation-listener.js';
+import type { WardenConfig } from '../config.js';
 import type { Database } from './database.js';
 import { migrate } from './migrate.js';
 import { openPglite } from './pglite-driver.js';
@@ -9,6 +13,11 @@ export interface StoreOptions {
   databaseUrl?: string | undefined;
   /** Where the embedded database keeps its files; null = in memory. */
   dataDir: string | null;
+  /**
+   * Serve the authorization hot path from memory (src/cache/): what `warden serve` does. On
+   * Postgres the node also listens for other nodes' changes. Commands that run once go without.
+   */
+  cache?: boolean | { maxEntriesPerSpace?: number; listener?: ListenerOptions };
 }
 
 /** Opens the configured database as it is (no migrations). */
@@ -23,9 +32,31 @@ export async function openStore(options: StoreOptions): Promise<Database> {
   const db = await openDatabase(options);
   try {
     await migrate(db);
+    return options.cache ? await cached(db, options) : db;
   } catch (err) {
     await db.close();
     throw err;
   }
-  return db;
+}
+
+async function cached(db: Database, options: StoreOptions): Promise<Database> {
+  const settings = typeof options.cache === 'object' ? options.cache : {};
+  const cache = new AccessCache(settings.maxEntriesPerSpace);
+  // The embedded database has one process: every change goes through this node and is seen at commit.
+  if (!options.databaseUrl) return withAccessCache(db, cache);
+  const listener = await listenForInvalidations(options.databaseUrl, cache, settings.listener);
+  return withAccessCache(db, cache, () => listener.stop());
+}
+
+/** The cache settings of a serving node, from its configuration. */
+export function servingCache(config: Pick<WardenConfig, 'accessCache' | 'cacheMaxEntries'>): StoreOptions['cache'] {
+  if (!config.accessCache) return false;
+  return {
+    maxEntriesPerSpace: config.cacheMaxEntries,
+    listener: {
+      onStateChange: (state, err) => {
+        if (state === 'lost') process.emitWarning(`Cache invalidation connection lost (${err?.message ?? 'closed'}); reading from the database until it is back`);
+      },
+    },
+  };
 }

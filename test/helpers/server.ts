@@ -4,7 +4,7 @@ import { loadConfig, type WardenConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import type { RouteEntry } from '../../src/http/route-table.js';
 import type { Database } from '../../src/store/database.js';
-import { openStore } from '../../src/store/open.js';
+import { openStore, servingCache } from '../../src/store/open.js';
 
 export interface TestServer {
   url: string;
@@ -50,7 +50,7 @@ export async function startServer(overrides: Partial<WardenConfig> = {}): Promis
     databaseUrl: pgdb?.url,
     ...overrides,
   };
-  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: null });
+  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: null, cache: servingCache(config) });
   const { app, routes } = await buildApp(db, config);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   // SSO builds its redirect and metadata URLs from the public URL: the port is known only now.
@@ -64,6 +64,25 @@ export async function startServer(overrides: Partial<WardenConfig> = {}): Promis
       await app.close();
       await db.close();
       await pgdb?.drop();
+    },
+  };
+}
+
+/** Another node on a running server's database (Postgres): its own process state, cache and listener. */
+export async function startNode(peer: TestServer, overrides: Partial<WardenConfig> = {}): Promise<TestServer> {
+  const config: WardenConfig = { ...peer.config, publicUrl: '', ...overrides };
+  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: null, cache: servingCache(config) });
+  const { app, routes } = await buildApp(db, config);
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  if (!config.publicUrl) config.publicUrl = address;
+  return {
+    url: address,
+    db,
+    routes,
+    config,
+    async close() {
+      await app.close();
+      await db.close();
     },
   };
 }

@@ -7,6 +7,7 @@ import { sql as securityEvents } from './0006_security_events.js';
 import { sql as activityStreamingRetention } from './0007_activity_streaming_retention.js';
 import { sql as sso } from './0008_sso.js';
 import { sql as rateLimits } from './0009_rate_limits.js';
+import { sql as cacheInvalidation } from './0010_cache_invalidation.js';
 
 /** Every migration, in the order it is applied. Never edit one that has shipped: add a new one. */
 export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
@@ -19,4 +20,5 @@ export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
   { name: '0007_activity_streaming_retention', sql: activityStreamingRetention },
   { name: '0008_sso', sql: sso },
   { name: '0009_rate_limits', sql: rateLimits },
+  { name: '0010_cache_invalidation', sql: cacheInvalidation },
 ];
