@@ -91,6 +91,30 @@ describe('/metrics', () => {
     expect(lag).toBeGreaterThanOrEqual(2);
   });
 
+  it('reports the access cache: lookups by kind and result, hit ratio, entries, trust', async () => {
+    const org = await newOrganization(server.url);
+    const flagsOnly = await keyClient(org.owner, ['feature_flag:read']);
+    const before = await (await scrape()).text();
+    for (let i = 0; i < 10; i++) expect((await flagsOnly.get(`/api/projects/${org.defaultProjectId}/feature_flags/`)).status).toBe(200);
+    const after = await (await scrape()).text();
+    const delta = (labels: Record<string, string>) =>
+      sample(after, 'warden_access_cache_lookups_total', labels) - sample(before, 'warden_access_cache_lookups_total', labels);
+    // The key is read at its first use, and once more after that use recorded its last_used_at
+    // (a change to the key); the other requests find it in memory.
+    expect(delta({ space: 'key', result: 'hit' })).toBeGreaterThanOrEqual(8);
+    expect(delta({ space: 'key', result: 'miss' })).toBeLessThanOrEqual(2);
+    expect(delta({ space: 'project_access', result: 'hit' })).toBeGreaterThanOrEqual(9);
+    const ratio = sample(after, 'warden_access_cache_hit_ratio', {});
+    expect(ratio).toBeGreaterThan(0);
+    expect(ratio).toBeLessThanOrEqual(1);
+    expect(sample(after, 'warden_access_cache_entries', {})).toBeGreaterThan(0);
+    expect(sample(after, 'warden_access_cache_trusted', {})).toBe(1);
+    // A change is counted as an invalidation.
+    const invalidations = sample(after, 'warden_access_cache_invalidations_total', {});
+    expect((await org.owner.client.patch(`/api/organizations/${org.id}/`, { name: 'Renamed for the cache' })).status).toBe(200);
+    expect(sample(await (await scrape()).text(), 'warden_access_cache_invalidations_total', {})).toBeGreaterThan(invalidations);
+  });
+
   it.runIf(storeKind === 'postgres')('reports the database pool', async () => {
     const text = await (await scrape()).text();
     expect(sample(text, 'warden_db_pool_connections', { state: 'max' })).toBe(10);
