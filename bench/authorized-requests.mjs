@@ -1,9 +1,11 @@
-// Local-evaluation definitions served by Warden versus a bare Fastify server returning the same
-// JSON as a constant, both in this process, loaded alternately by autocannon (50 connections, a
-// few seconds per round, the load generator in a worker thread). The ratio is what counts: it is
-// the cost of Warden's authentication, guard, resource gate and query over the bare HTTP floor.
-// Warden runs on the embedded database, or on a fresh database of the Postgres server in
-// DATABASE_URL when it is set. Needs `npm run build` first (imports ../dist/).
+// Benchmark 1 of issue 9: authorized HTTP requests with a scoped `phx_` key (feature_flag:read) on
+// the two hot routes, GET /api/projects/:id/feature_flags/:id/ and the local-evaluation definitions
+// posthog-node polls, against a bare Fastify server returning the same bytes, all in this process,
+// loaded alternately by autocannon (50 connections, a few seconds per round, the load generator in a
+// worker thread). Warden runs twice: with the access cache a serving node has, and without it (every
+// fact read from the database), so the run shows what the cache buys. The ratios are what count.
+// The embedded database, or fresh databases on the Postgres server in DATABASE_URL when it is set.
+// Needs `npm run build` first (imports ../dist/).
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { loadConfig } from '../dist/config.js';
@@ -23,28 +25,36 @@ async function json(res) {
   return body;
 }
 
-
-/** A Warden with one project holding FLAGS flags, and a key that may read them. */
-async function startWarden() {
-  const { db, kind, drop } = await freshStore();
+/** A Warden with one project holding FLAGS flags, and a feature_flag:read key; its two routes as targets. */
+export async function startWarden({ cache }) {
+  const { db, kind, drop } = await freshStore({ cache });
   const setup = await bootstrap(db, { first_name: 'Bench', email: 'bench@example.com', password: 'a long bench password', organization_name: 'Bench' });
   const { app } = await buildApp(db, { ...loadConfig({}, {}), logLevel: 'silent', port: 0 });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const star = { authorization: `Bearer ${setup.personalApiKey}`, 'content-type': 'application/json' };
+  const flagIds = [];
   for (let i = 0; i < FLAGS; i++) {
     const filters =
       i % 2 === 0
         ? { groups: [{ properties: [], rollout_percentage: (i * 7) % 100 }] }
         : { groups: [{ properties: [{ key: 'email', type: 'person', operator: 'icontains', value: '@example.com' }], rollout_percentage: 50 }] };
-    await json(await fetch(`${url}/api/projects/${setup.project.id}/feature_flags/`, { method: 'POST', headers: star, body: JSON.stringify({ key: `bench-${i}`, filters }) }));
+    const flag = await json(
+      await fetch(`${url}/api/projects/${setup.project.id}/feature_flags/`, { method: 'POST', headers: star, body: JSON.stringify({ key: `bench-${i}`, filters }) }),
+    );
+    flagIds.push(flag.id);
   }
   const key = await json(
     await fetch(`${url}/api/personal_api_keys/`, { method: 'POST', headers: star, body: JSON.stringify({ label: 'bench', scopes: ['feature_flag:read'] }) }),
   );
+  const headers = { authorization: `Bearer ${key.value}` };
   return {
     kind,
-    url: `${url}/flags/definitions?token=${setup.project.api_token}&send_cohorts`,
-    headers: { authorization: `Bearer ${key.value}` },
+    db,
+    url,
+    key: key.value,
+    projectId: setup.project.id,
+    flag: { url: `${url}/api/projects/${setup.project.id}/feature_flags/${flagIds[7]}/`, headers },
+    definitions: { url: `${url}/flags/definitions?token=${setup.project.api_token}&send_cohorts`, headers },
     close: async () => {
       await app.close();
       await drop();
@@ -53,45 +63,67 @@ async function startWarden() {
 }
 
 /** The floor: Fastify answering the same bytes without auth, guard or database. */
-async function startBare(body) {
+export async function startBare(bodies) {
   const app = Fastify({ logger: false });
-  app.get('/flags/definitions', async (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
+  for (const [path, body] of Object.entries(bodies)) {
+    app.get(path, async (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
+  }
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url: `${url}/flags/definitions`, headers: {}, close: () => app.close() };
+  return { url, close: () => app.close() };
 }
 
-async function load(target, seconds) {
+export async function load(target, seconds) {
   const result = await autocannon({ url: target.url, headers: target.headers, connections: CONNECTIONS, duration: seconds, workers: 1 });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx and ${result.errors} errors from ${target.url}`);
   return { rps: result.requests.average, p99: result.latency.p99 };
 }
 
-export async function benchLocalEvaluation() {
-  const warden = await startWarden();
-  const body = await (await fetch(warden.url, { headers: warden.headers })).text();
-  const bare = await startBare(body);
+/** Every target loaded once per round, in turn, ROUNDS times; medians per target. */
+export async function alternate(targets) {
+  for (const target of Object.values(targets)) await load(target, 1); // warm up
+  const runs = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, target] of Object.entries(targets)) runs[name].push(await load(target, SECONDS));
+  }
+  return Object.fromEntries(
+    Object.entries(runs).map(([name, r]) => [name, { rps: median(r.map((x) => x.rps)), p99: median(r.map((x) => x.p99)) }]),
+  );
+}
+
+const text = async (target) => (await fetch(target.url, { headers: target.headers })).text();
+
+export async function benchAuthorizedRequests() {
+  const cached = await startWarden({ cache: true });
+  const uncached = await startWarden({ cache: false });
+  const bodies = { '/flag': await text(cached.flag), '/definitions': await text(cached.definitions) };
+  const bare = await startBare(bodies);
   try {
-    await load(warden, 1); // warm up both
-    await load(bare, 1);
-    const w = [];
-    const b = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      w.push(await load(warden, SECONDS));
-      b.push(await load(bare, SECONDS));
+    const m = await alternate({
+      'flag, cached': cached.flag,
+      'flag, no cache': uncached.flag,
+      'flag, bare': { url: `${bare.url}/flag`, headers: {} },
+      'definitions, cached': cached.definitions,
+      'definitions, no cache': uncached.definitions,
+      'definitions, bare': { url: `${bare.url}/definitions`, headers: {} },
+    });
+    console.log(
+      `authorized requests on the ${cached.kind}: feature_flag:read key, ${CONNECTIONS} connections, ${ROUNDS}x${SECONDS}s alternating, medians ` +
+        `(flag ${bodies['/flag'].length} bytes, definitions of ${FLAGS} flags ${bodies['/definitions'].length} bytes)`,
+    );
+    for (const route of ['flag', 'definitions']) {
+      const floor = m[`${route}, bare`];
+      for (const variant of ['cached', 'no cache', 'bare']) {
+        const r = m[`${route}, ${variant}`];
+        const ratio = variant === 'bare' ? '' : `   throughput/bare ${(r.rps / floor.rps).toFixed(2)}`;
+        console.log(`  ${`${route}, ${variant}`.padEnd(22)}: ${r.rps.toFixed(0).padStart(8)} req/s   p99 ${String(r.p99).padStart(4)} ms${ratio}`);
+      }
     }
-    const wardenRps = median(w.map((r) => r.rps));
-    const bareRps = median(b.map((r) => r.rps));
-    const wardenP99 = median(w.map((r) => r.p99));
-    const bareP99 = median(b.map((r) => r.p99));
-    console.log(`local evaluation definitions on the ${warden.kind} (${FLAGS} flags, ${body.length} bytes), ${CONNECTIONS} connections, ${ROUNDS}x${SECONDS}s alternating, medians`);
-    console.log(`  Warden /flags/definitions : ${wardenRps.toFixed(0).padStart(8)} req/s   p99 ${String(wardenP99).padStart(4)} ms`);
-    console.log(`  bare Fastify, same JSON   : ${bareRps.toFixed(0).padStart(8)} req/s   p99 ${String(bareP99).padStart(4)} ms`);
-    console.log(`  ratio Warden/bare: throughput ${(wardenRps / bareRps).toFixed(2)}, p99 ${(wardenP99 / Math.max(bareP99, 1)).toFixed(2)}`);
-    return { wardenRps, bareRps, wardenP99, bareP99 };
+    return m;
   } finally {
     await bare.close();
-    await warden.close();
+    await uncached.close();
+    await cached.close();
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchLocalEvaluation();
+if (import.meta.url === `file://${process.argv[1]}`) await benchAuthorizedRequests();

@@ -23,14 +23,17 @@ export async function createPostgresDatabase() {
   return { url: url.toString(), drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-/** An opened, migrated store: Postgres when DATABASE_URL is set, else the embedded database in memory. */
-export async function freshStore() {
+/**
+ * An opened, migrated store: Postgres when DATABASE_URL is set, else the embedded database in memory.
+ * `cache: true` gives it the access cache of a serving node (and, on Postgres, its listener).
+ */
+export async function freshStore({ cache = false } = {}) {
   if (!process.env.DATABASE_URL) {
-    const db = await openStore({ dataDir: null });
+    const db = await openStore({ dataDir: null, cache });
     return { db, kind: 'embedded database', drop: () => db.close() };
   }
   const database = await createPostgresDatabase();
-  const db = await openStore({ databaseUrl: database.url, dataDir: null });
+  const db = await openStore({ databaseUrl: database.url, dataDir: null, cache });
   return {
     db,
     kind: 'Postgres',

@@ -1,18 +1,24 @@
 // Warden's benchmarks. Each prints ratios measured in one run on this machine (absolute times on
 // shared machines are noisy; the ratios are what BENCHMARKS.md tracks).
-// Run all: npm run bench. One: npm run bench -- decisions | keys | local-evaluation | ingestion | activity-log
+// Run all: npm run bench. One: npm run bench -- decisions | keys | authorized-requests | ingestion | activity-log | … | startup
 import { benchActivityLog } from './activity-log.mjs';
 import { benchDecisions } from './decisions.mjs';
 import { benchIngestion } from './ingestion.mjs';
 import { benchKeyVerification } from './key-verification.mjs';
-import { benchLocalEvaluation } from './local-evaluation.mjs';
+import { benchAuthorizedRequests } from './authorized-requests.mjs';
+import { benchStartup } from './startup.mjs';
+import { benchRevocation } from './revocation.mjs';
+import { benchScale } from './scale.mjs';
 
 const benches = {
   decisions: benchDecisions,
   keys: benchKeyVerification,
-  'local-evaluation': benchLocalEvaluation,
+  'authorized-requests': benchAuthorizedRequests,
   ingestion: benchIngestion,
   'activity-log': benchActivityLog,
+  startup: benchStartup,
+  revocation: benchRevocation,
+  scale: benchScale,
 };
 
 const only = process.argv[2];
