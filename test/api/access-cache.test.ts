@@ -138,6 +138,18 @@ describe('the access cache', () => {
     expect((await member.client.get(flags(org.defaultProjectId))).status).toBe(401);
   });
 
+  it("answers a flag as it is now: its own changes and its creator's", async () => {
+    const org = await newOrganization(server.url);
+    const flagId = await makeFlag(org);
+    const key = await keyClient(org.owner, ['feature_flag:read']);
+    const url = `${flags(org.defaultProjectId)}${flagId}/`;
+    await warm(key, url);
+    expect((await org.owner.client.patch(url, { name: 'Renamed' })).status).toBe(200);
+    expect((await key.get(url)).body.name).toBe('Renamed');
+    expect((await org.owner.client.patch('/api/users/@me/', { first_name: 'Ottilie' })).status).toBe(200);
+    expect((await key.get(url)).body.created_by.first_name).toBe('Ottilie');
+  });
+
   it('serves flag definitions from memory and still shows a new flag at once', async () => {
     const org = await newOrganization(server.url);
     const key = await keyClient(org.owner, ['feature_flag:read']);

@@ -19,6 +19,7 @@ import { findUserById } from '../../domain/users.js';
 import type { Queryable } from '../../store/database.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
+import { JSON_TYPE, jsonFor } from '../serialized.js';
 import { resourceActor } from '../resource-actor.js';
 import * as show from '../serializers/feature-flags.js';
 import { ProjectParams } from './projects.js';
@@ -101,12 +102,13 @@ export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
     return reply.code(201).send(result);
   });
 
-  app.get(item, { config: read, schema: { params: FlagParams } }, async (request) => {
+  app.get(item, { config: read, schema: { params: FlagParams } }, async (request, reply) => {
     const id = flagIdOf(request);
     const actor = await resourceActor(db, request);
     const flag = await requireFeatureFlag(db, actor.projectId, id);
     await requireAccess(db, actor, RESOURCE, 'read', flag);
-    return (await shown(db, [flag]))[0];
+    const creator = flag.created_by_id === null ? null : ((await findUserById(db, flag.created_by_id)) ?? null);
+    return reply.type(JSON_TYPE).send(jsonFor(flag, creator, () => show.featureFlag(flag, creator)));
   });
 
   for (const method of ['PATCH', 'PUT'] as const) {

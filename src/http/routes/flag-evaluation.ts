@@ -9,7 +9,23 @@ import type { Deps } from '../deps.js';
 import { errorBody, HttpError } from '../errors.js';
 import { presentedProjectToken } from '../guard.js';
 import { resourceActor } from '../resource-actor.js';
+import { JSON_TYPE, jsonFor } from '../serialized.js';
 import * as show from '../serializers/feature-flags.js';
+
+/**
+ * ETags of recent bodies: SDKs poll an unchanged project's definitions, and the body is then the same
+ * string (src/http/serialized.ts), whose hash V8 keeps: the lookup costs no hashing of the body.
+ */
+const etags = new Map<string, string>();
+function etagOf(body: string): string {
+  let etag = etags.get(body);
+  if (etag === undefined) {
+    if (etags.size >= 1_000) etags.clear();
+    etag = `"${createHash('sha1').update(body).digest('hex')}"`;
+    etags.set(body, etag);
+  }
+  return etag;
+}
 
 /** Local evaluation: a personal API key with feature_flag:read, the project named by `?token=`. */
 const localEvaluation: RouteAccess = { kind: 'scoped', scope: 'feature_flag', action: 'read', project: 'token' };
@@ -120,14 +136,19 @@ export function flagEvaluationRoutes(app: FastifyInstance, { db }: Deps): void {
     if (projectId === undefined) throw notFound('Project not found.');
     const [actor, all] = await Promise.all([resourceActor(db, request), flagsForEvaluation(db, projectId)]);
     const flags = await visibleTo(db, actor, 'feature_flag', all);
-    const body = JSON.stringify({ flags: flags.map(show.localEvaluationFlag), group_type_mapping: {}, cohorts: {} });
-    const etag = `"${createHash('sha1').update(body).digest('hex')}"`;
+    // Most callers see every flag: their answer is the project's, built once per version of its flags.
+    const body = jsonFor(flags.length === all.length ? all : flags, null, () => ({
+      flags: flags.map(show.localEvaluationFlag),
+      group_type_mapping: {},
+      cohorts: {},
+    }));
+    const etag = etagOf(body);
     reply.header('etag', etag);
     const presented = request.headers['if-none-match'];
     if (typeof presented === 'string' && presented.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
       return reply.code(304).send();
     }
-    return reply.type('application/json; charset=utf-8').send(body);
+    return reply.type(JSON_TYPE).send(body);
   };
   app.get('/api/feature_flag/local_evaluation/', { config: { access: localEvaluation } }, definitions);
   app.get('/flags/definitions', { config: { access: localEvaluation } }, definitions);

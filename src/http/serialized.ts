@@ -1,0 +1,24 @@
+/**
+ * Response bodies built from facts the access cache holds, kept for as long as those facts are the
+ * very same objects. The cache hands out frozen records and replaces them (a new object) when they
+ * change, so a body keyed on their identity is never stale; records read straight from the database
+ * are new objects every time and simply miss. Saves serializing the same JSON on every poll.
+ */
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
+const bodies = new WeakMap<object, WeakMap<object, string>>();
+const NOTHING = Object.freeze({});
+
+/** The JSON of `build()`, for the pair (first, second) of records it was built from. */
+export function jsonFor(first: object, second: object | null, build: () => unknown): string {
+  const key = second ?? NOTHING;
+  let byFirst = bodies.get(first);
+  const known = byFirst?.get(key);
+  if (known !== undefined) return known;
+  const body = JSON.stringify(build());
+  if (Object.isFrozen(first) && Object.isFrozen(key)) {
+    if (!byFirst) bodies.set(first, (byFirst = new WeakMap()));
+    byFirst.set(key, body);
+  }
+  return body;
+}
