@@ -25,13 +25,12 @@ async function json(res) {
   return body;
 }
 
-/** A Warden with one project holding FLAGS flags, and a feature_flag:read key; its two routes as targets. */
-export async function startWarden({ cache }) {
-  const { db, kind, drop } = await freshStore({ cache });
-  const setup = await bootstrap(db, { first_name: 'Bench', email: 'bench@example.com', password: 'a long bench password', organization_name: 'Bench' });
-  const { app } = await buildApp(db, { ...loadConfig({}, {}), logLevel: 'silent', port: 0 });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  const star = { authorization: `Bearer ${setup.personalApiKey}`, 'content-type': 'application/json' };
+/**
+ * Benchmark 1's data through a Warden's API at `url`, with the bootstrap key `star`: FLAGS flags in
+ * the project and a `feature_flag:read` key. Returns the key and the route of the flag loaded.
+ */
+export async function createBenchData(url, star, projectId) {
+  const headers = { authorization: `Bearer ${star}`, 'content-type': 'application/json' };
   const flagIds = [];
   for (let i = 0; i < FLAGS; i++) {
     const filters =
@@ -39,21 +38,31 @@ export async function startWarden({ cache }) {
         ? { groups: [{ properties: [], rollout_percentage: (i * 7) % 100 }] }
         : { groups: [{ properties: [{ key: 'email', type: 'person', operator: 'icontains', value: '@example.com' }], rollout_percentage: 50 }] };
     const flag = await json(
-      await fetch(`${url}/api/projects/${setup.project.id}/feature_flags/`, { method: 'POST', headers: star, body: JSON.stringify({ key: `bench-${i}`, filters }) }),
+      await fetch(`${url}/api/projects/${projectId}/feature_flags/`, { method: 'POST', headers, body: JSON.stringify({ key: `bench-${i}`, filters }) }),
     );
     flagIds.push(flag.id);
   }
   const key = await json(
-    await fetch(`${url}/api/personal_api_keys/`, { method: 'POST', headers: star, body: JSON.stringify({ label: 'bench', scopes: ['feature_flag:read'] }) }),
+    await fetch(`${url}/api/personal_api_keys/`, { method: 'POST', headers, body: JSON.stringify({ label: 'bench', scopes: ['feature_flag:read'] }) }),
   );
-  const headers = { authorization: `Bearer ${key.value}` };
+  return { key: key.value, flagPath: `/api/projects/${projectId}/feature_flags/${flagIds[7]}/` };
+}
+
+/** A Warden with benchmark 1's data; its two routes as targets. */
+export async function startWarden({ cache }) {
+  const { db, kind, drop } = await freshStore({ cache });
+  const setup = await bootstrap(db, { first_name: 'Bench', email: 'bench@example.com', password: 'a long bench password', organization_name: 'Bench' });
+  const { app } = await buildApp(db, { ...loadConfig({}, {}), logLevel: 'silent', port: 0 });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const { key, flagPath } = await createBenchData(url, setup.personalApiKey, setup.project.id);
+  const headers = { authorization: `Bearer ${key}` };
   return {
     kind,
     db,
     url,
-    key: key.value,
+    key,
     projectId: setup.project.id,
-    flag: { url: `${url}/api/projects/${setup.project.id}/feature_flags/${flagIds[7]}/`, headers },
+    flag: { url: `${url}${flagPath}`, headers },
     definitions: { url: `${url}/flags/definitions?token=${setup.project.api_token}&send_cohorts`, headers },
     close: async () => {
       await app.close();

@@ -11,30 +11,19 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { createPostgresDatabase } from './databases.mjs';
 import { openStore } from '../dist/store/open.js';
+import { REPO, WARDEN, freePort } from './processes.mjs';
 
-const REPO = resolve(import.meta.dirname, '..');
-const WARDEN = join(REPO, 'bin/warden.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const BATCH = Number(process.env.BENCH_BATCH ?? 100);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const GZIP = (process.env.BENCH_GZIP ?? '1') !== '0';
 
-async function freePort() {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 function run(args, env) {
   return new Promise((resolveRun, reject) => {

@@ -7,27 +7,15 @@
 // authentications, which a real client would be throttled for. Postgres only (DATABASE_URL): the embedded database has one node.
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { createPostgresDatabase } from './databases.mjs';
+import { CHILD_ENV, WARDEN, freePort } from './processes.mjs';
 
-const REPO = resolve(import.meta.dirname, '..');
-const WARDEN = join(REPO, 'bin/warden.js');
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 200);
 /** Give up on one revocation after this long: it would be a failure, not a figure. */
 const GIVE_UP_MS = 5_000;
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'DATABASE_URL' && !k.startsWith('WARDEN_')));
+const ENV = CHILD_ENV;
 
-function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-    server.on('error', fail);
-  });
-}
 
 async function startNode(databaseUrl) {
   const port = await freePort();

@@ -18,17 +18,16 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { openStore } from '../dist/store/open.js';
+import { createBenchData } from './authorized-requests.mjs';
 import { createPostgresDatabase } from './databases.mjs';
 import { median } from './timing.mjs';
+import { CHILD_ENV, WARDEN, freePort } from './processes.mjs';
 
-const REPO = resolve(import.meta.dirname, '..');
-const WARDEN = join(REPO, 'bin/warden.js');
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const ORGS = Math.max(1, Math.round(10_000 * SCALE));
 const USERS_PER_ORG = 10;
@@ -41,7 +40,6 @@ const BATCH = 100_000;
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const FLAGS = 20;
 /** After the load, the nodes idle this long before memory is read again (V8 may shrink its heap). */
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 10);
 const METRICS_TOKEN = 'scale-bench-metrics-token';
@@ -52,7 +50,7 @@ const START_TIMEOUT_MS = 180_000;
  * memory can also be read without the garbage the load left (which V8 collects when it likes).
  */
 const GC_ON_SIGNAL = 'data:text/javascript,process.on("SIGUSR2",()=>globalThis.gc())';
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'DATABASE_URL' && !k.startsWith('WARDEN_')));
+const ENV = CHILD_ENV;
 
 const fmt = (n) => Math.round(n).toLocaleString('en');
 const secs = (ms) => `${(ms / 1000).toFixed(1)}s`;
@@ -60,15 +58,6 @@ const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 const load1 = () => loadavg().map((l) => l.toFixed(2)).join(', ');
 
-function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-    server.on('error', fail);
-  });
-}
 
 /** `--database-url U` or `--data-dir D`: where a database of this run lives. */
 const whereArgs = (database) => (database.url ? ['--database-url', database.url] : ['--data-dir', database.dir]);
@@ -135,12 +124,6 @@ async function metrics(node) {
   };
 }
 
-async function json(res) {
-  const body = await res.json();
-  if (!res.ok) throw new Error(`${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
 /** A fresh database: a new Postgres database, or an empty data directory for the embedded one. */
 async function createDatabase(label) {
   if (process.env.DATABASE_URL) {
@@ -152,8 +135,8 @@ async function createDatabase(label) {
 }
 
 /**
- * Benchmark 1's setup through the CLI and the API: `warden bootstrap`, then on a node FLAGS flags in
- * the bootstrap project and a feature_flag:read key. Returns the request benchmark 1 loads.
+ * Benchmark 1's setup through the CLI and the API: `warden bootstrap`, then on a node its flags in
+ * the bootstrap project and a feature_flag:read key (createBenchData). Returns the request benchmark 1 loads.
  */
 async function setUp(database) {
   const { stdout } = await promisify(execFile)(
@@ -164,22 +147,8 @@ async function setUp(database) {
   const setup = JSON.parse(stdout);
   const node = await startNode(database);
   try {
-    const star = { authorization: `Bearer ${setup.personal_api_key}`, 'content-type': 'application/json' };
-    const flagIds = [];
-    for (let i = 0; i < FLAGS; i++) {
-      const filters =
-        i % 2 === 0
-          ? { groups: [{ properties: [], rollout_percentage: (i * 7) % 100 }] }
-          : { groups: [{ properties: [{ key: 'email', type: 'person', operator: 'icontains', value: '@example.com' }], rollout_percentage: 50 }] };
-      const flag = await json(
-        await fetch(`${node.url}/api/projects/${setup.project.id}/feature_flags/`, { method: 'POST', headers: star, body: JSON.stringify({ key: `bench-${i}`, filters }) }),
-      );
-      flagIds.push(flag.id);
-    }
-    const key = await json(
-      await fetch(`${node.url}/api/personal_api_keys/`, { method: 'POST', headers: star, body: JSON.stringify({ label: 'bench', scopes: ['feature_flag:read'] }) }),
-    );
-    return { path: `/api/projects/${setup.project.id}/feature_flags/${flagIds[7]}/`, headers: { authorization: `Bearer ${key.value}` } };
+    const { key, flagPath } = await createBenchData(node.url, setup.personal_api_key, setup.project.id);
+    return { path: flagPath, headers: { authorization: `Bearer ${key}` } };
   } finally {
     await node.stop();
   }

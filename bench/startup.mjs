@@ -13,14 +13,12 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { median } from './timing.mjs';
+import { CHILD_ENV, REPO, WARDEN, freePort } from './processes.mjs';
 
-const REPO = resolve(import.meta.dirname, '..');
-const WARDEN = join(REPO, 'bin/warden.js');
 const DIST = pathToFileURL(join(REPO, 'dist')).href;
 const FASTIFY = import.meta.resolve('fastify');
 const PGLITE = import.meta.resolve('@electric-sql/pglite');
@@ -29,7 +27,7 @@ const POLL_MS = 20;
 const READY_TIMEOUT_MS = 120_000;
 
 /** The children's environment: nothing that would point them at Postgres or change their settings. */
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'DATABASE_URL' && !k.startsWith('WARDEN_')));
+const ENV = CHILD_ENV;
 
 /** The floor: a Node process with Fastify answering the same path. */
 const BARE = `
@@ -97,15 +95,6 @@ console.log(JSON.stringify({ steps: Object.fromEntries(steps), ...split, migrati
 process.exit(0);
 `;
 
-async function freePort() {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** The status of one GET /_health, or 0 when nothing answered. */
 function probe(port) {

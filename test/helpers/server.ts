@@ -50,6 +50,18 @@ export async function startServer(overrides: Partial<WardenConfig> = {}): Promis
     databaseUrl: pgdb?.url,
     ...overrides,
   };
+  return serve(config, async () => {
+    await pgdb?.drop();
+  });
+}
+
+/** Another node on a running server's database (Postgres): its own process state, cache and listener. */
+export async function startNode(peer: TestServer, overrides: Partial<WardenConfig> = {}): Promise<TestServer> {
+  return serve({ ...peer.config, publicUrl: '', ...overrides });
+}
+
+/** Opens the configured database as `warden serve` does (with its access cache) and listens on loopback. */
+async function serve(config: WardenConfig, afterClose?: () => Promise<void>): Promise<TestServer> {
   const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: null, cache: servingCache(config) });
   const { app, routes } = await buildApp(db, config);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -63,26 +75,7 @@ export async function startServer(overrides: Partial<WardenConfig> = {}): Promis
     async close() {
       await app.close();
       await db.close();
-      await pgdb?.drop();
-    },
-  };
-}
-
-/** Another node on a running server's database (Postgres): its own process state, cache and listener. */
-export async function startNode(peer: TestServer, overrides: Partial<WardenConfig> = {}): Promise<TestServer> {
-  const config: WardenConfig = { ...peer.config, publicUrl: '', ...overrides };
-  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: null, cache: servingCache(config) });
-  const { app, routes } = await buildApp(db, config);
-  const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  if (!config.publicUrl) config.publicUrl = address;
-  return {
-    url: address,
-    db,
-    routes,
-    config,
-    async close() {
-      await app.close();
-      await db.close();
+      await afterClose?.();
     },
   };
 }
