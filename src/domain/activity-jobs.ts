@@ -40,6 +40,9 @@ export function periodic(run: () => Promise<void>, intervalMs: number, onError: 
   };
 }
 
+/** How long a stopping node waits for a sink's answer to the delivery in flight. */
+export const SHUTDOWN_GRACE_MS = 5_000;
+
 export interface JobLog {
   error(obj: unknown, msg: string): void;
 }
@@ -64,9 +67,20 @@ export function startActivityJobs(
     Math.min(config.retentionIntervalMs, 5000),
   );
   return {
+    /**
+     * Drains: no new sink is claimed, a delivery in flight gets up to SHUTDOWN_GRACE_MS for its
+     * answer (and its cursor moves if it was a 2xx); after that it is aborted and its sink released,
+     * so the next node or start delivers the batch again (at least once).
+     */
     async stop(): Promise<void> {
-      deliverer.abort();
-      await Promise.all([delivery.stop(), retention.stop()]);
+      deliverer.stopClaiming();
+      const grace = setTimeout(() => deliverer.abort(), SHUTDOWN_GRACE_MS);
+      try {
+        await Promise.all([delivery.stop(), retention.stop()]);
+      } finally {
+        clearTimeout(grace);
+        deliverer.abort();
+      }
     },
   };
 }

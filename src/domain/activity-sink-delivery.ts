@@ -152,15 +152,20 @@ export function sinkDeliverer(db: Database, options: DeliveryOptions) {
   const agent = new Agent({ keepAlive: true, ...(options.ca ? { ca: [...rootCertificates, options.ca] } : {}) });
   const abort = new AbortController();
   const leaseMs = options.leaseMs ?? Math.max(60_000, (options.timeoutMs ?? 10_000) * 3);
+  let claiming = true;
   return {
     async runOnce(maxBatches = 1000): Promise<void> {
-      for (let i = 0; i < maxBatches && !abort.signal.aborted; i++) {
+      for (let i = 0; i < maxBatches && claiming && !abort.signal.aborted; i++) {
         const claim = await claimDueSink(db, leaseMs);
         if (!claim) return;
         await deliverBatch(db, agent, claim, options, abort.signal);
       }
     },
-    /** Aborts posts in flight (their sinks are released); call before waiting for the run to end. */
+    /** Claims no more sinks; a post in flight goes on to its answer (shutting down drains). */
+    stopClaiming(): void {
+      claiming = false;
+    },
+    /** Aborts posts in flight (their sinks are released) and closes the connections. */
     abort(): void {
       abort.abort();
       agent.destroy();

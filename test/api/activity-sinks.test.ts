@@ -4,7 +4,7 @@ import { eventually, HttpsReceiver, selfSignedCertificate } from '../helpers/htt
 import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { openStore } from '../../src/store/open.js';
-import { startServer, storeKind, type TestServer } from '../helpers/server.js';
+import { freshPostgresDatabase, startServer, storeKind, type TestServer } from '../helpers/server.js';
 import { addMember, expectError, keyClient, newOrganization, type Org } from '../helpers/world.js';
 
 let server: TestServer;
@@ -188,6 +188,33 @@ describe('activity log sinks', () => {
     const writer = await keyClient(admin, ['activity_log:write']);
     const made = await writer.post(sinks(org), { url: 'https://siem.example.com/', enabled: false });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
+  });
+
+  it('a node shutting down finishes the delivery in flight: its cursor moves, nothing is sent twice', async () => {
+    const r = await receiver();
+    r.delayMs = 1_000;
+    // A node of its own, closed while the receiver is still answering; its database stays open to look.
+    const pgdb = storeKind === 'postgres' ? await freshPostgresDatabase(process.env.DATABASE_URL!) : undefined;
+    const db = await openStore({ databaseUrl: pgdb?.url, dataDir: null });
+    const { app } = await buildApp(db, { ...server.config, databaseUrl: pgdb?.url, publicUrl: '' });
+    try {
+      const url = await app.listen({ host: '127.0.0.1', port: 0 });
+      const org = await newOrganization(url, 'Draining Co');
+      const sink = (await org.owner.client.post(`/api/organizations/${org.id}/activity_log_sinks/`, { url: r.url })).body;
+      await eventually('a delivery in flight', async () => r.requests.length > 0);
+      await app.close();
+      expect(r.requests).toHaveLength(1);
+      const sent = Math.max(...r.requests[0]!.body.entries.map((e: { chain_seq: number }) => e.chain_seq));
+      const [row] = await db.query<{ seq: number; failures: number }>(
+        'SELECT last_delivered_seq::int AS seq, consecutive_failures AS failures FROM activity_log_sinks WHERE id = $1',
+        [sink.id],
+      );
+      expect(row).toEqual({ seq: sent, failures: 0 });
+    } finally {
+      await db.close();
+      await pgdb?.drop();
+      await r.stop();
+    }
   });
 
   it.runIf(storeKind === 'postgres')('shares delivery between two nodes on one Postgres without duplicates or disorder', async () => {

@@ -31,6 +31,8 @@ export interface Delivery {
  */
 export class HttpsReceiver {
   status = 200;
+  /** How long it takes to answer. */
+  delayMs = 0;
   readonly requests: Delivery[] = [];
   private server: Server | null = null;
   port = 0;
@@ -54,7 +56,9 @@ export class HttpsReceiver {
       req.on('end', () => {
         const status = this.status;
         this.requests.push({ headers: req.headers, raw, body: JSON.parse(raw), status });
-        res.writeHead(status, { 'content-type': 'text/plain' }).end(status >= 300 ? 'receiver says no' : 'ok');
+        const answer = () => res.writeHead(status, { 'content-type': 'text/plain' }).end(status >= 300 ? 'receiver says no' : 'ok');
+        if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+        else answer();
       });
     });
     server.keepAliveTimeout = 100;
