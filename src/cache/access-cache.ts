@@ -13,19 +13,8 @@
  * holds: `distrust` makes every read go to the database until `resume`, which forgets everything.
  */
 
-export type CacheSpace =
-  | 'key'
-  | 'session'
-  | 'user'
-  | 'organization'
-  | 'membership'
-  | 'project_access'
-  | 'resource_actor'
-  | 'access_rows'
-  | 'project_token'
-  | 'flags';
-
-export const CACHE_SPACES: readonly CacheSpace[] = [
+/** The kinds of fact the cache holds, each in a space of its own. */
+export const CACHE_SPACES = [
   'key',
   'session',
   'user',
@@ -36,7 +25,8 @@ export const CACHE_SPACES: readonly CacheSpace[] = [
   'access_rows',
   'project_token',
   'flags',
-];
+] as const;
+export type CacheSpace = (typeof CACHE_SPACES)[number];
 
 interface Entry {
   value: unknown;
@@ -67,7 +57,7 @@ export class AccessCache {
   private readonly spaces = new Map<CacheSpace, Map<string, Entry>>();
   private readonly inFlight = new Map<string, { readAt: number; promise: Promise<unknown> }>();
   private trusted = true;
-  private readonly counts = { hits: 0, misses: 0, bypasses: 0, invalidations: 0 };
+  private invalidations = 0;
   private readonly perSpace = new Map<CacheSpace, { hits: number; misses: number; bypasses: number }>();
 
   /** @param maxEntriesPerSpace the oldest facts of a full space make room for new ones. */
@@ -86,19 +76,16 @@ export class AccessCache {
   async get<T>(space: CacheSpace, key: string, load: () => Promise<T>, tagsOf: (value: NonNullable<T>) => readonly string[]): Promise<T> {
     const counts = this.perSpace.get(space)!;
     if (!this.trusted) {
-      this.counts.bypasses++;
       counts.bypasses++;
       return load();
     }
     const entries = this.spaces.get(space)!;
     const entry = entries.get(key);
     if (entry && this.isValid(entry)) {
-      this.counts.hits++;
       counts.hits++;
       return entry.value as T;
     }
     if (entry) entries.delete(key);
-    this.counts.misses++;
     counts.misses++;
     // Concurrent misses of one fact share a read, as long as nothing changed since it began.
     const flightKey = `${space}\u0000${key}`;
@@ -121,7 +108,7 @@ export class AccessCache {
   invalidate(tags: string | readonly string[]): void {
     const list = typeof tags === 'string' ? tags.split(/\s+/).filter(Boolean) : tags;
     if (list.length === 0) return;
-    this.counts.invalidations += list.length;
+    this.invalidations += list.length;
     if (list.includes('*')) {
       this.flush();
       return;
@@ -155,9 +142,14 @@ export class AccessCache {
   }
 
   stats(): CacheStats {
-    let entries = 0;
-    for (const space of this.spaces.values()) entries += space.size;
-    return { ...this.counts, entries, trusted: this.trusted };
+    const totals = { hits: 0, misses: 0, bypasses: 0, entries: 0 };
+    for (const [space, counts] of this.perSpace) {
+      totals.hits += counts.hits;
+      totals.misses += counts.misses;
+      totals.bypasses += counts.bypasses;
+      totals.entries += this.spaces.get(space)!.size;
+    }
+    return { ...totals, invalidations: this.invalidations, trusted: this.trusted };
   }
 
   statsBySpace(): ReadonlyMap<CacheSpace, { hits: number; misses: number; bypasses: number }> {

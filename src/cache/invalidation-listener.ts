@@ -13,7 +13,6 @@ export interface ListenerOptions {
 }
 
 export interface InvalidationListener {
-  readonly listening: boolean;
   stop(): Promise<void>;
 }
 
@@ -32,7 +31,6 @@ export async function listenForInvalidations(
   const retryBaseMs = options.retryBaseMs ?? 100;
   let client: pg.Client | null = null;
   let stopped = false;
-  let listening = false;
   let failures = 0;
   let retry: NodeJS.Timeout | null = null;
   let heartbeat: NodeJS.Timeout | null = null;
@@ -40,7 +38,6 @@ export async function listenForInvalidations(
   const lost = (c: pg.Client, err?: Error) => {
     if (client !== c) return;
     client = null;
-    listening = false;
     if (heartbeat) clearInterval(heartbeat);
     heartbeat = null;
     cache.distrust();
@@ -72,7 +69,6 @@ export async function listenForInvalidations(
     }
     if (client !== c || stopped) return;
     failures = 0;
-    listening = true;
     cache.resume();
     options.onStateChange?.('listening');
     heartbeat = setInterval(() => {
@@ -90,16 +86,12 @@ export async function listenForInvalidations(
     throw err;
   }
   return {
-    get listening() {
-      return listening;
-    },
     async stop() {
       stopped = true;
       if (retry) clearTimeout(retry);
       if (heartbeat) clearInterval(heartbeat);
       const c = client;
       client = null;
-      listening = false;
       await c?.end().catch(() => undefined);
     },
   };

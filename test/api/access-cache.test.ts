@@ -119,7 +119,7 @@ describe('the access cache', () => {
     const org = await newOrganization(server.url);
     const client = new Client(server.url);
     expect((await client.post('/api/login/', { email: org.owner.user.email, password: PASSWORD })).status).toBe(200);
-    const cookie = `sessionid=${(client as unknown as { cookies: Map<string, string> }).cookies.get('sessionid')}`;
+    const cookie = `sessionid=${client.cookie('sessionid')}`;
     const replay = () => fetch(new URL('/api/users/@me/', server.url), { headers: { cookie } });
     expect((await replay()).status).toBe(200);
     expect((await replay()).status).toBe(200);

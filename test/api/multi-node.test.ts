@@ -75,7 +75,7 @@ describe.runIf(storeKind === 'postgres')('two nodes on one Postgres', () => {
     const org = await newOrganization(a.url);
     const client = new Client(a.url);
     expect((await client.post('/api/login/', { email: org.owner.user.email, password: PASSWORD })).status).toBe(200);
-    const cookie = `sessionid=${(client as unknown as { cookies: Map<string, string> }).cookies.get('sessionid')}`;
+    const cookie = `sessionid=${client.cookie('sessionid')}`;
     const onB = () => fetch(new URL('/api/users/@me/', b.url), { headers: { cookie } });
     expect((await onB()).status).toBe(200);
     expect((await onB()).status).toBe(200);

@@ -25,6 +25,11 @@ export class Client {
     return this.cookies.get('posthog_csrftoken');
   }
 
+  /** A cookie this client holds (to replay it elsewhere, e.g. the session on another node). */
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
   async request<T = any>(
     method: string,
     path: string,
