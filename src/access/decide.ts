@@ -1,7 +1,7 @@
 import { policyAllowsUse, policyDeadline, type KeyPolicy } from './key-policy.js';
 import { OrganizationLevel } from './levels.js';
 import type { RouteAccess } from './route-access.js';
-import { ALL_SCOPES, scopesGrant } from './scopes.js';
+import { ALL_SCOPES, scopesGrant, type ScopeAction, type ScopeObject } from './scopes.js';
 
 export type Principal =
   | { kind: 'user'; userId: number }
@@ -41,11 +41,20 @@ export interface DecisionInput {
   project?: ProjectFacts | 'missing';
   /** The key being read through a `self` key-management route. */
   targetKeyId?: string;
+  /**
+   * Every organization of the key's user, for a key on a route that names no organization or
+   * project (the account, the lists): their policies and the key's confinement decide there.
+   */
+  accountOrganizations?: readonly OrganizationFacts[];
   now: Date;
 }
 
 export type Denial = { allow: false; status: 401 | 403 | 404; code: string; detail: string; reason: string };
-export type Decision = { allow: true; reason: string } | Denial;
+/**
+ * An allowed request. `keyOrganizations`: on a route that names no organization or project, the
+ * organizations a personal API key may reach there (the lists show only these).
+ */
+export type Decision = { allow: true; reason: string; keyOrganizations?: readonly string[] } | Denial;
 
 const deny = (status: Denial['status'], code: string, detail: string, reason = detail): Denial => ({
   allow: false,
@@ -57,6 +66,8 @@ const deny = (status: Denial['status'], code: string, detail: string, reason = d
 
 export const NO_KEY_ACCESS = 'This action does not support Personal API Key access';
 export const SERVICE_ACCOUNT_KEY_MANAGEMENT = "A service account's keys are managed by its organization's admins.";
+export const PROJECT_CONFINED_KEY = 'API keys with scoped projects are only supported on project-based views.';
+export const ORGANIZATION_CONFINED_KEY = 'API keys with scoped organizations are only supported on views of those organizations.';
 
 /**
  * May this principal make this request? Pure: every fact comes in, a decision with a readable
@@ -68,9 +79,11 @@ export function decide(input: DecisionInput): Decision {
   if (access.kind === 'public' || access.kind === 'project_token') return { allow: true, reason: `${access.kind} route` };
   if (!principal) return deny(401, 'not_authenticated', 'Authentication credentials were not provided.', 'no credentials');
 
+  let keyOrganizations: readonly string[] | undefined;
   if (principal.kind === 'personal_api_key') {
-    const keyDenial = keyDenialFor(principal, input);
-    if (keyDenial) return keyDenial;
+    const keyDecision = keyDecisionFor(principal, input);
+    if (keyDecision && 'allow' in keyDecision) return keyDecision;
+    keyOrganizations = keyDecision?.keyOrganizations;
   }
 
   if (organization === 'missing') return deny(404, 'not_found', 'Organization not found.');
@@ -81,22 +94,20 @@ export function decide(input: DecisionInput): Decision {
   if (project && project.effectiveLevel === null) {
     return deny(403, 'permission_denied', "You don't have access to the project.", 'private project without membership');
   }
-  return { allow: true, reason: describeGrant(principal, access, organization, project) };
+  const reason = describeGrant(principal, access, organization, project);
+  return keyOrganizations ? { allow: true, reason, keyOrganizations } : { allow: true, reason };
 }
 
-function keyDenialFor(key: Extract<Principal, { kind: 'personal_api_key' }>, input: DecisionInput): Denial | null {
+type KeyPrincipal = Extract<Principal, { kind: 'personal_api_key' }>;
+
+/** A key's denial, or (on a route naming no organization or project) the organizations it reaches there. */
+function keyDecisionFor(key: KeyPrincipal, input: DecisionInput): Denial | { keyOrganizations: readonly string[] } | null {
   const { access, organization, project } = input;
   if (access.kind === 'key_management') {
-    if (key.isServiceAccount) {
-      return deny(403, 'permission_denied', SERVICE_ACCOUNT_KEY_MANAGEMENT, 'service account keys are managed by admins');
-    }
-    if (access.keys === 'self' && (input.targetKeyId === undefined || input.targetKeyId === key.keyId)) return null;
-    // Only an unconfined `*` key manages keys: a key confined to some projects or organizations
-    // could otherwise mint one without those limits.
-    if (access.keys === 'all-scopes' && key.scopes.includes(ALL_SCOPES) && !key.scopedTeams && !key.scopedOrganizations) {
-      return null;
-    }
-    return deny(403, 'permission_denied', NO_KEY_ACCESS, 'key management needs a session or an unconfined `*` key');
+    const denial = keyManagementDenial(key, input);
+    if (denial) return denial;
+    // Managing keys is an account-wide act: every organization of the user must accept member keys.
+    return accountKeyDecision(key, input, 'every');
   }
   if (access.kind !== 'scoped') return null;
   const granted =
@@ -106,14 +117,70 @@ function keyDenialFor(key: Extract<Principal, { kind: 'personal_api_key' }>, inp
     const needed = `${access.scope}:${access.action}`;
     return deny(403, 'permission_denied', `API key missing required scope '${needed}'`, `key lacks ${needed}`);
   }
+  if (key.scopedTeams && project === undefined) {
+    return deny(403, 'permission_denied', PROJECT_CONFINED_KEY, 'project-confined key on a route without a project');
+  }
   if (project && project !== 'missing' && key.scopedTeams && !key.scopedTeams.includes(project.id)) {
     return deny(403, 'permission_denied', `API key does not have access to the requested project: ID ${project.id}.`, 'key scoped to other projects');
   }
-  if (organization && organization !== 'missing' && key.scopedOrganizations && !key.scopedOrganizations.includes(organization.id)) {
-    const what = project && project !== 'missing' ? `project: ID ${project.id}` : `organization: ID ${organization.id}`;
+  if (organization === undefined && project === undefined) {
+    // Writes that name no organization change the account (every organization's) or make a new one.
+    return accountKeyDecision(key, input, access.action === 'write' ? 'every' : 'some');
+  }
+  if (!organization || organization === 'missing') return null;
+  return organizationKeyDenial(key, organization, project === 'missing' ? undefined : project, access.scope, access.action, input.now);
+}
+
+function keyManagementDenial(key: KeyPrincipal, input: DecisionInput): Denial | null {
+  const access = input.access as Extract<RouteAccess, { kind: 'key_management' }>;
+  if (key.isServiceAccount) {
+    return deny(403, 'permission_denied', SERVICE_ACCOUNT_KEY_MANAGEMENT, 'service account keys are managed by admins');
+  }
+  if (access.keys === 'self' && (input.targetKeyId === undefined || input.targetKeyId === key.keyId)) return null;
+  // Only an unconfined `*` key manages keys: a key confined to some projects or organizations
+  // could otherwise mint one without those limits.
+  if (access.keys === 'all-scopes' && key.scopes.includes(ALL_SCOPES) && !key.scopedTeams && !key.scopedOrganizations) {
+    return null;
+  }
+  return deny(403, 'permission_denied', NO_KEY_ACCESS, 'key management needs a session or an unconfined `*` key');
+}
+
+/**
+ * A key on a route that names no organization or project answers to every organization of its
+ * user. 'some' (reads): it reaches the organizations within its confinement whose policy accepts
+ * it, and is refused only when a policy refuses it in all of them. 'every' (account-wide writes,
+ * key management): each organization's policy must accept it, and an organization-confined key is
+ * refused outright (the account and a new organization are outside every confinement).
+ */
+function accountKeyDecision(key: KeyPrincipal, input: DecisionInput, mode: 'some' | 'every'): Denial | { keyOrganizations: readonly string[] } {
+  const organizations = input.accountOrganizations ?? [];
+  const access = input.access;
+  const [scope, action] = access.kind === 'scoped' ? [access.scope, access.action] : [null, null];
+  if (mode === 'every' && key.scopedOrganizations && access.kind === 'scoped') {
+    return deny(403, 'permission_denied', ORGANIZATION_CONFINED_KEY, 'organization-confined key on an account-wide write');
+  }
+  const within = organizations.filter((o) => !key.scopedOrganizations || key.scopedOrganizations.includes(o.id));
+  const denials = within.map((o) => organizationKeyDenial(key, o, undefined, scope, action, input.now));
+  const refused = denials.find((d): d is Denial => d !== null);
+  const reached = within.filter((_, i) => denials[i] === null).map((o) => o.id);
+  if (refused && (mode === 'every' || reached.length === 0)) return refused;
+  return { keyOrganizations: reached };
+}
+
+/** The key's confinement to organizations and the organization's key policy. `scope` null: no scope to check (key management). */
+function organizationKeyDenial(
+  key: KeyPrincipal,
+  organization: OrganizationFacts,
+  project: ProjectFacts | undefined,
+  scope: ScopeObject | null,
+  action: ScopeAction | null,
+  now: Date,
+): Denial | null {
+  if (key.scopedOrganizations && !key.scopedOrganizations.includes(organization.id)) {
+    const what = project ? `project: ID ${project.id}` : `organization: ID ${organization.id}`;
     return deny(403, 'permission_denied', `API key does not have access to the requested ${what}.`, 'key scoped to other organizations');
   }
-  if (!organization || organization === 'missing' || organization.level === null) return null;
+  if (organization.level === null) return null;
   if (!organization.membersCanUsePersonalApiKeys && organization.level < OrganizationLevel.ADMIN) {
     return deny(
       403,
@@ -123,7 +190,7 @@ function keyDenialFor(key: Extract<Principal, { kind: 'personal_api_key' }>, inp
     );
   }
   const deadline = policyDeadline(organization.keyPolicy, key.createdAt);
-  if (deadline !== null && deadline.getTime() <= input.now.getTime()) {
+  if (deadline !== null && deadline.getTime() <= now.getTime()) {
     return deny(
       401,
       'authentication_failed',
@@ -131,13 +198,13 @@ function keyDenialFor(key: Extract<Principal, { kind: 'personal_api_key' }>, inp
       'key older than the organization allows',
     );
   }
-  if (!policyAllowsUse(organization.keyPolicy, access.scope, access.action)) {
-    const scope = `${access.scope}:${access.action}`;
+  if (scope !== null && action !== null && !policyAllowsUse(organization.keyPolicy, scope, action)) {
+    const needed = `${scope}:${action}`;
     return deny(
       403,
       'permission_denied',
-      `Organization '${organization.name}' does not allow personal API keys to use the scope '${scope}'.`,
-      `scope ${scope} outside the organization's key boundary`,
+      `Organization '${organization.name}' does not allow personal API keys to use the scope '${needed}'.`,
+      `scope ${needed} outside the organization's key boundary`,
     );
   }
   return null;

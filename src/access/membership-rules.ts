@@ -1,3 +1,4 @@
+import { ceilingMessage, levelGrantBreach, targetBreach } from './grant-ceiling.js';
 import { OrganizationLevel } from './levels.js';
 
 /** A requester's or target's organization membership, as the rules need it. */
@@ -20,17 +21,14 @@ export function membershipUpdateDenial(
   const self = requester.userId === target.userId;
   if (newLevel !== undefined) {
     if (self) return "You can't change your own access level.";
-    if (newLevel === OrganizationLevel.OWNER && requester.level !== OrganizationLevel.OWNER) {
-      return "You can only make another member owner if you're this organization's owner.";
-    }
-    if (newLevel > requester.level) {
-      return 'You can only change access level of others to lower or equal to your current one.';
-    }
+    const breach = levelGrantBreach(requester.level, newLevel);
+    if (breach) return ceilingMessage(breach);
   }
   if (!self) {
     if (target.organizationId !== requester.organizationId) return 'You both need to belong to the same organization.';
     if (requester.level < OrganizationLevel.ADMIN) return 'You can only edit others if you are an admin.';
-    if (target.level > requester.level) return 'You can only edit others with level lower or equal to you.';
+    const breach = targetBreach(requester.level, target.level);
+    if (breach) return ceilingMessage(breach);
   }
   return null;
 }
@@ -46,8 +44,18 @@ export function inviteDenial(inviterLevel: number, inviteLevel: number, membersC
   if (inviterLevel < OrganizationLevel.ADMIN && !membersCanInvite) {
     return 'Your organization access level is insufficient.';
   }
-  if (inviteLevel > inviterLevel) return 'You cannot invite a user with a higher permission level than your own.';
+  if (levelGrantBreach(inviterLevel, inviteLevel)) return 'You cannot invite a user with a higher permission level than your own.';
   return null;
+}
+
+/**
+ * A new invite replaces a pending one for the same address: that takes the pending invite away, so
+ * the replacer must be able to have made it (a Member cannot swap an Admin's invite for their own).
+ */
+export function inviteReplacementDenial(inviterLevel: number, pendingLevel: number): string | null {
+  return levelGrantBreach(inviterLevel, pendingLevel)
+    ? 'An invite with a higher level than your own is pending for this email address; only someone who could make it may replace it.'
+    : null;
 }
 
 /**

@@ -1,9 +1,10 @@
+import { ceilingMessage, levelGrantBreach } from '../access/grant-ceiling.js';
 import { isOrganizationLevel, organizationLevelName } from '../access/levels.js';
 import type { Queryable } from '../store/database.js';
 import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
-import { notFound, validation } from './errors.js';
-import { adminOf, getDomain, lockDomain } from './organization-domains.js';
+import { notFound, permissionDenied, validation } from './errors.js';
+import { adminAuthority, getDomain, lockDomain } from './organization-domains.js';
 import type { GroupMappingRecord } from './sso-group-mapping.js';
 import { isUuid } from './users.js';
 
@@ -26,13 +27,16 @@ export async function createGroupMapping(
   domainId: string,
   input: GroupMappingInput,
 ): Promise<GroupMappingRecord> {
-  const organization = await adminOf(tx, actor, organizationId);
+  const { organization, level: authority } = await adminAuthority(tx, actor, organizationId);
   const domain = await lockDomain(tx, organizationId, domainId);
   const groupName = input.group_name.trim();
   if (!groupName) throw validation('This field may not be blank.', 'group_name', 'blank');
   if (groupName.length > 400) throw validation('Ensure this field has no more than 400 characters.', 'group_name', 'max_length');
   const level = input.level ?? null;
   if (level !== null && !isOrganizationLevel(level)) throw validation(`"${String(level)}" is not a valid choice.`, 'level', 'invalid_choice');
+  // A mapping grants its level at every login: only someone who may grant that level may save it.
+  const breach = level === null ? null : levelGrantBreach(authority, level);
+  if (breach) throw permissionDenied(ceilingMessage(breach));
   const roleId = input.role_id ?? null;
   let roleName: string | null = null;
   if (roleId !== null) {
@@ -49,8 +53,8 @@ export async function createGroupMapping(
   );
   if (duplicate) throw validation('This group mapping already exists.', 'group_name', 'unique');
   const [row] = await tx.query<GroupMappingRecord>(
-    'INSERT INTO sso_group_mappings (domain_id, group_name, level, role_id) VALUES ($1, $2, $3, $4) RETURNING *',
-    [domainId, groupName, level, roleId],
+    'INSERT INTO sso_group_mappings (domain_id, group_name, level, role_id, created_by_level) VALUES ($1, $2, $3, $4, $5) RETURNING *',
+    [domainId, groupName, level, roleId, authority],
   );
   await recordActivity(tx, {
     organizationId,
@@ -61,7 +65,7 @@ export async function createGroupMapping(
     detail: {
       name: `${groupName} -> ${[level !== null ? organizationLevelName(level) : null, roleName ? `role ${roleName}` : null].filter(Boolean).join(', ')}`,
       changes: [{ type: 'SsoGroupMapping', action: 'created', field: 'group_name', before: null, after: groupName }],
-      context: { organization_name: organization.name, domain: domain.domain, level, role_id: roleId, role_name: roleName },
+      context: { organization_name: organization.name, domain: domain.domain, level, role_id: roleId, role_name: roleName, created_by_level: authority },
     },
   });
   return row!;
@@ -74,12 +78,16 @@ export async function deleteGroupMapping(
   domainId: string,
   mappingId: string,
 ): Promise<void> {
-  const organization = await adminOf(tx, actor, organizationId);
+  const { organization, level: authority } = await adminAuthority(tx, actor, organizationId);
   const domain = await lockDomain(tx, organizationId, domainId);
   const [row] = isUuid(mappingId)
-    ? await tx.query<GroupMappingRecord>('DELETE FROM sso_group_mappings WHERE id = $1 AND domain_id = $2 RETURNING *', [mappingId, domainId])
+    ? await tx.query<GroupMappingRecord>('SELECT * FROM sso_group_mappings WHERE id = $1 AND domain_id = $2', [mappingId, domainId])
     : [];
   if (!row) throw notFound();
+  // Taking a mapping away is bounded like making it: an Admin cannot remove what only an Owner could save.
+  const breach = row.level === null ? null : levelGrantBreach(authority, row.level);
+  if (breach) throw permissionDenied(ceilingMessage(breach));
+  await tx.query('DELETE FROM sso_group_mappings WHERE id = $1', [row.id]);
   await recordActivity(tx, {
     organizationId,
     actor,

@@ -1,5 +1,5 @@
 import { isOrganizationLevel, OrganizationLevel } from '../access/levels.js';
-import { inviteDenial } from '../access/membership-rules.js';
+import { inviteDenial, inviteReplacementDenial } from '../access/membership-rules.js';
 import type { Queryable } from '../store/database.js';
 import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
@@ -44,7 +44,15 @@ export async function createInvite(
   if (existing && (await findMembership(tx, organizationId, existing.id))) {
     throw validation('A user with this email address already belongs to the organization.', 'target_email');
   }
-  // A new invite for the same address replaces the pending one.
+  // A new invite for the same address replaces the pending one, if the inviter could have made it.
+  const pending = await tx.query<{ level: number }>(
+    'SELECT level FROM organization_invites WHERE organization_id = $1 AND lower(target_email) = lower($2) AND expires_at > now()',
+    [organizationId, email],
+  );
+  for (const invite of pending) {
+    const replacement = inviteReplacementDenial(inviter.level, invite.level);
+    if (replacement) throw permissionDenied(replacement);
+  }
   await tx.query('DELETE FROM organization_invites WHERE organization_id = $1 AND lower(target_email) = lower($2)', [
     organizationId,
     email,

@@ -9,6 +9,7 @@ import { INSUFFICIENT_ORG_LEVEL, lockOrganization, requireMembership } from './o
 import type { OrganizationRecord } from './records.js';
 import { findOrganizationDomain, hasOidc, hasSaml, type DomainRecord } from './sso-domains.js';
 import { randomBase62 } from './tokens.js';
+import { isUuid } from './users.js';
 import { fetchIdpMetadata, parseIdpMetadata } from '../sso/saml-metadata.js';
 
 /** PostHog's messages. */
@@ -58,10 +59,19 @@ const SECRET_FIELDS = new Set<string>(['oidc_client_secret']);
 
 /** The organization, locked, when the actor administers it (level >= Admin). */
 export async function adminOf(tx: Queryable, actor: Actor & { userId: number }, organizationId: string): Promise<OrganizationRecord> {
+  return (await adminAuthority(tx, actor, organizationId)).organization;
+}
+
+/** The organization (locked) and the admin's level: the ceiling of what they may grant through it. */
+export async function adminAuthority(
+  tx: Queryable,
+  actor: Actor & { userId: number },
+  organizationId: string,
+): Promise<{ organization: OrganizationRecord; level: number }> {
   const organization = await lockOrganization(tx, organizationId);
   const membership = await requireMembership(tx, organizationId, actor.userId);
   if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
-  return organization;
+  return { organization, level: membership.level };
 }
 
 export function normalizeDomainName(raw: unknown): string {
@@ -94,7 +104,13 @@ export async function createDomain(
 ): Promise<DomainRecord> {
   const organization = await adminOf(tx, actor, organizationId);
   const domain = normalizeDomainName(rawDomain);
-  const [taken] = await tx.query('SELECT 1 FROM organization_domains WHERE lower(domain) = $1', [domain]);
+  // A claim is exclusive only once verified: an unverified one elsewhere blocks nobody, and whether
+  // another organization has claimed (or verified) the name is not said here (only a verification
+  // attempt by whoever controls the domain's DNS learns that).
+  const [taken] = await tx.query('SELECT 1 FROM organization_domains WHERE organization_id = $1 AND lower(domain) = $2', [
+    organizationId,
+    domain,
+  ]);
   if (taken) throw validation(DOMAIN_TAKEN, 'domain', 'unique');
   let row: DomainRecord;
   try {
@@ -285,23 +301,50 @@ export async function verifyDomain(
   });
 }
 
-/** For air-gapped installs: an instance operator marks a domain verified from the CLI. */
-export async function markDomainVerifiedByOperator(db: Database, domainName: string): Promise<DomainRecord> {
+/**
+ * For air-gapped installs: an instance operator marks a domain verified from the CLI. Several
+ * organizations may have claimed it unverified: then the operator names the organization.
+ */
+export async function markDomainVerifiedByOperator(db: Database, domainName: string, organizationId?: string): Promise<DomainRecord> {
   const name = normalizeDomainName(domainName);
+  if (organizationId !== undefined && !isUuid(organizationId)) throw notFound(`No organization ${organizationId}.`);
   return db.transaction(async (tx) => {
-    const [domain] = await tx.query<DomainRecord>('SELECT * FROM organization_domains WHERE lower(domain) = $1 FOR UPDATE', [name]);
-    if (!domain) throw notFound(`No organization has added the domain ${name}.`);
+    const claims = await tx.query<DomainRecord>(
+      'SELECT * FROM organization_domains WHERE lower(domain) = $1 AND ($2::uuid IS NULL OR organization_id = $2) ORDER BY created_at FOR UPDATE',
+      [name, organizationId ?? null],
+    );
+    if (claims.length === 0) throw notFound(`No organization has added the domain ${name}${organizationId ? ` (organization ${organizationId})` : ''}.`);
+    if (claims.length > 1) {
+      throw validation(
+        `${claims.length} organizations have added ${name}: name one with --organization (${claims.map((c) => c.organization_id).join(', ')}).`,
+        'organization',
+      );
+    }
+    const domain = claims[0]!;
     if (domain.verified_at) return domain;
     const organization = await lockOrganization(tx, domain.organization_id);
     return markVerified(tx, systemActor, organization, domain, 'operator');
   });
 }
 
+export const DOMAIN_VERIFIED_ELSEWHERE = 'This domain is already verified by another organization.';
+
 async function markVerified(tx: Queryable, actor: Actor, organization: OrganizationRecord, domain: DomainRecord, method: string): Promise<DomainRecord> {
-  const [after] = await tx.query<DomainRecord>(
-    'UPDATE organization_domains SET verified_at = now(), updated_at = now() WHERE id = $1 RETURNING *',
-    [domain.id],
-  );
+  const [elsewhere] = await tx.query('SELECT 1 FROM organization_domains WHERE lower(domain) = lower($1) AND verified_at IS NOT NULL AND id <> $2', [
+    domain.domain,
+    domain.id,
+  ]);
+  if (elsewhere) throw validation(DOMAIN_VERIFIED_ELSEWHERE, 'domain', 'unique');
+  let after: DomainRecord | undefined;
+  try {
+    [after] = await tx.query<DomainRecord>('UPDATE organization_domains SET verified_at = now(), updated_at = now() WHERE id = $1 RETURNING *', [
+      domain.id,
+    ]);
+  } catch (err) {
+    // Two organizations verifying the same name at once: the unique index lets one through.
+    if (pgErrorCode(err) === PgCode.uniqueViolation) throw validation(DOMAIN_VERIFIED_ELSEWHERE, 'domain', 'unique');
+    throw err;
+  }
   await record(
     tx,
     actor,

@@ -6,7 +6,8 @@
  * `via: 'scim'` in its context.
  */
 import { logAccessControlRemoval, type AccessControlRecord } from './access-controls.js';
-import { scimBadRequest, scimConflict, scimNotFound } from '../scim/errors.js';
+import { targetBreach } from '../access/grant-ceiling.js';
+import { scimBadRequest, scimConflict, scimNotFound, ScimError } from '../scim/errors.js';
 import { filterToSql, type ColumnMap } from '../scim/filter-sql.js';
 import type { Filter } from '../scim/filter.js';
 import type { Queryable } from '../store/database.js';
@@ -16,6 +17,7 @@ import { lockOrganization } from './organizations.js';
 import type { OrganizationRecord, UserRecord } from './records.js';
 import { putInRole, takeFromRole, validateRoleName } from './roles.js';
 import type { DomainRecord } from './sso-domains.js';
+import { SCIM_ABOVE_CEILING, scimCeiling } from './scim-users.js';
 import { isUuid } from './users.js';
 
 export interface ScimGroupInput {
@@ -242,6 +244,9 @@ async function setMembers(tx: Queryable, organization: OrganizationRecord, domai
   );
   const keep = new Set(members.map((m) => m.membership_id));
   const have = new Set(current.map((c) => c.organization_member_id));
+  // Role changes of a member above the token's issuer are beyond the token (src/access/grant-ceiling.ts).
+  const touched = [...current.filter((c) => !keep.has(c.organization_member_id)), ...members.filter((m) => !have.has(m.membership_id))];
+  if (touched.some((t) => targetBreach(scimCeiling(domain), t.level))) throw new ScimError(403, SCIM_ABOVE_CEILING);
   for (const gone of current.filter((c) => !keep.has(c.organization_member_id))) {
     const member = { membershipId: gone.organization_member_id, level: gone.level, user: gone.user };
     await takeFromRole(tx, systemActor, organization, role, gone.id, member, scimContext(domain, role));

@@ -27,7 +27,7 @@ async function adminDomain(tx: Queryable, actor: Actor & { userId: number }, org
   if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
   const domain = await findOrganizationDomain(tx, organizationId, domainId);
   if (!domain) throw notFound();
-  return { organization, domain };
+  return { organization, domain, level: membership.level };
 }
 
 const domainContext = (domain: DomainRecord) => ({ domain_id: domain.id, domain: domain.domain, via: 'scim' });
@@ -39,12 +39,14 @@ export async function issueScimToken(
   organizationId: string,
   domainId: string,
 ): Promise<{ domain: DomainRecord; token: string }> {
-  const { domain } = await adminDomain(tx, actor, organizationId, domainId);
+  const { domain, level } = await adminDomain(tx, actor, organizationId, domainId);
   if (!domain.verified_at) throw validation(SCIM_NEEDS_VERIFICATION, 'scim_enabled', 'verification_required');
   const token = newScimToken();
+  // The token acts for its issuer: it may touch and give no more than the issuer's level.
   const [updated] = await tx.query<DomainRecord>(
-    'UPDATE organization_domains SET scim_enabled = true, scim_token_hash = $2, updated_at = now() WHERE id = $1 RETURNING *',
-    [domain.id, sha256Hex(token)],
+    `UPDATE organization_domains SET scim_enabled = true, scim_token_hash = $2, scim_token_issuer_level = $3, updated_at = now()
+      WHERE id = $1 RETURNING *`,
+    [domain.id, sha256Hex(token), level],
   );
   const rotated = domain.scim_token_hash !== null;
   await recordActivity(tx, {
@@ -58,7 +60,7 @@ export async function issueScimToken(
       changes: rotated
         ? [{ type: 'OrganizationDomain', action: 'changed', field: 'scim_token' }]
         : [{ type: 'OrganizationDomain', action: 'changed', field: 'scim_enabled', before: domain.scim_enabled, after: true }],
-      context: domainContext(domain),
+      context: { ...domainContext(domain), issuer_level: level },
     },
   });
   return { domain: updated!, token };
@@ -68,7 +70,7 @@ export async function issueScimToken(
 export async function revokeScimToken(tx: Queryable, actor: Actor & { userId: number }, organizationId: string, domainId: string): Promise<void> {
   const { domain } = await adminDomain(tx, actor, organizationId, domainId);
   if (!domain.scim_enabled && domain.scim_token_hash === null) return;
-  await tx.query('UPDATE organization_domains SET scim_enabled = false, scim_token_hash = NULL, updated_at = now() WHERE id = $1', [domain.id]);
+  await tx.query('UPDATE organization_domains SET scim_enabled = false, scim_token_hash = NULL, scim_token_issuer_level = NULL, updated_at = now() WHERE id = $1', [domain.id]);
   await recordActivity(tx, {
     organizationId,
     actor,

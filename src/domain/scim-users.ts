@@ -3,9 +3,14 @@
  * is in the domain, with a `scim_users` row linking them to it. Creating one makes the user (no
  * password) or links the existing account, and adds them to the domain's organization at Member.
  * `active: false` and DELETE remove the membership and end the user's sessions and personal API
- * keys in the same transaction; `active: true` brings the membership back at Member. Every change
- * is an Organization-scope activity entry by the system, with `via: 'scim'` in its context.
+ * keys in the same transaction (only those that reach no other organization of the user);
+ * `active: true` brings the membership back at Member. Every change is an Organization-scope
+ * activity entry by the system, with `via: 'scim'` in its context.
+ *
+ * The token acts for the admin who issued it (src/access/grant-ceiling.ts): it touches no member
+ * whose level is above the issuer's, and reaches no other organization.
  */
+import { targetBreach } from '../access/grant-ceiling.js';
 import { OrganizationLevel } from '../access/levels.js';
 import { LAST_OWNER } from '../access/membership-rules.js';
 import { scimBadRequest, scimConflict, scimNotFound, ScimError } from '../scim/errors.js';
@@ -17,7 +22,7 @@ import { systemActor } from './actor.js';
 import { deleteApiKey, listApiKeys } from './api-keys.js';
 import { deleteMembership } from './members.js';
 import { addMembership, findMembership, isOnlyOwner, lockOrganization, membershipContext } from './organizations.js';
-import type { OrganizationRecord, UserRecord } from './records.js';
+import type { OrganizationRecord, PersonalApiKeyRecord, UserRecord } from './records.js';
 import type { DomainRecord } from './sso-domains.js';
 import { emailInDomain } from './sso-login.js';
 import { findUserByEmail, insertUser, isUuid, normalizeEmail, setCurrentContext } from './users.js';
@@ -127,6 +132,7 @@ export async function createScimUser(tx: Queryable, domain: DomainRecord, input:
     const [linked] = await tx.query('SELECT 1 FROM scim_users WHERE domain_id = $1 AND user_id = $2', [domain.id, user.id]);
     if (linked) throw scimConflict(`A user with userName ${email} already exists.`);
     if (user.is_service_account) throw scimConflict(`${email} belongs to a service account.`);
+    await assertUnderScimCeiling(tx, organization, domain, user.id);
   } else {
     user = await insertUser(tx, { email, firstName: input.givenName, lastName: input.familyName, passwordHash: null });
   }
@@ -159,6 +165,7 @@ export async function createScimUser(tx: Queryable, domain: DomainRecord, input:
 export async function replaceScimUser(tx: Queryable, domain: DomainRecord, id: string, input: ScimUserInput): Promise<ScimUserRow> {
   const organization = await lockOrganization(tx, domain.organization_id);
   const current = await getScimUser(tx, domain, id, true);
+  await assertUnderScimCeiling(tx, organization, domain, current.user.id);
   const email = emailOf(domain, input.userName);
   if (email.toLowerCase() !== current.user.email.toLowerCase()) {
     const taken = await findUserByEmail(tx, email);
@@ -185,6 +192,7 @@ export async function replaceScimUser(tx: Queryable, domain: DomainRecord, id: s
 export async function deleteScimUser(tx: Queryable, domain: DomainRecord, id: string): Promise<void> {
   const organization = await lockOrganization(tx, domain.organization_id);
   const current = await getScimUser(tx, domain, id, true);
+  await assertUnderScimCeiling(tx, organization, domain, current.user.id);
   await deactivate(tx, organization, domain, current.user, 'user_deprovisioned');
   await tx.query('DELETE FROM scim_users WHERE domain_id = $1 AND user_id = $2', [domain.id, current.user.id]);
 }
@@ -221,10 +229,23 @@ async function joinOrganization(tx: Queryable, organization: OrganizationRecord,
   }
 }
 
+export const SCIM_ABOVE_CEILING = "This SCIM token cannot change a member whose level is above its issuer's.";
+
+/** The most a domain's SCIM token may touch or give: its issuer's level (an Admin's for tokens issued before it was recorded). */
+export const scimCeiling = (domain: DomainRecord): number => domain.scim_token_issuer_level ?? OrganizationLevel.ADMIN;
+
+export async function assertUnderScimCeiling(tx: Queryable, organization: OrganizationRecord, domain: DomainRecord, userId: number): Promise<void> {
+  const membership = await findMembership(tx, organization.id, userId);
+  if (membership && targetBreach(scimCeiling(domain), membership.level)) throw new ScimError(403, SCIM_ABOVE_CEILING);
+}
+
 /**
- * Deprovisioning: every personal API key of the user is deleted and every session ended (the next
- * request with either is refused), then the membership goes. An organization's last owner is never
- * removed: the request is refused and nothing changes.
+ * Deprovisioning from this organization only: the personal API keys that reach no other
+ * organization of the user are deleted and, when the user belongs to no other organization, every
+ * session ends (the next request with either is refused); then the membership goes. Keys and
+ * sessions the user needs for another organization stay: without the membership they no longer
+ * reach this one. An organization's last owner is never removed: the request is refused and
+ * nothing changes.
  */
 async function deactivate(
   tx: Queryable,
@@ -235,12 +256,17 @@ async function deactivate(
 ): Promise<void> {
   const membership = await findMembership(tx, organization.id, user.id);
   if (membership && (await isOnlyOwner(tx, membership))) throw new ScimError(400, LAST_OWNER, 'mutability');
-  // Keys first, while the user still belongs to the organization: their deletion is logged there too.
-  const keys = await listApiKeys(tx, user.id);
-  for (const key of keys) await deleteApiKey(tx, systemActor, user, key.id);
-  const sessions = await tx.query<{ n: number }>('WITH gone AS (DELETE FROM sessions WHERE user_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM gone', [
+  const elsewhere = await tx.query('SELECT 1 FROM organization_memberships WHERE user_id = $1 AND organization_id <> $2 LIMIT 1', [
     user.id,
+    organization.id,
   ]);
+  const projectIds = elsewhere.length ? (await tx.query<{ id: number }>('SELECT id FROM projects WHERE organization_id = $1', [organization.id])).map((p) => p.id) : [];
+  // Keys first, while the user still belongs to the organization: their deletion is logged there too.
+  const keys = (await listApiKeys(tx, user.id)).filter((key) => elsewhere.length === 0 || keyReachesOnly(key, organization.id, projectIds));
+  for (const key of keys) await deleteApiKey(tx, systemActor, user, key.id);
+  const sessions = elsewhere.length
+    ? [{ n: 0 }]
+    : await tx.query<{ n: number }>('WITH gone AS (DELETE FROM sessions WHERE user_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM gone', [user.id]);
   if (membership) await deleteMembership(tx, systemActor, organization, { ...membership, user }, 'member_removed');
   await tx.query('UPDATE scim_users SET active = false, updated_at = now() WHERE domain_id = $1 AND user_id = $2', [domain.id, user.id]);
   await recordActivity(tx, {
@@ -260,4 +286,11 @@ async function deactivate(
       }),
     },
   });
+}
+
+/** A key confined to this organization, or to projects of it only. */
+function keyReachesOnly(key: PersonalApiKeyRecord, organizationId: string, projectIds: readonly number[]): boolean {
+  if (key.scoped_organizations?.length) return key.scoped_organizations.every((id) => id === organizationId);
+  if (key.scoped_teams?.length) return key.scoped_teams.every((id) => projectIds.includes(id));
+  return false;
 }

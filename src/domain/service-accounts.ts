@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { targetBreach } from '../access/grant-ceiling.js';
 import { OrganizationLevel } from '../access/levels.js';
 import type { Queryable } from '../store/database.js';
 import { recordActivity } from './activity.js';
@@ -38,12 +39,34 @@ export async function findServiceAccount(q: Queryable, organizationId: string, i
   return rows[0];
 }
 
-async function requireAdmin(tx: Queryable, organizationId: string, actor: Actor & { userId: number }): Promise<OrganizationRecord> {
+async function requireAdmin(
+  tx: Queryable,
+  organizationId: string,
+  actor: Actor & { userId: number },
+): Promise<{ organization: OrganizationRecord; level: number }> {
   const organization = await lockOrganization(tx, organizationId);
   const membership = await requireMembership(tx, organizationId, actor.userId);
   if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
-  return organization;
+  return { organization, level: membership.level };
 }
+
+/**
+ * An admin controls a service account (its keys, its deletion) only up to their own level: a key
+ * for an Owner-level account would let an Admin act as an Owner.
+ */
+async function controlledAccount(
+  tx: Queryable,
+  organizationId: string,
+  actor: Actor & { userId: number },
+  id: string,
+): Promise<{ organization: OrganizationRecord; account: ServiceAccountRow }> {
+  const { organization, level } = await requireAdmin(tx, organizationId, actor);
+  const account = await findServiceAccount(tx, organizationId, id);
+  if (targetBreach(level, account.level)) throw permissionDenied(SERVICE_ACCOUNT_ABOVE_LEVEL);
+  return { organization, account };
+}
+
+export const SERVICE_ACCOUNT_ABOVE_LEVEL = 'You can only manage service accounts with a level lower or equal to yours.';
 
 function validateName(name: string): string {
   const trimmed = name.trim();
@@ -58,7 +81,7 @@ export async function createServiceAccount(
   organizationId: string,
   input: { name: string; level?: number },
 ): Promise<ServiceAccountRow> {
-  const organization = await requireAdmin(tx, organizationId, actor);
+  const { organization } = await requireAdmin(tx, organizationId, actor);
   const name = validateName(input.name);
   const level = input.level ?? OrganizationLevel.MEMBER;
   if (level !== OrganizationLevel.MEMBER && level !== OrganizationLevel.ADMIN) {
@@ -92,8 +115,7 @@ export async function deleteServiceAccount(
   organizationId: string,
   id: string,
 ): Promise<void> {
-  const organization = await requireAdmin(tx, organizationId, actor);
-  const account = await findServiceAccount(tx, organizationId, id);
+  const { organization, account } = await controlledAccount(tx, organizationId, actor, id);
   await recordActivity(tx, {
     organizationId,
     actor,
@@ -123,8 +145,7 @@ export async function createServiceAccountKey(
   id: string,
   input: KeyInput,
 ): Promise<{ key: PersonalApiKeyRecord; value: string }> {
-  await requireAdmin(tx, organizationId, actor);
-  const account = await findServiceAccount(tx, organizationId, id);
+  const { account } = await controlledAccount(tx, organizationId, actor, id);
   return createApiKey(tx, actor, account, { ...input, scoped_organizations: [organizationId] });
 }
 
@@ -135,8 +156,8 @@ export async function rollServiceAccountKey(
   id: string,
   keyId: string,
 ): Promise<{ key: PersonalApiKeyRecord; value: string }> {
-  await requireAdmin(tx, organizationId, actor);
-  return rollApiKey(tx, actor, await findServiceAccount(tx, organizationId, id), keyId);
+  const { account } = await controlledAccount(tx, organizationId, actor, id);
+  return rollApiKey(tx, actor, account, keyId);
 }
 
 export async function deleteServiceAccountKey(
@@ -146,6 +167,6 @@ export async function deleteServiceAccountKey(
   id: string,
   keyId: string,
 ): Promise<void> {
-  await requireAdmin(tx, organizationId, actor);
-  await deleteApiKey(tx, actor, await findServiceAccount(tx, organizationId, id), keyId);
+  const { account } = await controlledAccount(tx, organizationId, actor, id);
+  await deleteApiKey(tx, actor, account, keyId);
 }

@@ -25,6 +25,8 @@ export interface DomainRecord {
   group_attribute: string;
   scim_enabled: boolean;
   scim_token_hash: string | null;
+  /** The level of the admin who issued the SCIM token: the most it may touch or give. */
+  scim_token_issuer_level: number | null;
   created_at: Date;
   updated_at: Date;
 }

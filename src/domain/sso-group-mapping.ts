@@ -1,3 +1,4 @@
+import { levelUnderCeiling, targetBreach } from '../access/grant-ceiling.js';
 import { OrganizationLevel } from '../access/levels.js';
 import type { Queryable } from '../store/database.js';
 import { recordActivity } from './activity.js';
@@ -13,15 +14,20 @@ export interface GroupMappingRecord {
   group_name: string;
   level: number | null;
   role_id: string | null;
+  /** The level of the admin who saved it: the ceiling it is held to at every login. */
+  created_by_level: number;
   created_at: Date;
 }
+
+/** The changes the mapping's ceiling held back at a login (empty when none). */
+export type HeldBack = Array<Record<string, unknown>>;
 
 export interface GroupMappingTarget {
   domain: DomainRecord;
   organization: OrganizationRecord;
   user: UserRecord;
   membership: MembershipRecord;
-  /** The groups the IdP sent; null when it sent none (then nothing is changed). */
+  /** The groups the IdP sent ([] when it sent the attribute empty); null when it sent no such attribute (then nothing is changed). */
   groups: string[] | null;
 }
 
@@ -33,12 +39,25 @@ export function mappedLevel(mappings: readonly GroupMappingRecord[], groups: rea
   return levels.length ? Math.max(...levels) : OrganizationLevel.MEMBER;
 }
 
-/** For every role the mapping mentions: whether the user's groups put them in it. */
-export function mappedRoles(mappings: readonly GroupMappingRecord[], groups: readonly string[]): Map<string, boolean> {
-  const roles = new Map<string, boolean>();
+/**
+ * The authority of the level mappings together: the least level among their authors. Every level
+ * mapping takes part in each outcome (a user in none of the groups falls to Member), so the whole
+ * set acts with the authority of its weakest author.
+ */
+export function levelMappingAuthority(mappings: readonly GroupMappingRecord[]): number {
+  return Math.min(...mappings.filter((m) => m.level !== null).map((m) => m.created_by_level));
+}
+
+/** For every role the mapping mentions: whether the user's groups put them in it, and the least authority of the mappings naming it. */
+export function mappedRoles(mappings: readonly GroupMappingRecord[], groups: readonly string[]): Map<string, { wanted: boolean; authority: number }> {
+  const roles = new Map<string, { wanted: boolean; authority: number }>();
   for (const m of mappings) {
     if (!m.role_id) continue;
-    roles.set(m.role_id, (roles.get(m.role_id) ?? false) || groups.includes(m.group_name));
+    const seen = roles.get(m.role_id);
+    roles.set(m.role_id, {
+      wanted: (seen?.wanted ?? false) || groups.includes(m.group_name),
+      authority: Math.min(seen?.authority ?? m.created_by_level, m.created_by_level),
+    });
   }
   return roles;
 }
@@ -47,15 +66,20 @@ export function mappedRoles(mappings: readonly GroupMappingRecord[], groups: rea
  * Re-applies a domain's group mapping at an SSO login: the organization level (demotions included,
  * but never of the organization's last owner) and membership of every mapped role. Roles the
  * mapping does not mention are left alone. Each change is a system entry in the activity log.
+ * The mapping is held to the ceiling of whoever saved it (src/access/grant-ceiling.ts): it gives no
+ * level above that, and changes nothing of a member above it; a change held back is a security event.
  */
-export async function applyGroupMapping(tx: Queryable, target: GroupMappingTarget): Promise<void> {
+export async function applyGroupMapping(tx: Queryable, target: GroupMappingTarget): Promise<HeldBack> {
   const { domain, organization, user, membership, groups } = target;
-  if (groups === null) return;
+  if (groups === null) return [];
   const mappings = await tx.query<GroupMappingRecord>('SELECT * FROM sso_group_mappings WHERE domain_id = $1', [domain.id]);
-  if (mappings.length === 0) return;
+  if (mappings.length === 0) return [];
   const mappingContext = { domain: domain.domain, groups, reason: 'sso_group_mapping' };
+  const heldBack: Array<Record<string, unknown>> = [];
 
-  const level = mappedLevel(mappings, groups);
+  const mapped = mappedLevel(mappings, groups);
+  const level = mapped === null ? null : levelUnderCeiling(levelMappingAuthority(mappings), membership.level, mapped);
+  if (mapped !== null && level !== mapped) heldBack.push({ change: 'level', wanted: mapped, kept: membership.level });
   // An organization always keeps an owner: the only owner is not demoted by a group change.
   let currentLevel = membership.level;
   if (level !== null && level !== membership.level && !(await isOnlyOwner(tx, membership))) {
@@ -76,7 +100,7 @@ export async function applyGroupMapping(tx: Queryable, target: GroupMappingTarge
   }
 
   const roles = mappedRoles(mappings, groups);
-  if (roles.size === 0) return;
+  if (roles.size === 0) return heldBack;
   const current = await tx.query<{ role_id: string; id: string; name: string }>(
     `SELECT rm.role_id, rm.id, r.name FROM role_memberships rm JOIN roles r ON r.id = rm.role_id
       WHERE rm.organization_member_id = $1`,
@@ -84,7 +108,11 @@ export async function applyGroupMapping(tx: Queryable, target: GroupMappingTarge
   );
   const has = new Map(current.map((r) => [r.role_id, r]));
   const member = { membershipId: membership.id, level: currentLevel, user };
-  for (const [roleId, wanted] of roles) {
+  for (const [roleId, { wanted, authority }] of roles) {
+    if (wanted !== has.has(roleId) && targetBreach(authority, currentLevel)) {
+      heldBack.push({ change: wanted ? 'role_added' : 'role_removed', role_id: roleId });
+      continue;
+    }
     if (wanted && !has.has(roleId)) {
       const [role] = await tx.query<{ id: string; name: string }>('SELECT id, name FROM roles WHERE id = $1 AND organization_id = $2', [
         roleId,
@@ -96,4 +124,5 @@ export async function applyGroupMapping(tx: Queryable, target: GroupMappingTarge
       await takeFromRole(tx, systemActor, organization, { id: roleId, name: row.name }, row.id, member, mappingContext);
     }
   }
+  return heldBack;
 }

@@ -1,5 +1,6 @@
 import { OrganizationLevel } from '../access/levels.js';
 import type { Database, Queryable } from '../store/database.js';
+import { SECURITY_SCOPE } from './security-events.js';
 import { recordActivity } from './activity.js';
 import { putInRole } from './roles.js';
 import { systemActor } from './actor.js';
@@ -99,7 +100,21 @@ export async function completeSsoLogin(db: Database, identity: SsoIdentity): Pro
     }
     if (!user.is_active) throw new SsoLoginRefused('user_inactive', 'This account has been deactivated.');
     const membership = await ensureMembership(tx, domain, organization, user);
-    await applyGroupMapping(tx, { domain, organization, user, membership, groups: identity.groups });
+    const heldBack = await applyGroupMapping(tx, { domain, organization, user, membership, groups: identity.groups });
+    if (heldBack.length > 0) {
+      // The login goes on; what the mapping was not allowed to do is on record with it.
+      await recordActivity(tx, {
+        organizationId: organization.id,
+        actor: systemActor,
+        scope: SECURITY_SCOPE,
+        activity: 'access_denied',
+        itemId: user.id,
+        detail: {
+          name: user.email,
+          context: { reason: 'sso group mapping above the ceiling of who saved it', domain: domain.domain, held_back: heldBack },
+        },
+      });
+    }
     await tx.query(
       'UPDATE sso_identities SET last_login_at = now() WHERE domain_id = $1 AND provider = $2 AND subject = $3',
       [domain.id, identity.provider, identity.subject],

@@ -8,6 +8,7 @@ import { backgroundChainer } from '../domain/activity-chain.js';
 import type { Database } from '../store/database.js';
 import type { Deps } from './deps.js';
 import { errorBody, HttpError, sendError, toErrorResponse } from './errors.js';
+import { recordRefusal } from './refusals.js';
 import { installGuard, requireAccessDeclarations } from './guard.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { registerOpenApi } from './openapi.js';
@@ -135,7 +136,8 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
   const activityJobs = startActivityJobs(db, config, app.log, activityExportEntry);
   app.addHook('onClose', () => activityJobs.stop());
 
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(async (error, request, reply) => {
+    await recordRefusal(db, request, error);
     const { status, body } = toErrorResponse(error, request);
     if (error instanceof HttpError) reply.headers(error.headers);
     if (status >= 500) request.log.error({ err: error }, 'request failed');

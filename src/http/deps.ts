@@ -26,6 +26,14 @@ export function currentUser(request: FastifyRequest): UserRecord {
   return user;
 }
 
+/**
+ * Whether the request's credentials reach an organization on a route that names none (the lists,
+ * the account): a personal API key reaches only the organizations the guard found it may be used in.
+ */
+export function reachesOrganization(request: FastifyRequest, organizationId: string): boolean {
+  return request.ctx.keyOrganizations?.has(organizationId) ?? true;
+}
+
 export function actorOf(request: FastifyRequest): Actor & { userId: number } {
   const user = currentUser(request);
   return { ...userActor(user.id, request.ctx.apiKey?.id), requestId: request.id } as Actor & { userId: number };

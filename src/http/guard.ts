@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { decide, type Denial, type OrganizationFacts, type ProjectFacts } from '../access/decide.js';
 import type { RouteAccess } from '../access/route-access.js';
-import { findMembership, findOrganization, keyPolicyOf } from '../domain/organizations.js';
+import { findMembership, findOrganization, keyPolicyOf, listOrganizationsOfUser } from '../domain/organizations.js';
 import { findProjectAccess, type ProjectAccess } from '../domain/projects.js';
 import type { MembershipRecord, OrganizationRecord } from '../domain/records.js';
 import { isUuid } from '../domain/users.js';
@@ -20,6 +20,8 @@ export interface RequestContext extends Authentication {
   project?: ProjectAccess;
   /** What the guard decided, for metrics. */
   decision?: { allow: boolean; reason: string };
+  /** For a personal API key on a route naming no organization or project: the organizations it reaches there. */
+  keyOrganizations?: ReadonlySet<string>;
 }
 
 declare module 'fastify' {
@@ -70,15 +72,18 @@ export function installGuard(app: FastifyInstance, db: Database, limiter: RateLi
     } else if (params.organization_id !== undefined) {
       organization = await resolveOrganization(db, request, params.organization_id);
     }
+    const accountWide = auth.principal?.kind === 'personal_api_key' && project === undefined && organization === undefined;
     const decision = decide({
       principal: auth.principal,
       access,
       organization,
       project: project === undefined ? undefined : project === 'missing' ? 'missing' : projectFacts(project),
       targetKeyId: params.key_id === '@current' ? auth.apiKey?.id : params.key_id,
+      ...(accountWide ? { accountOrganizations: await accountOrganizations(db, auth.principal!.userId) } : {}),
       now: new Date(),
     });
     request.ctx.decision = { allow: decision.allow, reason: decision.reason };
+    if (decision.allow && decision.keyOrganizations) request.ctx.keyOrganizations = new Set(decision.keyOrganizations);
     if (!decision.allow) {
       if (decision.status === 403) await recordDenial(db, request, auth, decision, organization, project);
       throw new HttpError(
@@ -166,10 +171,18 @@ async function resolveOrganization(db: Queryable, request: FastifyRequest, idPar
   if (!record) return 'missing';
   const membership = user ? await findMembership(db, id, user.id) : undefined;
   if (membership) request.ctx.organization = { record, membership };
+  return organizationFacts(record, membership?.level ?? null);
+}
+
+async function accountOrganizations(db: Queryable, userId: number): Promise<OrganizationFacts[]> {
+  return (await listOrganizationsOfUser(db, userId)).map((record) => organizationFacts(record, record.level));
+}
+
+function organizationFacts(record: OrganizationRecord, level: number | null): OrganizationFacts {
   return {
     id: record.id,
     name: record.name,
-    level: membership?.level ?? null,
+    level,
     membersCanUsePersonalApiKeys: record.members_can_use_personal_api_keys,
     keyPolicy: keyPolicyOf(record),
   };

@@ -19,9 +19,10 @@ const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff
 const text = (value: unknown): string | undefined => (typeof value === 'string' && !UNSTORABLE.test(value) ? value : undefined);
 const name = (value: unknown): string | undefined => text(value)?.trim().slice(0, 150);
 
-/** The group claim as a list of names: an array of strings, or one string; null when absent. */
+/** The group claim as a list of names: an array of strings, or one string; null when absent, [] when sent empty or null. */
 function groupsOf(value: unknown): string[] | null {
-  if (value === undefined || value === null) return null;
+  if (value === undefined) return null;
+  if (value === null) return [];
   const list = Array.isArray(value) ? value : [value];
   return list
     .slice(0, MAX_GROUPS)

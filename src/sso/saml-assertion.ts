@@ -144,7 +144,12 @@ export function readAssertion(profile: Profile, expect: AssertionExpectations): 
     if (full) [firstName, lastName] = [full.split(/\s+/)[0], full.split(/\s+/).slice(1).join(' ') || undefined];
   }
 
-  let groups: string[] | null = null;
+  // An attribute sent with no value (pysaml2 does this when the user is in no group) means "no
+  // groups", not "not sent": node-saml leaves such an attribute out of `attributes`, so look for it.
+  const sentEmpty = children(assertion, 'AttributeStatement').some((statement) =>
+    children(statement, 'Attribute').some((a) => attr(a, 'Name') === expect.groupAttribute),
+  );
+  let groups: string[] | null = sentEmpty ? [] : null;
   if (Object.prototype.hasOwnProperty.call(attributes, expect.groupAttribute)) {
     const raw = attributes[expect.groupAttribute];
     const values = (Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === 'string').map((v) => v.trim());

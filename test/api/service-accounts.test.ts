@@ -71,7 +71,9 @@ describe('service accounts', () => {
     expect(key.status).toBe(201);
     const sa = new Client(server.url).withKey(key.body.value);
     expect((await sa.get(`/api/projects/${prod.body.id}/`)).body.effective_membership_level).toBe(1);
-    expectError(await sa.get(`/api/organizations/${other.id}/`), 403, `API key does not have access to the requested organization: ID ${other.id}.`);
+    // A key confined to projects stays on project routes: no organization route, this one's or another's.
+    expectError(await sa.get(`/api/organizations/${other.id}/`), 403, 'API keys with scoped projects are only supported on project-based views.');
+    expectError(await sa.get(`/api/organizations/${org.id}/`), 403, 'API keys with scoped projects are only supported on project-based views.');
     expectError(await other.owner.client.get(`${base}`), 404, 'Organization not found.');
   });
 });

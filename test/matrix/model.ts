@@ -16,6 +16,12 @@ export const ROLE: Record<UserName, 'owner' | 'admin' | 'member' | 'outsider'> =
   SA: 'member',
   X: 'outsider',
 };
+/**
+ * People who also belong (as Members) to an organization that forbids member keys: a key of theirs
+ * is refused wherever that organization's policy counts too (account-wide writes, key management).
+ */
+export const IN_KEY_FORBIDDING_ORGANIZATION: ReadonlySet<UserName> = new Set(['N']);
+
 /** Explicit members (level 1) of private project P and of every fresh private project. */
 export const EXPLICIT_IN_PRIVATE: ReadonlySet<UserName> = new Set(['M', 'SA']);
 
@@ -74,16 +80,28 @@ export function expected(c: Case, p: Principal, req: Req): number {
   if (key) {
     if (c.access === 'key-management' || c.access === 'key-self') {
       if (p.user === 'SA') return 403;
+      // Key management takes an unconfined `*` key; the `self` route takes only the key reading itself.
       const unconfinedStar = key.scopes.includes('*') && !key.scopedTeams && !key.scopedOrganizations;
-      const readsItself = c.access === 'key-self' && req.path.includes(`/${key.id}/`);
-      if (!unconfinedStar && !readsItself) return 403;
+      const readsItself = req.path.includes(`/${key.id}/`);
+      if (c.access === 'key-management' ? !unconfinedStar : !readsItself) return 403;
+      // Managing keys is account-wide: every organization of the key's user must accept member keys.
+      if (IN_KEY_FORBIDDING_ORGANIZATION.has(p.user)) return 403;
     } else {
       const { scope, action, alsoAccepts } = c.access;
       if (!grants(key.scopes, scope, action) && !(alsoAccepts && grants(key.scopes, alsoAccepts, action))) return 403;
+      // A key confined to projects works only on routes that act on a project.
+      if (key.scopedTeams && req.projectId === undefined) return 403;
       if (req.projectId !== undefined && key.scopedTeams && !key.scopedTeams.includes(req.projectId)) return 403;
       if (req.organizationId !== undefined && key.scopedOrganizations && !key.scopedOrganizations.includes(req.organizationId)) return 403;
+      // A write naming no organization changes the account or makes an organization: beyond any
+      // organization confinement, and subject to every organization's key policy.
+      const accountWide = req.organizationId === undefined && req.projectId === undefined;
+      if (accountWide && action === 'write' && (key.scopedOrganizations || IN_KEY_FORBIDDING_ORGANIZATION.has(p.user))) return 403;
     }
   }
+  // Nobody (by session or key) makes or widens a key that reaches an organization forbidding member keys.
+  const writesKey = c.access === 'key-management' && (req.method === 'POST' || req.method === 'PATCH' || req.method === 'PUT') && !req.path.endsWith('/roll/');
+  if (writesKey && IN_KEY_FORBIDDING_ORGANIZATION.has(p.user)) return 403;
   const role = ROLE[p.user];
   if (req.organizationId !== undefined && role === 'outsider') return 404;
   const inPrivate = role === 'owner' || role === 'admin' || EXPLICIT_IN_PRIVATE.has(p.user);

@@ -88,8 +88,30 @@ export async function insertKey(w: World, user: UserName, scopes: string[]): Pro
   return { id, value };
 }
 
-export async function serviceAccountWithKey(w: World): Promise<{ account: string; key: string }> {
+/** An organization of O's that forbids member keys, with `user` as a Member. */
+async function joinKeyForbiddingOrganization(w: World, user: UserName): Promise<void> {
+  const o = sessionOf(w, 'O');
+  const org = await o.post('/api/organizations/', { name: `no-keys-${randomBytes(3).toString('hex')}` });
+  expect(org.status).toBe(201);
+  const invite = await o.post(`/api/organizations/${org.body.id}/invites/`, { target_email: w.people[user].user.email, level: 1 });
+  expect(invite.status, JSON.stringify(invite.body)).toBe(201);
+  expect((await sessionOf(w, user).post(`/api/signup/${invite.body.id}/`, {})).status).toBe(201);
+  // Back to A as the current organization, so that the user's session routes stay about A.
+  expect((await sessionOf(w, user).patch('/api/users/@me/', { set_current_organization: w.orgA })).status).toBe(200);
+  const policy = await o.patch(`/api/organizations/${org.body.id}/`, { members_can_use_personal_api_keys: false });
+  expect(policy.status, JSON.stringify(policy.body)).toBe(200);
+}
+
+/** A service account that an owner raised to Owner level: only owners may act on it (the grant ceiling). */
+export async function ownerLevelServiceAccount(w: World): Promise<string> {
   const account = await freshServiceAccount(w);
+  const raised = await sessionOf(w, 'O').patch(`/api/organizations/${w.orgA}/members/${account}/`, { level: 15 });
+  expect(raised.status, JSON.stringify(raised.body)).toBe(200);
+  return account;
+}
+
+export async function serviceAccountWithKey(w: World, account?: string): Promise<{ account: string; key: string }> {
+  account ??= await freshServiceAccount(w);
   const key = await sessionOf(w, 'O').post(`/api/organizations/${w.orgA}/service_accounts/${account}/keys/`, { label: 'k', scopes: ['project:read'] });
   expect(key.status).toBe(201);
   return { account, key: key.body.id };
@@ -135,6 +157,16 @@ export async function buildWorld(server: TestServer): Promise<World> {
   const expired = await keyPrincipal('expired key', 'O', { scopes: ['*'], dead: 'expired' });
   await w.server.db.query("UPDATE personal_api_keys SET expires_at = now() - interval '1 minute' WHERE id = $1", [expired.id]);
   w.principals.push({ name: 'service-account key', user: 'SA', client: w.people.SA.client, key: { id: saKey.body.id, scopes: ['*'], scopedOrganizations: [w.orgA] } });
+  await keyPrincipal('key confined to project P', 'O', { scopes: ['*'], scopedTeams: [w.projectP] }, { scoped_teams: [w.projectP] });
+  await keyPrincipal('key confined to organization A', 'O', { scopes: ['*'], scopedOrganizations: [w.orgA] }, { scoped_organizations: [w.orgA] });
+  // Keys are not only an owner's: the same rules hold for an admin's, a member's and an outsider's.
+  await keyPrincipal('admin `*` key', 'A', { scopes: ['*'] });
+  await keyPrincipal('member `*` key', 'M', { scopes: ['*'] });
+  await keyPrincipal("another organization's owner's `*` key", 'X', { scopes: ['*'] });
+  // N is also a Member of an organization that forbids member keys (IN_KEY_FORBIDDING_ORGANIZATION);
+  // the key was made before N joined it (no key reaching it could be made after).
+  await keyPrincipal('`*` key of a member whose other organization forbids keys', 'N', { scopes: ['*'] });
+  await joinKeyForbiddingOrganization(w, 'N');
 
   // O2 holds one key per scope a route declares (and its read twin); stored directly, since the
   // matrix needs more of them than the 10 a person may create (that limit has its own test).

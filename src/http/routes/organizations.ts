@@ -12,7 +12,7 @@ import { ssoEnforcementOf } from '../../domain/organization-domains.js';
 import { listVisibleProjects } from '../../domain/projects.js';
 import type { OrganizationRecord } from '../../domain/records.js';
 import type { Queryable } from '../../store/database.js';
-import { actorOf, currentUser, type Deps } from '../deps.js';
+import { actorOf, currentUser, reachesOrganization, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers.js';
 
@@ -53,8 +53,7 @@ export function organizationRoutes(app: FastifyInstance, { db }: Deps): void {
   app.get('/api/organizations/', { config: { access: scoped('organization', 'read') } }, async (request) => {
     const user = currentUser(request);
     const page = readPage(request);
-    const scopedTo = request.ctx.apiKey?.scoped_organizations;
-    const all = (await listOrganizationsOfUser(db, user.id)).filter((o) => !scopedTo || scopedTo.includes(o.id));
+    const all = (await listOrganizationsOfUser(db, user.id)).filter((o) => reachesOrganization(request, o.id));
     const slice = all.slice(page.offset, page.offset + page.limit);
     const results = [];
     for (const org of slice) results.push(await organizationView(db, org, user.id, org.level));

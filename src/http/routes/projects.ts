@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { scoped } from '../../access/route-access.js';
 import { createProjectAsMember, deleteProject, listVisibleProjects, updateProject } from '../../domain/projects.js';
 import type { ProjectRecord } from '../../domain/records.js';
-import { currentUser, actorOf, type Deps } from '../deps.js';
+import { currentUser, actorOf, reachesOrganization, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers.js';
 import { OrgParams, routeOrganization } from './organizations.js';
@@ -32,11 +32,15 @@ export function routeProject(request: FastifyRequest) {
   return request.ctx.project!;
 }
 
-/** Projects a key may see: narrowed by its scoped projects and organizations. */
+/** Projects a key may see: narrowed by its scoped projects and organizations, and by the organizations it reaches. */
 function keyMaySee(request: FastifyRequest, p: ProjectRecord): boolean {
   const key = request.ctx.apiKey;
   if (!key) return true;
-  return (!key.scoped_teams || key.scoped_teams.includes(p.id)) && (!key.scoped_organizations || key.scoped_organizations.includes(p.organization_id));
+  return (
+    (!key.scoped_teams || key.scoped_teams.includes(p.id)) &&
+    (!key.scoped_organizations || key.scoped_organizations.includes(p.organization_id)) &&
+    reachesOrganization(request, p.organization_id)
+  );
 }
 
 export function projectRoutes(app: FastifyInstance, { db }: Deps): void {

@@ -6,6 +6,7 @@ import { authenticateScimToken, recordScimAuthFailure } from '../../domain/scim-
 import { createScimUser, deleteScimUser, getScimUser, listScimUsers, replaceScimUser } from '../../domain/scim-users.js';
 import type { DomainRecord } from '../../domain/sso-domains.js';
 import { MAX_RESULTS, resourceTypes, schemas, serviceProviderConfig } from '../../scim/discovery.js';
+import { recordRefusal } from '../refusals.js';
 import { SCIM_CONTENT_TYPE, scimBadRequest, scimErrorBody, ScimError, scimNotFound, toScimError } from '../../scim/errors.js';
 import { parseFilter, type Filter } from '../../scim/filter.js';
 import { applyPatch, readOperations } from '../../scim/patch.js';
@@ -115,7 +116,8 @@ async function scimService(scim: FastifyInstance, { db, config, limiter }: Deps)
     return json(request, body as string, done);
   });
 
-  scim.setErrorHandler((error, request, reply) => {
+  scim.setErrorHandler(async (error, request, reply) => {
+    await recordRefusal(db, request, error, domains.get(request)?.organization_id);
     const { status, body } = toScimError(error);
     if (status >= 500) request.log.error({ err: error }, 'SCIM request failed');
     if (status === 401) reply.header('www-authenticate', 'Bearer realm="SCIM"');

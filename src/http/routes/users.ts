@@ -10,7 +10,7 @@ import type { UserRecord } from '../../domain/records.js';
 import { deleteOtherSessions } from '../../domain/sessions.js';
 import { findUserById, isUuid } from '../../domain/users.js';
 import type { Queryable } from '../../store/database.js';
-import { actorOf, currentUser, type Deps } from '../deps.js';
+import { actorOf, currentUser, reachesOrganization, type Deps } from '../deps.js';
 import { SESSION_COOKIE } from '../principal.js';
 import * as show from '../serializers.js';
 
@@ -27,10 +27,12 @@ const UserPatch = Type.Object(
   { additionalProperties: false },
 );
 
-async function userDetail(q: Queryable, user: UserRecord) {
-  const organizations = await listOrganizationsOfUser(q, user.id);
+/** The account as the request's credentials may see it: a key sees only the organizations it reaches. */
+async function userDetail(q: Queryable, user: UserRecord, reaches: (organizationId: string) => boolean) {
+  const organizations = (await listOrganizationsOfUser(q, user.id)).filter((o) => reaches(o.id));
   const current = organizations.find((o) => o.id === user.current_organization_id) ?? organizations[0] ?? null;
-  const team = user.current_project_id ? await findProjectAccess(q, user.current_project_id, user.id) : undefined;
+  const access = user.current_project_id ? await findProjectAccess(q, user.current_project_id, user.id) : undefined;
+  const team = access && reaches(access.project.organization_id) ? access : undefined;
   return {
     ...show.userBasic(user),
     date_joined: user.date_joined,
@@ -52,7 +54,7 @@ export function userRoutes(app: FastifyInstance, { db }: Deps): void {
   app.get('/api/users/:user_id/', { config: { access: scoped('user', 'read') }, schema: { params: UserParams } }, async (request) => {
     const user = currentUser(request);
     assertSelf(user, (request.params as Static<typeof UserParams>).user_id);
-    return userDetail(db, user);
+    return userDetail(db, user, (id) => reachesOrganization(request, id));
   });
 
   app.patch(
@@ -110,7 +112,7 @@ export function userRoutes(app: FastifyInstance, { db }: Deps): void {
           });
         }
       });
-      return userDetail(db, (await findUserById(db, user.id))!);
+      return userDetail(db, (await findUserById(db, user.id))!, (id) => reachesOrganization(request, id));
     },
   );
 }

@@ -3,6 +3,7 @@ import type { World } from '../world.js';
 import { accessMatrixCases } from './access-matrix.js';
 import { activityCases } from './activity.js';
 import { approvalCases } from './approvals.js';
+import { ceilingCases } from './ceiling.js';
 import { consoleCases } from './console.js';
 import { coreCases } from './core.js';
 import { flagCases } from './flags.js';
@@ -18,6 +19,7 @@ import { ssoCases } from './sso.js';
 export function allCases(w: World): Case[] {
   return [
     ...coreCases(w),
+    ...ceilingCases(w),
     ...schemaCases(w),
     ...flagCases(w),
     ...resourceCases(w),
