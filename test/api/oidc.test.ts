@@ -143,7 +143,7 @@ describe('OIDC login', () => {
     const role = await world.org.owner.client.post(`/api/organizations/${world.org.id}/roles/`, { name: 'Engineers' });
     expect(role.status, JSON.stringify(role.body)).toBe(201);
     await world.server.db.query(
-      'INSERT INTO sso_group_mappings (domain_id, group_name, level, role_id) VALUES ($1, $2, 8, NULL), ($1, $3, NULL, $4)',
+      'INSERT INTO sso_group_mappings (domain_id, group_name, level, role_id, created_by_level) VALUES ($1, $2, 8, NULL, 15), ($1, $3, NULL, $4, 15)',
       [world.domain.id, 'warden-admins', 'engineering', role.body.id],
     );
     const roleMembers = async (membershipId: string) =>

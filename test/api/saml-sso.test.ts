@@ -249,11 +249,11 @@ describe('JIT provisioning and group mapping', () => {
     const role = await org.owner.client.post(`/api/organizations/${org.id}/roles/`, { name: `SSO admins ${d.id.slice(0, 6)}` });
     expect(role.status, JSON.stringify(role.body)).toBe(201);
     await server.db.query(
-      `INSERT INTO sso_group_mappings (domain_id, group_name, level) VALUES ($1, 'warden-admins', 8);
+      `INSERT INTO sso_group_mappings (domain_id, group_name, level, created_by_level) VALUES ($1, 'warden-admins', 8, 15);
        `.trim(),
       [d.id],
     );
-    await server.db.query(`INSERT INTO sso_group_mappings (domain_id, group_name, role_id) VALUES ($1, 'warden-admins', $2)`, [
+    await server.db.query(`INSERT INTO sso_group_mappings (domain_id, group_name, role_id, created_by_level) VALUES ($1, 'warden-admins', $2, 15)`, [
       d.id,
       role.body.id,
     ]);
