@@ -5,7 +5,7 @@ import { PgCode, pgErrorCode } from '../store/database.js';
 import { recordActivity, type Change } from './activity.js';
 import { systemActor, type Actor } from './actor.js';
 import { notFound, permissionDenied, validation } from './errors.js';
-import { INSUFFICIENT_ORG_LEVEL, lockOrganization, requireMembership } from './organizations.js';
+import { INSUFFICIENT_ORG_LEVEL, lockAsAdmin, lockOrganization, requireMembership } from './organizations.js';
 import type { OrganizationRecord } from './records.js';
 import { findOrganizationDomain, hasOidc, hasSaml, type DomainRecord } from './sso-domains.js';
 import { randomBase62 } from './tokens.js';
@@ -63,16 +63,7 @@ export async function adminOf(tx: Queryable, actor: Actor & { userId: number }, 
 }
 
 /** The organization (locked) and the admin's level: the ceiling of what they may grant through it. */
-export async function adminAuthority(
-  tx: Queryable,
-  actor: Actor & { userId: number },
-  organizationId: string,
-): Promise<{ organization: OrganizationRecord; level: number }> {
-  const organization = await lockOrganization(tx, organizationId);
-  const membership = await requireMembership(tx, organizationId, actor.userId);
-  if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
-  return { organization, level: membership.level };
-}
+export const adminAuthority = (tx: Queryable, actor: Actor & { userId: number }, organizationId: string) => lockAsAdmin(tx, organizationId, actor.userId);
 
 export function normalizeDomainName(raw: unknown): string {
   const domain = typeof raw === 'string' ? raw.trim().toLowerCase().replace(/\.$/, '') : '';

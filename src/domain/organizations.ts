@@ -77,6 +77,17 @@ export async function requireMembership(q: Queryable, organizationId: string, us
   return membership;
 }
 
+/**
+ * The organization, locked for the change, and the acting admin's level: the ceiling of what they may
+ * grant through it (src/access/grant-ceiling.ts). Members below Admin are refused.
+ */
+export async function lockAsAdmin(q: Queryable, organizationId: string, userId: number): Promise<{ organization: OrganizationRecord; level: number }> {
+  const organization = await lockOrganization(q, organizationId);
+  const membership = await requireMembership(q, organizationId, userId);
+  if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
+  return { organization, level: membership.level };
+}
+
 export async function listOrganizationsOfUser(q: Queryable, userId: number): Promise<Array<OrganizationRecord & { level: number }>> {
   return q.query(
     `SELECT o.*, m.level FROM organizations o JOIN organization_memberships m ON m.organization_id = o.id

@@ -4,12 +4,11 @@
  * token. A SCIM request authenticates with the token of the domain in its path; the domain must be
  * verified and have SCIM on.
  */
-import { OrganizationLevel } from '../access/levels.js';
 import type { Database, Queryable } from '../store/database.js';
 import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
-import { notFound, permissionDenied, validation } from './errors.js';
-import { INSUFFICIENT_ORG_LEVEL, lockOrganization, requireMembership } from './organizations.js';
+import { notFound, validation } from './errors.js';
+import { lockAsAdmin } from './organizations.js';
 import { maskKeyValue, recordSecurityEvent, type SecurityLog } from './security-events.js';
 import { findOrganizationDomain, type DomainRecord } from './sso-domains.js';
 import { randomBase62, safeEqual, sha256Hex } from './tokens.js';
@@ -22,12 +21,10 @@ export const SCIM_NEEDS_VERIFICATION = 'This attribute cannot be updated until t
 export const newScimToken = () => `scim_${randomBase62(43)}`;
 
 async function adminDomain(tx: Queryable, actor: Actor & { userId: number }, organizationId: string, domainId: string) {
-  const organization = await lockOrganization(tx, organizationId);
-  const membership = await requireMembership(tx, organizationId, actor.userId);
-  if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
+  const { organization, level } = await lockAsAdmin(tx, organizationId, actor.userId);
   const domain = await findOrganizationDomain(tx, organizationId, domainId);
   if (!domain) throw notFound();
-  return { organization, domain, level: membership.level };
+  return { organization, domain, level };
 }
 
 const domainContext = (domain: DomainRecord) => ({ domain_id: domain.id, domain: domain.domain, via: 'scim' });

@@ -256,15 +256,13 @@ async function deactivate(
 ): Promise<void> {
   const membership = await findMembership(tx, organization.id, user.id);
   if (membership && (await isOnlyOwner(tx, membership))) throw new ScimError(400, LAST_OWNER, 'mutability');
-  const elsewhere = await tx.query('SELECT 1 FROM organization_memberships WHERE user_id = $1 AND organization_id <> $2 LIMIT 1', [
-    user.id,
-    organization.id,
-  ]);
-  const projectIds = elsewhere.length ? (await tx.query<{ id: number }>('SELECT id FROM projects WHERE organization_id = $1', [organization.id])).map((p) => p.id) : [];
+  const inAnotherOrganization =
+    (await tx.query('SELECT 1 FROM organization_memberships WHERE user_id = $1 AND organization_id <> $2 LIMIT 1', [user.id, organization.id])).length > 0;
+  const projectIds = (await tx.query<{ id: number }>('SELECT id FROM projects WHERE organization_id = $1', [organization.id])).map((p) => p.id);
   // Keys first, while the user still belongs to the organization: their deletion is logged there too.
-  const keys = (await listApiKeys(tx, user.id)).filter((key) => elsewhere.length === 0 || keyReachesOnly(key, organization.id, projectIds));
+  const keys = (await listApiKeys(tx, user.id)).filter((key) => !inAnotherOrganization || keyReachesOnly(key, organization.id, projectIds));
   for (const key of keys) await deleteApiKey(tx, systemActor, user, key.id);
-  const sessions = elsewhere.length
+  const [sessions] = inAnotherOrganization
     ? [{ n: 0 }]
     : await tx.query<{ n: number }>('WITH gone AS (DELETE FROM sessions WHERE user_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM gone', [user.id]);
   if (membership) await deleteMembership(tx, systemActor, organization, { ...membership, user }, 'member_removed');
@@ -281,7 +279,7 @@ async function deactivate(
       context: membershipContext(organization, user, membership?.level ?? OrganizationLevel.MEMBER, {
         ...scimContext(domain),
         membership_removed: membership !== undefined,
-        sessions_ended: sessions[0]?.n ?? 0,
+        sessions_ended: sessions?.n ?? 0,
         api_keys_deleted: keys.map((k) => ({ id: k.id, mask_value: k.mask_value })),
       }),
     },

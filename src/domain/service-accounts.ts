@@ -6,7 +6,7 @@ import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { createApiKey, deleteApiKey, listApiKeys, rollApiKey, type KeyInput } from './api-keys.js';
 import { notFound, permissionDenied, validation } from './errors.js';
-import { addMembership, INSUFFICIENT_ORG_LEVEL, lockOrganization, requireMembership } from './organizations.js';
+import { addMembership, lockAsAdmin } from './organizations.js';
 import type { OrganizationRecord, PersonalApiKeyRecord, UserRecord } from './records.js';
 import { isUuid } from './users.js';
 
@@ -39,16 +39,7 @@ export async function findServiceAccount(q: Queryable, organizationId: string, i
   return rows[0];
 }
 
-async function requireAdmin(
-  tx: Queryable,
-  organizationId: string,
-  actor: Actor & { userId: number },
-): Promise<{ organization: OrganizationRecord; level: number }> {
-  const organization = await lockOrganization(tx, organizationId);
-  const membership = await requireMembership(tx, organizationId, actor.userId);
-  if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
-  return { organization, level: membership.level };
-}
+const requireAdmin = (tx: Queryable, organizationId: string, actor: Actor & { userId: number }) => lockAsAdmin(tx, organizationId, actor.userId);
 
 /**
  * An admin controls a service account (its keys, its deletion) only up to their own level: a key
