@@ -304,7 +304,7 @@ describe('resolveMatrix', () => {
           '    misc: {}', // 9
           '  ENG: {}', // 10
           '  ci_service_account:', // 11
-          '    stagin_project: {api_key_scopes: [insight:read]}', // 12
+          '    stagin_project: {api_key_scopes: [insight:read]}', // 12: the same unknown key, reported once
         ].join('\n'),
       ),
     ).toEqual([
