@@ -4,7 +4,7 @@
  * against the catalogue, resources and levels against the access-control catalogue. Every problem
  * carries the line and column of the offending key or value.
  */
-import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Pair } from 'yaml';
+import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Node, type Pair } from 'yaml';
 import { ACCESS_CONTROL_RESOURCES, accessLevelsFor, type AccessControlResource } from '../access/resources.js';
 import { isValidScope } from '../access/scopes.js';
 import { minimumAccessLevel } from '../domain/access-controls.js';
@@ -61,13 +61,43 @@ export interface MatrixFile {
 const isResource = (value: string): value is (typeof ACCESS_CONTROL_RESOURCES)[number] =>
   (ACCESS_CONTROL_RESOURCES as readonly string[]).includes(value);
 
+/** How many entries aliases may repeat beyond the file's own: a "billion laughs" file is refused, not walked. */
+export const MAX_ALIAS_EXPANSION = 10_000;
+
 /** Walks the YAML nodes, reporting problems at their positions. */
 class Reader {
+  /** Each alias's anchor, found in one pass (yaml's own Alias.resolve walks the whole document each time). */
+  private readonly anchors = new Map<Alias, Node>();
+  /** Entries left to read: the file's own nodes plus MAX_ALIAS_EXPANSION. */
+  private budget = MAX_ALIAS_EXPANSION;
+
   constructor(
-    private readonly doc: Document,
+    doc: Document,
     private readonly lines: LineCounter | null,
     readonly problems: Problems,
-  ) {}
+  ) {
+    // An alias means the last node anchored with its name before it, as in YAML (and yaml's resolve).
+    const named = new Map<string, Node>();
+    visit(doc, {
+      Node: (_key, node) => {
+        this.budget++;
+        if (isAlias(node)) {
+          const anchor = named.get(node.source);
+          if (anchor) this.anchors.set(node, anchor);
+          else problems.add(this.origin(node, ''), `alias *${node.source} has no anchor &${node.source} before it`);
+        } else if (node.anchor) {
+          named.set(node.anchor, node);
+        }
+      },
+    });
+  }
+
+  /** Counts one entry read; throws once aliases have repeated more than MAX_ALIAS_EXPANSION. */
+  private spend(node: unknown, path: string): void {
+    if (--this.budget >= 0) return;
+    this.problems.add(this.origin(node, path), `aliases repeat more than ${MAX_ALIAS_EXPANSION} entries; write them out or use fewer aliases`);
+    this.problems.throwIfAny();
+  }
 
   origin(node: unknown, path: string): Origin {
     const range = (node as { range?: [number, number, number] } | null)?.range;
@@ -77,7 +107,7 @@ class Reader {
   }
 
   private resolve(node: unknown): unknown {
-    return isAlias(node) ? node.resolve(this.doc) : node;
+    return isAlias(node) ? this.anchors.get(node) : node;
   }
 
   /** The pairs of a mapping (empty for null); a problem when it is something else. */
@@ -90,6 +120,7 @@ class Reader {
     }
     const out = [];
     for (const pair of resolved.items as Pair<unknown, unknown>[]) {
+      this.spend(pair.key, path);
       const keyNode = this.resolve(pair.key);
       if (!isScalar(keyNode) || (typeof keyNode.value !== 'string' && typeof keyNode.value !== 'number')) {
         this.problems.add(this.origin(keyNode ?? resolved, path), 'keys must be plain words');
@@ -120,6 +151,7 @@ class Reader {
     }
     const out: Located<string>[] = [];
     resolved.items.forEach((item, i) => {
+      this.spend(item, path);
       const s = this.scalar(item, `${path}[${i}]`, isNonBlankString, 'a word or quoted text');
       if (s) out.push({ value: s.value.trim(), origin: s.origin });
     });
@@ -220,6 +252,14 @@ function readGrant(reader: Reader, project: Located<string>, node: unknown, at: 
       reader.unknownKey(keyNode, path, key, GRANT_EXPECTED);
     }
   }
+  // A capability flag written after `resources:` conflicts just the same (one written before it kept
+  // the resource out of grant.resources), so this is checked once all of the grant is read.
+  for (const c of CAPABILITIES) {
+    const flag = grant.flags.get(c.flag);
+    if (flag && grant.resources.has(c.resource)) {
+      reader.problems.add(flag.origin, `${c.flag} sets ${c.resource}, which resources: sets too; use one or the other`);
+    }
+  }
   return grant;
 }
 
@@ -242,13 +282,6 @@ function readResources(reader: Reader, node: unknown, path: string, at: unknown,
       continue;
     }
     grant.resources.set(resource, level);
-  }
-  // A capability flag written after `resources:` conflicts just the same.
-  for (const c of CAPABILITIES) {
-    const flag = grant.flags.get(c.flag);
-    if (flag && grant.resources.has(c.resource) && (flag.origin.line ?? 0) > (grant.resources.get(c.resource)!.origin.line ?? 0)) {
-      reader.problems.add(flag.origin, `${c.flag} sets ${c.resource}, which resources: sets too; use one or the other`);
-    }
   }
 }
 

@@ -43,7 +43,8 @@ type Token =
   | { t: 'number'; v: number }
   | { t: '(' | ')' | '[' | ']' | '.' };
 
-const WORD = /^(?:urn:[A-Za-z0-9:._-]+|[A-Za-z$][A-Za-z0-9_$-]*)/;
+// `urn:` in any case (RFC 8141), as attrPathOf compares schemas.
+const WORD = /^(?:urn:[A-Za-z0-9:._-]+|[A-Za-z$][A-Za-z0-9_$-]*)/i;
 const NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/;
 
 function tokenize(text: string, what: 'filter' | 'path'): Token[] {

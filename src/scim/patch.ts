@@ -55,7 +55,11 @@ const identity = (v: unknown) => JSON.stringify(isObject(v) && getAttribute(v, '
 function merge(target: unknown, value: unknown): unknown {
   if (isObject(target) && isObject(value)) {
     const out: Json = { ...target };
-    for (const [k, v] of Object.entries(value)) out[keyIn(out, k)] = merge(out[keyIn(out, k)], v);
+    for (const [k, v] of Object.entries(value)) {
+      // JSON.parse keeps "__proto__" as an own key; assigning it would replace the copy's prototype.
+      if (k === '__proto__') throw scimBadRequest('invalidValue', '"__proto__" is not an attribute name.');
+      out[keyIn(out, k)] = merge(out[keyIn(out, k)], v);
+    }
     return out;
   }
   return value;
