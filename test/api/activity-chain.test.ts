@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshInstance, warden } from '../helpers/cli.js';
+import { eventually } from '../helpers/https-receiver.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { addMember, expectError, newOrganization, type Org } from '../helpers/world.js';
 import { openStore } from '../../src/store/open.js';
@@ -49,12 +50,10 @@ describe('activity log hash chain', () => {
     expect(before).toMatchObject({ organization_id: org.id, ok: true, problems: [] });
     await someChanges(org);
     // Chained in the background after each write, without anyone asking.
-    for (let i = 0; ; i++) {
+    await eventually('every entry chained', async () => {
       const [row] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM activity_log WHERE organization_id = $1 AND hash IS NULL', [org.id]);
-      if (row!.n === 0) break;
-      expect(i).toBeLessThan(100);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      return row!.n === 0;
+    });
     const after = await verified(org);
     expect(after).toEqual({ organization_id: org.id, ok: true, entries: await orgRows(org), problems: [] });
     expect(after.entries).toBeGreaterThanOrEqual(before.entries + 5);
