@@ -11,7 +11,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import { allCases } from '../matrix/cases/index.js';
 import { expected, type Access } from '../matrix/model.js';
 import { buildWorld, routePrincipals, type World } from '../matrix/world.js';
-import { configurations, type Asker } from '../matrix/access-model.js';
+import { beforeRules, configurations, type Asker } from '../matrix/access-model.js';
 import { applyConfig, ASKER_SLOTS, buildAccessWorld } from '../matrix/access-world.js';
 import { mismatch, objectAccessCases } from '../matrix/cases/object-access.js';
 import type { Client } from '../helpers/client.js';
@@ -91,20 +91,27 @@ describe('authorization matrix', { timeout: 300_000 }, () => {
     let checked = 0;
     for (const [i, config] of configurations().entries()) {
       const t = await applyConfig(w, aw, config);
-      const askers: Array<[Asker, string, Client]> = [
-        ['subject', 'subject', aw.subject.client],
+      type AskerRow = readonly [Asker, string, Client, 'session' | 'key'];
+      const askers: AskerRow[] = [
+        ['subject', 'subject', aw.subject.client, 'session'],
         // The subject's key on every third configuration (a key never exceeds its user), everyone else
         // on every fourth: the rows name the subject, the defaults everyone.
-        ...(i % 3 === 0 ? ([['subject', "subject's `*` key", aw.subjectKey]] as Array<[Asker, string, Client]>) : []),
-        ...(i % 4 === 0 ? ([['other-member', 'another member', aw.other.client], ['admin', 'admin', aw.admin]] as Array<[Asker, string, Client]>) : []),
+        ...(i % 3 === 0 || config.forbidMemberKeys ? ([['subject', "subject's `*` key", aw.subjectKey, 'key']] as AskerRow[]) : []),
+        ...(i % 4 === 0 || config.forbidMemberKeys
+          ? ([
+              ['other-member', 'another member', aw.other.client, 'session'],
+              ['admin', 'admin', aw.admin, 'session'],
+              ['outsider', "another organization's owner's `*` key", aw.outsiderKey, 'key'],
+            ] as AskerRow[])
+          : []),
       ];
       expect(askers.length).toBeLessThanOrEqual(ASKER_SLOTS);
       for (const c of cases) {
-        for (const [slot, [asker, name, client]] of askers.entries()) {
+        for (const [slot, [asker, name, client, via]] of askers.entries()) {
           const req = c.request(aw, t, slot);
           const res = await client.request(req.method, req.path, req.body, { storeCookies: false });
           checked++;
-          const bad = mismatch(c, t, c.expect(config, asker), res);
+          const bad = mismatch(c, t, beforeRules(config, asker, via) ?? c.expect(config, asker), res);
           if (bad) mismatches.push(`[${config.name}] ${c.route} as ${name}: ${bad}`);
         }
       }

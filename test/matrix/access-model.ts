@@ -25,10 +25,22 @@ export interface Config {
   projectRows?: ReadonlyArray<{ at: 'default' | 'role' | 'member'; level: ProjectLevel }>;
   /** The subject created the target objects. */
   subjectCreated?: boolean;
+  /** The organization turns off `members_can_use_personal_api_keys`. */
+  forbidMemberKeys?: boolean;
 }
 
-/** Who asks: the subject (a plain member in the subject role, by session or by its `*` key), another plain member, an admin. */
-export type Asker = 'subject' | 'other-member' | 'admin';
+/** Who asks: the subject (a plain member in the subject role, by session or by its `*` key), another plain member, an admin, another organization's owner. */
+export type Asker = 'subject' | 'other-member' | 'admin' | 'outsider';
+
+/**
+ * Before any rule: someone outside the organization finds neither its projects nor the organization
+ * (404), and where the organization forbids member keys a plain member's key is refused (403).
+ */
+export function beforeRules(config: Config, asker: Asker, via: 'session' | 'key'): Expectation | null {
+  if (asker === 'outsider') return { status: 404 };
+  if (via === 'key' && config.forbidMemberKeys && asker !== 'admin') return { status: 403 };
+  return null;
+}
 
 const ORDER: Record<Level, number> = { none: 0, viewer: 1, editor: 2, manager: 3 };
 const max = (levels: Level[]): Level | null => (levels.length === 0 ? null : levels.reduce((a, b) => (ORDER[a] >= ORDER[b] ? a : b)));
@@ -157,6 +169,8 @@ export function configurations(): Config[] {
     { name: 'project default none, subject admin', rows: [], projectRows: [{ at: 'default', level: 'none' }, { at: 'member', level: 'admin' }] },
     { name: 'project role member', rows: [{ at: 'resource-default', level: 'viewer' }], projectRows: [{ at: 'role', level: 'member' }] },
     { name: 'project default admin, subject none', rows: [], projectRows: [{ at: 'default', level: 'admin' }, { at: 'member', level: 'none' }] },
+    { name: 'organization forbids member keys', rows: [{ at: 'resource-default', level: 'editor' }], forbidMemberKeys: true },
+    { name: 'member keys allowed again', rows: [{ at: 'resource-default', level: 'editor' }] },
   );
   return list;
 }

@@ -16,6 +16,10 @@ export interface AccessWorld {
   /** Sessions of their own for the owner and an admin (the matrix's last case logs the world's sessions out). */
   owner: Client;
   admin: Client;
+  /** Another organization's owner, by a `*` key of theirs. */
+  outsiderKey: Client;
+  /** Whether organization A forbids member keys now. */
+  forbidding: boolean;
   projectQ: number;
   subject: Person;
   subjectKey: Client;
@@ -28,9 +32,9 @@ export interface AccessWorld {
 
 /** Per configuration: the object each route reads or changes (T) and those DELETE removes, one for each asker. */
 export type Targets = Record<ObjectResource, { target: string; doomed: string[]; search: string }>;
-export const ASKER_SLOTS = 4;
+export const ASKER_SLOTS = 5;
 
-async function login(w: World, user: 'O' | 'A'): Promise<Client> {
+async function login(w: World, user: 'O' | 'A' | 'X'): Promise<Client> {
   const client = new Client(w.server.url);
   const res = await client.post('/api/login/', { email: w.people[user].user.email, password: PASSWORD });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -62,12 +66,15 @@ export async function buildAccessWorld(w: World): Promise<AccessWorld> {
     subject.user.id,
   ]);
   const key = await createKey(subject, ['*']);
+  const outsider = await createKey({ client: await login(w, 'X'), user: w.people.X.user }, ['*']);
   const eventId = randomUUID();
   await w.server.db.query(`INSERT INTO events (uuid, team_id, event, distinct_id, timestamp) VALUES ($1, $2, 'ac', 'ac', now())`, [eventId, project.body.id]);
   return {
     organizationId: w.orgA,
     owner: o,
     admin: await login(w, 'A'),
+    outsiderKey: new Client(w.server.url).withKey(outsider.value),
+    forbidding: false,
     projectQ: project.body.id,
     subject,
     subjectKey: new Client(w.server.url).withKey(key.value),
@@ -84,6 +91,11 @@ export async function applyConfig(w: World, aw: AccessWorld, config: Config): Pr
   const q = aw.projectQ;
   const creator = config.subjectCreated ? aw.subject.user.id : w.people.O.user.id;
   await db.query('DELETE FROM access_controls WHERE team_id = $1', [q]);
+  if (aw.forbidding !== Boolean(config.forbidMemberKeys)) {
+    const res = await aw.owner.patch(`/api/organizations/${w.orgA}/`, { members_can_use_personal_api_keys: !config.forbidMemberKeys });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    aw.forbidding = Boolean(config.forbidMemberKeys);
+  }
   const tag = randomBytes(4).toString('hex');
   const ids = async (sql: string, params: (i: number) => unknown[]) => {
     const made: string[] = [];
