@@ -1,3 +1,4 @@
+import type { AccessControlResource } from './resources.js';
 import type { ScopeAction, ScopeObject } from './scopes.js';
 
 /**
@@ -12,10 +13,20 @@ import type { ScopeAction, ScopeObject } from './scopes.js';
  *   to some projects or organizations (`keys: 'all-scopes'`), or any key reading itself (`keys: 'self'`).
  * - scim_token: no user credentials; the route authenticates the SCIM bearer token of the domain in
  *   its path itself (src/http/routes/scim.ts), and the guard stays out of it.
+ *
+ * A scoped route under a project may also declare the resource it `serves` (the object gate,
+ * src/access/access-control.ts): the guard then checks the caller's access to the resource type
+ * and, when `object` names the path parameter of the object, to that object, before the handler.
  */
+export interface Serves {
+  resource: AccessControlResource;
+  /** The path parameter naming the object the route reads or changes. */
+  object?: string;
+}
+
 export type RouteAccess =
   | { kind: 'public' }
-  | { kind: 'scoped'; scope: ScopeObject; action: ScopeAction; project?: 'token'; alsoAccepts?: ScopeObject }
+  | { kind: 'scoped'; scope: ScopeObject; action: ScopeAction; project?: 'token'; alsoAccepts?: ScopeObject; serves?: Serves }
   | { kind: 'key_management'; keys: 'all-scopes' | 'self' }
   | { kind: 'project_token' }
   | { kind: 'scim_token' };
@@ -23,6 +34,11 @@ export type RouteAccess =
 export const publicRoute: RouteAccess = { kind: 'public' };
 export const scoped = (scope: ScopeObject, action: ScopeAction, alsoAccepts?: ScopeObject): RouteAccess =>
   alsoAccepts ? { kind: 'scoped', scope, action, alsoAccepts } : { kind: 'scoped', scope, action };
+/** A scoped route that serves a resource under access control (and, with `object`, one object of it). */
+export const serving = (scope: ScopeObject, action: ScopeAction, serves: Serves, alsoAccepts?: ScopeObject): RouteAccess =>
+  alsoAccepts ? { kind: 'scoped', scope, action, alsoAccepts, serves } : { kind: 'scoped', scope, action, serves };
+/** Does this route create an object (a write with no object named)? Creation needs access to the resource type itself. */
+export const createsObject = (access: { action: ScopeAction; serves?: Serves }): boolean => access.action === 'write' && access.serves?.object === undefined;
 export const projectToken: RouteAccess = { kind: 'project_token' };
 export const scimToken: RouteAccess = { kind: 'scim_token' };
 
@@ -31,7 +47,9 @@ export function describeAccess(access: RouteAccess): string {
     case 'public':
       return 'No credentials required.';
     case 'scoped':
-      return `Requires scope \`${access.scope}:${access.action}\`${access.alsoAccepts ? ` or \`${access.alsoAccepts}:${access.action}\`` : ''} for personal API keys.`;
+      return `Requires scope \`${access.scope}:${access.action}\`${access.alsoAccepts ? ` or \`${access.alsoAccepts}:${access.action}\`` : ''} for personal API keys.${
+        access.serves ? ` Needs ${access.action === 'read' ? 'viewer' : 'editor'} access to ${access.serves.resource}${access.serves.object ? ' (the object)' : ''}.` : ''
+      }`;
     case 'project_token':
       return "A project's token (phc_...); no user credentials.";
     case 'scim_token':

@@ -95,7 +95,7 @@ async function loadCaller(q: Queryable, projectId: number, userId: number, scope
   const object = await findAccessObject(q, projectId, scope.resource, scope.objectId);
   const actor = await loadResourceActor(q, projectId, userId);
   if (!actor) throw notFound('Project not found.');
-  const { level } = await accessLevel(q, actor, scope.resource, object);
+  const { level } = await accessLevel(actor, scope.resource, object);
   const caller: Caller = { project, userId, objectLevel: level, object };
   // Reading or changing an object's rules starts with seeing the object (PostHog's object
   // permission), unless the caller may change its rules anyway (a project admin ruled out of it).

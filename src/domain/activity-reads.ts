@@ -4,8 +4,9 @@ import type { Actor } from './actor.js';
 
 /**
  * Read-access events for sensitive data, when the organization turns on `log_sensitive_reads`:
- * viewing a session recording (scope `Replay`, as PostHog and the recording's deletion entries use, `viewed`) and exporting events (scope
- * `Event`, `exported`), with the user and, through a key, its id. A read changes nothing, so its
+ * viewing or listing session recordings (scope `Replay`, as PostHog and the recording's deletion
+ * entries use: `viewed`, `listed`) and reading events (scope `Event`: `viewed` for the list and one
+ * event, `queried` for the query endpoint, `exported`), with the user and, through a key, its id. A read changes nothing, so its
  * entry has its own transaction; it is written before the data goes out, and a read that cannot be
  * recorded is not served (the error propagates).
  */
@@ -14,7 +15,7 @@ export interface SensitiveRead {
   projectId: number;
   actor: Actor;
   scope: 'Replay' | 'Event';
-  activity: 'viewed' | 'exported';
+  activity: 'viewed' | 'listed' | 'queried' | 'exported';
   itemId: string | null;
   name: string | null;
   context?: Record<string, unknown>;

@@ -92,7 +92,7 @@ export async function performOrRequest(
   object: { id: number; created_by_id: number | null },
 ): Promise<{ performed: true } | { performed: false; changeRequest: ChangeRequestRecord }> {
   const action = actionOf(actionName);
-  const level = await requireAccess(tx, resourceActor, action.resource, 'write', object);
+  const level = await requireAccess(resourceActor, action.resource, 'write', object);
   if (!(await needsApproval(tx, resourceActor, actionName, level))) {
     await action.perform(tx, actor, resourceActor.projectId, String(object.id));
     return { performed: true };
@@ -158,7 +158,7 @@ export async function decideChangeRequest(
   const action = actionOf(request.action);
   const object = await findObject(tx, action, request.team_id, request.resource_id);
   const highest = highestAccessLevel(action.resource);
-  const level = object ? (await accessLevel(tx, resourceActor, action.resource, object)).level : resourceActor.organizationLevel >= OrganizationLevel.ADMIN ? highest : 'none';
+  const level = object ? (await accessLevel(resourceActor, action.resource, object)).level : resourceActor.organizationLevel >= OrganizationLevel.ADMIN ? highest : 'none';
   if (level !== highest) throw permissionDenied(`Must be ${highest} to approve or reject this change request.`);
   if (decision === 'approved') {
     if (!object) throw validation('The object of this change request no longer exists.', null, 'gone');

@@ -4,7 +4,7 @@ import type { Actor } from './actor.js';
 import { DomainError, notFound, validation } from './errors.js';
 import { checkStorableJson } from './events.js';
 import { findInsight, type InsightRecord, type Placement } from './insights.js';
-import { accessLevel, requireAccess, type ResourceActor } from './resource-access.js';
+import { accessLevel, type ResourceActor } from './resource-access.js';
 import { requiredLevel, satisfies } from '../access/access-control.js';
 
 /**
@@ -113,7 +113,7 @@ async function tileInsight(tx: Queryable, gate: ResourceActor, projectId: number
     if (error instanceof DomainError && error.kind === 'not_found') throw doesNotExist();
     throw error;
   }
-  const { level } = await accessLevel(tx, gate, 'insight', insight);
+  const { level } = await accessLevel(gate, 'insight', insight);
   if (!satisfies('insight', level, requiredLevel('insight', 'read'))) throw doesNotExist();
   return insight;
 }
@@ -150,7 +150,6 @@ async function applyTiles(tx: Queryable, gate: ResourceActor, dashboard: Dashboa
 }
 
 export async function createDashboard(tx: Queryable, actor: Actor, gate: ResourceActor, at: Placement, input: DashboardInput): Promise<DashboardRecord> {
-  await requireAccess(tx, gate, 'dashboard', 'write');
   const [dashboard] = await tx.query<DashboardRecord>(
     `INSERT INTO dashboards (team_id, name, description, pinned, created_by_id) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
     [at.projectId, input.name ?? '', input.description ?? '', input.pinned ?? false, actor.userId],
@@ -184,7 +183,6 @@ export async function updateDashboard(
   patch: DashboardInput,
 ): Promise<DashboardRecord> {
   const before = await getDashboard(tx, at.projectId, id, { lock: true, includeDeleted: patch.deleted === false });
-  await requireAccess(tx, gate, 'dashboard', 'write', before);
   const tilesBefore = await tileSummary(tx, before.id);
   const [after] = await tx.query<DashboardRecord>(
     `UPDATE dashboards SET name = COALESCE($2, name), description = COALESCE($3, description),

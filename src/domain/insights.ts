@@ -117,7 +117,7 @@ async function placeOnDashboards(tx: Queryable, gate: ResourceActor, insight: In
     const dashboard = dashboards.find((d) => d.id === id);
     if (!dashboard) throw validation(`Invalid pk "${id}" - object does not exist.`, 'dashboards', 'does_not_exist');
   }
-  for (const dashboard of dashboards) await requireAccess(tx, gate, 'dashboard', 'write', dashboard);
+  for (const dashboard of dashboards) await requireAccess(gate, 'dashboard', 'write', dashboard);
   if (removed.length > 0) {
     await tx.query('DELETE FROM dashboard_tiles WHERE insight_id = $1 AND dashboard_id = ANY($2::int[])', [insight.id, removed]);
   }
@@ -135,7 +135,6 @@ async function currentDashboards(tx: Queryable, insight: InsightRecord): Promise
 }
 
 export async function createInsight(tx: Queryable, actor: Actor, gate: ResourceActor, at: Placement, input: InsightInput): Promise<InsightRecord> {
-  await requireAccess(tx, gate, 'insight', 'write');
   checkJson(input);
   const [insight] = await tx.query<InsightRecord>(
     `INSERT INTO insights (short_id, team_id, name, description, query, filters, created_by_id)
@@ -178,7 +177,6 @@ export async function updateInsight(
   patch: InsightInput,
 ): Promise<InsightRecord> {
   const before = await findInsight(tx, at.projectId, ref, { lock: true, includeDeleted: patch.deleted === false });
-  await requireAccess(tx, gate, 'insight', 'write', before);
   checkJson(patch);
   const dashboardsBefore = await currentDashboards(tx, before);
   const [after] = await tx.query<InsightRecord>(

@@ -1,6 +1,6 @@
 import { readThrough } from '../cache/read-through.js';
 import { OrganizationLevel } from '../access/levels.js';
-import type { AccessControlRow } from '../access/access-control.js';
+import { accessDeniedMessage, type AccessControlRow } from '../access/access-control.js';
 import { resolveProjectLevel, type ProjectAccessSource, type ProjectLevelResolution } from '../access/project-access.js';
 import type { Queryable } from '../store/database.js';
 import { diffFields, recordActivity } from './activity.js';
@@ -218,7 +218,11 @@ export async function updateProject(
   patch: ProjectPatch,
 ): Promise<ProjectRecord> {
   const access = await lockProject(tx, projectId, actor.userId);
-  if (access.effectiveLevel! < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_PROJECT_LEVEL);
+  // PostHog: every project member may update it (only deletion needs project admin), unless a project
+  // rule makes them a project `member`, below the `admin` a project write needs.
+  if (access.accessSource === 'access control' && access.effectiveLevel! < OrganizationLevel.ADMIN) {
+    throw permissionDenied(accessDeniedMessage('admin'));
+  }
   const before = access.project;
   const next = { ...before };
   if (patch.name !== undefined) next.name = validateProjectName(patch.name);

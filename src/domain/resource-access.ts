@@ -1,28 +1,28 @@
 import { readThrough } from '../cache/read-through.js';
 import {
   accessDeniedMessage,
+  accessFor,
+  objectGate,
   requiredLevel,
-  resolveAccess,
   satisfies,
-  type AccessControlRow,
+  visibleObjects,
+  type AccessObject,
   type AccessResolution,
+  type ResourceFacts,
+  type ResourceRow,
 } from '../access/access-control.js';
 import type { AccessControlResource, AccessLevel } from '../access/resources.js';
 import type { Queryable } from '../store/database.js';
 import { permissionDenied } from './errors.js';
 
 /**
- * The one gate for project resources (flags, insights, dashboards, recordings, events): every
- * resource route asks here, through the access-control rows of PostHog's model, before it reads,
- * lists, creates or changes anything. A personal API key is judged as its user (its scopes were
- * checked by the guard already), so a key never exceeds its user.
+ * The caller's resource facts in one project (src/access/access-control.ts): loaded once per
+ * request by the guard for every route that declares the resource it serves, and handed to the
+ * domain, which asks the pure rules (no query of its own). A personal API key is judged as its user
+ * (its scopes were checked by the guard already), so a key never exceeds its user.
  */
-export interface ResourceActor {
-  userId: number;
+export interface ResourceActor extends ResourceFacts {
   projectId: number;
-  organizationLevel: number;
-  organizationMemberId: string;
-  roleIds: readonly string[];
 }
 
 export async function loadResourceActor(q: Queryable, projectId: number, userId: number): Promise<ResourceActor | undefined> {
@@ -43,21 +43,29 @@ export async function loadResourceActor(q: Queryable, projectId: number, userId:
     (row) => [`project:${projectId}`, `org:${row.organization_id}`, `member:${row.member_id}`],
   );
   if (!found) return undefined;
-  return { userId, projectId, organizationLevel: found.level, organizationMemberId: found.member_id, roleIds: found.role_ids ?? [] };
+  return {
+    userId,
+    projectId,
+    organizationLevel: found.level,
+    organizationMemberId: found.member_id,
+    roleIds: found.role_ids ?? [],
+    rows: await projectRows(q, projectId),
+  };
 }
 
-function rowsFor(q: Queryable, projectId: number, resource: AccessControlResource): Promise<readonly AccessControlRow[]> {
+/** Every access-control row of the project (PostHog preloads them the same way: one read per request). */
+function projectRows(q: Queryable, projectId: number): Promise<readonly ResourceRow[]> {
   return readThrough(
     q,
     'access_rows',
-    `${projectId}:${resource}`,
+    String(projectId),
     async () => {
-      const rows = await q.query<{ access_level: AccessLevel; resource_id: string | null; organization_member_id: string | null; role_id: string | null }>(
-        `SELECT access_level, resource_id, organization_member_id::text, role_id::text
-           FROM access_controls WHERE team_id = $1 AND resource = $2`,
-        [projectId, resource],
+      const rows = await q.query<{ resource: string; access_level: AccessLevel; resource_id: string | null; organization_member_id: string | null; role_id: string | null }>(
+        `SELECT resource, access_level, resource_id, organization_member_id::text, role_id::text FROM access_controls WHERE team_id = $1`,
+        [projectId],
       );
       return rows.map((r) => ({
+        resource: r.resource as AccessControlResource,
         accessLevel: r.access_level,
         resourceId: r.resource_id,
         organizationMemberId: r.organization_member_id,
@@ -68,55 +76,25 @@ function rowsFor(q: Queryable, projectId: number, resource: AccessControlResourc
   );
 }
 
-function resolveWith(
-  actor: ResourceActor,
-  resource: AccessControlResource,
-  rows: readonly AccessControlRow[],
-  object: { id: string | number; created_by_id: number | null } | null,
-): AccessResolution {
-  return resolveAccess({
-    resource,
-    objectId: object === null ? null : String(object.id),
-    isCreator: object !== null && object.created_by_id === actor.userId,
-    organizationLevel: actor.organizationLevel,
-    organizationMemberId: actor.organizationMemberId,
-    roleIds: actor.roleIds,
-    rows,
-  });
-}
-
 /** The actor's level on the resource type (lists, creation) or on one object. */
-export async function accessLevel(
-  q: Queryable,
-  actor: ResourceActor,
-  resource: AccessControlResource,
-  object: { id: string | number; created_by_id: number | null } | null = null,
-): Promise<AccessResolution> {
-  return resolveWith(actor, resource, await rowsFor(q, actor.projectId, resource), object);
+export function accessLevel(actor: ResourceActor, resource: AccessControlResource, object: AccessObject | null = null): AccessResolution {
+  return accessFor(actor, resource, object);
 }
 
-/** Throws PostHog's 403 unless the actor may `action` the resource type, or the object when given. */
-export async function requireAccess(
-  q: Queryable,
-  actor: ResourceActor,
-  resource: AccessControlResource,
-  action: 'read' | 'write',
-  object: { id: string | number; created_by_id: number | null } | null = null,
-): Promise<AccessLevel> {
+/** Throws PostHog's 403 unless the actor may `action` the resource type, or the object when given; answers the level. */
+export function requireAccess(actor: ResourceActor, resource: AccessControlResource, action: 'read' | 'write', object: AccessObject | null = null): AccessLevel {
+  const { level } = accessFor(actor, resource, object);
+  if (object !== null) {
+    const decision = objectGate(actor, resource, action, object);
+    if (!decision.allow) throw permissionDenied(decision.detail);
+    return level;
+  }
   const need = requiredLevel(resource, action);
-  const { level } = await accessLevel(q, actor, resource, object);
   if (!satisfies(resource, level, need)) throw permissionDenied(accessDeniedMessage(need));
   return level;
 }
 
-/** Lists show only what the actor may view (PostHog hides objects resolved to `none`). */
-export async function visibleTo<T extends { id: string | number; created_by_id: number | null }>(
-  q: Queryable,
-  actor: ResourceActor,
-  resource: AccessControlResource,
-  objects: readonly T[],
-): Promise<T[]> {
-  const rows = await rowsFor(q, actor.projectId, resource);
-  const need = requiredLevel(resource, 'read');
-  return objects.filter((o) => satisfies(resource, resolveWith(actor, resource, rows, o).level, need));
+/** What a list shows of these objects (src/access/access-control.ts, visibleObjects). */
+export function visibleTo<T extends AccessObject>(actor: ResourceActor, resource: AccessControlResource, objects: readonly T[]): T[] {
+  return visibleObjects(actor, resource, objects);
 }

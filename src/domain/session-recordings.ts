@@ -3,7 +3,7 @@ import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { notFound, validation } from './errors.js';
 import { parseInstant } from './events.js';
-import { requireAccess, type ResourceActor } from './resource-access.js';
+import type { ResourceActor } from './resource-access.js';
 
 /** Recording metadata, derived from ingested events that carry `$session_id` (src/domain/ingestion.ts). */
 export interface SessionRecordingRecord {
@@ -73,7 +73,6 @@ export async function deleteRecording(
   id: string,
 ): Promise<void> {
   const recording = await getRecording(tx, projectId, id, true);
-  await requireAccess(tx, gate, 'session_recording', 'write', asAccessObject(recording));
   await tx.query('UPDATE session_recordings SET deleted = true WHERE team_id = $1 AND id = $2', [projectId, id]);
   await recordActivity(tx, {
     organizationId,

@@ -14,10 +14,14 @@ import { errorBody, HttpError } from './errors.js';
 import { LIMITS, type RateLimiter } from './rate-limits.js';
 import { anonymous, authenticate, CSRF_HEADER, presentedKey, type Authentication } from './principal.js';
 import { safeEqual } from '../domain/tokens.js';
+import type { ResourceActor } from '../domain/resource-access.js';
+import { gateResource } from './resource-gate.js';
 
 export interface RequestContext extends Authentication {
   organization?: { record: OrganizationRecord; membership: MembershipRecord };
   project?: ProjectAccess;
+  /** The caller's resource facts, on routes that declare the resource they serve (src/http/resource-gate.ts). */
+  resource?: ResourceActor;
   /** What the guard decided, for metrics. */
   decision?: { allow: boolean; reason: string };
   /** For a personal API key on a route naming no organization or project: the organizations it reaches there. */
@@ -92,6 +96,7 @@ export function installGuard(app: FastifyInstance, db: Database, limiter: RateLi
       );
     }
     if (project && project !== 'missing') request.ctx.project = project;
+    await gateResource(db, request, access);
   });
 }
 

@@ -475,7 +475,7 @@ describe('object access controls', () => {
     }
   });
 
-  it('follows the resolution order: creator, admins, object rows, resource rows, object default, resource default', async () => {
+  it("follows PostHog's resolution order: creator, admins, the caller's rows on the object, the project-wide rows, the object's default", async () => {
     const org = await newOrganization(server.url);
     const member = await addMember(org, 1);
     const admin = await addMember(org, 8);
@@ -490,12 +490,16 @@ describe('object access controls', () => {
     expect((await member.client.get(url)).status).toBe(403);
     expect(await seen(member, objectAc(project, 'dashboards', own))).toBe('manager'); // creator
     expect(await seen(admin)).toBe('manager'); // organization admin
-    await put(org.owner.client, url, { access_level: 'viewer' }); // object default beats resource default
-    expect(await seen(member)).toBe('viewer');
-    await put(org.owner.client, resourceAc(project), { resource: 'dashboard', access_level: 'none', organization_member: mid });
-    expect((await member.client.get(url)).status).toBe(403); // resource member row beats object default
-    await put(org.owner.client, url, { access_level: 'editor', organization_member: mid }); // object member row beats all
-    expect(await seen(member)).toBe('editor');
+    await put(org.owner.client, url, { access_level: 'viewer' });
+    expect((await member.client.get(url)).status).toBe(403); // a project-wide rule comes before the object's default
+    expect((await org.owner.client.put(resourceAc(project), { resource: 'dashboard', access_level: null })).status).toBe(204);
+    expect(await seen(member)).toBe('viewer'); // without one, the object's default applies
+    await put(org.owner.client, resourceAc(project), { resource: 'dashboard', access_level: 'editor', organization_member: mid });
+    expect(await seen(member)).toBe('editor'); // the project-wide rows before the object's default
+    await put(org.owner.client, url, { access_level: 'none', organization_member: mid });
+    expect((await member.client.get(url)).status).toBe(403); // the caller's own row on the object before everything
+    await put(org.owner.client, url, { access_level: 'manager', organization_member: mid });
+    expect(await seen(member)).toBe('manager');
   });
 
   it('lets the creator, project admins, organization admins and managers change the rules', async () => {

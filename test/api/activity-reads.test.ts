@@ -24,7 +24,7 @@ async function withRecording(): Promise<Org> {
 async function readEntries(org: Org) {
   return server.db.query<{ scope: string; activity: string; item_id: string | null; user_id: number | null; team_id: number; detail: any }>(
     `SELECT scope, activity, item_id, user_id, team_id, detail FROM activity_log
-     WHERE organization_id = $1 AND activity IN ('viewed', 'exported') ORDER BY seq`,
+     WHERE organization_id = $1 AND activity IN ('viewed', 'listed', 'queried', 'exported') ORDER BY seq`,
     [org.id],
   );
 }
@@ -36,6 +36,8 @@ async function readsOf(org: Org, client: Client) {
   const exported = await client.get(`${p}/events/export/?format=ndjson&event=$pageview`);
   expect(exported.status).toBe(200);
   expect(JSON.stringify(exported.body)).toContain('$pageview');
+  expect((await client.get(`${p}/events/?event=$pageview`)).status).toBe(200);
+  expect((await client.post(`${p}/query/`, { query: { kind: 'EventsQuery', select: ['event'], limit: 5 } })).status).toBe(200);
 }
 
 describe('read-access events for sensitive data', () => {
@@ -51,7 +53,7 @@ describe('read-access events for sensitive data', () => {
     const on = await org.owner.client.patch(`/api/organizations/${org.id}/`, { log_sensitive_reads: true });
     expect(on.status, JSON.stringify(on.body)).toBe(200);
     expect(on.body.log_sensitive_reads).toBe(true);
-    const key = await keyClient(org.owner, ['session_recording:read', 'event:read']);
+    const key = await keyClient(org.owner, ['session_recording:read', 'event:read', 'query:read']);
     await readsOf(org, key);
     const entries = await readEntries(org);
     expect(entries).toEqual([
@@ -64,6 +66,14 @@ describe('read-access events for sensitive data', () => {
         detail: expect.objectContaining({ context: { distinct_id: 'ann', via_api_key_id: key.keyId, request_id: expect.any(String) } }),
       },
       {
+        scope: 'Replay',
+        activity: 'listed',
+        item_id: null,
+        user_id: org.owner.user.id,
+        team_id: org.defaultProjectId,
+        detail: expect.objectContaining({ context: expect.objectContaining({ recordings: ['sess-ann'], via_api_key_id: key.keyId }) }),
+      },
+      {
         scope: 'Event',
         activity: 'exported',
         item_id: null,
@@ -71,14 +81,30 @@ describe('read-access events for sensitive data', () => {
         team_id: org.defaultProjectId,
         detail: expect.objectContaining({ context: expect.objectContaining({ format: 'ndjson', via_api_key_id: key.keyId, filters: expect.objectContaining({ event: '$pageview' }) }) }),
       },
+      {
+        scope: 'Event',
+        activity: 'viewed',
+        item_id: null,
+        user_id: org.owner.user.id,
+        team_id: org.defaultProjectId,
+        detail: expect.objectContaining({ context: expect.objectContaining({ via_api_key_id: key.keyId, filters: expect.objectContaining({ event: '$pageview' }) }) }),
+      },
+      {
+        scope: 'Event',
+        activity: 'queried',
+        item_id: null,
+        user_id: org.owner.user.id,
+        team_id: org.defaultProjectId,
+        detail: expect.objectContaining({ context: expect.objectContaining({ via_api_key_id: key.keyId, query: expect.objectContaining({ select: ['event'], limit: 5 }) }) }),
+      },
     ]);
     // Readable through the API like any entry of the project.
     const log = await org.owner.client.get(`/api/projects/${org.defaultProjectId}/activity_log/?scopes=Replay,Event`);
-    expect(log.body.results.map((e: any) => `${e.scope}:${e.activity}`)).toEqual(['Event:exported', 'Replay:viewed']);
+    expect(log.body.results.map((e: any) => `${e.scope}:${e.activity}`)).toEqual(['Event:queried', 'Event:viewed', 'Event:exported', 'Replay:listed', 'Replay:viewed']);
 
     // Turning it off again stops the entries.
     await org.owner.client.patch(`/api/organizations/${org.id}/`, { log_sensitive_reads: false });
     await readsOf(org, org.owner.client);
-    expect((await readEntries(org)).length).toBe(2);
+    expect((await readEntries(org)).length).toBe(5);
   });
 });

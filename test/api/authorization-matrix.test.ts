@@ -11,6 +11,10 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import { allCases } from '../matrix/cases/index.js';
 import { expected, type Access } from '../matrix/model.js';
 import { buildWorld, routePrincipals, type World } from '../matrix/world.js';
+import { beforeRules, configurations, type Asker } from '../matrix/access-model.js';
+import { applyConfig, ASKER_SLOTS, buildAccessWorld } from '../matrix/access-world.js';
+import { mismatch, objectAccessCases } from '../matrix/cases/object-access.js';
+import type { Client } from '../helpers/client.js';
 
 let server: TestServer;
 let w: World;
@@ -74,5 +78,46 @@ describe('authorization matrix', { timeout: 300_000 }, () => {
     }
     expect(mismatches).toEqual([]);
     expect(checked).toBeGreaterThan(allCases(w).length * w.principals.length);
+  });
+
+  // The access-control dimension (test/matrix/access-model.ts): configurations of project, project-wide
+  // and object rows (default, role, member; none…manager) in an open project, against every route
+  // that declares the resource it serves, the project's update and the activity-log reads.
+  it('answers every resource route as the access-control rows say', async () => {
+    const aw = await buildAccessWorld(w);
+    const cases = objectAccessCases();
+    const serving = server.routes.filter((r) => r.access.kind === 'scoped' && r.access.serves).map((r) => `${r.method} ${r.url}`);
+    expect(serving.filter((route) => !cases.some((c) => c.route === route))).toEqual([]);
+    const mismatches: string[] = [];
+    let checked = 0;
+    for (const [i, config] of configurations().entries()) {
+      const t = await applyConfig(w, aw, config);
+      type AskerRow = readonly [Asker, string, Client, 'session' | 'key'];
+      const askers: AskerRow[] = [
+        ['subject', 'subject', aw.subject.client, 'session'],
+        // The subject's key on every third configuration (a key never exceeds its user), everyone else
+        // on every fourth: the rows name the subject, the defaults everyone.
+        ...(i % 3 === 0 || config.forbidMemberKeys ? ([['subject', "subject's `*` key", aw.subjectKey, 'key']] as AskerRow[]) : []),
+        ...(i % 4 === 0 || config.forbidMemberKeys
+          ? ([
+              ['other-member', 'another member', aw.other.client, 'session'],
+              ['admin', 'admin', aw.admin, 'session'],
+              ['outsider', "another organization's owner's `*` key", aw.outsiderKey, 'key'],
+            ] as AskerRow[])
+          : []),
+      ];
+      expect(askers.length).toBeLessThanOrEqual(ASKER_SLOTS);
+      for (const c of cases) {
+        for (const [slot, [asker, name, client, via]] of askers.entries()) {
+          const req = c.request(aw, t, slot);
+          const res = await client.request(req.method, req.path, req.body, { storeCookies: false });
+          checked++;
+          const bad = mismatch(c, t, beforeRules(config, asker, via) ?? c.expect(config, asker), res);
+          if (bad) mismatches.push(`[${config.name}] ${c.route} as ${name}: ${bad}`);
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect(checked).toBeGreaterThan(configurations().length * cases.length);
   });
 });

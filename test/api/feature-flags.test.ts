@@ -325,10 +325,8 @@ describe('resource access', () => {
     const before = await snapshot(org.defaultProjectId);
     const p = org.defaultProjectId;
 
-    // The list shows only what the member created; everything else is refused.
-    const list = await member.client.get(flagsUrl(p));
-    expect(list.status).toBe(200);
-    expect(list.body.results.map((f: any) => f.key)).toEqual(['members']);
+    // No access to flags and no grant on any: even the list is refused (PostHog's resource gate).
+    expectError(await member.client.get(flagsUrl(p)), 403, 'You do not have viewer access to this resource.', null);
     expectError(await member.client.get(flagUrl(p, ownerFlag.id)), 403, 'You do not have viewer access to this resource.', null);
     expectError(await member.client.patch(flagUrl(p, ownerFlag.id), { name: 'x' }), 403, 'You do not have editor access to this resource.');
     expectError(await member.client.put(flagUrl(p, ownerFlag.id), { name: 'x' }), 403, 'You do not have editor access to this resource.');
@@ -337,7 +335,15 @@ describe('resource access', () => {
     expectError(await member.client.post(flagsUrl(p), { key: uniqueKey() }), 403, 'You do not have editor access to this resource.');
     expect(await snapshot(p)).toEqual(before);
 
-    // A creator keeps the highest level on what they created; admins keep everything.
+    // The resource gate comes before the creator's right to their object, as in PostHog; with access
+    // to flags again, a creator keeps the highest level on what they created. Admins keep everything.
+    expectError(await member.client.patch(flagUrl(p, memberFlag.id), { name: 'mine' }), 403, 'You do not have editor access to this resource.');
+    await server.db.query("UPDATE access_controls SET access_level = 'editor' WHERE team_id = $1 AND resource = 'feature_flag'", [p]);
+    await server.db.query("INSERT INTO access_controls (team_id, access_level, resource, resource_id, organization_member_id) VALUES ($1, 'none', 'feature_flag', $2, $3)", [
+      p,
+      String(memberFlag.id),
+      await membershipId(org, member),
+    ]);
     expect((await member.client.patch(flagUrl(p, memberFlag.id), { name: 'mine' })).status).toBe(200);
     expect((await admin.client.get(flagsUrl(p))).body.count).toBe(2);
     expect((await admin.client.patch(flagUrl(p, ownerFlag.id), { name: 'admin edit' })).status).toBe(200);

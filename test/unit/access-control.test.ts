@@ -26,7 +26,7 @@ describe('resolveAccess (PostHog resolution order)', () => {
     expect(resolveAccess({ ...base, resource: 'activity_log', organizationLevel: 15 }).level).toBe('viewer');
   });
 
-  it('object member/role rows beat resource rows, which beat defaults', () => {
+  it("object member/role rows beat project-wide rows, which beat the object's default", () => {
     const rows = [
       row('none'), // resource default
       row('viewer', { resourceId: '7' }), // object default
@@ -35,7 +35,9 @@ describe('resolveAccess (PostHog resolution order)', () => {
     ];
     expect(resolveAccess({ ...base, rows }).level).toBe('manager');
     expect(resolveAccess({ ...base, rows: rows.slice(0, 3) }).level).toBe('editor');
-    expect(resolveAccess({ ...base, rows: rows.slice(0, 2) }).level).toBe('viewer');
+    // A project-wide rule (here the default `none`) comes before the object's own default.
+    expect(resolveAccess({ ...base, rows: rows.slice(0, 2) }).level).toBe('none');
+    expect(resolveAccess({ ...base, rows: rows.slice(1, 2) }).level).toBe('viewer');
     expect(resolveAccess({ ...base, rows: rows.slice(0, 1) }).level).toBe('none');
     expect(resolveAccess({ ...base, rows: [] })).toEqual({ level: 'editor', reason: 'built-in default' });
   });

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OrganizationLevel } from '../../access/levels.js';
-import { scoped } from '../../access/route-access.js';
+import { scoped, serving } from '../../access/route-access.js';
 import { verifyChain } from '../../domain/activity-chain.js';
 import { readAuditKey } from '../../domain/activity-signing.js';
 import {
@@ -16,10 +16,9 @@ import {
 import { permissionDenied, validation } from '../../domain/errors.js';
 import { INSUFFICIENT_ORG_LEVEL } from '../../domain/organizations.js';
 import { listVisibleProjects } from '../../domain/projects.js';
-import { requireAccess } from '../../domain/resource-access.js';
+import { projectsWithActivityAccess, redactForReader } from '../../domain/activity-visibility.js';
 import { isUuid } from '../../domain/users.js';
 import { currentUser, type Deps } from '../deps.js';
-import { resourceActor } from '../resource-actor.js';
 import { activityCsvHeader, activityCsvLine, activityEntry, activityExportEntry } from '../serializers/activity-log.js';
 import { OrgParams, routeOrganization } from './organizations.js';
 import { ProjectParams, routeProject } from './projects.js';
@@ -130,7 +129,8 @@ async function listAnswer(request: FastifyRequest, db: Deps['db'], area: Activit
   if (pageParam !== undefined) {
     if (!/^\d{1,9}$/.test(pageParam) || Number(pageParam) < 1) throw validation('A valid page number (1 or more) is required.', 'page');
     const page = Number(pageParam);
-    const { rows, count } = await listActivityPage(db, area, filters, limit, (page - 1) * limit);
+    const { rows: stored, count } = await listActivityPage(db, area, filters, limit, (page - 1) * limit);
+    const rows = await redactForReader(db, stored, currentUser(request).id);
     return {
       count,
       next: page * limit < count ? linkWith(request, { page: String(page + 1), limit: String(limit) }, ['cursor']) : null,
@@ -139,7 +139,8 @@ async function listAnswer(request: FastifyRequest, db: Deps['db'], area: Activit
     };
   }
   const cursor = readCursor(q);
-  const { rows, more } = await listActivityAfterCursor(db, area, filters, limit, cursor);
+  const { rows: stored, more } = await listActivityAfterCursor(db, area, filters, limit, cursor);
+  const rows = await redactForReader(db, stored, currentUser(request).id);
   const first = rows[0];
   const last = rows[rows.length - 1];
   const hasOlder = cursor?.direction === 'previous' ? rows.length > 0 : more;
@@ -160,11 +161,13 @@ function includeOrganizationScoped(q: Query, filters: ActivityFilters): boolean 
   throw validation('Must be a valid boolean.', 'include_organization_scoped');
 }
 
-/** The organization-wide area the caller may read: admins everything, members their projects. */
+/** The organization-wide area the caller may read: admins everything, members the projects they reach whose activity log they may view. */
 async function organizationArea(request: FastifyRequest, db: Deps['db']): Promise<ActivityArea> {
   const { record, membership } = routeOrganization(request);
   let projectIds: number[] | null =
-    membership.level >= OrganizationLevel.ADMIN ? null : (await listVisibleProjects(db, currentUser(request).id, record.id)).map((p) => p.id);
+    membership.level >= OrganizationLevel.ADMIN
+      ? null
+      : await projectsWithActivityAccess(db, (await listVisibleProjects(db, currentUser(request).id, record.id)).map((p) => p.id), currentUser(request).id);
   const scopedTeams = request.ctx.apiKey?.scoped_teams;
   if (scopedTeams) projectIds = projectIds === null ? [...scopedTeams] : projectIds.filter((id) => scopedTeams.includes(id));
   return { kind: 'organization', organizationId: record.id, projectIds, includeSecurity: membership.level >= OrganizationLevel.ADMIN };
@@ -173,10 +176,9 @@ async function organizationArea(request: FastifyRequest, db: Deps['db']): Promis
 export function activityLogRoutes(app: FastifyInstance, { db, config }: Deps): void {
   app.get(
     '/api/projects/:project_id/activity_log/',
-    { config: { access: scoped('activity_log', 'read') }, schema: { params: ProjectParams } },
+    { config: { access: serving('activity_log', 'read', { resource: 'activity_log' }) }, schema: { params: ProjectParams } },
     async (request) => {
       const { project, organizationLevel } = routeProject(request);
-      await requireAccess(db, await resourceActor(db, request), 'activity_log', 'read');
       const q = request.query as Query;
       const filters = readFilters(q, false);
       const area: ActivityArea = {

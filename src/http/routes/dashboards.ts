@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { scoped } from '../../access/route-access.js';
+import { serving } from '../../access/route-access.js';
 import {
   createDashboard,
   deleteDashboard,
@@ -12,7 +12,7 @@ import {
 } from '../../domain/dashboards.js';
 import { validation } from '../../domain/errors.js';
 import { withDashboards } from '../../domain/insights.js';
-import { requireAccess, visibleTo, type ResourceActor } from '../../domain/resource-access.js';
+import { visibleTo, type ResourceActor } from '../../domain/resource-access.js';
 import type { Queryable } from '../../store/database.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
@@ -54,7 +54,7 @@ type DashboardBody = Static<typeof DashboardBody>;
 /** A dashboard with the tiles whose insights the caller may view. */
 async function render(q: Queryable, gate: ResourceActor, dashboard: DashboardRecord) {
   const tiles = await tilesOf(q, [dashboard.id]);
-  const visible = await visibleTo(q, gate, 'insight', tiles.map((t) => t.insight));
+  const visible = await visibleTo(gate, 'insight', tiles.map((t) => t.insight));
   const views = await withDashboards(q, visible);
   const shown = tiles.flatMap((t) => {
     const view = views.find((v) => v.id === t.insight_id);
@@ -69,8 +69,7 @@ export function dashboardRoutes(app: FastifyInstance, { db }: Deps): void {
   const base = '/api/projects/:project_id/dashboards/';
   const one = `${base}:dashboard_id/`;
 
-  app.get(base, { config: { access: scoped('dashboard', 'read') }, schema: { params: ProjectParams } }, async (request) => {
-    // Lists show what the caller may view (their own, and what the rules grant), never a 403.
+  app.get(base, { config: { access: serving('dashboard', 'read', { resource: 'dashboard' }) }, schema: { params: ProjectParams } }, async (request) => {
     const gate = await resourceActor(db, request);
     const query = request.query as Record<string, unknown>;
     const search = query.search;
@@ -82,24 +81,23 @@ export function dashboardRoutes(app: FastifyInstance, { db }: Deps): void {
       ...(typeof search === 'string' && search !== '' ? { search } : {}),
       ...(pinned !== undefined ? { pinned: pinned === 'true' } : {}),
     });
-    const all = await visibleTo(db, gate, 'dashboard', stored);
+    const all = await visibleTo(gate, 'dashboard', stored);
     const slice = all.slice(page.offset, page.offset + page.limit);
     const users = await show.creators(db, slice.map((d) => d.created_by_id));
     return paginated(request, page, all.length, slice.map((d) => show.dashboardBasic(d, users)));
   });
 
-  app.post(base, { config: { access: scoped('dashboard', 'write') }, schema: { params: ProjectParams, body: DashboardBody } }, async (request, reply) => {
+  app.post(base, { config: { access: serving('dashboard', 'write', { resource: 'dashboard' }) }, schema: { params: ProjectParams, body: DashboardBody } }, async (request, reply) => {
     const body = request.body as DashboardBody;
     const gate = await resourceActor(db, request);
     const dashboard = await db.transaction(async (tx) => createDashboard(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), body));
     return reply.code(201).send(await render(db, gate, dashboard));
   });
 
-  app.get(one, { config: { access: scoped('dashboard', 'read') }, schema: { params: DashboardParams } }, async (request) => {
+  app.get(one, { config: { access: serving('dashboard', 'read', { resource: 'dashboard', object: 'dashboard_id' }) }, schema: { params: DashboardParams } }, async (request) => {
     const { dashboard_id } = request.params as Static<typeof DashboardParams>;
     const gate = await resourceActor(db, request);
     const dashboard = await getDashboard(db, placementOf(request).projectId, dashboard_id);
-    await requireAccess(db, gate, 'dashboard', 'read', dashboard);
     return render(db, gate, dashboard);
   });
 
@@ -107,7 +105,7 @@ export function dashboardRoutes(app: FastifyInstance, { db }: Deps): void {
     app.route({
       method,
       url: one,
-      config: { access: scoped('dashboard', 'write') },
+      config: { access: serving('dashboard', 'write', { resource: 'dashboard', object: 'dashboard_id' }) },
       schema: { params: DashboardParams, body: DashboardBody },
       handler: async (request) => {
         const { dashboard_id } = request.params as Static<typeof DashboardParams>;
@@ -121,7 +119,7 @@ export function dashboardRoutes(app: FastifyInstance, { db }: Deps): void {
     });
   }
 
-  app.delete(one, { config: { access: scoped('dashboard', 'write') }, schema: { params: DashboardParams } }, async (request, reply) => {
+  app.delete(one, { config: { access: serving('dashboard', 'write', { resource: 'dashboard', object: 'dashboard_id' }) }, schema: { params: DashboardParams } }, async (request, reply) => {
     const { dashboard_id } = request.params as Static<typeof DashboardParams>;
     await db.transaction(async (tx) => deleteDashboard(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), dashboard_id));
     return reply.code(204).send();

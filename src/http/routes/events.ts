@@ -1,14 +1,12 @@
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { scoped } from '../../access/route-access.js';
+import { serving } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
 import { getEvent, isEventUuid, iterateEvents, listEvents, parseInstant, readEventFilters, type EventCursor, type EventFilters } from '../../domain/events.js';
 import { readEventsQuery, runEventsQuery } from '../../domain/query.js';
-import { requireAccess } from '../../domain/resource-access.js';
 import { recordSensitiveRead } from '../../domain/activity-reads.js';
 import { actorOf, type Deps } from '../deps.js';
-import { resourceActor } from '../resource-actor.js';
 import * as show from '../serializers/events.js';
 import { ProjectParams, routeProject } from './projects.js';
 
@@ -20,7 +18,7 @@ export const EXPORT_DEFAULT_LIMIT = 10_000;
 export const EXPORT_MAX_LIMIT = 100_000;
 
 /** The events routes take `event:read` or `query:read` (the source document's export key holds both). */
-const readEvents = { access: scoped('event', 'read', 'query') };
+const readEvents = { access: serving('event', 'read', { resource: 'event' }, 'query') };
 
 function limitOf(query: Record<string, unknown>, fallback: number, max: number): number {
   const value = query.limit;
@@ -71,19 +69,28 @@ export function eventRoutes(app: FastifyInstance, { db }: Deps): void {
   const base = '/api/projects/:project_id/events/';
 
   app.get(base, { config: readEvents, schema: { params: ProjectParams } }, async (request) => {
-    await requireAccess(db, await resourceActor(db, request), 'event', 'read');
     const query = request.query as Record<string, unknown>;
     const filters = filtersOf(query);
     const cursor = cursorOf(query, filters);
     const limit = limitOf(query, EVENTS_PAGE_SIZE, MAX_EVENTS_PAGE);
-    const rows = await listEvents(db, routeProject(request).project.id, filters, limit + 1, cursor);
+    const { project } = routeProject(request);
+    await recordSensitiveRead(db, {
+      organizationId: project.organization_id,
+      projectId: project.id,
+      actor: actorOf(request),
+      scope: 'Event',
+      activity: 'viewed',
+      itemId: null,
+      name: `events of ${project.name}`,
+      context: { limit, filters },
+    });
+    const rows = await listEvents(db, project.id, filters, limit + 1, cursor);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return { next: rows.length > limit && last ? nextUrl(request, last, filters.order) : null, results: page.map(show.event) };
   });
 
   app.get(`${base}export/`, { config: readEvents, schema: { params: ProjectParams } }, async (request, reply) => {
-    await requireAccess(db, await resourceActor(db, request), 'event', 'read');
     const query = request.query as Record<string, unknown>;
     if (query.format !== undefined && query.format !== 'ndjson' && query.format !== 'jsonl') {
       throw validation('Supported export formats: ndjson.', 'format', 'invalid_choice');
@@ -112,14 +119,34 @@ export function eventRoutes(app: FastifyInstance, { db }: Deps): void {
   });
 
   app.get(`${base}:event_id/`, { config: readEvents, schema: { params: EventParams } }, async (request) => {
-    await requireAccess(db, await resourceActor(db, request), 'event', 'read');
     const { event_id } = request.params as { event_id: string };
-    return show.event(await getEvent(db, routeProject(request).project.id, event_id));
+    const { project } = routeProject(request);
+    const event = await getEvent(db, project.id, event_id);
+    await recordSensitiveRead(db, {
+      organizationId: project.organization_id,
+      projectId: project.id,
+      actor: actorOf(request),
+      scope: 'Event',
+      activity: 'viewed',
+      itemId: event_id,
+      name: `event of ${project.name}`,
+    });
+    return show.event(event);
   });
 
-  app.post('/api/projects/:project_id/query/', { config: { access: scoped('query', 'read') }, schema: { params: ProjectParams } }, async (request) => {
-    await requireAccess(db, await resourceActor(db, request), 'event', 'read');
+  app.post('/api/projects/:project_id/query/', { config: { access: serving('query', 'read', { resource: 'event' }) }, schema: { params: ProjectParams } }, async (request) => {
     const query = readEventsQuery(request.body);
-    return runEventsQuery(db, routeProject(request).project.id, query);
+    const { project } = routeProject(request);
+    await recordSensitiveRead(db, {
+      organizationId: project.organization_id,
+      projectId: project.id,
+      actor: actorOf(request),
+      scope: 'Event',
+      activity: 'queried',
+      itemId: null,
+      name: `events query of ${project.name}`,
+      context: { query },
+    });
+    return runEventsQuery(db, project.id, query);
   });
 }

@@ -2,7 +2,7 @@ import { performOrRequest } from '../../domain/change-requests.js';
 import { showChangeRequest } from '../serializers/change-requests.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { scoped } from '../../access/route-access.js';
+import { serving } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
 import {
   createFeatureFlag,
@@ -14,7 +14,7 @@ import {
   type FlagListOptions,
 } from '../../domain/feature-flags.js';
 import type { UserRecord } from '../../domain/records.js';
-import { requireAccess, visibleTo, type ResourceActor } from '../../domain/resource-access.js';
+import { visibleTo, type ResourceActor } from '../../domain/resource-access.js';
 import { findUserById } from '../../domain/users.js';
 import type { Queryable } from '../../store/database.js';
 import { actorOf, type Deps } from '../deps.js';
@@ -39,8 +39,10 @@ const FlagPatch = Type.Object(
 );
 
 const RESOURCE = 'feature_flag';
-const read = { access: scoped(RESOURCE, 'read') };
-const write = { access: scoped(RESOURCE, 'write') };
+const list = { access: serving(RESOURCE, 'read', { resource: RESOURCE }) };
+const create = { access: serving(RESOURCE, 'write', { resource: RESOURCE }) };
+const read = { access: serving(RESOURCE, 'read', { resource: RESOURCE, object: 'flag_id' }) };
+const write = { access: serving(RESOURCE, 'write', { resource: RESOURCE, object: 'flag_id' }) };
 
 function listOptions(request: FastifyRequest): FlagListOptions {
   const query = request.query as Record<string, unknown>;
@@ -78,26 +80,23 @@ function deleteAsRequested(tx: Queryable, request: FastifyRequest, actor: Resour
   return performOrRequest(tx, actorOf(request), actor, 'delete_feature_flag', flag);
 }
 
-/** Feature flags CRUD under /api/projects/:project_id/feature_flags/, every handler through the resource gate. */
+/** Feature flags CRUD under /api/projects/:project_id/feature_flags/; each route declares the object gate it passes. */
 export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
   const base = '/api/projects/:project_id/feature_flags/';
   const item = `${base}:flag_id/`;
 
-  app.get(base, { config: read, schema: { params: ProjectParams } }, async (request) => {
+  app.get(base, { config: list, schema: { params: ProjectParams } }, async (request) => {
     const page = readPage(request);
     const options = listOptions(request);
     const actor = await resourceActor(db, request);
-    const flags = await visibleTo(db, actor, RESOURCE, await listFeatureFlags(db, actor.projectId, options));
+    const flags = await visibleTo(actor, RESOURCE, await listFeatureFlags(db, actor.projectId, options));
     return paginated(request, page, flags.length, await shown(db, flags.slice(page.offset, page.offset + page.limit)));
   });
 
-  app.post(base, { config: write, schema: { params: ProjectParams, body: FlagCreate } }, async (request, reply) => {
+  app.post(base, { config: create, schema: { params: ProjectParams, body: FlagCreate } }, async (request, reply) => {
     const body = request.body as Static<typeof FlagCreate>;
     const actor = await resourceActor(db, request);
-    const flag = await db.transaction(async (tx) => {
-      await requireAccess(tx, actor, RESOURCE, 'write');
-      return createFeatureFlag(tx, actorOf(request), actor.projectId, body);
-    });
+    const flag = await db.transaction(async (tx) => createFeatureFlag(tx, actorOf(request), actor.projectId, body));
     const [result] = await shown(db, [flag]);
     return reply.code(201).send(result);
   });
@@ -106,7 +105,6 @@ export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
     const id = flagIdOf(request);
     const actor = await resourceActor(db, request);
     const flag = await requireFeatureFlag(db, actor.projectId, id);
-    await requireAccess(db, actor, RESOURCE, 'read', flag);
     const creator = flag.created_by_id === null ? null : ((await findUserById(db, flag.created_by_id)) ?? null);
     return reply.type(JSON_TYPE).send(jsonFor(flag, creator, () => show.featureFlag(flag, creator)));
   });
@@ -122,8 +120,7 @@ export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
         const { deleted, ...patch } = request.body as Static<typeof FlagPatch>;
         const actor = await resourceActor(db, request);
         const result = await db.transaction(async (tx) => {
-          const current = await requireFeatureFlag(tx, actor.projectId, id, true);
-          await requireAccess(tx, actor, RESOURCE, 'write', current);
+          await requireFeatureFlag(tx, actor.projectId, id, true);
           const updated = await updateFeatureFlag(tx, actorOf(request), actor.projectId, id, patch);
           if (deleted !== true) return { flag: updated, pending: null };
           const outcome = await deleteAsRequested(tx, request, actor, updated);

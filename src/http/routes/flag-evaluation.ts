@@ -135,7 +135,7 @@ export function flagEvaluationRoutes(app: FastifyInstance, { db }: Deps): void {
     const projectId = request.ctx.project?.project.id;
     if (projectId === undefined) throw notFound('Project not found.');
     const [actor, all] = await Promise.all([resourceActor(db, request), flagsForEvaluation(db, projectId)]);
-    const flags = await visibleTo(db, actor, 'feature_flag', all);
+    const flags = await visibleTo(actor, 'feature_flag', all);
     // Most callers see every flag: their answer is the project's, built once per version of its flags.
     const body = jsonFor(flags.length === all.length ? all : flags, null, () => ({
       flags: flags.map(show.localEvaluationFlag),

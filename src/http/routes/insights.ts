@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { scoped } from '../../access/route-access.js';
+import { serving } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
 import {
   createInsight,
@@ -12,7 +12,7 @@ import {
   type InsightRecord,
   type Placement,
 } from '../../domain/insights.js';
-import { requireAccess, visibleTo } from '../../domain/resource-access.js';
+import { visibleTo } from '../../domain/resource-access.js';
 import type { Queryable } from '../../store/database.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
@@ -61,8 +61,7 @@ export function insightRoutes(app: FastifyInstance, { db }: Deps): void {
   const base = '/api/projects/:project_id/insights/';
   const one = `${base}:insight_id/`;
 
-  app.get(base, { config: { access: scoped('insight', 'read') }, schema: { params: ProjectParams } }, async (request) => {
-    // Lists show what the caller may view (their own, and what the rules grant), never a 403.
+  app.get(base, { config: { access: serving('insight', 'read', { resource: 'insight' }) }, schema: { params: ProjectParams } }, async (request) => {
     const gate = await resourceActor(db, request);
     const query = request.query as Record<string, unknown>;
     const text = (name: string) => {
@@ -78,12 +77,12 @@ export function insightRoutes(app: FastifyInstance, { db }: Deps): void {
       ...(shortId !== undefined ? { shortId } : {}),
       ...(search !== undefined ? { search } : {}),
     });
-    const all = await visibleTo(db, gate, 'insight', stored);
+    const all = await visibleTo(gate, 'insight', stored);
     const results = await render(db, all.slice(page.offset, page.offset + page.limit));
     return paginated(request, page, all.length, results);
   });
 
-  app.post(base, { config: { access: scoped('insight', 'write') }, schema: { params: ProjectParams, body: InsightBody } }, async (request, reply) => {
+  app.post(base, { config: { access: serving('insight', 'write', { resource: 'insight' }) }, schema: { params: ProjectParams, body: InsightBody } }, async (request, reply) => {
     const body = request.body as InsightBody;
     const insight = await db.transaction(async (tx) =>
       createInsight(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), inputOf(body)),
@@ -92,10 +91,9 @@ export function insightRoutes(app: FastifyInstance, { db }: Deps): void {
     return reply.code(201).send(shown);
   });
 
-  app.get(one, { config: { access: scoped('insight', 'read') }, schema: { params: InsightParams } }, async (request) => {
+  app.get(one, { config: { access: serving('insight', 'read', { resource: 'insight', object: 'insight_id' }) }, schema: { params: InsightParams } }, async (request) => {
     const { insight_id } = request.params as Static<typeof InsightParams>;
     const insight = await findInsight(db, placementOf(request).projectId, insight_id);
-    await requireAccess(db, await resourceActor(db, request), 'insight', 'read', insight);
     const [shown] = await render(db, [insight]);
     return shown;
   });
@@ -104,7 +102,7 @@ export function insightRoutes(app: FastifyInstance, { db }: Deps): void {
     app.route({
       method,
       url: one,
-      config: { access: scoped('insight', 'write') },
+      config: { access: serving('insight', 'write', { resource: 'insight', object: 'insight_id' }) },
       schema: { params: InsightParams, body: InsightBody },
       handler: async (request) => {
         const { insight_id } = request.params as Static<typeof InsightParams>;
@@ -118,7 +116,7 @@ export function insightRoutes(app: FastifyInstance, { db }: Deps): void {
     });
   }
 
-  app.delete(one, { config: { access: scoped('insight', 'write') }, schema: { params: InsightParams } }, async (request, reply) => {
+  app.delete(one, { config: { access: serving('insight', 'write', { resource: 'insight', object: 'insight_id' }) }, schema: { params: InsightParams } }, async (request, reply) => {
     const { insight_id } = request.params as Static<typeof InsightParams>;
     await db.transaction(async (tx) => deleteInsight(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), insight_id));
     return reply.code(204).send();

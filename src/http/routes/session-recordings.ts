@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { scoped } from '../../access/route-access.js';
+import { serving } from '../../access/route-access.js';
 import { recordSensitiveRead } from '../../domain/activity-reads.js';
-import { requireAccess, visibleTo } from '../../domain/resource-access.js';
+import { visibleTo } from '../../domain/resource-access.js';
 import { asAccessObject, deleteRecording, getRecording, listRecordings, readRecordingFilters } from '../../domain/session-recordings.js';
 import { actorOf, type Deps } from '../deps.js';
 import { readPage } from '../pagination.js';
@@ -21,20 +21,30 @@ export function sessionRecordingRoutes(app: FastifyInstance, { db }: Deps): void
   const base = '/api/projects/:project_id/session_recordings/';
   const one = `${base}:recording_id/`;
 
-  app.get(base, { config: { access: scoped('session_recording', 'read') }, schema: { params: ProjectParams } }, async (request) => {
+  app.get(base, { config: { access: serving('session_recording', 'read', { resource: 'session_recording' }) }, schema: { params: ProjectParams } }, async (request) => {
     const gate = await resourceActor(db, request);
     const filters = readRecordingFilters(request.query as Record<string, unknown>);
     const page = readPage(request);
     const stored = await listRecordings(db, placementOf(request).projectId, filters);
-    const visible = await visibleTo(db, gate, 'session_recording', stored.map((r) => ({ ...asAccessObject(r), record: r })));
+    const visible = await visibleTo(gate, 'session_recording', stored.map((r) => ({ ...asAccessObject(r), record: r })));
     const slice = visible.slice(page.offset, page.offset + page.limit);
+    const { organizationId, projectId } = placementOf(request);
+    await recordSensitiveRead(db, {
+      organizationId,
+      projectId,
+      actor: actorOf(request),
+      scope: 'Replay',
+      activity: 'listed',
+      itemId: null,
+      name: null,
+      context: { filters, recordings: slice.map((v) => v.record.id) },
+    });
     return { results: slice.map((v) => show.sessionRecording(v.record)), has_next: page.offset + page.limit < visible.length, version: 4 };
   });
 
-  app.get(one, { config: { access: scoped('session_recording', 'read') }, schema: { params: RecordingParams } }, async (request) => {
+  app.get(one, { config: { access: serving('session_recording', 'read', { resource: 'session_recording', object: 'recording_id' }) }, schema: { params: RecordingParams } }, async (request) => {
     const { recording_id } = request.params as Static<typeof RecordingParams>;
     const recording = await getRecording(db, placementOf(request).projectId, recording_id);
-    await requireAccess(db, await resourceActor(db, request), 'session_recording', 'read', asAccessObject(recording));
     const { organizationId, projectId } = placementOf(request);
     await recordSensitiveRead(db, {
       organizationId,
@@ -49,7 +59,7 @@ export function sessionRecordingRoutes(app: FastifyInstance, { db }: Deps): void
     return show.sessionRecording(recording);
   });
 
-  app.delete(one, { config: { access: scoped('session_recording', 'write') }, schema: { params: RecordingParams } }, async (request, reply) => {
+  app.delete(one, { config: { access: serving('session_recording', 'write', { resource: 'session_recording', object: 'recording_id' }) }, schema: { params: RecordingParams } }, async (request, reply) => {
     const { recording_id } = request.params as Static<typeof RecordingParams>;
     const { organizationId, projectId } = placementOf(request);
     await db.transaction(async (tx) => deleteRecording(tx, actorOf(request), await resourceActor(tx, request), organizationId, projectId, recording_id));

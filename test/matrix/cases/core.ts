@@ -143,7 +143,8 @@ export function coreCases(w: World): Case[] {
     ...writes(['PATCH', 'PUT'], (method) => ({
       url: '/api/projects/:project_id/',
       access: { scope: 'project', action: 'write' },
-      who: 'project-admin',
+      // PostHog: project members update the project; only deletion needs project admin.
+      who: 'project-member',
       ok: 200,
       request: async () => inP(w, { method, path: `/api/projects/${w.projectP}/`, body: { name: 'Production' } }),
     })),
