@@ -107,6 +107,25 @@ describe('the activity log passes the object gate', () => {
     expect(JSON.stringify(await entries(org.owner.client))).toContain('secret-launch');
   });
 
+  it('hides the detail of entries that name such an object too: a rule set on it', async () => {
+    const org = await newOrganization(server.url);
+    const member = await addMember(org, 1);
+    const hidden = await made(org, 'feature_flags', { key: 'hidden-flag', filters: { groups: [{ properties: [], rollout_percentage: 5 }] } });
+    const open = await made(org, 'feature_flags', { key: 'open-flag', filters: { groups: [{ properties: [], rollout_percentage: 5 }] } });
+    await rule(org, `feature_flags/${open}/access_controls/`, { access_level: 'editor' });
+    await rule(org, `feature_flags/${hidden}/access_controls/`, { access_level: 'none', organization_member: await memberId(org, member) });
+    const res = await member.client.get(`/api/projects/${org.defaultProjectId}/activity_log/?scope=AccessControl`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const entries = res.body.results as Array<{ detail: any }>;
+    expect(entries).toHaveLength(2);
+    // The rule on the flag the member may view keeps its detail; the one on the hidden flag loses it.
+    expect(entries.filter((e) => e.detail !== null).map((e) => String(e.detail.context.resource_id))).toEqual([String(open)]);
+    expect(entries.filter((e) => e.detail === null)).toHaveLength(1);
+    expect(JSON.stringify(entries)).not.toContain(`"resource_id":${hidden}`);
+    const owner = await org.owner.client.get(`/api/projects/${org.defaultProjectId}/activity_log/?scope=AccessControl`);
+    expect(owner.body.results.every((e: { detail: unknown }) => e.detail !== null)).toBe(true);
+  });
+
   it('gives a member without activity_log access no entries of that project on the organization route', async () => {
     const org = await newOrganization(server.url);
     const member = await addMember(org, 1);
