@@ -10,6 +10,7 @@ import type { OrganizationRecord } from './records.js';
 import { findOrganizationDomain, hasOidc, hasSaml, type DomainRecord } from './sso-domains.js';
 import { randomBase62 } from './tokens.js';
 import { fetchIdpMetadata, parseIdpMetadata } from '../sso/saml-metadata.js';
+import type { OutboundPolicy } from '../net/outbound-policy.js';
 
 /** PostHog's messages. */
 export const INVALID_DOMAIN = 'Please enter a valid domain or subdomain name.';
@@ -224,10 +225,10 @@ export function normalizeCertificates(text: string): string {
  * SAML settings from the IdP's metadata (XML given, or fetched from its URL), merged into a patch.
  * Runs before the update's transaction: fetching is network I/O.
  */
-export async function withSamlMetadata(patch: DomainPatch & { saml_metadata_xml?: string }): Promise<DomainPatch> {
+export async function withSamlMetadata(patch: DomainPatch & { saml_metadata_xml?: string }, outbound: OutboundPolicy): Promise<DomainPatch> {
   const { saml_metadata_xml, ...rest } = patch;
   let xml = saml_metadata_xml?.trim() || undefined;
-  if (!xml && rest.saml_metadata_url) xml = await fetchIdpMetadata(httpUrl(rest.saml_metadata_url.trim(), 'saml_metadata_url'));
+  if (!xml && rest.saml_metadata_url) xml = await fetchIdpMetadata(httpUrl(rest.saml_metadata_url.trim(), 'saml_metadata_url'), outbound);
   if (!xml) return rest;
   const metadata = parseIdpMetadata(xml);
   return {

@@ -329,7 +329,8 @@ describe('metadata', () => {
 
   it("reads the real IdP's metadata (fetched over HTTP) into entity id, SSO URL and certificates", async () => {
     const { fetchIdpMetadata, parseIdpMetadata } = await import('../../src/sso/saml-metadata.js');
-    const xml = await fetchIdpMetadata(idp.metadataUrl);
+    const { outboundPolicy } = await import('../../src/net/outbound-policy.js');
+    const xml = await fetchIdpMetadata(idp.metadataUrl, outboundPolicy(server.config.outboundAllow));
     const parsed = parseIdpMetadata(xml);
     expect(parsed.entityId).toBe(idp.entityId);
     expect(parsed.ssoUrl).toBe(idp.ssoUrl);

@@ -14,6 +14,7 @@ import {
   withSamlMetadata,
 } from '../../domain/organization-domains.js';
 import { txtLookup } from '../../sso/dns-verification.js';
+import { outboundPolicy } from '../../net/outbound-policy.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers/domains.js';
@@ -58,6 +59,7 @@ const DOMAIN = `${DOMAINS}:domain_id/`;
 const MAPPINGS = `${DOMAIN}group_mappings/`;
 
 export function domainRoutes(app: FastifyInstance, { db, config }: Deps): void {
+  const outbound = outboundPolicy(config.outboundAllow);
   const read = { access: scoped('organization', 'read') };
   const write = { access: scoped('organization', 'write') };
   const lookup = txtLookup(config.dnsServers);
@@ -96,7 +98,7 @@ export function domainRoutes(app: FastifyInstance, { db, config }: Deps): void {
       handler: async (request) => {
         const { record } = routeOrganization(request);
         const { domain_id } = request.params as Static<typeof DomainParams>;
-        const patch = await withSamlMetadata(request.body as Static<typeof DomainPatch>);
+        const patch = await withSamlMetadata(request.body as Static<typeof DomainPatch>, outbound);
         return view(request)(await db.transaction((tx) => updateDomain(tx, actorOf(request), record.id, domain_id, patch)));
       },
     });
