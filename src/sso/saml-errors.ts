@@ -10,6 +10,7 @@ export type SamlRejection =
   | 'idp_initiated_disabled'
   | 'invalid_signature'
   | 'in_response_to'
+  | 'other_browser'
   | 'not_yet_valid'
   | 'expired'
   | 'wrong_audience'
@@ -36,6 +37,7 @@ const MESSAGES: Record<SamlRejection, string> = {
   idp_initiated_disabled: 'Sign-in started at the identity provider is not enabled for this domain. Start from the Warden login page instead.',
   invalid_signature: 'The response is not correctly signed by the identity provider configured for this domain.',
   in_response_to: 'This response does not answer a sign-in request Warden made, or that request was already used or has expired. Please sign in again.',
+  other_browser: 'This response answers a sign-in that was started in another browser. Please sign in again from this one.',
   not_yet_valid: 'The response is not valid yet. Check that the clocks of the identity provider and Warden agree.',
   expired: 'The response has expired or is not valid yet. Please sign in again; if this keeps happening, check that the clocks of the identity provider and Warden agree.',
   wrong_audience: 'The response was issued for a different service provider.',

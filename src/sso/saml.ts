@@ -62,10 +62,16 @@ function samlFor(domain: DomainRecord, sp: ServiceProvider, cache: SamlRequestCa
   });
 }
 
-/** The IdP URL to send the browser to: an AuthnRequest (HTTP-Redirect binding), remembered for InResponseTo, RelayState = domain id. */
-export async function authorizeUrl(db: Database, config: WardenConfig, domain: DomainRecord): Promise<string> {
-  const saml = samlFor(domain, serviceProvider(config), new SamlRequestCache(db, domain.id));
-  return saml.getAuthorizeUrlAsync(domain.id, undefined, {});
+/**
+ * The IdP URL to send the browser to: an AuthnRequest (HTTP-Redirect binding), remembered for
+ * InResponseTo, RelayState = domain id; and the request's id, which the caller binds to the browser.
+ */
+export async function authorizeUrl(db: Database, config: WardenConfig, domain: DomainRecord): Promise<{ url: string; requestId: string }> {
+  const cache = new SamlRequestCache(db, domain.id);
+  const saml = samlFor(domain, serviceProvider(config), cache);
+  const url = await saml.getAuthorizeUrlAsync(domain.id, undefined, {});
+  if (!cache.lastSaved) throw new Error('the AuthnRequest was not remembered');
+  return { url, requestId: cache.lastSaved };
 }
 
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';

@@ -108,6 +108,34 @@ describe('SP-initiated login', () => {
     expect((await me(client)).body.email).toBe(`grace@${d.domain}`);
   });
 
+  it("binds the login to the browser that started it: the attacker's response posted from a victim's browser signs no one in", async () => {
+    const d = await insertSamlDomain(server, org.id, idp, [idpKey.cert]);
+    idp.user = { nameId: `mallory@${d.domain}`, email: `mallory@${d.domain}` };
+    // The victim's browser: one that never started a login, and one that started its own.
+    const ownLogin = new Browser(server.url);
+    await startLogin(ownLogin, `domain_id=${d.id}`);
+    for (const victim of [new Browser(server.url), ownLogin]) {
+      const attacker = new Browser(server.url);
+      const start = await startLogin(attacker, `domain_id=${d.id}`);
+      expect(attacker.cookies.get('warden_saml_request')).toBe(start.requestId);
+      const form = await followToIdp(start.location);
+      const seq = await maxSeq(server);
+      const res = await postToAcs(victim, form);
+      expect(res.status, String(res.body)).toBe(400);
+      expect(String(res.body)).toContain('started in another browser');
+      expect(sessionCookie(res)).toBeUndefined();
+      expect((await me(victim)).status).toBe(401);
+      const [event] = await samlFailures(server, seq);
+      expect(event?.detail.context).toMatchObject({ reason: 'other_browser', domain: d.domain });
+    }
+    // A fresh login in the right browser works, and its cookie is cleared by the answer.
+    const own = new Browser(server.url);
+    idp.user = { nameId: `victor@${d.domain}`, email: `victor@${d.domain}` };
+    const res = await spInitiatedLogin(own, d.id);
+    expect(res.status, String(res.body)).toBe(302);
+    expect(own.cookies.has('warden_saml_request')).toBe(false);
+  });
+
   it("answers 400 in PostHog's shape when the email's domain has no verified SAML domain", async () => {
     const anon = new Browser(server.url);
     expectError(await anon.get('/login/saml/?email=someone@unknown-domain.example'), 400, /not configured/, 'email');
