@@ -33,6 +33,7 @@ export interface DomainPatch {
   saml_x509_cert?: string | null;
   saml_metadata_url?: string | null;
   saml_idp_initiated_enabled?: boolean;
+  saml_allow_sha1?: boolean;
   oidc_issuer?: string | null;
   oidc_client_id?: string | null;
   oidc_client_secret?: string | null;
@@ -49,6 +50,7 @@ const PATCHABLE = [
   'saml_x509_cert',
   'saml_metadata_url',
   'saml_idp_initiated_enabled',
+  'saml_allow_sha1',
   'oidc_issuer',
   'oidc_client_id',
   'oidc_client_secret',

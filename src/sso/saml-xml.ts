@@ -82,6 +82,21 @@ export interface SamlEnvelope {
   destination: string | null;
   /** The top-level StatusCode's Value. */
   statusCode: string | null;
+  /** Does any signature in the document use SHA-1 (as its signature method or a digest)? */
+  usesSha1: boolean;
+}
+
+/** XML-DSig algorithm identifiers built on SHA-1 (RSA, DSA, ECDSA and HMAC signatures; the digest). */
+const SHA1_ALGORITHM = /^http:\/\/www\.w3\.org\/(2000\/09\/xmldsig#(rsa-|dsa-|hmac-)?sha1|2001\/04\/xmldsig-more#ecdsa-sha1)$/i;
+
+/** The algorithms every SignatureMethod and DigestMethod of the document names. */
+function signatureAlgorithms(doc: Document): string[] {
+  const found: string[] = [];
+  for (const name of ['SignatureMethod', 'DigestMethod']) {
+    const nodes = doc.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', name);
+    for (let i = 0; i < nodes.length; i++) found.push((nodes.item(i)?.getAttribute('Algorithm') ?? '').trim());
+  }
+  return found;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -130,6 +145,7 @@ export function decodeSamlResponse(encoded: string): SamlEnvelope {
     inResponseTo: root.getAttribute('InResponseTo') || null,
     destination: root.getAttribute('Destination') || null,
     statusCode: statusCode?.getAttribute('Value') ?? null,
+    usesSha1: signatureAlgorithms(doc).some((a) => SHA1_ALGORITHM.test(a)),
   };
 }
 

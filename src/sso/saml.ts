@@ -93,6 +93,9 @@ export async function validateSamlResponse(
   if (!envelope.inResponseTo && !domain.saml_idp_initiated_enabled) {
     throw new SamlRejected('idp_initiated_disabled', 'unsolicited response, IdP-initiated login disabled');
   }
+  // The signatures cover their own algorithm names: a document that names SHA-1 anywhere would be
+  // verified with it. Refused unless the domain opted in (docs: SSO, SHA-1).
+  if (envelope.usesSha1 && !domain.saml_allow_sha1) throw new SamlRejected('weak_algorithm', 'SHA-1 signature or digest');
   const cache = new SamlRequestCache(db, domain.id);
   const saml = samlFor(domain, sp, cache);
   let profile: Profile | null;

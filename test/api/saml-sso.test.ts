@@ -9,6 +9,7 @@ import { newSigningKey, startIdp, type SigningKey, type TestIdp } from '../helpe
 import { startServer, type TestServer } from '../helpers/server.js';
 import {
   acsUrl,
+  b64,
   Browser,
   followToIdp,
   idpInitiated,
@@ -314,6 +315,37 @@ describe('JIT provisioning and group mapping', () => {
     expect(entries.every((e) => e.is_system)).toBe(true);
     expect(text).toContain('sso_group_mapping');
     expect(text).toContain(email);
+  });
+});
+
+describe('SHA-1', () => {
+  it('refuses SHA-1 signatures and digests by default, and accepts them once the domain opts in', async () => {
+    const d = await insertSamlDomain(server, org.id, idp, [idpKey.cert]);
+    const user = { nameId: `old@${d.domain}`, email: `old@${d.domain}` };
+    const login = async (algorithms: { signatureAlgorithm: 'rsa-sha256' | 'rsa-sha1'; digestAlgorithm: 'sha256' | 'sha1' }) => {
+      const browser = new Browser(server.url);
+      const start = await startLogin(browser, `domain_id=${d.id}`);
+      const xml = await idp.response({ user, inResponseTo: start.requestId, ...algorithms });
+      expect(xml).toContain(algorithms.digestAlgorithm === 'sha1' ? 'xmldsig#sha1' : 'xmlenc#sha256');
+      const seq = await maxSeq(server);
+      const res = await postToAcs(browser, { SAMLResponse: b64(xml), RelayState: d.id });
+      return { res, events: await samlFailures(server, seq) };
+    };
+    for (const algorithms of [
+      { signatureAlgorithm: 'rsa-sha1', digestAlgorithm: 'sha1' },
+      { signatureAlgorithm: 'rsa-sha256', digestAlgorithm: 'sha1' },
+      { signatureAlgorithm: 'rsa-sha1', digestAlgorithm: 'sha256' },
+    ] as const) {
+      const { res, events } = await login(algorithms);
+      expect(res.status, JSON.stringify(algorithms)).toBe(400);
+      expect(String(res.body)).toContain('SHA-1');
+      expect(events[0]?.detail.context).toMatchObject({ reason: 'weak_algorithm', domain: d.domain });
+    }
+    const patched = await org.owner.client.patch(`/api/organizations/${org.id}/domains/${d.id}/`, { saml_allow_sha1: true });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.body.saml_allow_sha1).toBe(true);
+    expect((await login({ signatureAlgorithm: 'rsa-sha1', digestAlgorithm: 'sha1' })).res.status).toBe(302);
+    expect((await login({ signatureAlgorithm: 'rsa-sha256', digestAlgorithm: 'sha256' })).res.status).toBe(302);
   });
 });
 

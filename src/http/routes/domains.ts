@@ -38,6 +38,7 @@ const DomainPatch = Type.Object(
     saml_metadata_url: NullableText(2048),
     saml_metadata_xml: Type.Optional(Type.String({ maxLength: 500_000 })),
     saml_idp_initiated_enabled: Type.Optional(Type.Boolean()),
+    saml_allow_sha1: Type.Optional(Type.Boolean()),
     oidc_issuer: NullableText(2048),
     oidc_client_id: NullableText(1024),
     oidc_client_secret: NullableText(4096),
