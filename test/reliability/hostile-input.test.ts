@@ -12,9 +12,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client } from '../helpers/client.js';
 import { freshInstance, serve, type RunningServer } from '../helpers/cli.js';
-import { newSigningKey } from '../helpers/saml-idp.js';
+import { newSigningKey, startIdp, type TestIdp } from '../helpers/saml-idp.js';
 import { startServer, storeKind, type TestServer } from '../helpers/server.js';
-import { b64, Browser, insertSamlDomain, postToAcs } from '../helpers/sso-setup.js';
+import { acsUrl, b64, Browser, insertSamlDomain, postToAcs, spEntityId } from '../helpers/sso-setup.js';
 import { newOrganization, PASSWORD, uniqueEmail } from '../helpers/world.js';
 
 async function healthLatency(url: string): Promise<number> {
@@ -86,18 +86,25 @@ describe(`hostile flag regexes (${storeKind}, warden serve process)`, () => {
 
 describe(`hostile SAML XML (${storeKind})`, () => {
   let server: TestServer | undefined;
-  afterAll(async () => server?.close());
+  let idp: TestIdp | undefined;
+  afterAll(async () => {
+    await idp?.close();
+    await server?.close();
+  });
 
   it('a response of 50,000 sibling elements or 5,000 levels is refused before any XPath, and /_health keeps answering', { timeout: 180_000 }, async () => {
     server = await startServer();
     const org = await newOrganization(server.url, 'Wide XML');
     const key = await newSigningKey();
-    const idp = { entityId: 'https://idp.wide.example/', ssoUrl: 'https://idp.wide.example/sso' };
+    idp = await startIdp({ signer: key, spEntityId: spEntityId(server), acsUrl: acsUrl(server) });
     const domain = await insertSamlDomain(server, org.id, idp, [key.cert], { idpInitiated: true });
-    const response = (inner: string) =>
-      `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r1" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${server!.config.publicUrl}/complete/saml/"><saml:Issuer>${idp.entityId}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="_a1" Version="2.0" IssueInstant="${new Date().toISOString()}"><saml:Issuer>${idp.entityId}</saml:Issuer>${inner}</saml:Assertion></samlp:Response>`;
+    // A genuine signed response with elements added to its signed assertion (no key needed): the
+    // signature no longer verifies, but finding that out means canonicalizing all of it.
+    const genuine = await idp.response({ user: { nameId: `wide@${domain.domain}`, email: `wide@${domain.domain}` } });
+    const response = (inner: string) => genuine.replace(/(<saml:Assertion\b[^>]*>)/, `$1${inner}`);
     const wide = response('<a/>'.repeat(50_000));
     const deep = response(`${'<d>'.repeat(5_000)}${'</d>'.repeat(5_000)}`);
+    expect(wide.length).toBeGreaterThan(genuine.length + 100_000);
     for (const [what, xml] of [['wide', wide], ['deep', deep]] as const) {
       expect(Buffer.byteLength(xml), what).toBeLessThan(256 * 1024);
       const browser = new Browser(server.url);
