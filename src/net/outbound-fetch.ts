@@ -141,6 +141,7 @@ export function outboundFetch(policy: OutboundPolicy, options: OutboundOptions =
       }
       const location = answer.headers.get('location');
       if (!REDIRECTS.has(answer.status) || !location || init.redirect === 'manual') {
+        if (answer.status < 200 || answer.status > 599) throw new OutboundError(`status ${answer.status}`);
         const empty = answer.status === 204 || answer.status === 205 || answer.status === 304 || method === 'HEAD';
         return new Response(empty ? null : new Uint8Array(answer.body), { status: answer.status, headers: answer.headers });
       }

@@ -3,6 +3,7 @@
  * signed-in user cannot make Warden reach its own network. A local server on 127.0.0.1 stands for
  * what is there; it must see no connection at all, and the answers must not tell what was there.
  */
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,7 +34,7 @@ afterAll(async () => {
 });
 
 describe(`outbound requests under the default policy (${storeKind})`, () => {
-  it('a SAML metadata URL on loopback, a private address or a redirecting name is refused with one message, unfetched', async () => {
+  it('a SAML metadata URL on loopback, a private or a cloud-metadata address is refused with one message, unfetched', async () => {
     const org = await newOrganization(server.url, 'Probe Co');
     const created = await org.owner.client.post(`/api/organizations/${org.id}/domains/`, { domain: 'probe.example' });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -51,6 +52,22 @@ describe(`outbound requests under the default policy (${storeKind})`, () => {
     }
     const after = await org.owner.client.get(url);
     expect(after.body.saml_entity_id ?? null).toBeNull();
+    expect(connections).toBe(0);
+  });
+
+  it('an OIDC issuer on loopback is never asked for its discovery document: the login fails with a generic answer', async () => {
+    const org = await newOrganization(server.url, 'OIDC Probe');
+    const name = `probe-${randomBytes(4).toString('hex')}.example`;
+    const [row] = await server.db.query<{ id: string }>(
+      `INSERT INTO organization_domains (organization_id, domain, verification_challenge, verified_at, oidc_issuer, oidc_client_id)
+       VALUES ($1, $2, $3, now(), $4, 'client') RETURNING id`,
+      [org.id, name, randomBytes(16).toString('hex'), `https://127.0.0.1:${port}`],
+    );
+    const res = await fetch(`${server.url}/login/oidc/?domain_id=${row!.id}`, { redirect: 'manual' });
+    const body = await res.text();
+    expect(res.status, body).toBeGreaterThanOrEqual(400);
+    expect(res.status, body).toBeLessThan(600);
+    expect(body).not.toMatch(/127\.0\.0\.1|ECONN|404|nothing here/);
     expect(connections).toBe(0);
   });
 
