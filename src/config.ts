@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfigFile } from './config-file.js';
+import { parseOutboundAllow } from './net/outbound-policy.js';
 /** Warden's runtime configuration: flags, with WARDEN_* environment variables as defaults. */
 export interface WardenConfig {
   host: string;
@@ -29,6 +30,11 @@ export interface WardenConfig {
   accessCache: boolean;
   /** Most facts of one kind (keys, sessions, project access, …) the access cache holds. */
   cacheMaxEntries: number;
+  /**
+   * Destinations of server-side requests (SAML metadata, OIDC, activity-log sinks) allowed besides
+   * public https addresses: host names, addresses or CIDR ranges (src/net/outbound-policy.ts).
+   */
+  outboundAllow: string[];
   /** Extra CA certificate (PEM) trusted for OIDC providers (discovery, token, keys, userinfo), on top of the system's. */
   oidcCaFile: string | undefined;
   /** Extra CA certificate (PEM) trusted for activity-log sinks, on top of the system's. */
@@ -49,7 +55,7 @@ export class ConfigError extends Error {}
 /** Every setting's flag name: what a configuration file may set. */
 export const CONFIG_FLAGS: ReadonlySet<string> = new Set([
   'host', 'port', 'data-dir', 'database-url', 'open-signup', 'secure-cookies', 'trust-proxy', 'body-limit', 'log-level',
-  'public-url', 'dns-servers', 'metrics-token', 'rate-limits', 'access-cache', 'cache-max-entries', 'oidc-ca-file', 'sink-ca-file', 'sink-poll-ms', 'sink-retry-base-ms',
+  'public-url', 'dns-servers', 'metrics-token', 'rate-limits', 'access-cache', 'cache-max-entries', 'outbound-allow', 'oidc-ca-file', 'sink-ca-file', 'sink-poll-ms', 'sink-retry-base-ms',
   'sink-retry-max-ms', 'audit-key-file', 'retention-interval-ms',
 ]);
 
@@ -98,6 +104,7 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     rateLimits: bool('WARDEN_RATE_LIMITS', pick('rate-limits', 'WARDEN_RATE_LIMITS'), true),
     accessCache: bool('WARDEN_ACCESS_CACHE', pick('access-cache', 'WARDEN_ACCESS_CACHE'), true),
     cacheMaxEntries: int('WARDEN_CACHE_MAX_ENTRIES', pick('cache-max-entries', 'WARDEN_CACHE_MAX_ENTRIES'), 100_000, 100, 10_000_000),
+    outboundAllow: outboundAllow(pick('outbound-allow', 'WARDEN_OUTBOUND_ALLOW')),
     oidcCaFile: caFile('WARDEN_OIDC_CA_FILE', pick('oidc-ca-file', 'WARDEN_OIDC_CA_FILE')),
     ...activityLogConfig(pick, dataDir),
   };
@@ -121,6 +128,16 @@ function caFile(name: string, value: string | undefined): string | undefined {
   if (!value) return undefined;
   if (!existsSync(value)) throw new ConfigError(`${name}: no such file "${value}".`);
   return value;
+}
+
+function outboundAllow(value: string | undefined): string[] {
+  const entries = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  try {
+    parseOutboundAllow(entries);
+  } catch (err) {
+    throw new ConfigError(`WARDEN_OUTBOUND_ALLOW must be a comma-separated list of host names, addresses or CIDR ranges: ${(err as Error).message}.`);
+  }
+  return entries;
 }
 
 function dnsServers(value: string | undefined): string[] {

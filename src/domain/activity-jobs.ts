@@ -4,6 +4,7 @@ import type { Database } from '../store/database.js';
 import type { ChainedActivityRow } from './activity-log.js';
 import { pruneExpired } from './activity-retention.js';
 import { sinkDeliverer } from './activity-sink-delivery.js';
+import { outboundPolicy } from '../net/outbound-policy.js';
 
 /**
  * The activity log's background work inside the server: delivery to sinks (every sinkPollMs) and
@@ -57,6 +58,7 @@ export function startActivityJobs(
     retryBaseMs: config.sinkRetryBaseMs,
     retryMaxMs: config.sinkRetryMaxMs,
     entry,
+    policy: outboundPolicy(config.outboundAllow),
     ...(config.sinkCaFile ? { ca: readFileSync(config.sinkCaFile, 'utf8') } : {}),
   });
   const delivery = periodic(() => deliverer.runOnce(), config.sinkPollMs, (err) => log.error({ err }, 'activity sink delivery failed'), config.sinkPollMs);

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import { Agent, request } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { outboundFetch, type OutboundFetch } from '../net/outbound-fetch.js';
+import type { OutboundPolicy } from '../net/outbound-policy.js';
 import type { Database } from '../store/database.js';
 import { listChainedAfter, type ChainedActivityRow } from './activity-log.js';
 
@@ -27,6 +27,8 @@ export interface DeliveryOptions {
   leaseMs?: number;
   /** Extra trusted CA certificate(s), PEM. */
   ca?: string;
+  /** Where posts may go (the instance's outbound policy). */
+  policy: OutboundPolicy;
   /** The entry as a sink receives it. */
   entry: (row: ChainedActivityRow) => Record<string, unknown>;
 }
@@ -73,28 +75,22 @@ interface PostResult {
   error?: string;
 }
 
-function post(agent: Agent, url: string, body: string, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal): Promise<PostResult> {
-  return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: timeoutMs, signal }, (res) => {
-      const status = res.statusCode ?? 0;
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        if (text.length < 200) text += chunk;
-      });
-      res.on('end', () =>
-        resolve(status >= 200 && status < 300 ? { ok: true } : { ok: false, error: `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}` }),
-      );
-      res.on('error', (err) => resolve({ ok: false, error: String(err.message) }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, error: `${err.code ? `${err.code}: ` : ''}${err.message}` }));
-    req.end(body);
-  });
+/**
+ * What a sink's status shows for a failed post: the answer's status when the sink answered, else
+ * one generic sentence (the cause, refused address or connection error, is not shown: sinks must
+ * not become a way to probe Warden's network).
+ */
+async function post(send: OutboundFetch, url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<PostResult> {
+  try {
+    const res = await send(url, { method: 'POST', headers, body, signal, redirect: 'manual' });
+    return res.ok ? { ok: true } : { ok: false, error: `HTTP ${res.status}` };
+  } catch {
+    return { ok: false, error: 'could not reach the sink (no connection, no answer in time, or an address the outbound policy does not allow)' };
+  }
 }
 
 /** Posts one batch for a claimed sink and records the outcome; returns true when a full batch went out. */
-async function deliverBatch(db: Database, agent: Agent, claim: Claim, options: DeliveryOptions, signal: AbortSignal): Promise<boolean> {
+async function deliverBatch(db: Database, send: OutboundFetch, claim: Claim, options: DeliveryOptions, signal: AbortSignal): Promise<boolean> {
   const batchSize = options.batchSize ?? 100;
   const rows = await listChainedAfter(db, claim.organization_id, Number(claim.last_delivered_seq), batchSize);
   const release = () =>
@@ -110,7 +106,7 @@ async function deliverBatch(db: Database, agent: Agent, claim: Claim, options: D
     entries: rows.map((r) => ({ ...options.entry(r), chain_seq: r.chain_seq, hash: r.hash })),
   });
   const result = await post(
-    agent,
+    send,
     claim.url,
     body,
     {
@@ -120,7 +116,6 @@ async function deliverBatch(db: Database, agent: Agent, claim: Claim, options: D
       'x-warden-entry-ids': ids.join(','),
       'x-warden-signature': signatureHeader(claim.secret, body, Math.floor(Date.now() / 1000)),
     },
-    options.timeoutMs ?? 10_000,
     signal,
   );
   if (signal.aborted) {
@@ -149,7 +144,7 @@ async function deliverBatch(db: Database, agent: Agent, claim: Claim, options: D
 
 /** One pass: delivers to every due sink (a sink with a full batch is claimed again) until none is due. */
 export function sinkDeliverer(db: Database, options: DeliveryOptions) {
-  const agent = new Agent({ keepAlive: true, ...(options.ca ? { ca: [...rootCertificates, options.ca] } : {}) });
+  const send = outboundFetch(options.policy, { timeoutMs: options.timeoutMs ?? 10_000, maxBytes: 64 * 1024, ...(options.ca ? { ca: options.ca } : {}) });
   const abort = new AbortController();
   const leaseMs = options.leaseMs ?? Math.max(60_000, (options.timeoutMs ?? 10_000) * 3);
   let claiming = true;
@@ -158,17 +153,16 @@ export function sinkDeliverer(db: Database, options: DeliveryOptions) {
       for (let i = 0; i < maxBatches && claiming && !abort.signal.aborted; i++) {
         const claim = await claimDueSink(db, leaseMs);
         if (!claim) return;
-        await deliverBatch(db, agent, claim, options, abort.signal);
+        await deliverBatch(db, send, claim, options, abort.signal);
       }
     },
     /** Claims no more sinks; a post in flight goes on to its answer (shutting down drains). */
     stopClaiming(): void {
       claiming = false;
     },
-    /** Aborts posts in flight (their sinks are released) and closes the connections. */
+    /** Aborts posts in flight (their sinks are released) and closes their connections. */
     abort(): void {
       abort.abort();
-      agent.destroy();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { flagRegexMatches } from './flag-regex.js';
 
 /**
  * Feature-flag evaluation, agreeing with PostHog (posthog/models/feature_flag/flag_matching.py, the
@@ -103,22 +104,6 @@ export function variantFor(key: string, bucketingValue: string, variants: readon
 
 /** Regex inputs longer than this never match: bounds the work one request can cause. */
 export const MAX_REGEX_INPUT = 10_000;
-const regexCache = new Map<string, RegExp | null>();
-
-function compiled(pattern: string): RegExp | null {
-  let regex = regexCache.get(pattern);
-  if (regex === undefined) {
-    try {
-      regex = new RegExp(pattern);
-    } catch {
-      regex = null;
-    }
-    if (regexCache.size >= 1000) regexCache.clear();
-    regexCache.set(pattern, regex);
-  }
-  return regex;
-}
-
 function text(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'boolean' || typeof value === 'number') return String(value);
@@ -160,8 +145,7 @@ function exactly(target: FilterValue | null, actual: unknown): boolean {
 function regexMatches(pattern: FilterValue | null, actual: unknown): boolean | null {
   const value = text(actual);
   if (value.length > MAX_REGEX_INPUT) return null;
-  const regex = compiled(text(pattern));
-  return regex === null ? null : regex.test(value);
+  return flagRegexMatches(text(pattern), value);
 }
 
 /** Operators that still compare when the property is present but null (as PostHog's SDKs do). */

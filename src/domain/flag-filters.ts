@@ -1,10 +1,11 @@
 import { validation } from './errors.js';
+import { compileFlagRegex } from './flag-regex.js';
 import { OPERATORS, type ConditionGroup, type FilterValue, type FlagFilters, type Operator, type PropertyFilter, type Scalar, type Variant } from './flag-evaluation.js';
 
 /**
  * What a feature flag's `filters` may hold: the one place that parses and bounds them (groups,
  * property filters, rollout percentages, variants, payloads), with every problem reported against
- * `filters` in one sentence. Regexes that could take exponential time are refused.
+ * `filters` in one sentence. Regexes must compile on RE2, the linear-time engine they run on.
  */
 
 const MAX_GROUPS = 100;
@@ -40,41 +41,6 @@ function scalar(value: unknown, where: string): Scalar {
   return fail(`The value of ${where} must be a string, a number, a boolean or a list of them.`);
 }
 
-/**
- * Does a regex repeat a group that itself repeats something or offers alternatives, like (a+)+ or
- * (a|aa)*? With a backtracking engine such a pattern can take exponential time on a short input,
- * and anyone holding the project token chooses the input. (PostHog evaluates regexes with
- * linear-time engines; Node's is not one.) Conservative: it also refuses some harmless patterns.
- */
-export function hasRiskyRepetition(pattern: string): boolean {
-  // Per open group: does it contain a quantifier or an alternation?
-  const ambiguous: boolean[] = [false];
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') ambiguous.push(false);
-    else if (c === ')') {
-      const inner = ambiguous.length > 1 ? ambiguous.pop()! : false;
-      const next = pattern[i + 1];
-      const repeated = next === '*' || next === '+' || (next === '{' && /^\{\d*,\d*\}/.test(pattern.slice(i + 1)));
-      if (repeated && inner) return true;
-      if (inner || repeated) ambiguous[ambiguous.length - 1] = true;
-    } else if (c === '*' || c === '+' || c === '{' || c === '|') {
-      ambiguous[ambiguous.length - 1] = true;
-    }
-  }
-  return false;
-}
-
 function property(raw: unknown, where: string): PropertyFilter {
   if (!isObject(raw)) return fail(`${where} must be an object.`);
   const type = raw.type ?? 'person';
@@ -108,16 +74,8 @@ function property(raw: unknown, where: string): PropertyFilter {
   if (op === 'regex' || op === 'not_regex') {
     const pattern = value as string;
     if (pattern.length > MAX_PATTERN) fail(`The regex in ${where} is too long (at most ${MAX_PATTERN} characters).`);
-    try {
-      new RegExp(pattern);
-    } catch {
-      fail(`The regex in ${where} is not a valid regular expression.`);
-    }
-    if (hasRiskyRepetition(pattern)) {
-      fail(
-        `The regex in ${where} repeats a group that itself repeats or has alternatives (like (a+)+ or (a|aa)*), which can take exponential time; rewrite it without such nesting.`,
-      );
-    }
+    const compiled = compileFlagRegex(pattern);
+    if ('error' in compiled) fail(`The regex in ${where} is not a valid regular expression (${compiled.error}).`);
   }
   return { key: raw.key, type: 'person', operator: op, value };
 }

@@ -11,6 +11,7 @@ import { findOrganizationDomain, hasOidc, hasSaml, type DomainRecord } from './s
 import { randomBase62 } from './tokens.js';
 import { isUuid } from './users.js';
 import { fetchIdpMetadata, parseIdpMetadata } from '../sso/saml-metadata.js';
+import type { OutboundPolicy } from '../net/outbound-policy.js';
 
 /** PostHog's messages. */
 export const INVALID_DOMAIN = 'Please enter a valid domain or subdomain name.';
@@ -33,6 +34,7 @@ export interface DomainPatch {
   saml_x509_cert?: string | null;
   saml_metadata_url?: string | null;
   saml_idp_initiated_enabled?: boolean;
+  saml_allow_sha1?: boolean;
   oidc_issuer?: string | null;
   oidc_client_id?: string | null;
   oidc_client_secret?: string | null;
@@ -49,6 +51,7 @@ const PATCHABLE = [
   'saml_x509_cert',
   'saml_metadata_url',
   'saml_idp_initiated_enabled',
+  'saml_allow_sha1',
   'oidc_issuer',
   'oidc_client_id',
   'oidc_client_secret',
@@ -231,10 +234,10 @@ export function normalizeCertificates(text: string): string {
  * SAML settings from the IdP's metadata (XML given, or fetched from its URL), merged into a patch.
  * Runs before the update's transaction: fetching is network I/O.
  */
-export async function withSamlMetadata(patch: DomainPatch & { saml_metadata_xml?: string }): Promise<DomainPatch> {
+export async function withSamlMetadata(patch: DomainPatch & { saml_metadata_xml?: string }, outbound: OutboundPolicy): Promise<DomainPatch> {
   const { saml_metadata_xml, ...rest } = patch;
   let xml = saml_metadata_xml?.trim() || undefined;
-  if (!xml && rest.saml_metadata_url) xml = await fetchIdpMetadata(httpUrl(rest.saml_metadata_url.trim(), 'saml_metadata_url'));
+  if (!xml && rest.saml_metadata_url) xml = await fetchIdpMetadata(httpUrl(rest.saml_metadata_url.trim(), 'saml_metadata_url'), outbound);
   if (!xml) return rest;
   const metadata = parseIdpMetadata(xml);
   return {

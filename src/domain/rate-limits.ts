@@ -47,12 +47,10 @@ export async function hit(q: Queryable, limit: Limit, key: string): Promise<Wind
   return row!;
 }
 
-/** The current window's hits, without counting one. */
-export async function peek(q: Queryable, limit: Limit, key: string): Promise<WindowCount> {
-  const [row] = await q.query<WindowCount>(
-    `SELECT coalesce((SELECT hits FROM rate_limit_counters WHERE bucket = $1 AND key = $2 AND window_start = ${WINDOW}), 0) AS hits,
-            ${RETRY_AFTER} AS "retryAfter"`,
+/** Takes back one hit of the current window (an attempt that turned out not to count, e.g. a login that succeeded). */
+export async function unhit(q: Queryable, limit: Limit, key: string): Promise<void> {
+  await q.query(
+    `UPDATE rate_limit_counters SET hits = greatest(hits - 1, 0) WHERE bucket = $1 AND key = $2 AND window_start = ${WINDOW}`,
     [limit.bucket, key.slice(0, 300), limit.windowSeconds],
   );
-  return row!;
 }

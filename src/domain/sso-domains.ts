@@ -19,6 +19,8 @@ export interface DomainRecord {
   saml_x509_cert: string | null;
   saml_metadata_url: string | null;
   saml_idp_initiated_enabled: boolean;
+  /** Accept SHA-1 signatures and digests from this domain's IdP (off: refused). */
+  saml_allow_sha1: boolean;
   oidc_issuer: string | null;
   oidc_client_id: string | null;
   oidc_client_secret: string | null;

@@ -11,6 +11,7 @@ import { errorBody, HttpError, sendError, toErrorResponse } from './errors.js';
 import { recordRefusal } from './refusals.js';
 import { installGuard, requireAccessDeclarations } from './guard.js';
 import { installSecurityHeaders } from './security-headers.js';
+import { loggedRequest } from './log-redaction.js';
 import { registerOpenApi } from './openapi.js';
 import { installMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limits.js';
@@ -81,9 +82,6 @@ export interface WardenApp {
   routes: readonly RouteEntry[];
 }
 
-/** Query parameters that carry secrets and must never reach a log line. */
-const SECRET_QUERY = /([?&](?:personal_api_key|token|api_key)=)[^&]*/gi;
-
 export async function buildApp(db: Database, config: WardenConfig): Promise<WardenApp> {
   const app = Fastify({
     logger:
@@ -92,7 +90,7 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
         : {
             level: config.logLevel,
             serializers: {
-              req: (req) => ({ method: req.method, url: req.url.replace(SECRET_QUERY, '$1[redacted]') }),
+              req: loggedRequest,
             },
           },
     bodyLimit: config.bodyLimit,

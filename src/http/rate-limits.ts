@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { hit, LIMITS, peek, type Limit } from '../domain/rate-limits.js';
+import { hit, LIMITS, unhit, type Limit } from '../domain/rate-limits.js';
 import type { Database } from '../store/database.js';
 import { errorBody, HttpError } from './errors.js';
 
@@ -28,22 +28,41 @@ export class RateLimiter {
     readonly enabled: boolean,
   ) {}
 
-  /** Refuses when the key is already over the limit (failures are counted separately, by `fail`). */
-  async check(limit: Limit, key: string): Promise<void> {
-    if (!this.enabled) return;
-    this.refuseIfBlocked(limit, key);
-    const { hits, retryAfter } = await peek(this.db, limit, key);
-    if (hits >= limit.max) throw throttled(retryAfter);
-  }
-
-  /** Counts a failure; once over the limit, the key is refused until the window ends. */
+  /**
+   * Counts a failure, atomically in the database; once at the limit, the key is refused until the
+   * window ends. A failure beyond the limit (concurrent ones that all passed the check) is answered
+   * 429 instead of its own answer, so no more than `max` failures per window are ever told apart.
+   */
   async fail(limit: Limit, key: string): Promise<void> {
     if (!this.enabled) return;
     const { hits, retryAfter } = await hit(this.db, limit, key);
-    if (hits >= limit.max) {
-      if (this.blocked.size > 10_000) this.blocked.clear();
-      this.blocked.set(blockKey(limit, key), Date.now() + retryAfter * 1000);
-    }
+    if (hits >= limit.max) this.block(limit, key, retryAfter);
+    if (hits > limit.max) throw throttled(retryAfter);
+  }
+
+  /**
+   * Counts an attempt before it is verified (password logins: verifying is slow, and concurrent
+   * guesses must not all pass a check made before any of them failed). Refuses it when the window
+   * is full. The caller hands back with `refund` an attempt that did not fail.
+   */
+  async attempt(limit: Limit, key: string): Promise<void> {
+    if (!this.enabled) return;
+    this.refuseIfBlocked(limit, key);
+    const { hits, retryAfter } = await hit(this.db, limit, key);
+    if (hits >= limit.max) this.block(limit, key, retryAfter);
+    if (hits > limit.max) throw throttled(retryAfter);
+  }
+
+  /** Takes back an attempt counted by `attempt` that did not fail. */
+  async refund(limit: Limit, key: string): Promise<void> {
+    if (!this.enabled) return;
+    this.blocked.delete(blockKey(limit, key));
+    await unhit(this.db, limit, key);
+  }
+
+  private block(limit: Limit, key: string, retryAfter: number): void {
+    if (this.blocked.size > 10_000) this.blocked.clear();
+    this.blocked.set(blockKey(limit, key), Date.now() + retryAfter * 1000);
   }
 
   /** Counts an attempt and refuses it when over the limit (sign-ups, invite acceptances). */

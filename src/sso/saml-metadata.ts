@@ -1,8 +1,10 @@
 import { DOMParser } from '@xmldom/xmldom';
 import xpath from 'xpath';
 import { validation } from '../domain/errors.js';
+import { outboundFetch, OutboundError } from '../net/outbound-fetch.js';
+import type { OutboundPolicy } from '../net/outbound-policy.js';
 import { isCertificate, toPem } from './saml-certificates.js';
-import { refuseDoctype } from './saml-xml.js';
+import { measureXml, refuseDoctype, SAML_XML_MAX_DEPTH } from './saml-xml.js';
 
 /** What Warden needs from an IdP's SAML metadata. */
 export interface IdpMetadata {
@@ -21,12 +23,18 @@ const SAML2_PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const REDIRECT_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
 /** Metadata documents larger than this are refused (real ones are a few kilobytes). */
 export const METADATA_MAX_BYTES = 1024 * 1024;
+/** Metadata with more elements than this is refused before parsing (one IdP's has well under a hundred). */
+export const METADATA_MAX_ELEMENTS = 10_000;
 const FETCH_TIMEOUT_MS = 10_000;
 
 const invalidXml = (detail: string) => validation(detail, 'saml_metadata_xml');
 
 function parse(xml: string): Document {
   if (refuseDoctype(xml)) throw invalidXml('SAML metadata must not contain a DTD or entity declarations.');
+  const shape = measureXml(xml);
+  if (shape.elements > METADATA_MAX_ELEMENTS || shape.depth > SAML_XML_MAX_DEPTH) {
+    throw invalidXml(`SAML metadata is too complex (at most ${METADATA_MAX_ELEMENTS} elements, nested at most ${SAML_XML_MAX_DEPTH} deep).`);
+  }
   const errors: string[] = [];
   const record = (msg: string) => void errors.push(msg);
   const doc = new DOMParser({ errorHandler: { warning: () => undefined, error: record, fatalError: record } }).parseFromString(
@@ -90,55 +98,27 @@ function isHttpUrl(value: string): boolean {
 }
 
 /**
- * Fetches an IdP's metadata XML: http(s) only, no credentials in the URL, a 10 second timeout and
- * at most 1 MiB read. Errors are validation errors on `saml_metadata_url`.
+ * Fetches an IdP's metadata XML through the instance's outbound client (https, public addresses
+ * unless the operator allows others, redirects checked the same way, 10 seconds, at most 1 MiB).
+ * Every failure is one validation error on `saml_metadata_url`, whatever its cause: the answer
+ * must not tell what is (or is not) listening at an address.
  */
-export async function fetchIdpMetadata(url: string): Promise<string> {
-  const invalidUrl = (detail: string) => validation(detail, 'saml_metadata_url');
+export async function fetchIdpMetadata(url: string, policy: OutboundPolicy): Promise<string> {
   let target: URL;
   try {
     target = new URL(url);
   } catch {
-    throw invalidUrl('Enter a valid URL.');
+    throw validation('Enter a valid URL.', 'saml_metadata_url');
   }
-  if (target.protocol !== 'https:' && target.protocol !== 'http:') throw invalidUrl('The metadata URL must be http or https.');
-  if (target.username || target.password) throw invalidUrl('The metadata URL must not contain credentials.');
-  let response: globalThis.Response;
+  const send = outboundFetch(policy, { maxBytes: METADATA_MAX_BYTES, timeoutMs: FETCH_TIMEOUT_MS });
   try {
-    response = await fetch(target, {
-      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
-      headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' },
-      redirect: 'follow',
-    });
+    const response = await send(target, { headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' } });
+    if (!response.ok) throw new OutboundError(`HTTP ${response.status}`);
+    return await response.text();
   } catch {
-    throw invalidUrl('Could not fetch the metadata URL.');
+    throw validation(METADATA_FETCH_FAILED, 'saml_metadata_url');
   }
-  if (!response.ok) {
-    await response.body?.cancel().catch(() => undefined);
-    throw invalidUrl(`Fetching the metadata URL returned HTTP ${response.status}.`);
-  }
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > METADATA_MAX_BYTES) {
-    await response.body?.cancel().catch(() => undefined);
-    throw invalidUrl('The metadata document is too large.');
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    const reader = response.body?.getReader();
-    while (reader) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > METADATA_MAX_BYTES) {
-        await reader.cancel().catch(() => undefined);
-        throw invalidUrl('The metadata document is too large.');
-      }
-      chunks.push(value);
-    }
-  } catch (err) {
-    if (err instanceof Error && err.name === 'DomainError') throw err;
-    throw invalidUrl('Could not fetch the metadata URL.');
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
+
+export const METADATA_FETCH_FAILED =
+  'Could not fetch SAML metadata from this URL. It must be an https URL on a public address that answers with the metadata.';

@@ -12,6 +12,8 @@ export const SAML_REQUEST_TTL_MS = 10 * 60_000;
  */
 export class SamlRequestCache implements CacheProvider {
   private readonly consumed = new Set<string>();
+  /** The id of the last request saved through this instance (the AuthnRequest just issued). */
+  lastSaved: string | null = null;
 
   constructor(
     private readonly db: Queryable,
@@ -27,6 +29,7 @@ export class SamlRequestCache implements CacheProvider {
        VALUES ($1, $2, 'saml', $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id`,
       [key, this.domainId, JSON.stringify({ instant: value }), new Date(createdAt + SAML_REQUEST_TTL_MS)],
     );
+    if (rows.length > 0) this.lastSaved = key;
     return rows.length > 0 ? { value, createdAt } : null;
   }
 

@@ -62,10 +62,16 @@ function samlFor(domain: DomainRecord, sp: ServiceProvider, cache: SamlRequestCa
   });
 }
 
-/** The IdP URL to send the browser to: an AuthnRequest (HTTP-Redirect binding), remembered for InResponseTo, RelayState = domain id. */
-export async function authorizeUrl(db: Database, config: WardenConfig, domain: DomainRecord): Promise<string> {
-  const saml = samlFor(domain, serviceProvider(config), new SamlRequestCache(db, domain.id));
-  return saml.getAuthorizeUrlAsync(domain.id, undefined, {});
+/**
+ * The IdP URL to send the browser to: an AuthnRequest (HTTP-Redirect binding), remembered for
+ * InResponseTo, RelayState = domain id; and the request's id, which the caller binds to the browser.
+ */
+export async function authorizeUrl(db: Database, config: WardenConfig, domain: DomainRecord): Promise<{ url: string; requestId: string }> {
+  const cache = new SamlRequestCache(db, domain.id);
+  const saml = samlFor(domain, serviceProvider(config), cache);
+  const url = await saml.getAuthorizeUrlAsync(domain.id, undefined, {});
+  if (!cache.lastSaved) throw new Error('the AuthnRequest was not remembered');
+  return { url, requestId: cache.lastSaved };
 }
 
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
@@ -87,6 +93,9 @@ export async function validateSamlResponse(
   if (!envelope.inResponseTo && !domain.saml_idp_initiated_enabled) {
     throw new SamlRejected('idp_initiated_disabled', 'unsolicited response, IdP-initiated login disabled');
   }
+  // The signatures cover their own algorithm names: a document that names SHA-1 anywhere would be
+  // verified with it. Refused unless the domain opted in (docs: SSO, SHA-1).
+  if (envelope.usesSha1 && !domain.saml_allow_sha1) throw new SamlRejected('weak_algorithm', 'SHA-1 signature or digest');
   const cache = new SamlRequestCache(db, domain.id);
   const saml = samlFor(domain, sp, cache);
   let profile: Profile | null;

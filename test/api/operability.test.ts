@@ -54,6 +54,11 @@ describe('configuration', () => {
     const badValue = await warden(['config', 'print', '--config', file('bad2.yaml', 'port: lots\n')], {});
     expect(badValue.code).toBe(2);
     expect(badValue.stderr).toContain('WARDEN_PORT must be a whole number');
+    const badAllow = await warden(['config', 'print', '--outbound-allow', 'idp.internal,http://x/'], {});
+    expect(badAllow.code).toBe(2);
+    expect(badAllow.stderr).toContain('WARDEN_OUTBOUND_ALLOW');
+    const allow = await warden(['config', 'print', '--json'], { WARDEN_OUTBOUND_ALLOW: 'idp.internal, 10.0.0.0/8' });
+    expect(JSON.parse(allow.stdout).outboundAllow).toEqual(['idp.internal', '10.0.0.0/8']);
     const missing = await warden(['config', 'print', '--config', join(dir, 'nope.yaml')], {});
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('cannot read the configuration file');

@@ -107,8 +107,9 @@ describe('personal API keys', () => {
     for (let i = 0; i < LIMITS.keyFailuresPerAddress.max; i++) expect((await me(bad, '10.5.0.1')).status).toBe(401);
     expectThrottled(await me(value, '10.5.0.1'), LIMITS.keyFailuresPerAddress.windowSeconds);
     expect((await me(value, '10.5.0.2')).status).toBe(200);
-    // Node B learns of the address at its first failure there (the count is in the database).
-    expect((await me(bad, '10.5.0.1', nodeB.url)).status).toBe(401);
+    // Node B learns of the address at its first failure there (the count is in the database): a
+    // failure beyond the limit is answered 429.
+    expectThrottled(await me(bad, '10.5.0.1', nodeB.url), LIMITS.keyFailuresPerAddress.windowSeconds);
     expectThrottled(await me(value, '10.5.0.1', nodeB.url), LIMITS.keyFailuresPerAddress.windowSeconds);
   });
 });
@@ -125,5 +126,62 @@ describe('SCIM', () => {
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     const body = await res.json();
     expect(body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '429' });
+  });
+});
+
+describe('under concurrency (attempts counted atomically, before they are judged)', () => {
+  /** Windows are fixed (epoch multiples): a burst that straddles a boundary may use two of them. */
+  const allowed = async <T>(limit: { max: number; windowSeconds: number }, burst: () => Promise<T>) => {
+    const window = () => Math.floor(Date.now() / 1000 / limit.windowSeconds);
+    const first = window();
+    const result = await burst();
+    return { result, max: limit.max * (window() - first + 1) };
+  };
+  const statuses = (list: Array<{ status: number }>) => {
+    const counts: Record<number, number> = {};
+    for (const { status } of list) counts[status] = (counts[status] ?? 0) + 1;
+    return counts;
+  };
+
+  it('40 wrong passwords and a right one in one burst, over two nodes: at most 5 are judged, the rest 429', async () => {
+    const org = await newOrganization(server.url);
+    const email = org.owner.user.email;
+    const burst = Array.from({ length: 40 }, (_, i) => from('10.7.0.1', i % 2 ? nodeB.url : server.url).post('/api/login/', { email, password: `wrong-${i}` }));
+    burst.push(from('10.7.0.1').post('/api/login/', { email, password: PASSWORD }));
+    const { result: answers, max } = await allowed(LIMITS.loginFailuresPerAccount, () => Promise.all(burst));
+    const counts = statuses(answers);
+    const judged = (counts[400] ?? 0) + (counts[200] ?? 0);
+    expect(judged, JSON.stringify(counts)).toBeLessThanOrEqual(max);
+    expect(counts[429], JSON.stringify(counts)).toBe(answers.length - judged);
+    // A successful login hands its attempt back: the owner elsewhere is untouched, and so is a
+    // fresh address that logs in right.
+    expect((await from('10.7.0.2').post('/api/login/', { email, password: PASSWORD })).status).toBe(200);
+  });
+
+  it('40 bad keys and 40 bad SCIM tokens in bursts: at most the limit is answered 401, the rest 429', async () => {
+    const bad = `phx_${'1'.repeat(48)}`;
+    const { result: keys, max: keyMax } = await allowed(LIMITS.keyFailuresPerAddress, () =>
+      Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          new Client(i % 2 ? nodeB.url : server.url).withKey(bad).request('GET', '/api/users/@me/', undefined, { headers: { 'x-forwarded-for': '10.8.0.1' } }),
+        ),
+      ),
+    );
+    const keyCounts = statuses(keys);
+    expect(keyCounts[401] ?? 0, JSON.stringify(keyCounts)).toBeLessThanOrEqual(keyMax);
+    expect((keyCounts[401] ?? 0) + (keyCounts[429] ?? 0), JSON.stringify(keyCounts)).toBe(40);
+
+    const path = '/scim/v2/00000000-0000-4000-8000-000000000000/Users';
+    const { result: scim, max: scimMax } = await allowed(LIMITS.scimFailuresPerAddress, () => Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        fetch(new URL(path, i % 2 ? nodeB.url : server.url), { headers: { authorization: 'Bearer scim_nope', 'x-forwarded-for': '10.8.0.2' } }).then(async (r) => {
+          await r.arrayBuffer();
+          return { status: r.status };
+        }),
+      ),
+    ));
+    const scimCounts = statuses(scim);
+    expect(scimCounts[401] ?? 0, JSON.stringify(scimCounts)).toBeLessThanOrEqual(scimMax);
+    expect((scimCounts[401] ?? 0) + (scimCounts[429] ?? 0), JSON.stringify(scimCounts)).toBe(40);
   });
 });

@@ -9,6 +9,7 @@ import { newSigningKey, startIdp, type SigningKey, type TestIdp } from '../helpe
 import { startServer, type TestServer } from '../helpers/server.js';
 import {
   acsUrl,
+  b64,
   Browser,
   followToIdp,
   idpInitiated,
@@ -106,6 +107,34 @@ describe('SP-initiated login', () => {
     const res = await postToAcs(client, { SAMLResponse: form.SAMLResponse });
     expect(res.status, String(res.body)).toBe(302);
     expect((await me(client)).body.email).toBe(`grace@${d.domain}`);
+  });
+
+  it("binds the login to the browser that started it: the attacker's response posted from a victim's browser signs no one in", async () => {
+    const d = await insertSamlDomain(server, org.id, idp, [idpKey.cert]);
+    idp.user = { nameId: `mallory@${d.domain}`, email: `mallory@${d.domain}` };
+    // The victim's browser: one that never started a login, and one that started its own.
+    const ownLogin = new Browser(server.url);
+    await startLogin(ownLogin, `domain_id=${d.id}`);
+    for (const victim of [new Browser(server.url), ownLogin]) {
+      const attacker = new Browser(server.url);
+      const start = await startLogin(attacker, `domain_id=${d.id}`);
+      expect(attacker.cookies.get('warden_saml_request')).toBe(start.requestId);
+      const form = await followToIdp(start.location);
+      const seq = await maxSeq(server);
+      const res = await postToAcs(victim, form);
+      expect(res.status, String(res.body)).toBe(400);
+      expect(String(res.body)).toContain('started in another browser');
+      expect(sessionCookie(res)).toBeUndefined();
+      expect((await me(victim)).status).toBe(401);
+      const [event] = await samlFailures(server, seq);
+      expect(event?.detail.context).toMatchObject({ reason: 'other_browser', domain: d.domain });
+    }
+    // A fresh login in the right browser works, and its cookie is cleared by the answer.
+    const own = new Browser(server.url);
+    idp.user = { nameId: `victor@${d.domain}`, email: `victor@${d.domain}` };
+    const res = await spInitiatedLogin(own, d.id);
+    expect(res.status, String(res.body)).toBe(302);
+    expect(own.cookies.has('warden_saml_request')).toBe(false);
   });
 
   it("answers 400 in PostHog's shape when the email's domain has no verified SAML domain", async () => {
@@ -289,6 +318,37 @@ describe('JIT provisioning and group mapping', () => {
   });
 });
 
+describe('SHA-1', () => {
+  it('refuses SHA-1 signatures and digests by default, and accepts them once the domain opts in', async () => {
+    const d = await insertSamlDomain(server, org.id, idp, [idpKey.cert]);
+    const user = { nameId: `old@${d.domain}`, email: `old@${d.domain}` };
+    const login = async (algorithms: { signatureAlgorithm: 'rsa-sha256' | 'rsa-sha1'; digestAlgorithm: 'sha256' | 'sha1' }) => {
+      const browser = new Browser(server.url);
+      const start = await startLogin(browser, `domain_id=${d.id}`);
+      const xml = await idp.response({ user, inResponseTo: start.requestId, ...algorithms });
+      expect(xml).toContain(algorithms.digestAlgorithm === 'sha1' ? 'xmldsig#sha1' : 'xmlenc#sha256');
+      const seq = await maxSeq(server);
+      const res = await postToAcs(browser, { SAMLResponse: b64(xml), RelayState: d.id });
+      return { res, events: await samlFailures(server, seq) };
+    };
+    for (const algorithms of [
+      { signatureAlgorithm: 'rsa-sha1', digestAlgorithm: 'sha1' },
+      { signatureAlgorithm: 'rsa-sha256', digestAlgorithm: 'sha1' },
+      { signatureAlgorithm: 'rsa-sha1', digestAlgorithm: 'sha256' },
+    ] as const) {
+      const { res, events } = await login(algorithms);
+      expect(res.status, JSON.stringify(algorithms)).toBe(400);
+      expect(String(res.body)).toContain('SHA-1');
+      expect(events[0]?.detail.context).toMatchObject({ reason: 'weak_algorithm', domain: d.domain });
+    }
+    const patched = await org.owner.client.patch(`/api/organizations/${org.id}/domains/${d.id}/`, { saml_allow_sha1: true });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.body.saml_allow_sha1).toBe(true);
+    expect((await login({ signatureAlgorithm: 'rsa-sha1', digestAlgorithm: 'sha1' })).res.status).toBe(302);
+    expect((await login({ signatureAlgorithm: 'rsa-sha256', digestAlgorithm: 'sha256' })).res.status).toBe(302);
+  });
+});
+
 describe('certificate rotation', () => {
   it('accepts a response signed with either configured certificate, and not with an unconfigured one', async () => {
     const next = await newSigningKey('Warden test IdP (next)');
@@ -329,7 +389,8 @@ describe('metadata', () => {
 
   it("reads the real IdP's metadata (fetched over HTTP) into entity id, SSO URL and certificates", async () => {
     const { fetchIdpMetadata, parseIdpMetadata } = await import('../../src/sso/saml-metadata.js');
-    const xml = await fetchIdpMetadata(idp.metadataUrl);
+    const { outboundPolicy } = await import('../../src/net/outbound-policy.js');
+    const xml = await fetchIdpMetadata(idp.metadataUrl, outboundPolicy(server.config.outboundAllow));
     const parsed = parseIdpMetadata(xml);
     expect(parsed.entityId).toBe(idp.entityId);
     expect(parsed.ssoUrl).toBe(idp.ssoUrl);

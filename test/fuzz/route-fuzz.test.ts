@@ -55,6 +55,16 @@ async function populate(org: Org): Promise<Record<string, string[]>> {
   const invite = await created(await c.post(`/api/organizations/${org.id}/invites/`, { target_email: `fz-${randomUUID()}@example.com` }), 'invite');
   const spareKey = await created(await c.post('/api/personal_api_keys/', { label: 'spare', scopes: ['*'] }), 'key');
   const flag = await created(await c.post(`/api/projects/${org.defaultProjectId}/feature_flags/`, { key: `flag-${randomUUID().slice(0, 8)}`, name: 'f' }), 'flag');
+  // Flags whose regexes a backtracking engine would never finish: /flags evaluates them for every generated person.
+  for (const pattern of ['.*.*.*.*.*.*.*.*x', '(a+)+$', '^(\\w+\\s?)*$']) {
+    await created(
+      await c.post(`/api/projects/${org.defaultProjectId}/feature_flags/`, {
+        key: `redos-${randomUUID().slice(0, 8)}`,
+        filters: { groups: [{ properties: [{ key: 'email', operator: 'regex', value: pattern }], rollout_percentage: 100 }] },
+      }),
+      'hostile regex flag',
+    );
+  }
   const insight = await created(await c.post(`/api/projects/${org.defaultProjectId}/insights/`, { name: 'i' }), 'insight');
   const dashboard = await created(await c.post(`/api/projects/${org.defaultProjectId}/dashboards/`, { name: 'd' }), 'dashboard');
   const role = await created(await c.post(`/api/organizations/${org.id}/roles/`, { name: `r-${randomUUID().slice(0, 8)}` }), 'role');
@@ -129,6 +139,37 @@ const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
   ),
 })).v;
 
+/**
+ * Regexes built to make a backtracking engine take exponential time (nested and overlapping
+ * quantifiers), plus ones RE2 refuses (backreferences, lookaround) and broken ones. Saved flags
+ * must either refuse them on `filters` or evaluate them in linear time.
+ */
+const REGEX_ATOMS = ['a', '.', '\\w', '\\s', '[ab]', '(a|aa)', '(a|a?)', 'x', '\\d'];
+const hostileRegex = fc.oneof(
+  fc.constantFrom('(a+)+$', '(a*)*b', '(a|aa)*c', '.*.*.*.*.*.*.*.*x', '^(\\w+\\s?)*$', '(x+x+)+y', '(.*a){12}', '(a)\\1', 'x(?=y)', '(?<!a)b', '[', '(', '\\', 'a{99999}'),
+  fc
+    .array(fc.tuple(fc.constantFrom(...REGEX_ATOMS), fc.constantFrom('*', '+', '?', '{2,}', '*?', '')), { minLength: 1, maxLength: 8 })
+    .chain((parts) => fc.tuple(fc.constant(parts.map(([a, q]) => a + q).join('')), fc.constantFrom('(%s)+$', '(%s)*', '%s', '^(%s)+x', '(?:%s|%s)*z')))
+    .map(([body, shape]) => shape.replaceAll('%s', body)),
+);
+/** What the hostile regexes are matched against: long runs of what they almost match. */
+const hostileInput = fc.tuple(fc.constantFrom('a', 'ab', ' a', 'x'), fc.integer({ min: 20, max: 12_000 }), fc.constantFrom('', '!', 'y', '\u0000')).map(([unit, n, end]) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n) + end);
+const hostileFilters = fc.tuple(hostileRegex, fc.constantFrom('regex', 'not_regex')).map(([value, operator]) => ({
+  groups: [{ properties: [{ key: 'email', type: 'person', operator, value }], rollout_percentage: 100 }],
+}));
+
+/** XML that costs a parser or XPath a lot for its size: tens of thousands of siblings, or thousands deep. */
+const hostileXml = fc
+  .tuple(fc.constantFrom('wide', 'deep', 'wide-attrs'), fc.integer({ min: 1_000, max: 60_000 }))
+  .map(([shape, n]) => {
+    const open = '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_f" Version="2.0" InResponseTo="_x"><saml:Issuer>urn:fuzz</saml:Issuer><saml:Assertion ID="_a">';
+    const close = '</saml:Assertion></samlp:Response>';
+    if (shape === 'wide') return `${open}${'<a/>'.repeat(n)}${close}`;
+    if (shape === 'wide-attrs') return `${open}${'<a ID="_a"/>'.repeat(Math.floor(n / 3))}${close}`;
+    const depth = Math.min(n, 20_000);
+    return `${open}${'<d>'.repeat(depth)}${'</d>'.repeat(depth)}${close}`;
+  });
+
 /** A value for a field of a known type: usually right-typed (to get past validation), sometimes not. */
 function fieldValue(shape?: { type?: string; enum?: unknown[] }): fc.Arbitrary<unknown> {
   const right: fc.Arbitrary<unknown>[] = [];
@@ -170,6 +211,14 @@ function bodyFor(route: RouteEntry): fc.Arbitrary<Body> {
       arbitrary: fc
         .tuple(fc.constantFrom(...names), fieldValue(shape?.fields.get(names[0]!)), value)
         .map(([k, a, b]) => ['duplicate keys', `{${JSON.stringify(k)}:${JSON.stringify(a) ?? 1},${JSON.stringify(k)}:${JSON.stringify(b) ?? 2}}`] as const),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(
+        fc.tuple(hostileFilters, fc.string({ maxLength: 8 })).map(([filters, k]) => ['hostile regex filters', JSON.stringify({ key: `re-${k}`, name: 're', filters })] as const),
+        fc.tuple(hostileInput, fc.string({ maxLength: 8 })).map(([email, d]) => ['hostile regex input', JSON.stringify({ distinct_id: `d${d}`, person_properties: { email } })] as const),
+        hostileXml.map((xml) => ['hostile metadata xml', JSON.stringify({ saml_metadata_xml: xml })] as const),
+      ),
     },
     {
       weight: 1,
@@ -228,6 +277,13 @@ function bodyFor(route: RouteEntry): fc.Arbitrary<Body> {
     return { raw, contentType: ct, encoding: enc, what: `${what}${enc === 'none' ? '' : ` ${enc}`}` };
   });
   const bytes = fc.uint8Array({ maxLength: 200 }).map((b): Body => ({ raw: Buffer.from(b), contentType: 'application/json', encoding: 'none', what: 'random bytes' }));
+  const samlForm = hostileXml.map((xml): Body => ({
+    raw: Buffer.from(new URLSearchParams({ SAMLResponse: Buffer.from(xml).toString('base64'), RelayState: world.ids.domain_id?.[0] ?? '' }).toString()),
+    contentType: 'application/x-www-form-urlencoded',
+    encoding: 'none',
+    what: `hostile SAML xml (${xml.length} chars)`,
+  }));
+  if (route.url === '/complete/saml/') return fc.oneof({ weight: 3, arbitrary: samlForm }, { weight: 1, arbitrary: normal });
   return fc.oneof({ weight: 20, arbitrary: normal }, { weight: 1, arbitrary: oversized }, { weight: 2, arbitrary: bytes }, { weight: 1, arbitrary: fc.constant<Body>({ encoding: 'none', what: 'no body' }) });
 }
 

@@ -69,6 +69,9 @@ export interface SamlResponseOptions {
   signResponse?: boolean;
   signAssertion?: boolean;
   signer?: SigningKey;
+  /** samlp's names: 'rsa-sha256' (default) or 'rsa-sha1'; 'sha256' (default) or 'sha1'. */
+  signatureAlgorithm?: 'rsa-sha256' | 'rsa-sha1';
+  digestAlgorithm?: 'sha256' | 'sha1';
 }
 
 export interface PostedForm {
@@ -125,6 +128,9 @@ export async function startIdp(options: { signer: SigningKey; spEntityId: string
     recipient: options.acsUrl,
     destination: options.acsUrl,
     signResponse: true,
+    // samlp signs the response with RSA-SHA1 unless told otherwise; Warden refuses SHA-1 by default.
+    signatureAlgorithm: 'rsa-sha256',
+    digestAlgorithm: 'sha256',
     lifetimeInSeconds: 300,
     profileMapper,
   });
@@ -143,6 +149,8 @@ export async function startIdp(options: { signer: SigningKey; spEntityId: string
         ...(o.lifetimeInSeconds !== undefined ? { lifetimeInSeconds: o.lifetimeInSeconds } : {}),
         ...(o.signResponse !== undefined ? { signResponse: o.signResponse } : {}),
         ...(o.signAssertion !== undefined ? { signAssertion: o.signAssertion } : {}),
+        ...(o.signatureAlgorithm !== undefined ? { signatureAlgorithm: o.signatureAlgorithm } : {}),
+        ...(o.digestAlgorithm !== undefined ? { digestAlgorithm: o.digestAlgorithm } : {}),
       };
       samlp.getSamlResponse(config, o.user, (err: Error | null, xml: string) => (err ? reject(err) : resolve(xml)));
     });

@@ -47,6 +47,9 @@ export async function startServer(overrides: Partial<WardenConfig> = {}): Promis
     openSignup: true,
     // Rate limits would throttle suites that sign up many people from 127.0.0.1; their own tests turn them on.
     rateLimits: false,
+    // The test IdPs, OIDC providers and sinks listen on loopback: the operator setting lets them in
+    // (the default refuses loopback); tests of the policy itself override it.
+    outboundAllow: ['127.0.0.1'],
     databaseUrl: pgdb?.url,
     ...overrides,
   };

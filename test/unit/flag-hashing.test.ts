@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.js';
-import { hasRiskyRepetition, parseFilters } from '../../src/domain/flag-filters.js';
+import { parseFilters } from '../../src/domain/flag-filters.js';
 import {
   evaluateFlag,
+  MAX_REGEX_INPUT,
   flagHash,
   flagValue,
   matchesProperty,
@@ -198,7 +199,9 @@ describe('validating filters', () => {
     expect(bad({ groups: [{ properties: [{ value: 3 }] }] })).toMatch(/needs a "key"/);
     expect(bad({ groups: [{ properties: [{ key: 'a', value: { nested: 1 } }] }] })).toMatch(/must be a string, a number/);
     expect(bad({ groups: [{ properties: [{ key: 'a', operator: 'regex', value: 5 }] }] })).toMatch(/Invalid value for operator regex/);
-    expect(bad({ groups: [{ properties: [{ key: 'a', operator: 'regex', value: '(a+)+$' }] }] })).toMatch(/exponential time/);
+    // RE2 cannot run backreferences or lookaround in linear time: refused when saved.
+    expect(bad({ groups: [{ properties: [{ key: 'a', operator: 'regex', value: '(a)\\1' }] }] })).toMatch(/not a valid regular expression/);
+    expect(bad({ groups: [{ properties: [{ key: 'a', operator: 'regex', value: 'x(?=y)' }] }] })).toMatch(/not a valid regular expression/);
     expect(bad({ groups: [{ properties: [{ key: 'a', operator: 'regex', value: '[' }] }] })).toMatch(/not a valid regular expression/);
     expect(bad({ groups: [], multivariate: { variants: [{ key: 'a', rollout_percentage: 60 }] } })).toBe(
       'Invalid variant definitions: Variant rollout percentages must sum to 100.',
@@ -211,12 +214,19 @@ describe('validating filters', () => {
     expect(bad({ groups: [], aggregation_group_type_index: 0 })).toMatch(/group-based flags/);
   });
 
-  it('spots repeated groups that repeat or branch inside', () => {
-    for (const pattern of ['(a+)+', '(a*)*', '((ab)+)+', '(a{2,})+', '(?:x+y)*', '(a|aa)+', '(x|y){2,}']) {
-      expect(hasRiskyRepetition(pattern), pattern).toBe(true);
+  it('evaluates nested repetition in time linear in the input (RE2), answering as a backtracking engine would', () => {
+    const flag = (value: string): EvaluableFlag => ({
+      key: 'f',
+      active: true,
+      filters: parseFilters({ groups: [{ properties: [{ key: 'p', operator: 'regex', value }], rollout_percentage: 100 }] }) as FlagFilters,
+    });
+    for (const pattern of ['(a+)+$', '(a|aa)*b', '.*.*.*.*.*.*.*.*x', '(x+x+)+y']) {
+      const started = performance.now();
+      const hostile = 'a'.repeat(MAX_REGEX_INPUT - 1) + '!';
+      expect(evaluateFlag(flag(pattern), 'd', { p: hostile }).enabled, pattern).toBe(false);
+      expect(performance.now() - started, pattern).toBeLessThan(2000);
     }
-    for (const pattern of ['^a+b$', '(ab)+', '[(+|]+', '\\(a+\\)+', 'a{2}(bc)?', '^(www\\.)?(acme|example)\\.com$', '(a+){2}']) {
-      expect(hasRiskyRepetition(pattern), pattern).toBe(false);
-    }
+    expect(evaluateFlag(flag('^(www\\.)?(acme|example)\\.com$'), 'd', { p: 'www.acme.com' }).enabled).toBe(true);
+    expect(evaluateFlag(flag('(a+)+$'), 'd', { p: 'aaaa' }).enabled).toBe(true);
   });
 });

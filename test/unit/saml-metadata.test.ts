@@ -3,12 +3,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.js';
-import { fetchIdpMetadata, parseIdpMetadata } from '../../src/sso/saml-metadata.js';
+import { isInternalAddress, outboundPolicy, parseOutboundAllow } from '../../src/net/outbound-policy.js';
+import { fetchIdpMetadata, METADATA_FETCH_FAILED, parseIdpMetadata } from '../../src/sso/saml-metadata.js';
 import { newSigningKey, type SigningKey } from '../helpers/saml-idp.js';
 
 let key: SigningKey;
 let server: Server;
 let base: string;
+let connections = 0;
+const requests: string[] = [];
 
 const body = (pem: string) => pem.replace(/-----[^-]+-----|\s/g, '');
 const metadata = (opts: { certs?: string[]; binding?: string; entities?: number; dtd?: boolean } = {}) => {
@@ -40,7 +43,12 @@ const rejects = (fn: () => unknown, message: RegExp) => {
 beforeAll(async () => {
   key = await newSigningKey();
   server = createServer((req, res) => {
+    requests.push(req.url ?? '');
     if (req.url === '/ok') return res.end(metadata());
+    if (req.url === '/redirect') {
+      res.writeHead(302, { location: `${base}/ok` });
+      return res.end();
+    }
     if (req.url === '/huge') {
       res.write('<x>');
       for (let i = 0; i < 2100; i++) res.write('x'.repeat(1024));
@@ -49,6 +57,7 @@ beforeAll(async () => {
     res.statusCode = 404;
     res.end();
   });
+  server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -77,13 +86,59 @@ describe('parseIdpMetadata', () => {
 });
 
 describe('fetchIdpMetadata', () => {
-  it('fetches over http(s), and refuses other schemes, errors and documents over 1 MiB', async () => {
-    expect(parseIdpMetadata(await fetchIdpMetadata(`${base}/ok`)).entityId).toBe('https://idp.example/0');
-    await expect(fetchIdpMetadata(`${base}/missing`)).rejects.toThrow(/HTTP 404/);
-    await expect(fetchIdpMetadata(`${base}/huge`)).rejects.toThrow(/too large/);
-    await expect(fetchIdpMetadata('file:///etc/passwd')).rejects.toThrow(/http or https/);
-    await expect(fetchIdpMetadata('not a url')).rejects.toThrow(/valid URL/);
-    await expect(fetchIdpMetadata(`http://user:pw@127.0.0.1:1/`)).rejects.toThrow(/credentials/);
-    await expect(fetchIdpMetadata('http://127.0.0.1:1/')).rejects.toThrow(/Could not fetch/);
+  const allowLoopback = outboundPolicy(['127.0.0.1']);
+  const generic = (promise: Promise<unknown>) => expect(promise).rejects.toThrow(METADATA_FETCH_FAILED);
+
+  it('fetches from an address the operator allows; every failure is the same error', async () => {
+    expect(parseIdpMetadata(await fetchIdpMetadata(`${base}/ok`, allowLoopback)).entityId).toBe('https://idp.example/0');
+    await generic(fetchIdpMetadata(`${base}/missing`, allowLoopback));
+    await generic(fetchIdpMetadata(`${base}/huge`, allowLoopback));
+    await generic(fetchIdpMetadata('http://127.0.0.1:1/', allowLoopback));
+    await generic(fetchIdpMetadata('file:///etc/passwd', allowLoopback));
+    await generic(fetchIdpMetadata(`http://user:pw@127.0.0.1:1/`, allowLoopback));
+    await expect(fetchIdpMetadata('not a url', allowLoopback)).rejects.toThrow(/valid URL/);
+  });
+
+  it('by default reaches no loopback, private or link-local address, by literal, by name or by redirect', async () => {
+    const port = (server.address() as AddressInfo).port;
+    const before = { connections, requests: requests.length };
+    const policy = outboundPolicy();
+    for (const url of [
+      `${base}/ok`,
+      `https://127.0.0.1:${port}/ok`,
+      `https://localhost:${port}/ok`,
+      `https://[::1]:${port}/ok`,
+      `https://[::ffff:127.0.0.1]:${port}/ok`,
+      `https://169.254.169.254/latest/meta-data/`,
+      `https://10.0.0.1:${port}/`,
+    ]) {
+      await generic(fetchIdpMetadata(url, policy));
+    }
+    // Allowed by name (localhost), redirected to an address nobody allowed: the second hop never connects.
+    await generic(fetchIdpMetadata(`http://localhost:${port}/redirect`, outboundPolicy(['localhost'])));
+    expect(requests.slice(before.requests)).toEqual(['/redirect']);
+    expect(connections - before.connections).toBe(1);
+  });
+});
+
+describe('outbound policy', () => {
+  it('knows internal addresses', () => {
+    for (const a of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '100.100.100.200', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00:ec2::254', '::ffff:127.0.0.1', '::ffff:7f00:1', '224.0.0.1']) {
+      expect(isInternalAddress(a), a).toBe(true);
+    }
+    for (const a of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111']) expect(isInternalAddress(a), a).toBe(false);
+  });
+
+  it('allows what the operator names, and plain http only there', () => {
+    const policy = outboundPolicy(['idp.internal', '10.0.0.0/8']);
+    expect(policy.urlAllowed(new URL('http://idp.internal/x'))).toBe(true);
+    expect(policy.addressAllowed('idp.internal', '192.168.0.9')).toBe(true);
+    expect(policy.urlAllowed(new URL('http://10.2.3.4/x'))).toBe(true);
+    expect(policy.urlAllowed(new URL('https://192.168.0.1/x'))).toBe(false);
+    expect(policy.urlAllowed(new URL('http://example.com/x'))).toBe(false);
+    expect(policy.urlAllowed(new URL('https://example.com/x'))).toBe(true);
+    expect(policy.addressAllowed('example.com', '127.0.0.1')).toBe(false);
+    expect(() => parseOutboundAllow(['10.0.0.0/99'])).toThrow();
+    expect(() => parseOutboundAllow(['http://x'])).toThrow();
   });
 });

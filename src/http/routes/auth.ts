@@ -89,18 +89,27 @@ export function authRoutes(app: FastifyInstance, { db, config, limiter }: Deps):
     // Failures count per address and per (account, address): guessing slows down, the owner of
     // the account elsewhere is never locked out, and every window ends.
     const account = `${email.trim().toLowerCase()}|${request.ip}`;
-    await limiter.check(LIMITS.loginFailuresPerAddress, request.ip);
-    await limiter.check(LIMITS.loginFailuresPerAccount, account);
+    // Each attempt is counted before the password is verified (atomically, in the database shared
+    // by every node), so concurrent guesses cannot all pass; one that did not fail is handed back.
+    await limiter.attempt(LIMITS.loginFailuresPerAddress, request.ip);
+    try {
+      await limiter.attempt(LIMITS.loginFailuresPerAccount, account);
+    } catch (err) {
+      await limiter.refund(LIMITS.loginFailuresPerAddress, request.ip);
+      throw err;
+    }
     let session;
     try {
       ({ session } = await logIn(db, email, password, request.log));
     } catch (err) {
-      if (err instanceof DomainError && err.code === 'invalid_credentials') {
-        await limiter.fail(LIMITS.loginFailuresPerAddress, request.ip);
-        await limiter.fail(LIMITS.loginFailuresPerAccount, account);
+      if (!(err instanceof DomainError && err.code === 'invalid_credentials')) {
+        await limiter.refund(LIMITS.loginFailuresPerAddress, request.ip);
+        await limiter.refund(LIMITS.loginFailuresPerAccount, account);
       }
       throw err;
     }
+    await limiter.refund(LIMITS.loginFailuresPerAddress, request.ip);
+    await limiter.refund(LIMITS.loginFailuresPerAccount, account);
     setSessionCookies(reply, request, config, session);
     return { success: true };
   });

@@ -14,6 +14,7 @@ import {
   withSamlMetadata,
 } from '../../domain/organization-domains.js';
 import { txtLookup } from '../../sso/dns-verification.js';
+import { outboundPolicy } from '../../net/outbound-policy.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers/domains.js';
@@ -37,6 +38,7 @@ const DomainPatch = Type.Object(
     saml_metadata_url: NullableText(2048),
     saml_metadata_xml: Type.Optional(Type.String({ maxLength: 500_000 })),
     saml_idp_initiated_enabled: Type.Optional(Type.Boolean()),
+    saml_allow_sha1: Type.Optional(Type.Boolean()),
     oidc_issuer: NullableText(2048),
     oidc_client_id: NullableText(1024),
     oidc_client_secret: NullableText(4096),
@@ -58,6 +60,7 @@ const DOMAIN = `${DOMAINS}:domain_id/`;
 const MAPPINGS = `${DOMAIN}group_mappings/`;
 
 export function domainRoutes(app: FastifyInstance, { db, config }: Deps): void {
+  const outbound = outboundPolicy(config.outboundAllow);
   const read = { access: scoped('organization', 'read') };
   const write = { access: scoped('organization', 'write') };
   const lookup = txtLookup(config.dnsServers);
@@ -96,7 +99,7 @@ export function domainRoutes(app: FastifyInstance, { db, config }: Deps): void {
       handler: async (request) => {
         const { record } = routeOrganization(request);
         const { domain_id } = request.params as Static<typeof DomainParams>;
-        const patch = await withSamlMetadata(request.body as Static<typeof DomainPatch>);
+        const patch = await withSamlMetadata(request.body as Static<typeof DomainPatch>, outbound);
         return view(request)(await db.transaction((tx) => updateDomain(tx, actorOf(request), record.id, domain_id, patch)));
       },
     });

@@ -7,6 +7,7 @@ import { findDomainById, findVerifiedDomainForEmail, hasOidc, type DomainRecord 
 import { completeOidcLogin, OIDC_REDIRECT_PATH, OIDC_REQUEST_TTL_SECONDS, OidcLoginFailed, startOidcLogin } from '../../sso/oidc.js';
 import { OidcDiscovery } from '../../sso/oidc-discovery.js';
 import { oidcFetch } from '../../sso/oidc-http.js';
+import { outboundPolicy } from '../../net/outbound-policy.js';
 import { callbackHeaders, signInErrorPage, wantsHtml } from '../../sso/sign-in-page.js';
 import { setSessionCookies, type Deps } from '../deps.js';
 import { errorBody, HttpError, sendError } from '../errors.js';
@@ -45,7 +46,7 @@ const notConfigured = (attr: 'email' | 'domain_id') =>
   validation('Single sign-on with OIDC is not configured for this domain.', attr, 'oidc_not_configured');
 
 export function oidcRoutes(app: FastifyInstance, { db, config }: Deps): void {
-  const discovery = new OidcDiscovery(oidcFetch(config.oidcCaFile));
+  const discovery = new OidcDiscovery(oidcFetch(outboundPolicy(config.outboundAllow), config.oidcCaFile));
   const redirectUri = () => `${config.publicUrl}${OIDC_REDIRECT_PATH}`;
   const secure = (request: FastifyRequest) => config.secureCookies === 'always' || (config.secureCookies === 'auto' && request.protocol === 'https');
 

@@ -8,6 +8,7 @@ import { completeSsoLogin, SsoLoginRefused } from '../../domain/sso-login.js';
 import { isUuid } from '../../domain/users.js';
 import { authorizeUrl, serviceProviderMetadata, validateSamlResponse } from '../../sso/saml.js';
 import { SamlRejected } from '../../sso/saml-errors.js';
+import { SAML_REQUEST_TTL_MS } from '../../sso/saml-request-cache.js';
 import { clip, decodeSamlResponse, SamlInputError, type SamlEnvelope } from '../../sso/saml-xml.js';
 import type { Database } from '../../store/database.js';
 import { setSessionCookies, type Deps } from '../deps.js';
@@ -35,12 +36,15 @@ export function samlRoutes(app: FastifyInstance, { db, config }: Deps): void {
     const query = request.query as Static<typeof LoginQuery>;
     const domain = await loginDomain(db, query);
     let url: string;
+    let requestId: string;
     try {
-      url = await authorizeUrl(db, config, domain);
+      ({ url, requestId } = await authorizeUrl(db, config, domain));
     } catch (err) {
       request.log.warn({ err, domain_id: domain.id }, 'could not build a SAML AuthnRequest');
       throw validation('SAML single sign-on is misconfigured for this domain. Ask an organization admin to check it.', query.email !== undefined ? 'email' : 'domain_id');
     }
+    // The response must come back to the browser that asked (login CSRF): it names this request.
+    reply.setCookie(REQUEST_COOKIE, requestId, requestCookieOptions(request, config));
     return reply.redirect(url, 302);
   });
 
@@ -62,6 +66,26 @@ export function samlRoutes(app: FastifyInstance, { db, config }: Deps): void {
     });
     scope.post('/complete/saml/', { config: { access: publicRoute } }, async (request, reply) => acs(db, config, request, reply));
   });
+}
+
+/** The SAML request a browser started: its AuthnRequest id, for the ACS only. */
+const REQUEST_COOKIE = 'warden_saml_request';
+const REQUEST_COOKIE_PATH = '/complete/saml';
+
+/**
+ * The IdP posts the response cross-site, which a SameSite=Lax cookie would not follow: over https
+ * the cookie is SameSite=None (and Secure); over plain http (development) browsers refuse None
+ * without Secure, so the attribute is left to the browser's default.
+ */
+function requestCookieOptions(request: FastifyRequest, config: Deps['config']) {
+  const secure = config.secureCookies === 'always' || (config.secureCookies === 'auto' && request.protocol === 'https');
+  return {
+    path: REQUEST_COOKIE_PATH,
+    httpOnly: true,
+    secure,
+    maxAge: SAML_REQUEST_TTL_MS / 1000,
+    ...(secure ? { sameSite: 'none' as const } : {}),
+  };
 }
 
 async function loginDomain(db: Database, query: Static<typeof LoginQuery>): Promise<DomainRecord> {
@@ -92,11 +116,19 @@ async function acs(db: Database, config: Deps['config'], request: FastifyRequest
       if (err instanceof SamlInputError) throw new SamlRejected(err.reason, err.message);
       throw err;
     }
+    // An answer to a request Warden made must reach the browser that made it; an unsolicited one
+    // (IdP-initiated, when the domain allows it) names no request.
+    const browserRequest = request.cookies[REQUEST_COOKIE];
+    if (envelope.inResponseTo && browserRequest === envelope.inResponseTo) reply.clearCookie(REQUEST_COOKIE, { path: REQUEST_COOKIE_PATH });
     domain = await responseDomain(db, form.RelayState, envelope);
     if (!domain) throw new SamlRejected('unknown_domain', 'no domain for this RelayState / request / issuer');
     if (!domain.verified_at) throw new SamlRejected('domain_not_verified', 'domain not verified');
     if (!hasSaml(domain)) throw new SamlRejected('saml_not_configured', 'domain has no SAML configuration');
     const identity = await validateSamlResponse(db, config, domain, envelope, form.SAMLResponse);
+    // A genuine answer to a request this browser did not start: someone else's login (login CSRF).
+    if (envelope.inResponseTo && browserRequest !== envelope.inResponseTo) {
+      throw new SamlRejected('other_browser', browserRequest ? 'the browser started another request' : 'no request cookie in this browser');
+    }
     const result = await completeSsoLogin(db, {
       domain,
       provider: 'saml',

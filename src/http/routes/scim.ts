@@ -131,12 +131,13 @@ async function scimService(scim: FastifyInstance, { db, config, limiter }: Deps)
   // The domain's token, before anything else about the request is looked at.
   scim.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.access?.kind !== 'scim_token') return;
-    refuseIfThrottled(() => limiter.refuseIfBlocked(LIMITS.scimFailuresPerAddress, request.ip), reply);
+    await refuseIfThrottled(() => limiter.refuseIfBlocked(LIMITS.scimFailuresPerAddress, request.ip), reply);
     const domainId = (request.params as { domain_id?: string }).domain_id ?? '';
     const presented = presentedToken(request);
     const result = await authenticateScimToken(db, domainId, presented);
     if ('failure' in result) {
-      await limiter.fail(LIMITS.scimFailuresPerAddress, request.ip);
+      // Counted atomically: concurrent failures beyond the limit are answered 429, not 401.
+      await refuseIfThrottled(() => limiter.fail(LIMITS.scimFailuresPerAddress, request.ip), reply);
       await recordScimAuthFailure(db, { domainId, ...(result.domain ? { domain: result.domain } : {}), failure: result.failure, presented }, request.log);
       throw new ScimError(401, presented ? 'The SCIM token is not valid for this domain.' : 'A SCIM bearer token is required.');
     }
@@ -275,9 +276,9 @@ async function scimService(scim: FastifyInstance, { db, config, limiter }: Deps)
 }
 
 /** A throttled SCIM client gets SCIM's error shape with Retry-After. */
-function refuseIfThrottled(check: () => void, reply: FastifyReply): void {
+async function refuseIfThrottled(check: () => void | Promise<void>, reply: FastifyReply): Promise<void> {
   try {
-    check();
+    await check();
   } catch (err) {
     if (!(err instanceof HttpError) || err.status !== 429) throw err;
     reply.header('retry-after', err.headers['retry-after']);

@@ -22,6 +22,7 @@ export function domain(d: DomainRecord, publicUrl: string, viewerIsAdmin: boolea
     saml_x509_cert: config(d.saml_x509_cert),
     saml_metadata_url: config(d.saml_metadata_url),
     saml_idp_initiated_enabled: d.saml_idp_initiated_enabled,
+    saml_allow_sha1: d.saml_allow_sha1,
     has_oidc: hasOidc(d),
     oidc_issuer: config(d.oidc_issuer),
     oidc_client_id: config(d.oidc_client_id),

@@ -9,6 +9,7 @@ import { sql as sso } from './0008_sso.js';
 import { sql as rateLimits } from './0009_rate_limits.js';
 import { sql as cacheInvalidation } from './0010_cache_invalidation.js';
 import { sql as grantCeiling } from './0011_grant_ceiling.js';
+import { sql as samlSha1OptIn } from './0012_saml_sha1_opt_in.js';
 
 /** Every migration, in the order it is applied. Never edit one that has shipped: add a new one. */
 export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
@@ -23,4 +24,5 @@ export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
   { name: '0009_rate_limits', sql: rateLimits },
   { name: '0010_cache_invalidation', sql: cacheInvalidation },
   { name: '0011_grant_ceiling', sql: grantCeiling },
+  { name: '0012_saml_sha1_opt_in', sql: samlSha1OptIn },
 ];
