@@ -29,6 +29,10 @@ export interface WardenConfig {
   accessCache: boolean;
   /** Most facts of one kind (keys, sessions, project access, …) the access cache holds. */
   cacheMaxEntries: number;
+  /** Postgres: longest wait to open a connection (or for a free one in the pool). */
+  dbConnectTimeoutMs: number;
+  /** Postgres: longest one statement may run (server-side statement_timeout; the client waits 1 s more). */
+  dbStatementTimeoutMs: number;
   /** Extra CA certificate (PEM) trusted for OIDC providers (discovery, token, keys, userinfo), on top of the system's. */
   oidcCaFile: string | undefined;
   /** Extra CA certificate (PEM) trusted for activity-log sinks, on top of the system's. */
@@ -49,7 +53,7 @@ export class ConfigError extends Error {}
 /** Every setting's flag name: what a configuration file may set. */
 export const CONFIG_FLAGS: ReadonlySet<string> = new Set([
   'host', 'port', 'data-dir', 'database-url', 'open-signup', 'secure-cookies', 'trust-proxy', 'body-limit', 'log-level',
-  'public-url', 'dns-servers', 'metrics-token', 'rate-limits', 'access-cache', 'cache-max-entries', 'oidc-ca-file', 'sink-ca-file', 'sink-poll-ms', 'sink-retry-base-ms',
+  'public-url', 'dns-servers', 'metrics-token', 'rate-limits', 'access-cache', 'cache-max-entries', 'db-connect-timeout-ms', 'db-statement-timeout-ms', 'oidc-ca-file', 'sink-ca-file', 'sink-poll-ms', 'sink-retry-base-ms',
   'sink-retry-max-ms', 'audit-key-file', 'retention-interval-ms',
 ]);
 
@@ -98,6 +102,8 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     rateLimits: bool('WARDEN_RATE_LIMITS', pick('rate-limits', 'WARDEN_RATE_LIMITS'), true),
     accessCache: bool('WARDEN_ACCESS_CACHE', pick('access-cache', 'WARDEN_ACCESS_CACHE'), true),
     cacheMaxEntries: int('WARDEN_CACHE_MAX_ENTRIES', pick('cache-max-entries', 'WARDEN_CACHE_MAX_ENTRIES'), 100_000, 100, 10_000_000),
+    dbConnectTimeoutMs: int('WARDEN_DB_CONNECT_TIMEOUT_MS', pick('db-connect-timeout-ms', 'WARDEN_DB_CONNECT_TIMEOUT_MS'), 5_000, 100, 600_000),
+    dbStatementTimeoutMs: int('WARDEN_DB_STATEMENT_TIMEOUT_MS', pick('db-statement-timeout-ms', 'WARDEN_DB_STATEMENT_TIMEOUT_MS'), 10_000, 100, 3_600_000),
     oidcCaFile: caFile('WARDEN_OIDC_CA_FILE', pick('oidc-ca-file', 'WARDEN_OIDC_CA_FILE')),
     ...activityLogConfig(pick, dataDir),
   };

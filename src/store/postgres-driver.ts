@@ -1,54 +1,133 @@
 import pg from 'pg';
-import type { Database, Queryable } from './database.js';
+import { asUnavailable, DatabaseUnavailableError, isConnectionFailure, type Database, type Queryable } from './database.js';
 
-export async function openPostgres(connectionString: string, poolSize = 10): Promise<Database> {
-  const pool = new pg.Pool({ connectionString, max: poolSize });
+/** How long Warden waits for Postgres (settings of `warden serve`; docs/deployment.md). */
+export interface PostgresSettings {
+  /** Opening a connection, or waiting for a free one in the pool. */
+  connectTimeoutMs: number;
+  /**
+   * One statement: the server cancels it after this long (statement_timeout), and the client gives
+   * up on an answer a second later (a frozen or partitioned server never cancels anything).
+   */
+  statementTimeoutMs: number;
+  poolSize: number;
+}
+
+export const DEFAULT_POSTGRES_SETTINGS: PostgresSettings = { connectTimeoutMs: 5_000, statementTimeoutMs: 10_000, poolSize: 10 };
+
+/** The client's own wait beyond the server's statement timeout, for a server that cannot answer at all. */
+const READ_GRACE_MS = 1_000;
+/** TCP keepalive probes start after this much silence (the OS default is two hours). */
+const KEEPALIVE_DELAY_MS = 10_000;
+
+export async function openPostgres(connectionString: string, settings: Partial<PostgresSettings> = {}): Promise<Database> {
+  const { connectTimeoutMs, statementTimeoutMs, poolSize } = { ...DEFAULT_POSTGRES_SETTINGS, ...settings };
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    connectionTimeoutMillis: connectTimeoutMs,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + READ_GRACE_MS,
+    // A transaction left open by a client that vanished must not hold its locks forever.
+    idle_in_transaction_session_timeout: Math.max(60_000, statementTimeoutMs * 2),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+  });
   // An idle pooled connection can be cut by the server (a restart, an administrator's command).
   // The pool discards that client and the next query opens a new one; without a listener the
   // event would crash the process.
   pool.on('error', (err) => {
     process.emitWarning(`Postgres connection lost while idle: ${err.message}`);
   });
+  const checkout = async (): Promise<pg.PoolClient> => {
+    try {
+      return await pool.connect();
+    } catch (err) {
+      throw asUnavailable(err);
+    }
+  };
   // Fail at start, not at the first request, when the server is unreachable.
-  const probe = await pool.connect();
+  const probe = await checkout();
   probe.release();
+
   const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
     async query<Row>(text: string, params?: readonly unknown[]) {
-      const result = await c.query(text, params as unknown[] | undefined);
-      return result.rows as Row[];
+      try {
+        const result = await c.query(text, params as unknown[] | undefined);
+        return result.rows as Row[];
+      } catch (err) {
+        throw asUnavailable(err);
+      }
     },
     async exec(script: string) {
-      await c.query(script);
+      try {
+        await c.query(script);
+      } catch (err) {
+        throw asUnavailable(err);
+      }
     },
   });
+
+  /**
+   * Runs fn on a checked-out client. While checked out the pool does not listen to the client, so
+   * a session the server ends (pg_terminate_backend, a restart, a crash) would be an unhandled
+   * 'error' event: this listener takes it, and a client that failed is destroyed, never reused.
+   */
+  async function withClient<T>(fn: (client: pg.PoolClient, broken: () => Error | undefined) => Promise<T>): Promise<T> {
+    const client = await checkout();
+    let failure: Error | undefined;
+    const onError = (err: Error) => {
+      failure ??= err;
+    };
+    client.on('error', onError);
+    try {
+      return await fn(client, () => failure);
+    } catch (err) {
+      if (isConnectionFailure(err)) failure ??= err as Error;
+      throw failure && !(err instanceof DatabaseUnavailableError) ? asUnavailable(failure) : err;
+    } finally {
+      // A dead client keeps a listener: it may still report its end after the pool let go of it.
+      if (!failure) client.off('error', onError);
+      client.release(failure);
+    }
+  }
+
   return {
     kind: 'postgres',
     ...wrap(pool),
-    async transaction(fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const value = await fn(wrap(client));
-        await client.query('COMMIT');
-        return value;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
-    },
-    async withAdvisoryLock(key, fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('SELECT pg_advisory_lock($1)', [key]);
+    transaction: (fn) =>
+      withClient(async (client, broken) => {
+        const tx = wrap(client);
+        await tx.query('BEGIN');
         try {
-          return await fn(wrap(client));
-        } finally {
-          await client.query('SELECT pg_advisory_unlock($1)', [key]);
+          const value = await fn(tx);
+          await tx.query('COMMIT');
+          return value;
+        } catch (err) {
+          if (!broken() && !isConnectionFailure(err)) await client.query('ROLLBACK').catch(() => undefined);
+          throw err;
         }
+      }),
+    withAdvisoryLock: (key, fn) =>
+      withClient(async (client) => {
+        const q = wrap(client);
+        await q.query('SELECT pg_advisory_lock($1)', [key]);
+        try {
+          return await fn(q);
+        } finally {
+          await q.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
+        }
+      }),
+    async ping(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new DatabaseUnavailableError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        // query_timeout ends the probe's own connection when the server is frozen.
+        await Promise.race([pool.query({ text: 'SELECT 1', query_timeout: timeoutMs } as pg.QueryConfig).catch((err) => Promise.reject(asUnavailable(err))), late]);
       } finally {
-        client.release();
+        clearTimeout(timer);
       }
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),
