@@ -43,6 +43,7 @@ Options (each also an environment variable, or a key of the --config / WARDEN_CO
   --rate-limits B   WARDEN_RATE_LIMITS (default true: 429s on login, sign-up, invites, failed key/SCIM auth)
   --access-cache B  WARDEN_ACCESS_CACHE (default true: the authorization hot path served from memory)
   --cache-max-entries N  WARDEN_CACHE_MAX_ENTRIES (default 100000: facts of one kind the cache holds)
+  --db-connect-timeout-ms N, --db-statement-timeout-ms N   Postgres waits before a 503 (defaults 5000, 10000)
   --oidc-ca-file F  WARDEN_OIDC_CA_FILE (extra CA trusted for OIDC providers)
   --sink-ca-file F  WARDEN_SINK_CA_FILE (extra CA trusted for activity-log sinks)
   --sink-poll-ms N, --sink-retry-base-ms N, --sink-retry-max-ms N   activity-log sink delivery timing
