@@ -76,9 +76,11 @@ export class AccessCache {
   /**
    * The fact at (space, key): from memory when a valid copy is held, else from `load`, whose result
    * is kept (deep-frozen: callers share it) under the tags `tagsOf` gives. `undefined` (nothing
-   * found) is never kept: something created later must be found at once.
+   * found) is never kept: something created later must be found at once. When the copy held has
+   * gone stale, `load` is handed it, for a loader that can refresh only what changed (it must not
+   * trust it: the database decides what changed).
    */
-  async get<T>(space: CacheSpace, key: string, load: () => Promise<T>, tagsOf: (value: NonNullable<T>) => readonly string[]): Promise<T> {
+  async get<T>(space: CacheSpace, key: string, load: (stale?: T) => Promise<T>, tagsOf: (value: NonNullable<T>) => readonly string[]): Promise<T> {
     const counts = this.perSpace.get(space)!;
     if (!this.isTrusted) {
       counts.bypasses++;
@@ -90,6 +92,7 @@ export class AccessCache {
       counts.hits++;
       return entry.value as T;
     }
+    const stale = entry?.value as T | undefined;
     if (entry) entries.delete(key);
     counts.misses++;
     // Concurrent misses of one fact share a read, as long as nothing changed since it began.
@@ -97,7 +100,7 @@ export class AccessCache {
     const flying = this.inFlight.get(flightKey);
     if (flying && flying.readAt === this.seq) return flying.promise as Promise<T>;
     const readAt = this.seq;
-    const promise = load().then((value) => {
+    const promise = load(stale).then((value) => {
       if (value !== undefined && value !== null) this.store(entries, key, { value: deepFreeze(value), tags: tagsOf(value as NonNullable<T>), readAt });
       return value;
     });

@@ -109,6 +109,17 @@ export async function requireAccess(
   return level;
 }
 
+/**
+ * Does the actor see every object of the resource alike? Yes when no rule names one object and the
+ * resource-wide level is enough to view (a creator's own objects only add): lists can then be paged
+ * by the database without deciding object by object.
+ */
+export async function seesEveryObject(q: Queryable, actor: ResourceActor, resource: AccessControlResource): Promise<boolean> {
+  const rows = await rowsFor(q, actor.projectId, resource);
+  if (rows.some((r) => r.resourceId !== null)) return false;
+  return satisfies(resource, resolveWith(actor, resource, rows, null).level, requiredLevel(resource, 'read'));
+}
+
 /** Lists show only what the actor may view (PostHog hides objects resolved to `none`). */
 export async function visibleTo<T extends { id: string | number; created_by_id: number | null }>(
   q: Queryable,

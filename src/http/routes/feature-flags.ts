@@ -6,7 +6,7 @@ import { scoped } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
 import {
   createFeatureFlag,
-  listFeatureFlags,
+  listFeatureFlagPage,
   parseFlagId,
   requireFeatureFlag,
   updateFeatureFlag,
@@ -14,7 +14,7 @@ import {
   type FlagListOptions,
 } from '../../domain/feature-flags.js';
 import type { UserRecord } from '../../domain/records.js';
-import { requireAccess, visibleTo, type ResourceActor } from '../../domain/resource-access.js';
+import { requireAccess, seesEveryObject, visibleTo, type ResourceActor } from '../../domain/resource-access.js';
 import { findUserById } from '../../domain/users.js';
 import type { Queryable } from '../../store/database.js';
 import { actorOf, type Deps } from '../deps.js';
@@ -87,8 +87,9 @@ export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
     const page = readPage(request);
     const options = listOptions(request);
     const actor = await resourceActor(db, request);
-    const flags = await visibleTo(db, actor, RESOURCE, await listFeatureFlags(db, actor.projectId, options));
-    return paginated(request, page, flags.length, await shown(db, flags.slice(page.offset, page.offset + page.limit)));
+    const everything = await seesEveryObject(db, actor, RESOURCE);
+    const { count, results } = await listFeatureFlagPage(db, actor.projectId, options, page, everything ? undefined : (flags) => visibleTo(db, actor, RESOURCE, flags));
+    return paginated(request, page, count, await shown(db, results));
   });
 
   app.post(base, { config: write, schema: { params: ProjectParams, body: FlagCreate } }, async (request, reply) => {
