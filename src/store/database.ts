@@ -38,8 +38,9 @@ export function pgErrorCode(err: unknown): string | undefined {
 
 /**
  * The database cannot be reached or did not answer in time (a restart, a terminated session, a
- * network partition, a frozen server, a statement over its timeout). Requests answer 503; nothing
- * was committed unless the database says so, and the next request tries again.
+ * network partition, a frozen server, a statement over its timeout). Requests answer 503 and the
+ * next request tries again. A transaction that failed so was rolled back, except one whose COMMIT
+ * was already on its way: like any 503 to a write, its outcome is for the client to check.
  */
 export class DatabaseUnavailableError extends Error {
   constructor(readonly reason: string, options?: { cause?: unknown }) {
