@@ -17,6 +17,8 @@ export const DEFAULT_POSTGRES_SETTINGS: PostgresSettings = { connectTimeoutMs: 5
 
 /** The client's own wait beyond the server's statement timeout, for a server that cannot answer at all. */
 const READ_GRACE_MS = 1_000;
+/** The longest timer Node keeps: "no read timeout" for one query (0 would mean the pool's default). */
+const UNBOUNDED_MS = 2_147_483_647;
 /** TCP keepalive probes start after this much silence (the OS default is two hours). */
 const KEEPALIVE_DELAY_MS = 10_000;
 
@@ -50,23 +52,27 @@ export async function openPostgres(connectionString: string, settings: Partial<P
   const probe = await checkout();
   probe.release();
 
-  const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
-    async query<Row>(text: string, params?: readonly unknown[]) {
-      try {
-        const result = await c.query(text, params as unknown[] | undefined);
-        return result.rows as Row[];
-      } catch (err) {
-        throw asUnavailable(err);
-      }
-    },
-    async exec(script: string) {
-      try {
-        await c.query(script);
-      } catch (err) {
-        throw asUnavailable(err);
-      }
-    },
-  });
+  /** `unbounded`: no client-side read timeout (migrations, whose statements may rightly run long). */
+  const wrap = (c: pg.Pool | pg.PoolClient, unbounded = false): Queryable => {
+    const timeout = unbounded ? { query_timeout: UNBOUNDED_MS } : {};
+    return {
+      async query<Row>(text: string, params?: readonly unknown[]) {
+        try {
+          const result = await c.query({ text, values: params as unknown[] | undefined, ...timeout });
+          return result.rows as Row[];
+        } catch (err) {
+          throw asUnavailable(err);
+        }
+      },
+      async exec(script: string) {
+        try {
+          await c.query({ text: script, ...timeout });
+        } catch (err) {
+          throw asUnavailable(err);
+        }
+      },
+    };
+  };
 
   /**
    * Runs fn on a checked-out client. While checked out the pool does not listen to the client, so
@@ -108,14 +114,22 @@ export async function openPostgres(connectionString: string, settings: Partial<P
           throw err;
         }
       }),
+    // Only migrations hold it: building an index on a large table may take longer than any
+    // request should, so this session runs without the statement timeout (waiting for the lock
+    // while another node migrates included), and gets it back before it returns to the pool.
     withAdvisoryLock: (key, fn) =>
       withClient(async (client) => {
-        const q = wrap(client);
-        await q.query('SELECT pg_advisory_lock($1)', [key]);
+        const q = wrap(client, true);
+        await q.query('SET statement_timeout = 0');
         try {
-          return await fn(q);
+          await q.query('SELECT pg_advisory_lock($1)', [key]);
+          try {
+            return await fn(q);
+          } finally {
+            await q.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
+          }
         } finally {
-          await q.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
+          await q.query('RESET statement_timeout').catch(() => undefined);
         }
       }),
     async ping(timeoutMs) {

@@ -21,6 +21,8 @@ import { eventually } from '../helpers/https-receiver.js';
 import { startCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { serve as serveNode, storeKind } from '../helpers/server.js';
 import { newOrganization } from '../helpers/world.js';
+import { DatabaseUnavailableError } from '../../src/store/database.js';
+import { openPostgres } from '../../src/store/postgres-driver.js';
 
 describe.runIf(storeKind === 'postgres')('Postgres going away under warden serve', () => {
   let cluster: PgCluster;
@@ -187,4 +189,18 @@ describe.runIf(storeKind === 'postgres')('Postgres going away under warden serve
       await a.close();
     }
   });
+
+  it('bounds every statement by the statement timeout, except the migrations\' (which get it back after)', async () => {
+    const db = await openPostgres(cluster.url, { statementTimeoutMs: 300, connectTimeoutMs: 1_000, poolSize: 1 });
+    try {
+      await expect(db.query('SELECT pg_sleep(1)')).rejects.toBeInstanceOf(DatabaseUnavailableError);
+      await expect(db.transaction((tx) => tx.query('SELECT pg_sleep(1)'))).rejects.toBeInstanceOf(DatabaseUnavailableError);
+      expect(await db.withAdvisoryLock(42, (q) => q.query('SELECT pg_sleep(1) AS slept'))).toEqual([{ slept: '' }]);
+      // The one pooled session is the migration's: its timeout is back.
+      expect(await db.query('SHOW statement_timeout')).toEqual([{ statement_timeout: '300ms' }]);
+    } finally {
+      await db.close();
+    }
+  });
 });
+
