@@ -9,12 +9,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { processStartTime } from '../../src/store/data-dir-lock.js';
 import { REPO, serve, warden, type RunningServer } from '../helpers/cli.js';
 import { storeKind } from '../helpers/server.js';
 import { PASSWORD } from '../helpers/world.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-lock-'));
+/** This process's start time as the kernel counts it (/proc/self/stat, field 22). */
+const startTime = () => {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+};
 const embedded = { DATABASE_URL: '' };
 let running: RunningServer | undefined;
 afterAll(async () => {
@@ -52,7 +56,7 @@ describe.runIf(storeKind === 'pglite')('one process per embedded data directory'
     expect(after.code, after.stdout + after.stderr).toBe(0);
 
     // A pid that is alive but belongs to a process started at another time is stale too.
-    writeFileSync(join(data, 'warden.lock'), JSON.stringify({ pid: process.pid, started: `${processStartTime(process.pid)}0`, command: 'warden serve', since: 'then' }));
+    writeFileSync(join(data, 'warden.lock'), JSON.stringify({ pid: process.pid, started: `${startTime()}0`, command: 'warden serve', since: 'then' }));
     const reused = await warden(['migrate', '--data-dir', data], embedded);
     expect(reused.code, reused.stdout + reused.stderr).toBe(0);
     expect(readdirSync(data).filter((f) => f.startsWith('warden.lock'))).toEqual([]);
