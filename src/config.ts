@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfigFile } from './config-file.js';
+import { DEFAULT_POSTGRES_SETTINGS } from './store/postgres-driver.js';
 /** Warden's runtime configuration: flags, with WARDEN_* environment variables as defaults. */
 export interface WardenConfig {
   host: string;
@@ -102,8 +103,8 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     rateLimits: bool('WARDEN_RATE_LIMITS', pick('rate-limits', 'WARDEN_RATE_LIMITS'), true),
     accessCache: bool('WARDEN_ACCESS_CACHE', pick('access-cache', 'WARDEN_ACCESS_CACHE'), true),
     cacheMaxEntries: int('WARDEN_CACHE_MAX_ENTRIES', pick('cache-max-entries', 'WARDEN_CACHE_MAX_ENTRIES'), 100_000, 100, 10_000_000),
-    dbConnectTimeoutMs: int('WARDEN_DB_CONNECT_TIMEOUT_MS', pick('db-connect-timeout-ms', 'WARDEN_DB_CONNECT_TIMEOUT_MS'), 5_000, 100, 600_000),
-    dbStatementTimeoutMs: int('WARDEN_DB_STATEMENT_TIMEOUT_MS', pick('db-statement-timeout-ms', 'WARDEN_DB_STATEMENT_TIMEOUT_MS'), 10_000, 100, 3_600_000),
+    dbConnectTimeoutMs: int('WARDEN_DB_CONNECT_TIMEOUT_MS', pick('db-connect-timeout-ms', 'WARDEN_DB_CONNECT_TIMEOUT_MS'), DEFAULT_POSTGRES_SETTINGS.connectTimeoutMs, 100, 600_000),
+    dbStatementTimeoutMs: int('WARDEN_DB_STATEMENT_TIMEOUT_MS', pick('db-statement-timeout-ms', 'WARDEN_DB_STATEMENT_TIMEOUT_MS'), DEFAULT_POSTGRES_SETTINGS.statementTimeoutMs, 100, 3_600_000),
     oidcCaFile: caFile('WARDEN_OIDC_CA_FILE', pick('oidc-ca-file', 'WARDEN_OIDC_CA_FILE')),
     ...activityLogConfig(pick, dataDir),
   };
