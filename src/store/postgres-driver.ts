@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { asUnavailable, DatabaseUnavailableError, isConnectionFailure, type Database, type Queryable } from './database.js';
+import { Outage } from './outage.js';
 
 /** How long Warden waits for Postgres (settings of `warden serve`; docs/deployment.md). */
 export interface PostgresSettings {
@@ -17,6 +18,8 @@ export const DEFAULT_POSTGRES_SETTINGS: PostgresSettings = { connectTimeoutMs: 5
 
 /** The client's own wait beyond the server's statement timeout, for a server that cannot answer at all. */
 const READ_GRACE_MS = 1_000;
+/** How long a probe waits for the database during an outage (outage.ts). */
+const PROBE_TIMEOUT_MS = 1_000;
 /** The longest timer Node keeps: "no read timeout" for one query (0 would mean the pool's default). */
 const UNBOUNDED_MS = 2_147_483_647;
 /** TCP keepalive probes start after this much silence (the OS default is two hours). */
@@ -41,11 +44,30 @@ export async function openPostgres(connectionString: string, settings: Partial<P
   pool.on('error', (err) => {
     process.emitWarning(`Postgres connection lost while idle: ${err.message}`);
   });
+  async function ping(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DatabaseUnavailableError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      // query_timeout ends the probe's own connection when the server is frozen.
+      await Promise.race([pool.query({ text: 'SELECT 1', query_timeout: timeoutMs } as pg.QueryConfig).catch((err) => Promise.reject(asUnavailable(err))), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  const outage = new Outage(() => ping(PROBE_TIMEOUT_MS));
+  /** A driver error as Warden sees it: the connection's fault is DatabaseUnavailableError, and noted. */
+  const failed = (err: unknown): unknown => {
+    outage.report(err);
+    return asUnavailable(err);
+  };
   const checkout = async (): Promise<pg.PoolClient> => {
+    await outage.admit();
     try {
       return await pool.connect();
     } catch (err) {
-      throw asUnavailable(err);
+      throw failed(err);
     }
   };
   // Fail at start, not at the first request, when the server is unreachable.
@@ -57,18 +79,20 @@ export async function openPostgres(connectionString: string, settings: Partial<P
     const timeout = unbounded ? { query_timeout: UNBOUNDED_MS } : {};
     return {
       async query<Row>(text: string, params?: readonly unknown[]) {
+        if (c === pool) await outage.admit();
         try {
           const result = await c.query({ text, values: params as unknown[] | undefined, ...timeout });
           return result.rows as Row[];
         } catch (err) {
-          throw asUnavailable(err);
+          throw failed(err);
         }
       },
       async exec(script: string) {
+        if (c === pool) await outage.admit();
         try {
           await c.query({ text: script, ...timeout });
         } catch (err) {
-          throw asUnavailable(err);
+          throw failed(err);
         }
       },
     };
@@ -90,6 +114,7 @@ export async function openPostgres(connectionString: string, settings: Partial<P
       return await fn(client, () => failure);
     } catch (err) {
       if (isConnectionFailure(err)) failure ??= err as Error;
+      if (failure) outage.report(failure);
       throw failure && !(err instanceof DatabaseUnavailableError) ? asUnavailable(failure) : err;
     } finally {
       // A dead client keeps a listener: it may still report its end after the pool let go of it.
@@ -132,18 +157,7 @@ export async function openPostgres(connectionString: string, settings: Partial<P
           await q.query('RESET statement_timeout').catch(() => undefined);
         }
       }),
-    async ping(timeoutMs) {
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new DatabaseUnavailableError(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      });
-      try {
-        // query_timeout ends the probe's own connection when the server is frozen.
-        await Promise.race([pool.query({ text: 'SELECT 1', query_timeout: timeoutMs } as pg.QueryConfig).catch((err) => Promise.reject(asUnavailable(err))), late]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    ping,
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),
     close: () => pool.end(),
   };

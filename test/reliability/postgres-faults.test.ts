@@ -122,11 +122,17 @@ describe.runIf(storeKind === 'postgres')('Postgres going away under warden serve
     expect((await write('before-freeze')).status).toBe(201);
     cluster.freeze();
     let frozen: Array<{ status: number; body: any; ms: number }>;
+    let again: { status: number; body: any; ms: number };
     try {
       frozen = await Promise.all([write('frozen'), health()]);
+      // Known down now: the next request is not sent to wait out its timeouts again.
+      again = await write('frozen-again');
     } finally {
       cluster.thaw();
     }
+    expect(again.status, JSON.stringify(again.body)).toBe(503);
+    expect(again.body).toMatchObject(unavailable);
+    expect(again.ms).toBeLessThan(1_500);
     const [w, h] = frozen;
     // Statement timeout 2 s + 1 s of grace (a pooled connection), or the 1 s connect timeout.
     expect(w!.status, JSON.stringify(w!.body)).toBe(503);
