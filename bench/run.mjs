@@ -1,6 +1,6 @@
 // Warden's benchmarks. Each prints ratios measured in one run on this machine (absolute times on
 // shared machines are noisy; the ratios are what BENCHMARKS.md tracks).
-// Run all: npm run bench. One: npm run bench -- decisions | keys | authorized-requests | ingestion | activity-log | … | startup
+// Run all: npm run bench. One: npm run bench -- decisions | keys | authorized-requests | ingestion | activity-log | … | startup | soak
 import { benchActivityLog } from './activity-log.mjs';
 import { benchDecisions } from './decisions.mjs';
 import { benchIngestion } from './ingestion.mjs';
@@ -9,6 +9,7 @@ import { benchAuthorizedRequests } from './authorized-requests.mjs';
 import { benchStartup } from './startup.mjs';
 import { benchRevocation } from './revocation.mjs';
 import { benchScale } from './scale.mjs';
+import { benchSoak } from './soak.mjs';
 
 const benches = {
   decisions: benchDecisions,
@@ -19,6 +20,7 @@ const benches = {
   startup: benchStartup,
   revocation: benchRevocation,
   scale: benchScale,
+  soak: benchSoak,
 };
 
 const only = process.argv[2];

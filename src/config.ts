@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfigFile } from './config-file.js';
 import { parseOutboundAllow } from './net/outbound-policy.js';
+import { DEFAULT_POSTGRES_SETTINGS } from './store/postgres-driver.js';
 /** Warden's runtime configuration: flags, with WARDEN_* environment variables as defaults. */
 export interface WardenConfig {
   host: string;
@@ -35,6 +36,10 @@ export interface WardenConfig {
    * public https addresses: host names, addresses or CIDR ranges (src/net/outbound-policy.ts).
    */
   outboundAllow: string[];
+  /** Postgres: longest wait to open a connection (or for a free one in the pool). */
+  dbConnectTimeoutMs: number;
+  /** Postgres: longest one statement may run (server-side statement_timeout; the client waits 1 s more). */
+  dbStatementTimeoutMs: number;
   /** Extra CA certificate (PEM) trusted for OIDC providers (discovery, token, keys, userinfo), on top of the system's. */
   oidcCaFile: string | undefined;
   /** Extra CA certificate (PEM) trusted for activity-log sinks, on top of the system's. */
@@ -55,7 +60,7 @@ export class ConfigError extends Error {}
 /** Every setting's flag name: what a configuration file may set. */
 export const CONFIG_FLAGS: ReadonlySet<string> = new Set([
   'host', 'port', 'data-dir', 'database-url', 'open-signup', 'secure-cookies', 'trust-proxy', 'body-limit', 'log-level',
-  'public-url', 'dns-servers', 'metrics-token', 'rate-limits', 'access-cache', 'cache-max-entries', 'outbound-allow', 'oidc-ca-file', 'sink-ca-file', 'sink-poll-ms', 'sink-retry-base-ms',
+  'public-url', 'dns-servers', 'metrics-token', 'rate-limits', 'access-cache', 'cache-max-entries', 'outbound-allow', 'db-connect-timeout-ms', 'db-statement-timeout-ms', 'oidc-ca-file', 'sink-ca-file', 'sink-poll-ms', 'sink-retry-base-ms',
   'sink-retry-max-ms', 'audit-key-file', 'retention-interval-ms',
 ]);
 
@@ -105,6 +110,8 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     accessCache: bool('WARDEN_ACCESS_CACHE', pick('access-cache', 'WARDEN_ACCESS_CACHE'), true),
     cacheMaxEntries: int('WARDEN_CACHE_MAX_ENTRIES', pick('cache-max-entries', 'WARDEN_CACHE_MAX_ENTRIES'), 100_000, 100, 10_000_000),
     outboundAllow: outboundAllow(pick('outbound-allow', 'WARDEN_OUTBOUND_ALLOW')),
+    dbConnectTimeoutMs: int('WARDEN_DB_CONNECT_TIMEOUT_MS', pick('db-connect-timeout-ms', 'WARDEN_DB_CONNECT_TIMEOUT_MS'), DEFAULT_POSTGRES_SETTINGS.connectTimeoutMs, 100, 600_000),
+    dbStatementTimeoutMs: int('WARDEN_DB_STATEMENT_TIMEOUT_MS', pick('db-statement-timeout-ms', 'WARDEN_DB_STATEMENT_TIMEOUT_MS'), DEFAULT_POSTGRES_SETTINGS.statementTimeoutMs, 100, 3_600_000),
     oidcCaFile: caFile('WARDEN_OIDC_CA_FILE', pick('oidc-ca-file', 'WARDEN_OIDC_CA_FILE')),
     ...activityLogConfig(pick, dataDir),
   };

@@ -11,6 +11,9 @@
  *
  * A node that cannot hear about changes (its notification connection is down) does not trust what it
  * holds: `distrust` makes every read go to the database until `resume`, which forgets everything.
+ * A node that merely cannot prove it still hears (a silent connection) stops trusting when the last
+ * proof runs out: `trustUntil` (set by the listener after each answered heartbeat) bounds how long
+ * memory may be served without one.
  */
 
 /** The kinds of fact the cache holds, each in a space of its own. */
@@ -57,6 +60,8 @@ export class AccessCache {
   private readonly spaces = new Map<CacheSpace, Map<string, Entry>>();
   private readonly inFlight = new Map<string, { readAt: number; promise: Promise<unknown> }>();
   private trusted = true;
+  /** performance.now() after which nothing is served from memory until the next proof (listener). */
+  private provenUntil = Infinity;
   private invalidations = 0;
   private readonly perSpace = new Map<CacheSpace, { hits: number; misses: number; bypasses: number }>();
 
@@ -71,11 +76,13 @@ export class AccessCache {
   /**
    * The fact at (space, key): from memory when a valid copy is held, else from `load`, whose result
    * is kept (deep-frozen: callers share it) under the tags `tagsOf` gives. `undefined` (nothing
-   * found) is never kept: something created later must be found at once.
+   * found) is never kept: something created later must be found at once. When the copy held has
+   * gone stale, `load` is handed it, for a loader that can refresh only what changed (it must not
+   * trust it: the database decides what changed).
    */
-  async get<T>(space: CacheSpace, key: string, load: () => Promise<T>, tagsOf: (value: NonNullable<T>) => readonly string[]): Promise<T> {
+  async get<T>(space: CacheSpace, key: string, load: (stale?: T) => Promise<T>, tagsOf: (value: NonNullable<T>) => readonly string[]): Promise<T> {
     const counts = this.perSpace.get(space)!;
-    if (!this.trusted) {
+    if (!this.isTrusted) {
       counts.bypasses++;
       return load();
     }
@@ -85,6 +92,7 @@ export class AccessCache {
       counts.hits++;
       return entry.value as T;
     }
+    const stale = entry?.value as T | undefined;
     if (entry) entries.delete(key);
     counts.misses++;
     // Concurrent misses of one fact share a read, as long as nothing changed since it began.
@@ -92,7 +100,7 @@ export class AccessCache {
     const flying = this.inFlight.get(flightKey);
     if (flying && flying.readAt === this.seq) return flying.promise as Promise<T>;
     const readAt = this.seq;
-    const promise = load().then((value) => {
+    const promise = load(stale).then((value) => {
       if (value !== undefined && value !== null) this.store(entries, key, { value: deepFreeze(value), tags: tagsOf(value as NonNullable<T>), readAt });
       return value;
     });
@@ -137,8 +145,17 @@ export class AccessCache {
     this.trusted = true;
   }
 
+  /**
+   * Everything changed before some moment has been heard, and that moment is recent: memory may be
+   * served until `at` (a performance.now() time), and not after unless proven again. Facts stay held
+   * meanwhile: the invalidations still arriving on the same connection keep marking them.
+   */
+  trustUntil(at: number): void {
+    this.provenUntil = at;
+  }
+
   get isTrusted(): boolean {
-    return this.trusted;
+    return this.trusted && performance.now() <= this.provenUntil;
   }
 
   stats(): CacheStats {
@@ -149,7 +166,7 @@ export class AccessCache {
       totals.bypasses += counts.bypasses;
       totals.entries += this.spaces.get(space)!.size;
     }
-    return { ...totals, invalidations: this.invalidations, trusted: this.trusted };
+    return { ...totals, invalidations: this.invalidations, trusted: this.isTrusted };
   }
 
   statsBySpace(): ReadonlyMap<CacheSpace, { hits: number; misses: number; bypasses: number }> {
@@ -166,7 +183,7 @@ export class AccessCache {
   }
 
   private store(entries: Map<string, Entry>, key: string, entry: Entry): void {
-    if (!this.trusted || !this.isValid(entry)) return;
+    if (!this.isTrusted || !this.isValid(entry)) return;
     if (entries.size >= this.maxEntriesPerSpace && !entries.has(key)) {
       const oldest = entries.keys().next();
       if (!oldest.done) entries.delete(oldest.value);

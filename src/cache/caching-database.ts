@@ -58,6 +58,7 @@ export function withAccessCache(inner: Database, cache: AccessCache, beforeClose
         cache.flush();
       }
     },
+    ping: (timeoutMs) => inner.ping(timeoutMs),
     ...(inner.poolStats ? { poolStats: () => inner.poolStats!() } : {}),
     async close() {
       await beforeClose?.();

@@ -11,7 +11,7 @@ export function readThrough<T>(
   q: Queryable,
   space: CacheSpace,
   key: string,
-  load: () => Promise<T>,
+  load: (stale?: T) => Promise<T>,
   tagsOf: (value: NonNullable<T>) => readonly string[],
 ): Promise<T> {
   const cache = cacheOf(q);

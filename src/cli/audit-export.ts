@@ -4,7 +4,7 @@ import type { WardenConfig } from '../config.js';
 import { iterateActivity, type ActivityFilters } from '../domain/activity-log.js';
 import { isUuid } from '../domain/users.js';
 import { activityCsvHeader, activityCsvLine, activityExportEntry } from '../http/serializers/activity-log.js';
-import { openStore } from '../store/open.js';
+import { openForReading } from './read-only.js';
 
 const USAGE = 'warden audit export --organization ID --out FILE [--format ndjson|csv] [--after ISO] [--before ISO] [--json]';
 
@@ -32,7 +32,8 @@ export async function runAuditExport(config: WardenConfig, flags: Record<string,
     filters[bound] = new Date(value).toISOString();
   }
   const progress = !flags.json && process.stderr.isTTY;
-  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openForReading(config, 'warden audit export', 'GET /api/organizations/:id/activity_log/export/?format=ndjson|csv (an admin\'s session or key with activity_log:read).');
+  if (!db) return 1;
   const file = createWriteStream(out, { mode: 0o600 });
   let entries = 0;
   try {

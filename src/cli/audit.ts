@@ -2,8 +2,8 @@ import type { WardenConfig } from '../config.js';
 import { chainedOrganizations, verifyChain, type ChainReport } from '../domain/activity-chain.js';
 import { readAuditKey } from '../domain/activity-signing.js';
 import { isUuid } from '../domain/users.js';
-import { openStore } from '../store/open.js';
 import { runAuditExport } from './audit-export.js';
+import { openForReading } from './read-only.js';
 
 /** One line per organization: "ok: N entries" or its problems. */
 export function reportLine(report: ChainReport): string {
@@ -31,7 +31,8 @@ export async function runAudit(config: WardenConfig, sub: string | undefined, fl
     console.error('warden audit verify: --organization must be an organization id (uuid)');
     return 2;
   }
-  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openForReading(config, 'warden audit verify', 'GET /api/organizations/:id/activity_log/verify/ (an admin\'s session or key with activity_log:read).');
+  if (!db) return 1;
   try {
     const orgs = only ? [only.toLowerCase()] : await chainedOrganizations(db);
     const auditKey = readAuditKey(config.auditKeyFile);

@@ -1,5 +1,5 @@
 import type { WardenConfig } from '../config.js';
-import { backupEmbedded, restoreEmbedded, serverUsing, type BackupSummary } from '../store/backup.js';
+import { backupEmbedded, restoreEmbedded, type BackupSummary } from '../store/backup.js';
 
 const POSTGRES_HINT =
   'warden backup/restore handle the embedded database; on Postgres use pg_dump / pg_restore (see docs/deployment.md).';
@@ -8,7 +8,7 @@ function summaryLine(verb: string, s: BackupSummary): string {
   return `${verb} ${s.organizations} organizations, ${s.users} users, ${s.activity_entries} activity entries (${(s.bytes / 1024).toFixed(1)} KiB) ${verb === 'Backed up' ? 'to' : 'from'} ${s.file}`;
 }
 
-/** `warden backup --out FILE [--json]`: the embedded database, while no server uses it. */
+/** `warden backup --out FILE [--json]`: the embedded database, while no other process has it open (data-dir-lock.ts). */
 export async function runBackup(config: WardenConfig, flags: Record<string, string>): Promise<number> {
   if (config.databaseUrl) {
     console.error(`warden backup: ${POSTGRES_HINT}`);
@@ -18,11 +18,6 @@ export async function runBackup(config: WardenConfig, flags: Record<string, stri
   if (!out || out === 'true') {
     console.error('warden backup: usage: warden backup --out FILE [--data-dir D] [--json]');
     return 2;
-  }
-  const pid = serverUsing(config.dataDir);
-  if (pid) {
-    console.error(`warden backup: warden serve (pid ${pid}) is using ${config.dataDir}; stop it first (the embedded database is single-process).`);
-    return 1;
   }
   if (!flags.json && process.stderr.isTTY) process.stderr.write(`Backing up ${config.dataDir} ...\n`);
   try {
@@ -45,11 +40,6 @@ export async function runRestore(config: WardenConfig, flags: Record<string, str
   if (!from || from === 'true') {
     console.error('warden restore: usage: warden restore --from FILE [--data-dir D] [--replace] [--json]');
     return 2;
-  }
-  const pid = serverUsing(config.dataDir);
-  if (pid) {
-    console.error(`warden restore: warden serve (pid ${pid}) is using ${config.dataDir}; stop it first.`);
-    return 1;
   }
   if (!flags.json && process.stderr.isTTY) process.stderr.write(`Restoring ${from} into ${config.dataDir} ...\n`);
   try {

@@ -1,7 +1,7 @@
 import type { WardenConfig } from '../config.js';
 import { DomainError } from '../domain/errors.js';
 import { markDomainVerifiedByOperator } from '../domain/organization-domains.js';
-import { openStore } from '../store/open.js';
+import { openStore, storeOptions } from '../store/open.js';
 
 /**
  * `warden domains verify --domain example.com [--organization ORG_ID]`: for air-gapped installs, an instance operator (who
@@ -13,7 +13,7 @@ export async function runDomains(config: WardenConfig, sub: string | undefined, 
     console.error('warden domains: usage: warden domains verify --domain example.com [--organization ORG_ID]');
     return 2;
   }
-  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openStore(storeOptions(config));
   try {
     const domain = await markDomainVerifiedByOperator(db, flags.domain, flags.organization && flags.organization !== 'true' ? flags.organization : undefined);
     console.log(`${domain.domain} verified (${domain.verified_at?.toISOString()}) for organization ${domain.organization_id}.`);

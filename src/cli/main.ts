@@ -3,7 +3,7 @@ import { DomainError } from '../domain/errors.js';
 import { bootstrap } from '../domain/signup.js';
 import { buildApp } from '../http/app.js';
 import { migrate } from '../store/migrate.js';
-import { openDatabase, openStore, servingCache } from '../store/open.js';
+import { openDatabase, openStore, servingCache, storeOptions } from '../store/open.js';
 import { parseArgs } from './args.js';
 import { runAudit } from './audit.js';
 import { runDomains } from './domains.js';
@@ -43,6 +43,7 @@ Options (each also an environment variable, or a key of the --config / WARDEN_CO
   --rate-limits B   WARDEN_RATE_LIMITS (default true: 429s on login, sign-up, invites, failed key/SCIM auth)
   --access-cache B  WARDEN_ACCESS_CACHE (default true: the authorization hot path served from memory)
   --cache-max-entries N  WARDEN_CACHE_MAX_ENTRIES (default 100000: facts of one kind the cache holds)
+  --db-connect-timeout-ms N, --db-statement-timeout-ms N   Postgres waits before a 503 (defaults 5000, 10000)
   --oidc-ca-file F  WARDEN_OIDC_CA_FILE (extra CA trusted for OIDC providers)
   --sink-ca-file F  WARDEN_SINK_CA_FILE (extra CA trusted for activity-log sinks)
   --sink-poll-ms N, --sink-retry-base-ms N, --sink-retry-max-ms N   activity-log sink delivery timing
@@ -95,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
 
 /** `warden migrate [--json]`: each migration on a terminal as it runs; one JSON line with --json. */
 async function runMigrate(config: WardenConfig, flags: Record<string, string>): Promise<number> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openDatabase(storeOptions(config));
   try {
     const started = Date.now();
     const applied = await migrate(db, (name, state) => {
@@ -112,7 +113,7 @@ async function runMigrate(config: WardenConfig, flags: Record<string, string>): 
 }
 
 async function serve(config: WardenConfig): Promise<number> {
-  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, cache: servingCache(config) });
+  const db = await openStore({ ...storeOptions(config), cache: servingCache(config) });
   const releaseDataDir = config.databaseUrl ? () => undefined : markDataDirInUse(config.dataDir);
   const { app } = await buildApp(db, config);
   const address = await app.listen({ host: config.host, port: config.port });
@@ -140,7 +141,7 @@ async function runBootstrap(config: WardenConfig, flags: Record<string, string>)
     console.error(`warden bootstrap: missing ${missing.map((m) => `--${m}`).join(', ')}`);
     return 2;
   }
-  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openStore(storeOptions(config));
   try {
     const result = await bootstrap(db, {
       email: flags.email!,

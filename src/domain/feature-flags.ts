@@ -57,17 +57,50 @@ export interface FlagListOptions {
   active?: boolean;
 }
 
-/** The project's flags that are not deleted, newest first. */
-export async function listFeatureFlags(q: Queryable, projectId: number, options: FlagListOptions = {}): Promise<FeatureFlagRecord[]> {
+export interface FlagPage {
+  /** How many flags match (and are visible), across all pages. */
+  count: number;
+  results: FeatureFlagRecord[];
+}
+
+/** Of candidate flags (id and creator only), those the reader may see. */
+export type VisibleFlags = <F extends { id: number; created_by_id: number | null }>(candidates: readonly F[]) => Promise<F[]>;
+
+const LIST_WHERE = `team_id = $1 AND NOT deleted
+  AND ($2::text IS NULL OR key ILIKE $2 OR name ILIKE $2)
+  AND ($3::boolean IS NULL OR active = $3)`;
+const LIST_ORDER = 'ORDER BY created_at DESC, id DESC';
+
+/**
+ * One page of the project's flags that are not deleted, newest first, paged by the database: only
+ * the page's rows are read. `visible` is given when per-flag access rules may hide some flags from
+ * the reader: then the ids and creators of the matching flags are read to decide, and only the
+ * visible page's rows in full.
+ */
+export async function listFeatureFlagPage(
+  q: Queryable,
+  projectId: number,
+  options: FlagListOptions,
+  page: { limit: number; offset: number },
+  visible?: VisibleFlags,
+): Promise<FlagPage> {
   const search = options.search ? `%${options.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-  return q.query<FeatureFlagRecord>(
-    `SELECT * FROM feature_flags
-      WHERE team_id = $1 AND NOT deleted
-        AND ($2::text IS NULL OR key ILIKE $2 OR name ILIKE $2)
-        AND ($3::boolean IS NULL OR active = $3)
-      ORDER BY created_at DESC, id DESC`,
-    [projectId, search, options.active ?? null],
-  );
+  const params = [projectId, search, options.active ?? null];
+  if (!visible) {
+    const [{ n } = { n: 0 }] = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM feature_flags WHERE ${LIST_WHERE}`, params);
+    const results = n > page.offset
+      ? await q.query<FeatureFlagRecord>(`SELECT * FROM feature_flags WHERE ${LIST_WHERE} ${LIST_ORDER} LIMIT $4 OFFSET $5`, [...params, page.limit, page.offset])
+      : [];
+    return { count: n, results };
+  }
+  const candidates = await q.query<{ id: number; created_by_id: number | null }>(`SELECT id, created_by_id FROM feature_flags WHERE ${LIST_WHERE} ${LIST_ORDER}`, params);
+  const shown = await visible(candidates);
+  const ids = shown.slice(page.offset, page.offset + page.limit).map((f) => f.id);
+  if (ids.length === 0) return { count: shown.length, results: [] };
+  const rows = await q.query<FeatureFlagRecord>('SELECT * FROM feature_flags WHERE team_id = $1 AND id = ANY($2::int[])', [projectId, ids]);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  // A flag deleted between the two reads drops out of this page.
+  return { count: shown.length, results: ids.map((id) => byId.get(id)).filter((f): f is FeatureFlagRecord => f !== undefined && !f.deleted) };
 }
 
 /** A flag as evaluation needs it. */
@@ -77,20 +110,59 @@ interface ProjectFlags {
   /** Not deleted, in id order. */
   list: readonly FeatureFlagRecord[];
   byId: ReadonlyMap<number, FeatureFlagRecord>;
+  /** Each flag's row version (xmin: every update writes a new one), to refresh only what changed. */
+  versions: ReadonlyMap<number, string>;
+}
+
+type VersionedFlag = FeatureFlagRecord & { row_version?: string };
+const VERSIONED = 'SELECT xmin::text AS row_version, * FROM feature_flags';
+
+function projectFlagsOf(rows: readonly VersionedFlag[]): ProjectFlags {
+  const versions = new Map<number, string>();
+  const list = rows.map(({ row_version, ...flag }) => {
+    versions.set(flag.id, row_version!);
+    return flag;
+  });
+  return { list, byId: new Map(list.map((f) => [f.id, f])), versions };
 }
 
 /**
  * A project's live flags, held by the access cache (SDKs poll them, and reading one is the hot
- * route of the flags API): any change to the project's flags forgets them (`flags:<project>`).
+ * route of the flags API): any change to the project's flags makes them stale (`flags:<project>`).
+ * Refreshing a stale copy reads every flag's id and row version, and in full only the flags that
+ * are new or changed: a write to one flag of thousands costs one row, not thousands; the unchanged
+ * flags' objects are shared with the stale copy.
  */
 function projectFlags(q: Queryable, projectId: number): Promise<ProjectFlags> {
   return readThrough(
     q,
     'flags',
     String(projectId),
-    async () => {
-      const list = await q.query<FeatureFlagRecord>('SELECT * FROM feature_flags WHERE team_id = $1 AND NOT deleted ORDER BY id', [projectId]);
-      return { list, byId: new Map(list.map((f) => [f.id, f])) };
+    async (stale?: ProjectFlags) => {
+      if (!stale) return projectFlagsOf(await q.query<VersionedFlag>(`${VERSIONED} WHERE team_id = $1 AND NOT deleted ORDER BY id`, [projectId]));
+      const current = await q.query<{ id: number; row_version: string }>(
+        'SELECT id, xmin::text AS row_version FROM feature_flags WHERE team_id = $1 AND NOT deleted ORDER BY id',
+        [projectId],
+      );
+      const changed = current.filter((r) => stale.versions.get(r.id) !== r.row_version).map((r) => r.id);
+      const fresh = changed.length === 0 ? [] : await q.query<VersionedFlag>(`${VERSIONED} WHERE team_id = $1 AND id = ANY($2::int[])`, [projectId, changed]);
+      const freshById = new Map(fresh.map((f) => [f.id, f]));
+      const list: FeatureFlagRecord[] = [];
+      const versions = new Map<number, string>();
+      for (const { id, row_version } of current) {
+        const changedFlag = freshById.get(id);
+        if (!changedFlag) {
+          list.push(stale.byId.get(id)!);
+          versions.set(id, row_version);
+        } else if (!changedFlag.deleted) {
+          // Changed again between the two reads: its newest version counts (and the change's
+          // invalidation makes this copy stale at once).
+          const { row_version: version, ...flag } = changedFlag;
+          list.push(flag);
+          versions.set(id, version!);
+        }
+      }
+      return { list, byId: new Map(list.map((f) => [f.id, f])), versions };
     },
     () => [`flags:${projectId}`],
   );

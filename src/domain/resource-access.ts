@@ -4,6 +4,7 @@ import {
   accessFor,
   objectGate,
   requiredLevel,
+  resourceAccess,
   satisfies,
   visibleObjects,
   type AccessObject,
@@ -97,4 +98,14 @@ export function requireAccess(actor: ResourceActor, resource: AccessControlResou
 /** What a list shows of these objects (src/access/access-control.ts, visibleObjects). */
 export function visibleTo<T extends AccessObject>(actor: ResourceActor, resource: AccessControlResource, objects: readonly T[]): T[] {
   return visibleObjects(actor, resource, objects);
+}
+
+/**
+ * Does the actor see every object of the resource alike? Yes when no rule names one object and the
+ * resource-wide level is enough to view (a creator's own objects only add): lists can then be paged
+ * by the database without deciding object by object.
+ */
+export function seesEveryObject(actor: ResourceActor, resource: AccessControlResource): boolean {
+  if (actor.rows.some((r) => r.resource === resource && r.resourceId !== null)) return false;
+  return satisfies(resource, resourceAccess(actor, resource).level, requiredLevel(resource, 'read'));
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorKind } from '../domain/errors.js';
+import { DatabaseUnavailableError } from '../store/database.js';
 
 /** PostHog's error body (drf-exceptions-hog). */
 export interface ErrorBody {
@@ -86,6 +87,9 @@ export function toErrorResponse(error: unknown, request: FastifyRequest): { stat
   if (error instanceof DomainError) {
     const { status, type } = KIND[error.kind];
     return { status, body: errorBody(type, error.code, error.message, error.attr) };
+  }
+  if (error instanceof DatabaseUnavailableError) {
+    return { status: 503, body: errorBody('server_error', 'database_unavailable', 'The database is unavailable; try again shortly.') };
   }
   const fe = error as FastifyError;
   if (fe.validation) return { status: 400, body: validationBody(fe) };

@@ -1,6 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { lockDataDir } from './data-dir-lock.js';
 
 /** What a backup or restore holds, for the operator's summary. */
 export interface BackupSummary {
@@ -14,26 +16,16 @@ export interface BackupSummary {
 const PID_FILE = 'warden.pid';
 export const pgdataOf = (dataDir: string) => join(dataDir, 'pgdata');
 
-/** `warden serve` on the embedded database marks its data directory as in use. */
+/**
+ * `warden serve` on the embedded database writes its pid to `<dir>/warden.pid` for operators'
+ * scripts, once it holds the directory's lock (data-dir-lock.ts), so a refused second server never
+ * overwrites it.
+ */
 export function markDataDirInUse(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, PID_FILE);
   writeFileSync(path, String(process.pid));
   return () => rmSync(path, { force: true });
-}
-
-/** The pid of a live `warden serve` using the directory, if any (a stale pid file is ignored). */
-export function serverUsing(dataDir: string): number | null {
-  const path = join(dataDir, PID_FILE);
-  if (!existsSync(path)) return null;
-  const pid = Number(readFileSync(path, 'utf8'));
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return null;
-  }
 }
 
 async function summarize(db: PGlite, file: string, bytes: number): Promise<BackupSummary> {
@@ -50,14 +42,47 @@ async function summarize(db: PGlite, file: string, bytes: number): Promise<Backu
  */
 export async function backupEmbedded(dataDir: string, file: string): Promise<BackupSummary> {
   if (!existsSync(pgdataOf(dataDir))) throw new Error(`there is no embedded database in ${dataDir}`);
-  const db = await PGlite.create(pgdataOf(dataDir));
+  const release = lockDataDir(dataDir);
   try {
-    const dump = await db.dumpDataDir('gzip');
-    const bytes = Buffer.from(await dump.arrayBuffer());
-    writeFileSync(file, bytes, { mode: 0o600 });
-    return await summarize(db, file, bytes.length);
+    const db = await PGlite.create(pgdataOf(dataDir));
+    try {
+      const dump = await db.dumpDataDir('gzip');
+      const bytes = Buffer.from(await dump.arrayBuffer());
+      writeAtomically(file, bytes);
+      return await summarize(db, file, bytes.length);
+    } finally {
+      await db.close();
+    }
   } finally {
-    await db.close();
+    release();
+  }
+}
+
+/**
+ * Replaces `file` with `bytes` all at once: written to a private temporary file in the same
+ * directory, flushed to disk, renamed over `file`, and the directory flushed. A crash at any moment
+ * leaves either the previous file or the new one, never a part of either.
+ */
+export function writeAtomically(file: string, bytes: Uint8Array): void {
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(temp, 'wx', 0o600);
+  try {
+    try {
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+  const dir = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
   }
 }
 
@@ -67,6 +92,16 @@ export async function backupEmbedded(dataDir: string, file: string): Promise<Bac
  */
 export async function restoreEmbedded(file: string, dataDir: string, replace: boolean): Promise<BackupSummary & { kept_aside: string | null }> {
   const bytes = readFileSync(file);
+  mkdirSync(dataDir, { recursive: true });
+  const release = lockDataDir(dataDir);
+  try {
+    return await restoreLocked(file, bytes, dataDir, replace);
+  } finally {
+    release();
+  }
+}
+
+async function restoreLocked(file: string, bytes: Uint8Array<ArrayBuffer>, dataDir: string, replace: boolean): Promise<BackupSummary & { kept_aside: string | null }> {
   const target = pgdataOf(dataDir);
   let keptAside: string | null = null;
   if (existsSync(target) && readdirSync(target).length > 0) {

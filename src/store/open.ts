@@ -3,10 +3,11 @@ import { AccessCache } from '../cache/access-cache.js';
 import { withAccessCache } from '../cache/caching-database.js';
 import { listenForInvalidations, type ListenerOptions } from '../cache/invalidation-listener.js';
 import type { WardenConfig } from '../config.js';
+import { lockDataDir } from './data-dir-lock.js';
 import type { Database } from './database.js';
 import { migrate } from './migrate.js';
 import { openPglite } from './pglite-driver.js';
-import { openPostgres } from './postgres-driver.js';
+import { openPostgres, type PostgresSettings } from './postgres-driver.js';
 
 export interface StoreOptions {
   /** postgres://... to use a Postgres server; otherwise the embedded database. */
@@ -18,13 +19,43 @@ export interface StoreOptions {
    * Postgres the node also listens for other nodes' changes. Commands that run once go without.
    */
   cache?: boolean | { maxEntriesPerSpace?: number; listener?: ListenerOptions };
+  /** Postgres timeouts (defaults: DEFAULT_POSTGRES_SETTINGS). */
+  postgres?: Partial<PostgresSettings>;
 }
 
-/** Opens the configured database as it is (no migrations). */
+/** The store options of a configuration: where the database is and how long to wait for it. */
+export function storeOptions(config: Pick<WardenConfig, 'databaseUrl' | 'dataDir' | 'dbConnectTimeoutMs' | 'dbStatementTimeoutMs'>) {
+  return {
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    postgres: { connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.dbStatementTimeoutMs },
+  } satisfies StoreOptions;
+}
+
+/**
+ * Opens the configured database as it is (no migrations). An embedded data directory is locked
+ * for this process until the database is closed (data-dir-lock.ts): a second opener is refused.
+ */
 export async function openDatabase(options: StoreOptions): Promise<Database> {
-  return options.databaseUrl
-    ? openPostgres(options.databaseUrl)
-    : openPglite(options.dataDir === null ? null : join(options.dataDir, 'pgdata'));
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.postgres);
+  if (options.dataDir === null) return openPglite(null);
+  const release = lockDataDir(options.dataDir);
+  try {
+    const db = await openPglite(join(options.dataDir, 'pgdata'));
+    return {
+      ...db,
+      async close() {
+        try {
+          await db.close();
+        } finally {
+          release();
+        }
+      },
+    };
+  } catch (err) {
+    release();
+    throw err;
+  }
 }
 
 /** Opens the configured database and brings its schema up to date. */

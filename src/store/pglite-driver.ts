@@ -31,6 +31,10 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
         await db.query('SELECT pg_advisory_unlock($1)', [key]);
       }
     },
+    // In-process: it answers unless the process itself is stuck.
+    async ping() {
+      await db.query('SELECT 1');
+    },
     close: () => db.close(),
   };
 }

@@ -25,7 +25,7 @@ describe.runIf(storeKind === 'pglite')('backup and restore of the embedded datab
     const archive = join(dir, 'warden.tar.gz');
     const busy = await warden(['backup', '--out', archive, '--data-dir', data], embedded);
     expect(busy.code).toBe(1);
-    expect(busy.stderr).toMatch(/warden serve \(pid \d+\) is using/);
+    expect(busy.stderr).toMatch(/is in use by warden serve \(pid \d+, since/);
     expect(await server.stop()).toBe(0);
 
     const backup = await warden(['backup', '--out', archive, '--data-dir', data, '--json'], embedded);

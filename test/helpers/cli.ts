@@ -30,7 +30,7 @@ export async function run(command: string, args: string[], env: NodeJS.ProcessEn
 
 export const warden = (args: string[], env: NodeJS.ProcessEnv = {}) => run(process.execPath, [WARDEN, ...args], env);
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -4,7 +4,7 @@ import { loadConfig, type WardenConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import type { RouteEntry } from '../../src/http/route-table.js';
 import type { Database } from '../../src/store/database.js';
-import { openStore, servingCache } from '../../src/store/open.js';
+import { openStore, servingCache, storeOptions } from '../../src/store/open.js';
 
 export interface TestServer {
   url: string;
@@ -64,8 +64,8 @@ export async function startNode(peer: TestServer, overrides: Partial<WardenConfi
 }
 
 /** Opens the configured database as `warden serve` does (with its access cache) and listens on loopback. */
-async function serve(config: WardenConfig, afterClose?: () => Promise<void>): Promise<TestServer> {
-  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: null, cache: servingCache(config) });
+export async function serve(config: WardenConfig, afterClose?: () => Promise<void>): Promise<TestServer> {
+  const db = await openStore({ ...storeOptions(config), dataDir: null, cache: servingCache(config) });
   const { app, routes } = await buildApp(db, config);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   // SSO builds its redirect and metadata URLs from the public URL: the port is known only now.

@@ -116,6 +116,39 @@ describe('AccessCache', () => {
     expect(source.calls).toBe(151);
   });
 
+  it('serves memory only until the last proof of hearing runs out, keeping what it holds for the next proof', async () => {
+    const cache = new AccessCache();
+    const source = counting(() => ({ v: 1 }));
+    cache.trustUntil(performance.now() + 60_000);
+    await cache.get('user', '1', source.load, tags);
+    await cache.get('user', '1', source.load, tags);
+    expect(source.calls).toBe(1);
+    cache.trustUntil(performance.now() - 1);
+    expect(cache.isTrusted).toBe(false);
+    await cache.get('user', '1', source.load, tags);
+    expect(source.calls).toBe(2);
+    expect(cache.stats()).toMatchObject({ trusted: false, bypasses: 1 });
+    // Invalidations heard meanwhile still count once trust is proven again.
+    cache.invalidate('user:1');
+    cache.trustUntil(performance.now() + 60_000);
+    await cache.get('user', '1', source.load, tags);
+    await cache.get('user', '1', source.load, tags);
+    expect(source.calls).toBe(3);
+  });
+
+  it('hands a loader the stale copy a change made it drop', async () => {
+    const cache = new AccessCache();
+    const seen: Array<unknown> = [];
+    const load = async (stale?: { v: number }) => {
+      seen.push(stale);
+      return { v: (stale?.v ?? 0) + 1 };
+    };
+    expect(await cache.get('flags', '1', load, () => ['flags:1'])).toEqual({ v: 1 });
+    cache.invalidate('flags:1');
+    expect(await cache.get('flags', '1', load, () => ['flags:1'])).toEqual({ v: 2 });
+    expect(seen).toEqual([undefined, { v: 1 }]);
+  });
+
   it('hands out frozen facts, so no caller can change what others are served', async () => {
     const cache = new AccessCache();
     const value = await cache.get('user', '1', async () => ({ scopes: ['a'], nested: { x: 1 } }), tags);

@@ -6,7 +6,7 @@ import { serving } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
 import {
   createFeatureFlag,
-  listFeatureFlags,
+  listFeatureFlagPage,
   parseFlagId,
   requireFeatureFlag,
   updateFeatureFlag,
@@ -14,7 +14,7 @@ import {
   type FlagListOptions,
 } from '../../domain/feature-flags.js';
 import type { UserRecord } from '../../domain/records.js';
-import { visibleTo, type ResourceActor } from '../../domain/resource-access.js';
+import { seesEveryObject, visibleTo, type ResourceActor } from '../../domain/resource-access.js';
 import { findUserById } from '../../domain/users.js';
 import type { Queryable } from '../../store/database.js';
 import { actorOf, type Deps } from '../deps.js';
@@ -89,8 +89,9 @@ export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
     const page = readPage(request);
     const options = listOptions(request);
     const actor = await resourceActor(db, request);
-    const flags = await visibleTo(actor, RESOURCE, await listFeatureFlags(db, actor.projectId, options));
-    return paginated(request, page, flags.length, await shown(db, flags.slice(page.offset, page.offset + page.limit)));
+    const everything = seesEveryObject(actor, RESOURCE);
+    const { count, results } = await listFeatureFlagPage(db, actor.projectId, options, page, everything ? undefined : async (flags) => visibleTo(actor, RESOURCE, flags));
+    return paginated(request, page, count, await shown(db, results));
   });
 
   app.post(base, { config: create, schema: { params: ProjectParams, body: FlagCreate } }, async (request, reply) => {

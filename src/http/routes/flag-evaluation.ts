@@ -15,14 +15,23 @@ import * as show from '../serializers/feature-flags.js';
 /**
  * ETags of recent bodies: SDKs poll an unchanged project's definitions, and the body is then the same
  * string (src/http/serialized.ts), whose hash V8 keeps: the lookup costs no hashing of the body.
+ * The map keeps the bodies alive, so it is bounded by their size as well as their number: every
+ * write to a project of 10,000 flags makes a new body of megabytes.
  */
 const etags = new Map<string, string>();
+const ETAG_BODIES_MAX = 1_000;
+const ETAG_BODIES_MAX_CHARS = 16 * 1024 * 1024;
+let etagChars = 0;
 function etagOf(body: string): string {
   let etag = etags.get(body);
   if (etag === undefined) {
-    if (etags.size >= 1_000) etags.clear();
+    if (etags.size >= ETAG_BODIES_MAX || etagChars + body.length > ETAG_BODIES_MAX_CHARS) {
+      etags.clear();
+      etagChars = 0;
+    }
     etag = `"${createHash('sha1').update(body).digest('hex')}"`;
     etags.set(body, etag);
+    etagChars += body.length;
   }
   return etag;
 }

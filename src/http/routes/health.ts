@@ -2,9 +2,18 @@ import type { FastifyInstance } from 'fastify';
 import { publicRoute } from '../../access/route-access.js';
 import type { Deps } from '../deps.js';
 
+/** How long readiness waits for the database before calling it down. */
+export const HEALTH_TIMEOUT_MS = 2_000;
+
+/**
+ * Readiness, for load balancers and orchestrators: 200 `{"status":"ok","database":"up"}` while the
+ * database answers within HEALTH_TIMEOUT_MS, else 503 in PostHog's error shape (code
+ * `database_unavailable`), never a hang. A node that answers 503 here answers 503 to requests that
+ * need the database too, and recovers on its own when the database is back.
+ */
 export function healthRoutes(app: FastifyInstance, { db }: Deps): void {
   app.get('/_health', { config: { access: publicRoute } }, async (_request, reply) => {
-    await db.query('SELECT 1');
-    return reply.send({ status: 'ok' });
+    await db.ping(HEALTH_TIMEOUT_MS);
+    return reply.send({ status: 'ok', database: 'up' });
   });
 }
