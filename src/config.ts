@@ -42,6 +42,8 @@ export interface WardenConfig {
   auditKeyFile: string;
   /** How often activity-log retention runs. */
   retentionIntervalMs: number;
+  /** Origins whose pages may call the management API (/api/…) cross-origin; none by default. */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {}
@@ -50,7 +52,7 @@ export class ConfigError extends Error {}
 export const CONFIG_FLAGS: ReadonlySet<string> = new Set([
   'host', 'port', 'data-dir', 'database-url', 'open-signup', 'secure-cookies', 'trust-proxy', 'body-limit', 'log-level',
   'public-url', 'dns-servers', 'metrics-token', 'rate-limits', 'access-cache', 'cache-max-entries', 'oidc-ca-file', 'sink-ca-file', 'sink-poll-ms', 'sink-retry-base-ms',
-  'sink-retry-max-ms', 'audit-key-file', 'retention-interval-ms',
+  'sink-retry-max-ms', 'audit-key-file', 'retention-interval-ms', 'cors-origins',
 ]);
 
 function bool(name: string, value: string | undefined, fallback: boolean): boolean {
@@ -100,6 +102,7 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     cacheMaxEntries: int('WARDEN_CACHE_MAX_ENTRIES', pick('cache-max-entries', 'WARDEN_CACHE_MAX_ENTRIES'), 100_000, 100, 10_000_000),
     oidcCaFile: caFile('WARDEN_OIDC_CA_FILE', pick('oidc-ca-file', 'WARDEN_OIDC_CA_FILE')),
     ...activityLogConfig(pick, dataDir),
+    corsOrigins: corsOrigins(pick('cors-origins', 'WARDEN_CORS_ORIGINS')),
   };
 }
 
@@ -115,6 +118,23 @@ function publicUrl(value: string | undefined): string {
     throw new ConfigError(`WARDEN_PUBLIC_URL must be an absolute http(s) URL, not "${value}".`);
   }
   return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+/** `https://app.example.com,http://localhost:3000`: origins only (scheme, host, port; no path). */
+function corsOrigins(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [];
+  return value.split(',').map((s) => s.trim()).filter(Boolean).map((origin) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin.replace(/\/$/, '')) {
+      throw new ConfigError(`WARDEN_CORS_ORIGINS must be a comma-separated list of origins (https://host[:port]), not "${origin}".`);
+    }
+    return url.origin;
+  });
 }
 
 function caFile(name: string, value: string | undefined): string | undefined {

@@ -40,6 +40,7 @@ Options (each also an environment variable, or a key of the --config / WARDEN_CO
   --public-url U    WARDEN_PUBLIC_URL  (where users and identity providers reach Warden; default: the listen address)
   --dns-servers S   WARDEN_DNS_SERVERS (ip[:port],... asked for domain verification; default: the system's)
   --metrics-token T WARDEN_METRICS_TOKEN (enables GET /metrics for this bearer token; off without it)
+  --cors-origins O  WARDEN_CORS_ORIGINS (origins allowed to call /api/ cross-origin; the SDK routes allow any)
   --rate-limits B   WARDEN_RATE_LIMITS (default true: 429s on login, sign-up, invites, failed key/SCIM auth)
   --access-cache B  WARDEN_ACCESS_CACHE (default true: the authorization hot path served from memory)
   --cache-max-entries N  WARDEN_CACHE_MAX_ENTRIES (default 100000: facts of one kind the cache holds)

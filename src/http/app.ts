@@ -10,6 +10,7 @@ import type { Deps } from './deps.js';
 import { errorBody, HttpError, sendError, toErrorResponse } from './errors.js';
 import { installGuard, requireAccessDeclarations } from './guard.js';
 import { installSecurityHeaders } from './security-headers.js';
+import { installCors } from './cors.js';
 import { registerOpenApi } from './openapi.js';
 import { installMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limits.js';
@@ -37,6 +38,7 @@ import { insightRoutes } from './routes/insights.js';
 import { eventRoutes } from './routes/events.js';
 import { ingestionRoutes } from './routes/ingestion.js';
 import { flagEvaluationRoutes } from './routes/flag-evaluation.js';
+import { remoteConfigRoutes } from './routes/remote-config.js';
 import { featureFlagRoutes } from './routes/feature-flags.js';
 import { activityLogRoutes } from './routes/activity-log.js';
 import { activitySinkRoutes } from './routes/activity-sinks.js';
@@ -122,6 +124,7 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     reply.header('x-request-id', request.id);
   });
   installSecurityHeaders(app);
+  installCors(app, config.corsOrigins);
   installGuard(app, db, limiter);
   rejectUnstorableText(app);
   // Activity entries are hash-chained after their transaction commits: after every write, and at start.
@@ -169,6 +172,7 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     serviceAccountRoutes,
     featureFlagRoutes,
     flagEvaluationRoutes,
+    remoteConfigRoutes,
     ingestionRoutes,
     eventRoutes,
     insightRoutes,
