@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfigFile } from './config-file.js';
+import { smtpConfig, type SmtpConfig } from './config-smtp.js';
 /** Warden's runtime configuration: flags, with WARDEN_* environment variables as defaults. */
 export interface WardenConfig {
   host: string;
@@ -44,6 +45,8 @@ export interface WardenConfig {
   retentionIntervalMs: number;
   /** Origins whose pages may call the management API (/api/…) cross-origin; none by default. */
   corsOrigins: string[];
+  /** Where invite emails are sent through (src/config-smtp.ts); undefined: none are sent. */
+  smtp: SmtpConfig | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -53,6 +56,7 @@ export const CONFIG_FLAGS: ReadonlySet<string> = new Set([
   'host', 'port', 'data-dir', 'database-url', 'open-signup', 'secure-cookies', 'trust-proxy', 'body-limit', 'log-level',
   'public-url', 'dns-servers', 'metrics-token', 'rate-limits', 'access-cache', 'cache-max-entries', 'oidc-ca-file', 'sink-ca-file', 'sink-poll-ms', 'sink-retry-base-ms',
   'sink-retry-max-ms', 'audit-key-file', 'retention-interval-ms', 'cors-origins',
+  'smtp-host', 'smtp-port', 'smtp-tls', 'smtp-user', 'smtp-password', 'smtp-from', 'smtp-ca-file',
 ]);
 
 function bool(name: string, value: string | undefined, fallback: boolean): boolean {
@@ -103,6 +107,7 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     oidcCaFile: caFile('WARDEN_OIDC_CA_FILE', pick('oidc-ca-file', 'WARDEN_OIDC_CA_FILE')),
     ...activityLogConfig(pick, dataDir),
     corsOrigins: corsOrigins(pick('cors-origins', 'WARDEN_CORS_ORIGINS')),
+    smtp: smtpConfig(pick, (m) => new ConfigError(m)),
   };
 }
 

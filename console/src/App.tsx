@@ -36,13 +36,15 @@ const HOME = '/members';
 
 export function App() {
   const path = usePath();
-  const { status, error } = useSessionState();
+  const { status, error, initiated } = useSessionState();
   const page = PAGES.find((p) => path === p.path || path.startsWith(`${p.path}/`));
 
   useEffect(() => {
     if (status === 'signed-in' && !page) navigate(HOME, true);
-    if (status === 'anonymous' && path !== '/setup' && path !== '/signin') navigate(`/signin`, true);
-  }, [status, page, path]);
+    // A new instance opens on the page that creates its owner; otherwise signed-out people sign in.
+    if (status === 'anonymous' && !initiated && path !== '/setup') navigate('/setup', true);
+    else if (status === 'anonymous' && path !== '/setup' && path !== '/signin') navigate(`/signin`, true);
+  }, [status, page, path, initiated]);
 
   if (status === 'loading') return <p className="loading" role="status">Loading…</p>;
   if (status === 'error') {

@@ -11,6 +11,7 @@ import { runConfig } from './config.js';
 import { runBackup, runRestore } from './backup.js';
 import { markDataDirInUse } from '../store/backup.js';
 import { MATRIX_USAGE, runMatrix } from './matrix.js';
+import { startupMessage } from './startup.js';
 import { commandHelp, COMMANDS, groupHelp, resolveCommand, unknownFlag, USAGE } from './help.js';
 
 const HELP_WORDS = new Set(['--help', '-h']);
@@ -116,6 +117,7 @@ async function serve(config: WardenConfig): Promise<number> {
   if (!config.publicUrl) config.publicUrl = address;
   const where = config.databaseUrl ? 'Postgres' : `embedded database in ${config.dataDir}`;
   app.log.info(`Warden listening on ${address} (${where})`);
+  if (process.stdout.isTTY) console.log(await startupMessage(db, config.publicUrl));
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -23,6 +23,7 @@ import { accessControlRoutes } from './routes/access-controls.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
+import { preflightRoutes } from './routes/preflight.js';
 import { inviteRoutes } from './routes/invites.js';
 import { memberRoutes } from './routes/members.js';
 import { organizationRoutes } from './routes/organizations.js';
@@ -159,6 +160,7 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
 
   for (const register of [
     healthRoutes,
+    preflightRoutes,
     schemaRoutes,
     metricsRoutes,
     authRoutes,

@@ -3,7 +3,7 @@ import { post } from '../api/client';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { TextField } from '../components/Field';
 import { useAction } from '../components/useLoad';
-import { Link, navigate } from '../router';
+import { Link } from '../router';
 import { useSessionState } from '../session';
 
 /**
@@ -18,10 +18,8 @@ export function Setup() {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (await action.run(() => post('/api/signup/', form))) {
-      navigate('/members', true);
-      await reload();
-    }
+    // Signed in first, then to the members page: never through the sign-in page on the way.
+    if (await action.run(() => post('/api/signup/', form))) await reload();
   };
 
   return (
