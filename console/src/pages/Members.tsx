@@ -4,6 +4,7 @@ import type { Invite, Member } from '../api/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { SelectField, TextField } from '../components/Field';
 import { GuardedButton } from '../components/GuardedButton';
+import { InviteLink } from '../components/InviteLink';
 import { useAction, useLoad } from '../components/useLoad';
 import { inviteDenial, LEVEL_NAMES, levelName, membershipUpdateDenial, OrganizationLevel, OWNER_CANNOT_LEAVE } from '../rules';
 import { useSession } from '../session';
@@ -18,6 +19,7 @@ export function Members() {
   const invites = useLoad(() => all<Invite>(`/api/organizations/${orgId}/invites/`), [orgId]);
   const action = useAction();
   const [invite, setInvite] = useState({ target_email: '', level: OrganizationLevel.MEMBER as number });
+  const [sent, setSent] = useState<Invite | null>(null);
 
   if (!organization) return <h1>Members</h1>;
   const requester = { userId: me.id, organizationId: orgId, level: myLevel };
@@ -26,7 +28,8 @@ export function Members() {
 
   const sendInvite = async (e: FormEvent) => {
     e.preventDefault();
-    const ok = await action.run(() => post(`/api/organizations/${orgId}/invites/`, invite), `Invited ${invite.target_email}.`);
+    setSent(null);
+    const ok = await action.run(async () => setSent(await post<Invite>(`/api/organizations/${orgId}/invites/`, invite)), `Invited ${invite.target_email}.`);
     if (ok) {
       setInvite({ ...invite, target_email: '' });
       await invites.reload();
@@ -82,6 +85,7 @@ export function Members() {
           Send invite
         </GuardedButton>
       </form>
+      {sent ? <InviteLink invite={sent} onDone={() => setSent(null)} /> : null}
 
       <section aria-labelledby="members-heading">
         <h2 id="members-heading">People ({members.data?.length ?? '…'})</h2>
