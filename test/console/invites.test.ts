@@ -103,10 +103,21 @@ describe('inviting someone', () => {
   it('shows the link once, emails it, and the accept page makes a signed-in member', async () => {
     const owner = await visit(browser, server.url);
     await logIn(owner.page, org.owner.user.email);
-    await owner.page.getByLabel('Email', { exact: true }).fill('bob@acme.example');
+    // An error that names a field is shown at that field, and goes when the next try succeeds.
+    const email = owner.page.getByLabel('Email', { exact: true });
+    await email.fill(org.owner.user.email);
+    await owner.page.getByRole('button', { name: 'Send invite' }).click();
+    await owner.page.locator('.field-error').waitFor();
+    expect(await owner.page.locator('.field-error').textContent()).toBe('A user with this email address already belongs to the organization.');
+    expect(await email.getAttribute('aria-invalid')).toBe('true');
+    expect(await owner.page.locator('body').textContent()).not.toContain('(field:');
+    expect(await owner.page.getByRole('alert').count()).toBe(1);
+    await screenshot(owner.page, 'invite-field-error');
+    await email.fill('bob@acme.example');
     await owner.page.getByRole('button', { name: 'Send invite' }).click();
     const panel = owner.page.getByRole('region', { name: 'Invite link for bob@acme.example' });
     await panel.waitFor();
+    expect(await owner.page.locator('.field-error').count()).toBe(0);
     const link = await panel.getByLabel('Invite link').inputValue();
     expect(link).toMatch(new RegExp(`^${server.url}/signup/[0-9a-f-]{36}$`));
     expect(await panel.textContent()).toContain('on its way to them by email');
@@ -136,8 +147,9 @@ describe('inviting someone', () => {
     await form.getByLabel('Your name').fill('Bob');
     await form.getByLabel('Password').fill('short');
     await form.getByRole('button', { name: 'Join Acme' }).click();
-    await form.getByRole('alert').waitFor();
-    expect(await form.getByRole('alert').textContent()).toMatch(/password/i);
+    await form.locator('.field-error').waitFor();
+    expect(await form.locator('.field-error').textContent()).toMatch(/password/i);
+    expect(await form.getByLabel('Password').getAttribute('aria-invalid')).toBe('true');
     await form.getByLabel('Password').fill('a long enough password');
     await screenshot(bob.page, 'invite-accept');
     await form.getByRole('button', { name: 'Join Acme' }).click();

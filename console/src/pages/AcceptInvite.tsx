@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { get, post } from '../api/client';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { TextField } from '../components/Field';
+import { FieldErrors } from '../components/FieldErrors';
 import { useAction, useLoad } from '../components/useLoad';
 import { navigate } from '../router';
 import { useSessionState } from '../session';
@@ -70,6 +71,7 @@ export function AcceptInvite({ inviteId }: { inviteId: string }) {
         <TextField label="Email" type="email" readOnly value={invite.target_email} hint="The invite is for this address." />
         <TextField
           label="Your name"
+          name="first_name"
           autoComplete="given-name"
           required
           value={form.first_name || invite.first_name}
@@ -77,6 +79,7 @@ export function AcceptInvite({ inviteId }: { inviteId: string }) {
         />
         <TextField
           label="Password"
+          name="password"
           type="password"
           autoComplete="new-password"
           required
@@ -95,7 +98,7 @@ export function AcceptInvite({ inviteId }: { inviteId: string }) {
   return (
     <main className="center auth">
       <h1>{invite ? `Join ${invite.organization_name} on Warden` : 'Accept your invite'}</h1>
-      {body}
+      <FieldErrors error={action.error}>{body}</FieldErrors>
     </main>
   );
 }

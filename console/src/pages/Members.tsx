@@ -4,6 +4,7 @@ import type { Invite, Member } from '../api/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { SelectField, TextField } from '../components/Field';
 import { GuardedButton } from '../components/GuardedButton';
+import { FieldErrors } from '../components/FieldErrors';
 import { InviteLink } from '../components/InviteLink';
 import { useAction, useLoad } from '../components/useLoad';
 import { inviteDenial, LEVEL_NAMES, levelName, membershipUpdateDenial, OrganizationLevel, OWNER_CANNOT_LEAVE } from '../rules';
@@ -61,7 +62,7 @@ export function Members() {
   };
 
   return (
-    <>
+    <FieldErrors error={action.error}>
       <h1>Members</h1>
       <ErrorMessage error={action.error} />
       <p role="status" className="status">
@@ -70,8 +71,8 @@ export function Members() {
 
       <form onSubmit={(e) => void sendInvite(e)} className="card inline-form" aria-labelledby="invite-heading">
         <h2 id="invite-heading">Invite someone</h2>
-        <TextField label="Email" type="email" required value={invite.target_email} onChange={(e) => setInvite({ ...invite, target_email: e.target.value })} />
-        <SelectField label="Level" value={invite.level} onChange={(e) => setInvite({ ...invite, level: Number(e.target.value) })} disabledReason={inviteBlocked}>
+        <TextField label="Email" name="target_email" type="email" required value={invite.target_email} onChange={(e) => setInvite({ ...invite, target_email: e.target.value })} />
+        <SelectField label="Level" name="level" value={invite.level} onChange={(e) => setInvite({ ...invite, level: Number(e.target.value) })} disabledReason={inviteBlocked}>
           {LEVELS.map((l) => {
             const why = inviteDenial(myLevel, l, organization.members_can_invite);
             return (
@@ -165,6 +166,6 @@ export function Members() {
           ))}
         </ul>
       </section>
-    </>
+    </FieldErrors>
   );
 }
