@@ -153,6 +153,9 @@ describe('domains', () => {
   it('never shows or logs the OIDC client secret', async () => {
     const org = await newOrganization(server.url);
     const domain = await verifiedDomain(org);
+    // Providers are reached over https only: an http issuer is refused when set, not at the first sign-in.
+    const plain = await org.owner.client.patch(`/api/organizations/${org.id}/domains/${domain.id}/`, { oidc_issuer: 'http://login.example/' });
+    expectError(plain, 400, 'The OIDC issuer must be an https:// URL.', 'oidc_issuer');
     const seq = await lastSeq(server.db);
     const res = await org.owner.client.patch(`/api/organizations/${org.id}/domains/${domain.id}/`, {
       oidc_issuer: 'https://login.example/',

@@ -3,6 +3,7 @@ import { patch } from '../../api/client';
 import type { Domain } from '../../api/types';
 import { ErrorMessage } from '../ErrorMessage';
 import { TextField } from '../Field';
+import { FieldErrors } from '../FieldErrors';
 import { GuardedButton } from '../GuardedButton';
 import { useAction } from '../useLoad';
 
@@ -25,13 +26,14 @@ export function OidcSettings({ domain, base, denial, onChanged }: { domain: Doma
   };
 
   return (
+    <FieldErrors error={action.error}>
     <form className="subsection" onSubmit={submit} aria-label={`OIDC settings of ${domain.domain}`}>
       <h3>
         OIDC {domain.has_oidc ? <span className="badge ok">configured</span> : null}
       </h3>
       <fieldset disabled={Boolean(denial)} title={denial ?? undefined} className="plain">
-        <TextField label="Issuer" type="url" value={form.oidc_issuer} onChange={(e) => setForm({ ...form, oidc_issuer: e.target.value })} />
-        <TextField label="Client ID" value={form.oidc_client_id} onChange={(e) => setForm({ ...form, oidc_client_id: e.target.value })} />
+        <TextField label="Issuer" name="oidc_issuer" type="url" placeholder="https://login.example.com" value={form.oidc_issuer} onChange={(e) => setForm({ ...form, oidc_issuer: e.target.value })} />
+        <TextField label="Client ID" name="oidc_client_id" value={form.oidc_client_id} onChange={(e) => setForm({ ...form, oidc_client_id: e.target.value })} />
         <TextField
           label="Client secret"
           type="password"
@@ -49,5 +51,6 @@ export function OidcSettings({ domain, base, denial, onChanged }: { domain: Doma
         {action.message}
       </p>
     </form>
+    </FieldErrors>
   );
 }
