@@ -146,6 +146,11 @@ describe('SSO as a member', () => {
     const add = page.getByRole('button', { name: 'Add domain' });
     expect(await add.getAttribute('title')).toBe('Your organization access level is insufficient.');
     expect(await page.getByRole('button', { name: 'Add mapping' }).getAttribute('aria-disabled')).toBe('true');
+    // The providers' settings are the admins': a member reads whether each is set up, not empty fields.
+    await page.getByRole('group', { name: 'SAML of this domain' }).getByText('SAML is set up for this domain.').waitFor();
+    await page.getByRole('group', { name: 'OIDC of this domain' }).getByText('OIDC is not set up for this domain.').waitFor();
+    expect(await page.getByLabel('IdP entity ID').count()).toBe(0);
+    expect(await page.getByLabel('Client secret').count()).toBe(0);
     await screenshot(page, 'sso-as-member');
     expect(problems).toEqual([]);
     await context.close();

@@ -6,6 +6,7 @@ import { TextField } from '../Field';
 import { FieldErrors } from '../FieldErrors';
 import { GuardedButton } from '../GuardedButton';
 import { useAction } from '../useLoad';
+import { ProviderSummary } from './ProviderSummary';
 
 /** OIDC: issuer, client id and secret (the secret is write-only: never shown again). */
 export function OidcSettings({ domain, base, denial, onChanged }: { domain: Domain; base: string; denial: string | null; onChanged(): void }) {
@@ -24,6 +25,8 @@ export function OidcSettings({ domain, base, denial, onChanged }: { domain: Doma
       onChanged();
     }, 'OIDC settings saved.');
   };
+
+  if (denial) return <ProviderSummary name="OIDC" configured={domain.has_oidc} denial={denial} />;
 
   return (
     <FieldErrors error={action.error}>
