@@ -126,6 +126,10 @@ describe('inviting someone', () => {
     await panel.getByRole('button', { name: 'Done' }).click();
     expect(await panel.count()).toBe(0);
     await owner.page.getByRole('button', { name: 'Cancel the invite for bob@acme.example' }).waitFor();
+    // The success message goes once the inviter types again: no message outlives what it was about.
+    await owner.page.getByRole('status').filter({ hasText: 'Invited bob@acme.example.' }).waitFor();
+    await email.fill('next@acme.example');
+    await expect.poll(() => owner.page.getByText('Invited bob@acme.example.').count()).toBe(0);
 
     // The email: over STARTTLS, logged in, from the configured sender, with the same link.
     const deadline = Date.now() + 15_000;
