@@ -72,6 +72,7 @@ describe('activity log', () => {
     await page.locator('.field-error').filter({ hasText: '"Until" must be on or after "From".' }).waitFor();
     expect(await page.getByLabel('Until').getAttribute('aria-invalid')).toBe('true');
     expect(await entries.count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'CSV' }).count()).toBe(0);
     await screenshot(page, 'activity-log-range-error');
     const reversed = await org.owner.client.get(`/api/organizations/${org.id}/activity_log/?after=2001-02-01T00:00:00Z&before=2001-01-01T00:00:00Z`);
     expect(reversed.status).toBe(400);

@@ -107,7 +107,7 @@ export function ActivityLog() {
         <TextField label="Until" name="before" type="date" value={filters.before} onChange={set('before')} />
       </form>
       </FieldErrors>
-      {admin ? (
+      {admin && !badRange ? (
         <p className="export">
           Export these entries:{' '}
           <a href={`${base}export/?format=csv${q ? `&${q}` : ''}`} download>
