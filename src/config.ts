@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { readConfigFile } from './config-file.js';
 import { parseOutboundAllow } from './net/outbound-policy.js';
 import { DEFAULT_POSTGRES_SETTINGS } from './store/postgres-driver.js';
+import { smtpConfig, type SmtpConfig } from './config-smtp.js';
 /** Warden's runtime configuration: flags, with WARDEN_* environment variables as defaults. */
 export interface WardenConfig {
   host: string;
@@ -53,6 +54,10 @@ export interface WardenConfig {
   auditKeyFile: string;
   /** How often activity-log retention runs. */
   retentionIntervalMs: number;
+  /** Origins whose pages may call the management API (/api/…) cross-origin; none by default. */
+  corsOrigins: string[];
+  /** Where invite emails are sent through (src/config-smtp.ts); undefined: none are sent. */
+  smtp: SmtpConfig | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -61,7 +66,8 @@ export class ConfigError extends Error {}
 export const CONFIG_FLAGS: ReadonlySet<string> = new Set([
   'host', 'port', 'data-dir', 'database-url', 'open-signup', 'secure-cookies', 'trust-proxy', 'body-limit', 'log-level',
   'public-url', 'dns-servers', 'metrics-token', 'rate-limits', 'access-cache', 'cache-max-entries', 'outbound-allow', 'db-connect-timeout-ms', 'db-statement-timeout-ms', 'oidc-ca-file', 'sink-ca-file', 'sink-poll-ms', 'sink-retry-base-ms',
-  'sink-retry-max-ms', 'audit-key-file', 'retention-interval-ms',
+  'sink-retry-max-ms', 'audit-key-file', 'retention-interval-ms', 'cors-origins',
+  'smtp-host', 'smtp-port', 'smtp-tls', 'smtp-user', 'smtp-password', 'smtp-from', 'smtp-ca-file',
 ]);
 
 function bool(name: string, value: string | undefined, fallback: boolean): boolean {
@@ -114,6 +120,8 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     dbStatementTimeoutMs: int('WARDEN_DB_STATEMENT_TIMEOUT_MS', pick('db-statement-timeout-ms', 'WARDEN_DB_STATEMENT_TIMEOUT_MS'), DEFAULT_POSTGRES_SETTINGS.statementTimeoutMs, 100, 3_600_000),
     oidcCaFile: caFile('WARDEN_OIDC_CA_FILE', pick('oidc-ca-file', 'WARDEN_OIDC_CA_FILE')),
     ...activityLogConfig(pick, dataDir),
+    corsOrigins: corsOrigins(pick('cors-origins', 'WARDEN_CORS_ORIGINS')),
+    smtp: smtpConfig(pick, (m) => new ConfigError(m)),
   };
 }
 
@@ -129,6 +137,23 @@ function publicUrl(value: string | undefined): string {
     throw new ConfigError(`WARDEN_PUBLIC_URL must be an absolute http(s) URL, not "${value}".`);
   }
   return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+/** `https://app.example.com,http://localhost:3000`: origins only (scheme, host, port; no path). */
+function corsOrigins(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [];
+  return value.split(',').map((s) => s.trim()).filter(Boolean).map((origin) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin.replace(/\/$/, '')) {
+      throw new ConfigError(`WARDEN_CORS_ORIGINS must be a comma-separated list of origins (https://host[:port]), not "${origin}".`);
+    }
+    return url.origin;
+  });
 }
 
 function caFile(name: string, value: string | undefined): string | undefined {

@@ -1,6 +1,7 @@
 import { useEffect, type ComponentType } from 'react';
 import { Layout } from './components/Layout';
 import { ActivityLog } from './pages/ActivityLog';
+import { AcceptInvite } from './pages/AcceptInvite';
 import { ApiKeys } from './pages/ApiKeys';
 import { Approvals } from './pages/Approvals';
 import { Members } from './pages/Members';
@@ -36,13 +37,18 @@ const HOME = '/members';
 
 export function App() {
   const path = usePath();
-  const { status, error } = useSessionState();
+  const { status, error, initiated } = useSessionState();
   const page = PAGES.find((p) => path === p.path || path.startsWith(`${p.path}/`));
+  // An invite link: the accept page, signed in or not.
+  const inviteId = /^\/signup\/([^/]+)\/?$/.exec(path)?.[1];
 
   useEffect(() => {
+    if (inviteId) return;
     if (status === 'signed-in' && !page) navigate(HOME, true);
-    if (status === 'anonymous' && path !== '/setup' && path !== '/signin') navigate(`/signin`, true);
-  }, [status, page, path]);
+    // A new instance opens on the page that creates its owner; otherwise signed-out people sign in.
+    if (status === 'anonymous' && !initiated && path !== '/setup') navigate('/setup', true);
+    else if (status === 'anonymous' && path !== '/setup' && path !== '/signin') navigate(`/signin`, true);
+  }, [status, page, path, initiated, inviteId]);
 
   if (status === 'loading') return <p className="loading" role="status">Loading…</p>;
   if (status === 'error') {
@@ -53,6 +59,7 @@ export function App() {
       </main>
     );
   }
+  if (inviteId) return <AcceptInvite inviteId={decodeURIComponent(inviteId)} />;
   if (status === 'anonymous') return path === '/setup' ? <Setup /> : <SignIn />;
   if (!page) return null;
   return (

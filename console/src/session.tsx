@@ -15,6 +15,8 @@ export interface Session {
 interface SessionState {
   status: 'loading' | 'anonymous' | 'signed-in' | 'error';
   session: Session | null;
+  /** Whether the instance has its owner yet (PostHog's preflight `initiated`); a new one opens on the create-owner page. */
+  initiated: boolean;
   error: string | null;
   reload(): Promise<void>;
 }
@@ -22,7 +24,7 @@ interface SessionState {
 const SessionContext = createContext<SessionState | null>(null);
 
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [state, setState] = useState<Omit<SessionState, 'reload'>>({ status: 'loading', session: null, error: null });
+  const [state, setState] = useState<Omit<SessionState, 'reload'>>({ status: 'loading', session: null, error: null, initiated: true });
 
   const reload = useCallback(async () => {
     try {
@@ -31,6 +33,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       setState({
         status: 'signed-in',
         error: null,
+        initiated: true,
         session: {
           me,
           organization,
@@ -43,8 +46,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         },
       });
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) setState({ status: 'anonymous', session: null, error: null });
-      else setState({ status: 'error', session: null, error: err instanceof Error ? err.message : String(err) });
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+        const { initiated } = await get<{ initiated: boolean }>('/api/preflight/').catch(() => ({ initiated: true }));
+        setState({ status: 'anonymous', session: null, error: null, initiated });
+      } else setState({ status: 'error', session: null, error: err instanceof Error ? err.message : String(err), initiated: true });
     }
   }, []);
 

@@ -113,7 +113,8 @@ export function requiredLevel(resource: AccessControlResource, action: 'read' | 
 }
 
 export function satisfies(resource: AccessControlResource, have: AccessLevel, need: AccessLevel): boolean {
-  return compareAccessLevels(resource, have, need) >= 0;
+  // A need off the resource's scale is never met.
+  return compareAccessLevels(resource, need, 'none') >= 0 && compareAccessLevels(resource, have, need) >= 0;
 }
 
 /** PostHog's message for a denied resource access. */

@@ -39,9 +39,14 @@ export function defaultAccessLevel(resource: AccessControlResource): AccessLevel
 export const highestAccessLevel = (resource: AccessControlResource): AccessLevel => accessLevelsFor(resource).at(-1)!;
 
 /** Compares two levels of one resource: negative, zero or positive. */
+/**
+ * Orders two levels of a resource. Ranked on the whole scale of its kind, not the levels it can be
+ * given: `editor` stays above `viewer` for a viewer-capped resource (activity_log), so its
+ * `viewer` never satisfies a need of `editor`. A level outside the scale ranks below `none`.
+ */
 export function compareAccessLevels(resource: AccessControlResource, a: AccessLevel, b: AccessLevel): number {
-  const levels = accessLevelsFor(resource);
-  return levels.indexOf(a) - levels.indexOf(b);
+  const scale: readonly AccessLevel[] = resource === 'project' || resource === 'organization' ? MEMBER_LEVELS : RESOURCE_LEVELS;
+  return scale.indexOf(a) - scale.indexOf(b);
 }
 
 /** Children inherit their parent's access (PostHog's RESOURCE_INHERITANCE_MAP). */

@@ -9,6 +9,7 @@ export function maskedConfig(config: WardenConfig): Record<string, unknown> {
   for (const [key, value] of Object.entries(config) as Array<[keyof WardenConfig, unknown]>) {
     if (SECRET_KEYS.has(key)) out[key] = value ? '********' : null;
     else if (key === 'databaseUrl' && typeof value === 'string') out[key] = maskUrlPassword(value);
+    else if (key === 'smtp' && value) out[key] = { ...(value as object), password: (value as { password?: string }).password ? '********' : null };
     else out[key] = value ?? null;
   }
   return out;

@@ -10,49 +10,51 @@ import { runDomains } from './domains.js';
 import { runConfig } from './config.js';
 import { runBackup, runRestore } from './backup.js';
 import { markDataDirInUse } from '../store/backup.js';
-import { runMatrix } from './matrix.js';
+import { MATRIX_USAGE, runMatrix } from './matrix.js';
+import { startupMessage } from './startup.js';
+import { commandHelp, COMMANDS, groupHelp, resolveCommand, unknownFlag, USAGE } from './help.js';
 
-const USAGE = `Usage: warden <command> [options]
+const HELP_WORDS = new Set(['--help', '-h']);
 
-Commands:
-  serve       Start the server (embedded database, or DATABASE_URL)
-  bootstrap   First run for scripts: --email E --password P --organization NAME [--first-name N] [--json]
-  migrate     Apply database migrations and exit
-  audit verify  Check the activity log's hash chains: [--organization ID]; exits 1 on tampering
-  audit export  An organization's activity log to a file: --organization ID --out FILE [--format ndjson|csv] [--json]
-  backup      Write the embedded database to a file (server stopped): --out FILE [--json]
-  restore     Restore a backup into the data directory (server stopped): --from FILE [--replace] [--json]
-  config print  Show the effective configuration (secrets masked) [--json]
-  domains verify  Mark an organization's domain verified without DNS (air-gapped installs): --domain D
-  matrix plan|apply|check FILE, matrix export  The access matrix as code, over the API of a running server
-                (--url/WARDEN_URL/POSTHOG_HOST, --api-key/WARDEN_API_KEY/POSTHOG_PERSONAL_API_KEY; see warden matrix help)
+/** A usage error: the message and the usage line on stderr, exit 2. Nothing has been opened. */
+function usageError(message: string, usage: string): number {
+  console.error(`${message}\n${usage}`);
+  return 2;
+}
 
-Options (each also an environment variable, or a key of the --config / WARDEN_CONFIG file):
-  --config F        WARDEN_CONFIG      (a YAML or JSON file of these settings; flags and env override it)
-  --host H          WARDEN_HOST        (default 127.0.0.1)
-  --port N          WARDEN_PORT        (default 8000)
-  --data-dir D      WARDEN_DATA_DIR    (default ./.warden; the embedded database lives here)
-  --database-url U  DATABASE_URL       (postgres://...; use a Postgres server instead)
-  --open-signup     WARDEN_OPEN_SIGNUP (let anyone sign up after the first user)
-  --secure-cookies  WARDEN_SECURE_COOKIES (auto|always|never; default auto)
-  --trust-proxy     WARDEN_TRUST_PROXY (trust X-Forwarded-* from a reverse proxy)
-  --log-level L     WARDEN_LOG_LEVEL   (default info)
-  --public-url U    WARDEN_PUBLIC_URL  (where users and identity providers reach Warden; default: the listen address)
-  --dns-servers S   WARDEN_DNS_SERVERS (ip[:port],... asked for domain verification; default: the system's)
-  --metrics-token T WARDEN_METRICS_TOKEN (enables GET /metrics for this bearer token; off without it)
-  --rate-limits B   WARDEN_RATE_LIMITS (default true: 429s on login, sign-up, invites, failed key/SCIM auth)
-  --access-cache B  WARDEN_ACCESS_CACHE (default true: the authorization hot path served from memory)
-  --cache-max-entries N  WARDEN_CACHE_MAX_ENTRIES (default 100000: facts of one kind the cache holds)
-  --db-connect-timeout-ms N, --db-statement-timeout-ms N   Postgres waits before a 503 (defaults 5000, 10000)
-  --oidc-ca-file F  WARDEN_OIDC_CA_FILE (extra CA trusted for OIDC providers)
-  --sink-ca-file F  WARDEN_SINK_CA_FILE (extra CA trusted for activity-log sinks)
-  --sink-poll-ms N, --sink-retry-base-ms N, --sink-retry-max-ms N   activity-log sink delivery timing
-  --audit-key-file F  WARDEN_AUDIT_KEY_FILE (Ed25519 key signing retention checkpoints)
-  --retention-interval-ms N  WARDEN_RETENTION_INTERVAL_MS (how often activity-log retention runs)
-`;
+/**
+ * `--help`/`-h` (anywhere) and `help [command]` print help and exit 0; an unknown command, option or
+ * stray word is a usage error (2). Both are settled here, before any configuration is read or any
+ * database opened. Returns undefined when the command may run.
+ */
+function helpOrUsageError(argv: readonly string[], positional: readonly string[], flags: Record<string, string>): number | undefined {
+  const wantsHelp = argv.some((a) => HELP_WORDS.has(a)) || positional[0] === 'help';
+  const words = positional[0] === 'help' ? positional.slice(1) : positional;
+  const { command, group } = resolveCommand(words);
+  if (wantsHelp) {
+    const text = words.length === 0 ? USAGE : command === 'matrix' ? MATRIX_USAGE : command ? commandHelp(command) : group ? groupHelp(group) : undefined;
+    if (text !== undefined) {
+      console.log(text);
+      return 0;
+    }
+    return usageError(`warden: unknown command "${words[0]}"`, USAGE);
+  }
+  if (words.length === 0) return usageError('warden: a command is needed', USAGE);
+  if (group) return usageError(`warden ${group}: ${words[1] === undefined ? 'a subcommand is needed' : `unknown subcommand "${words[1]}"`}`, groupHelp(group));
+  if (!command) return usageError(`warden: unknown command "${words[0]}"`, USAGE);
+  if (command === 'matrix') return undefined; // its words and options are its own (src/cli/matrix.ts)
+  const usage = `Usage: ${COMMANDS[command]!.usage}  (warden ${command} --help: all options)`;
+  const flag = unknownFlag(command, flags);
+  if (flag !== undefined) return usageError(`warden ${command}: unknown option --${flag}`, usage);
+  const extra = words.slice(command.split(' ').length);
+  if (extra.length > 0) return usageError(`warden ${command}: unexpected "${extra[0]}"`, usage);
+  return undefined;
+}
 
 export async function main(argv: string[]): Promise<number> {
-  const { positional, flags } = parseArgs(argv);
+  const { positional, flags } = parseArgs(argv.filter((a) => !HELP_WORDS.has(a)));
+  const settled = helpOrUsageError(argv, positional, flags);
+  if (settled !== undefined) return settled;
   const command = positional[0];
   let config: WardenConfig;
   try {
@@ -84,13 +86,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'migrate': {
       return runMigrate(config, flags);
     }
-    case undefined:
-    case 'help':
-      console.log(USAGE);
-      return command ? 0 : 2;
     default:
-      console.error(`warden: unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+      return usageError(`warden: unknown command "${command}"`, USAGE);
   }
 }
 
@@ -120,6 +117,7 @@ async function serve(config: WardenConfig): Promise<number> {
   if (!config.publicUrl) config.publicUrl = address;
   const where = config.databaseUrl ? 'Postgres' : `embedded database in ${config.dataDir}`;
   app.log.info(`Warden listening on ${address} (${where})`);
+  if (process.stdout.isTTY) console.log(await startupMessage(db, config.publicUrl));
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -138,8 +136,7 @@ async function serve(config: WardenConfig): Promise<number> {
 async function runBootstrap(config: WardenConfig, flags: Record<string, string>): Promise<number> {
   const missing = ['email', 'password', 'organization'].filter((f) => !flags[f] || flags[f] === 'true');
   if (missing.length > 0) {
-    console.error(`warden bootstrap: missing ${missing.map((m) => `--${m}`).join(', ')}`);
-    return 2;
+    return usageError(`warden bootstrap: missing ${missing.map((m) => `--${m}`).join(', ')}`, `Usage: ${COMMANDS.bootstrap!.usage}`);
   }
   const db = await openStore(storeOptions(config));
   try {

@@ -13,7 +13,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { MatrixError } from '../matrix/errors.js';
 import { parseMatrix } from '../matrix/parse.js';
 
-const USAGE = `Usage: warden matrix <plan|apply|check> FILE [options]
+export const MATRIX_USAGE = `Usage: warden matrix <plan|apply|check> FILE [options]
        warden matrix export [--out FILE] [options]
 
   plan FILE      show what apply would change (exit 0: none, 2: changes, 1: error)
@@ -117,10 +117,10 @@ export async function runMatrix(args: string[], flags: Record<string, string>, e
       case 'export':
         return await exportFile(flags, env, json);
       case 'help':
-        console.log(USAGE);
+        console.log(MATRIX_USAGE);
         return 0;
       default:
-        console.error(USAGE);
+        console.error(MATRIX_USAGE);
         return 1;
     }
   } catch (err) {

@@ -122,6 +122,13 @@ export async function createDomain(
   return row;
 }
 
+/** OIDC providers are reached over https only (src/sso/oidc-http.ts): an http issuer is refused when it is set, not at the first sign-in. */
+function httpsIssuer(text: string): string {
+  const url = httpUrl(text, 'oidc_issuer');
+  if (!url.startsWith('https://')) throw validation('The OIDC issuer must be an https:// URL.', 'oidc_issuer');
+  return url;
+}
+
 /**
  * Updates a domain's SSO settings. JIT provisioning and enforcement need a verified domain
  * (PostHog's rule), and enforcement needs the enforced provider configured, so nobody is locked
@@ -182,8 +189,9 @@ function normalizeField(field: (typeof PATCHABLE)[number], value: unknown): unkn
   switch (field) {
     case 'saml_acs_url':
     case 'saml_metadata_url':
-    case 'oidc_issuer':
       return text === '' ? null : httpUrl(text, field);
+    case 'oidc_issuer':
+      return text === '' ? null : httpsIssuer(text);
     case 'saml_x509_cert':
       return text === '' ? null : normalizeCertificates(text);
     case 'group_attribute':

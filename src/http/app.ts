@@ -12,6 +12,7 @@ import { recordRefusal } from './refusals.js';
 import { installGuard, requireAccessDeclarations } from './guard.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { loggedRequest } from './log-redaction.js';
+import { installCors } from './cors.js';
 import { registerOpenApi } from './openapi.js';
 import { installMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limits.js';
@@ -24,6 +25,7 @@ import { accessControlRoutes } from './routes/access-controls.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
+import { preflightRoutes } from './routes/preflight.js';
 import { inviteRoutes } from './routes/invites.js';
 import { memberRoutes } from './routes/members.js';
 import { organizationRoutes } from './routes/organizations.js';
@@ -39,6 +41,7 @@ import { insightRoutes } from './routes/insights.js';
 import { eventRoutes } from './routes/events.js';
 import { ingestionRoutes } from './routes/ingestion.js';
 import { flagEvaluationRoutes } from './routes/flag-evaluation.js';
+import { remoteConfigRoutes } from './routes/remote-config.js';
 import { featureFlagRoutes } from './routes/feature-flags.js';
 import { activityLogRoutes } from './routes/activity-log.js';
 import { activitySinkRoutes } from './routes/activity-sinks.js';
@@ -121,6 +124,7 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     reply.header('x-request-id', request.id);
   });
   installSecurityHeaders(app);
+  installCors(app, config.corsOrigins);
   installGuard(app, db, limiter);
   rejectUnstorableText(app);
   // Activity entries are hash-chained after their transaction commits: after every write, and at start.
@@ -156,6 +160,7 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
 
   for (const register of [
     healthRoutes,
+    preflightRoutes,
     schemaRoutes,
     metricsRoutes,
     authRoutes,
@@ -169,6 +174,7 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     serviceAccountRoutes,
     featureFlagRoutes,
     flagEvaluationRoutes,
+    remoteConfigRoutes,
     ingestionRoutes,
     eventRoutes,
     insightRoutes,

@@ -11,8 +11,8 @@ import type { FastifyInstance } from 'fastify';
  * - `Referrer-Policy: no-referrer`.
  * - `Cache-Control: no-store` on `/api/` answers: they carry per-person data (and shown-once secrets).
  *
- * No CORS headers: the API is same-origin (the console) or server-to-server (keys), so cross-origin
- * browsers get no Access-Control-Allow-Origin.
+ * CORS is src/http/cors.ts: the SDK routes take any origin, the management API only the origins an
+ * operator lists.
  */
 export function installSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply, payload) => {

@@ -113,12 +113,13 @@ export function organization(
   };
 }
 
-export function invite(i: InviteRecord, createdBy: UserRecord | null) {
+/** `emailing`: whether invites are emailed (SMTP is configured); PostHog's `emailing_attempt_made`. */
+export function invite(i: InviteRecord, createdBy: UserRecord | null, emailing = false) {
   return {
     id: i.id,
     target_email: i.target_email,
     first_name: i.first_name,
-    emailing_attempt_made: false,
+    emailing_attempt_made: emailing,
     level: i.level,
     is_expired: isExpired(i),
     created_by: createdBy ? userBasic(createdBy) : null,

@@ -153,6 +153,9 @@ describe('domains', () => {
   it('never shows or logs the OIDC client secret', async () => {
     const org = await newOrganization(server.url);
     const domain = await verifiedDomain(org);
+    // Providers are reached over https only: an http issuer is refused when set, not at the first sign-in.
+    const plain = await org.owner.client.patch(`/api/organizations/${org.id}/domains/${domain.id}/`, { oidc_issuer: 'http://login.example/' });
+    expectError(plain, 400, 'The OIDC issuer must be an https:// URL.', 'oidc_issuer');
     const seq = await lastSeq(server.db);
     const res = await org.owner.client.patch(`/api/organizations/${org.id}/domains/${domain.id}/`, {
       oidc_issuer: 'https://login.example/',
@@ -208,6 +211,8 @@ describe('SSO enforcement', () => {
     expect(login.body.code).toBe('sso_enforced');
     expectError(await new Client(server.url).post('/api/signup/', { email: `new@${domain.domain}`, password: PASSWORD, first_name: 'N' }), 400, message);
     expectError(await new Client(server.url).post(`/api/signup/${invite.body.id}/`, { first_name: 'L', password: PASSWORD }), 400, message);
+    // The accept page learns it before asking for a password: the invite names the enforced provider.
+    expect((await new Client(server.url).get(`/api/signup/${invite.body.id}/`)).body).toMatchObject({ target_email: `later@${domain.domain}`, sso_enforcement: 'saml' });
     // Other addresses still log in with a password.
     expect((await new Client(server.url).post('/api/login/', { email: outsider.user.email, password: PASSWORD })).status).toBe(200);
 

@@ -44,10 +44,22 @@ describe('roles and access', () => {
     expect((await roles()).find((r) => r.id === role.id).members.map((m: any) => m.user.uuid)).toEqual([analyst.user.uuid]);
 
     // The grid: Analysts view insights; nobody (by default) sees feature flags.
-    await page.getByLabel('insight for Analysts').selectOption('viewer');
-    await saysDone(page, 'Access saved.');
-    await page.getByLabel('feature_flag for Everyone (default)').selectOption('none');
-    await page.getByRole('status').filter({ hasText: 'Access saved.' }).first().waitFor();
+    // Resources by their names, in product areas; "Saved" shows in the cell that changed.
+    const cellOf = (label: string) => page.getByRole('cell').filter({ has: page.getByLabel(label, { exact: true }) });
+    await page.getByLabel('Insights for Analysts', { exact: true }).selectOption('viewer');
+    await cellOf('Insights for Analysts').getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    await page.getByLabel('Feature flags for Everyone (default)', { exact: true }).selectOption('none');
+    await cellOf('Feature flags for Everyone (default)').getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    expect(await cellOf('Insights for Analysts').getByRole('status').textContent()).toBe('');
+    // Areas nobody uses are folded; one opens on a click.
+    const observability = page.getByRole('button', { name: /Observability/ });
+    expect(await observability.getAttribute('aria-expanded')).toBe('false');
+    expect(await page.getByLabel('Logs for Analysts', { exact: true }).count()).toBe(0);
+    await observability.click();
+    await page.getByLabel('Logs for Analysts', { exact: true }).waitFor();
+    await observability.click();
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    expect(height).toBeLessThan(2600);
     await expect.poll(async () => (await org.owner.client.get(`/api/projects/${project}/resource_access_controls/`)).body.access_controls.length).toBe(2);
     const rules = (await org.owner.client.get(`/api/projects/${project}/resource_access_controls/`)).body.access_controls as any[];
     expect(rules.map((r) => [r.resource, r.role, r.access_level]).sort()).toEqual([
@@ -68,9 +80,11 @@ describe('roles and access', () => {
     expect(verdict).toContain('member or role rule on the object: member');
     const table = page.getByRole('table', { name: `What ${analyst.user.email} can do in Default project` });
     const row = async (resource: string) => (await table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: resource, exact: true }) }).locator('td').allTextContents());
-    expect(await row('insight')).toEqual(['viewer', 'yes', 'no', 'member or role rule on the resource']);
-    expect(await row('feature_flag')).toEqual(['none', 'no', 'no', 'default rule on the resource']);
-    expect(await row('dashboard')).toEqual(['editor', 'yes', 'yes', 'built-in default']);
+    expect(await row('Insights')).toEqual(['viewer', 'yes', 'no', 'member or role rule on the resource']);
+    expect(await row('Feature flags')).toEqual(['none', 'no', 'no', 'default rule on the resource']);
+    expect(await row('Dashboards')).toEqual(['editor', 'yes', 'yes', 'built-in default']);
+    // A viewer-capped resource: viewer reads and never writes.
+    expect(await row('Activity log')).toEqual(['viewer', 'yes', 'no', 'built-in default']);
     await screenshot(page, 'roles-and-access');
 
     // What the console says is what the API does.
@@ -91,7 +105,7 @@ describe('roles and access', () => {
     const create = page.getByRole('button', { name: 'Create role' });
     expect(await create.getAttribute('aria-disabled')).toBe('true');
     expect(await create.getAttribute('title')).toBe('You need to have admin level or higher.');
-    const cell = page.getByLabel('insight for Analysts');
+    const cell = page.getByLabel('Insights for Analysts', { exact: true });
     await expect.poll(() => cell.inputValue()).toBe('viewer');
     expect(await cell.isDisabled()).toBe(true);
     expect(await cell.getAttribute('title')).toBe('Must be an Organization admin to modify project-wide permissions.');

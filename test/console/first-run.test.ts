@@ -1,7 +1,8 @@
 /**
  * The console is served by Warden itself: its page at `/` with security headers, the page for any
  * console path a browser asks for, and the API's JSON 404s untouched. Then the first run in a real
- * browser: the owner is created, logs out, fails and succeeds at logging in, and asks for SSO.
+ * browser: a new instance opens on the create-owner page, the owner is created (and lands on the
+ * members page without the sign-in page in between), logs out, fails and succeeds at logging in, and asks for SSO.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,16 +67,22 @@ describe('first run and login', () => {
   it('creates the owner, logs out, shows the API’s error for a wrong password, and logs in', async () => {
     const { page, context, problems } = await visit(browser, server.url);
     await page.goto('/');
-    // Signed out: the console goes to its login page, which links the first-run page.
-    await page.getByRole('heading', { level: 1, name: 'Log in to Warden' }).waitFor();
-    await screenshot(page, 'login');
-    await page.getByRole('link', { name: 'Create the owner account' }).click();
+    // A new instance opens on the page that creates its owner.
     await page.getByRole('heading', { level: 1, name: 'Set up Warden' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/setup');
     await page.getByLabel('Your name').fill('Ada');
     await page.getByLabel('Email').fill('ada@acme.example');
     await page.getByLabel('Password').fill('a long password');
     await page.getByLabel('Organization name').fill('Acme');
     await screenshot(page, 'first-run');
+    // From the form to the members page without showing the sign-in page on the way.
+    await page.evaluate(() => {
+      const w = window as unknown as { sawSignIn: boolean };
+      w.sawSignIn = false;
+      new MutationObserver(() => {
+        if (document.body.textContent?.includes('Log in to Warden')) w.sawSignIn = true;
+      }).observe(document.body, { childList: true, subtree: true, characterData: true });
+    });
     await page.getByRole('button', { name: 'Create owner account' }).click();
     await page.getByRole('heading', { level: 1, name: 'Members' }).waitFor();
     await expect(page.getByRole('combobox', { name: 'Organization' }).inputValue()).resolves.toBeTruthy();
@@ -86,10 +93,12 @@ describe('first run and login', () => {
     expect((await api.post('/api/login/', { email: 'ada@acme.example', password: 'a long password' })).status).toBe(200);
     const me = await api.get('/api/users/@me/');
     expect(me.body.organization).toMatchObject({ name: 'Acme', membership_level: 15 });
+    expect(await page.evaluate(() => (window as unknown as { sawSignIn: boolean }).sawSignIn)).toBe(false);
 
     // A second sign-up on this instance is refused, with the API's words.
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('heading', { level: 1, name: 'Log in to Warden' }).waitFor();
+    await screenshot(page, 'login');
     await page.goto('/setup');
     await page.getByLabel('Your name').fill('Eve');
     await page.getByLabel('Email').fill('eve@acme.example');

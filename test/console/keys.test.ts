@@ -39,6 +39,14 @@ describe('personal API keys', () => {
     const secret = page.getByRole('region', { name: 'Key “BI dashboard”' });
     const value = await secret.getByRole('textbox').inputValue();
     expect(value).toMatch(/^phx_/);
+    // The value comes into view (the form is at the bottom of the page), focused, ready to copy.
+    const box = await secret.getByRole('textbox').evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, height: window.innerHeight, focused: document.activeElement === el };
+    });
+    expect(box.top).toBeGreaterThanOrEqual(0);
+    expect(box.bottom).toBeLessThanOrEqual(box.height);
+    expect(box.focused).toBe(true);
     await secret.getByRole('button', { name: 'Copy' }).click();
     await secret.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(value);

@@ -165,10 +165,14 @@ describe('organization settings and switcher', () => {
     const switcher = page.getByRole('combobox', { name: 'Organization' });
     await expect.poll(() => switcher.locator('option:checked').textContent()).toBe('Acme Analytics');
 
-    // A bad value: the API's message, for its field.
-    await page.getByLabel('Maximum key lifetime (days)').fill('99999');
+    // A bad value: the API's message, at its field.
+    const lifetime = page.getByLabel('Maximum key lifetime (days)');
+    await lifetime.fill('99999');
     await page.getByRole('button', { name: 'Save settings' }).click();
-    await page.getByRole('alert').filter({ hasText: 'personal_api_keys_max_lifetime_days' }).waitFor();
+    await page.locator('.field-error').first().waitFor();
+    expect(await lifetime.getAttribute('aria-invalid')).toBe('true');
+    const refused = await org.owner.client.patch(`/api/organizations/${org.id}/`, { personal_api_keys_max_lifetime_days: 99999 });
+    expect(await page.locator('.field-error').textContent()).toBe(refused.body.detail);
     await screenshot(page, 'organization-settings');
 
     const create = page.getByRole('form', { name: 'New organization' });

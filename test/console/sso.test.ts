@@ -38,6 +38,11 @@ describe('single sign-on', () => {
     const { page, context, problems } = await visit(browser, server.url);
     await logIn(page, org.owner.user.email);
     await open(page, 'Single sign-on');
+    // What the IdP needs, to copy: the SP entity ID, the ACS URL and the OIDC redirect URI at the public URL.
+    const forIdp = page.getByRole('region', { name: 'For your identity provider' });
+    expect(await forIdp.getByLabel('SAML SP entity ID (audience)', { exact: true }).inputValue()).toBe(`${server.config.publicUrl}/api/saml/metadata/`);
+    expect(await forIdp.getByLabel('SAML ACS URL (recipient, destination)', { exact: true }).inputValue()).toBe(`${server.config.publicUrl}/complete/saml/`);
+    expect(await forIdp.getByLabel('OIDC redirect URI', { exact: true }).inputValue()).toBe(`${server.config.publicUrl}/complete/oidc/`);
     await page.getByRole('form', { name: 'Add a domain' }).getByLabel('Domain').fill(domain);
     await page.getByRole('button', { name: 'Add domain' }).click();
     await saysDone(page, `Domain ${domain} added.`);
@@ -58,6 +63,13 @@ describe('single sign-on', () => {
     dns.txt.set(`_posthog-challenge.${domain}`, [challenge!]);
     await card.getByRole('button', { name: 'Verify' }).click();
     await saysDone(page, 'Domain verified.');
+    // An http:// OIDC issuer is refused, and the refusal stands next to the Issuer field.
+    const oidc = card.getByRole('form', { name: `OIDC settings of ${domain}` });
+    await oidc.getByLabel('Issuer').fill('http://login.example/');
+    await oidc.getByRole('button', { name: 'Save OIDC settings' }).click();
+    await oidc.locator('.field-error').filter({ hasText: 'The OIDC issuer must be an https:// URL.' }).waitFor();
+    expect(await oidc.getByLabel('Issuer').getAttribute('aria-invalid')).toBe('true');
+    await oidc.getByLabel('Issuer').fill('');
     await card.getByText('verified', { exact: true }).waitFor();
     expect((await domainOf()).is_verified).toBe(true);
 
@@ -134,6 +146,11 @@ describe('SSO as a member', () => {
     const add = page.getByRole('button', { name: 'Add domain' });
     expect(await add.getAttribute('title')).toBe('Your organization access level is insufficient.');
     expect(await page.getByRole('button', { name: 'Add mapping' }).getAttribute('aria-disabled')).toBe('true');
+    // The providers' settings are the admins': a member reads whether each is set up, not empty fields.
+    await page.getByRole('group', { name: 'SAML of this domain' }).getByText('SAML is set up for this domain.').waitFor();
+    await page.getByRole('group', { name: 'OIDC of this domain' }).getByText('OIDC is not set up for this domain.').waitFor();
+    expect(await page.getByLabel('IdP entity ID').count()).toBe(0);
+    expect(await page.getByLabel('Client secret').count()).toBe(0);
     await screenshot(page, 'sso-as-member');
     expect(problems).toEqual([]);
     await context.close();

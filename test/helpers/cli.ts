@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { stopChild, track } from './children.js';
 import { freshPostgresDatabase } from './server.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -16,16 +17,29 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, cwd: REPO });
+/** Longest a command may run before it is killed (and the call fails): below the tests' own timeout. */
+const RUN_TIMEOUT_MS = 100_000;
+
+export async function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string, timeoutMs = RUN_TIMEOUT_MS): Promise<CliResult> {
+  const child = track(spawn(command, args, { env: { ...process.env, ...env }, cwd: REPO }));
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  if (input !== undefined) child.stdin.end(input);
-  else child.stdin.end();
-  const [code] = await once(child, 'close');
-  return { code: code as number | null, stdout, stderr };
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  if (input !== undefined) child.stdin!.end(input);
+  else child.stdin!.end();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  try {
+    const [code] = await once(child, 'close');
+    if (timedOut) throw new Error(`${[command, ...args].join(' ')} ran over ${timeoutMs} ms and was killed:\n${stdout}\n${stderr}`);
+    return { code: code as number | null, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export const warden = (args: string[], env: NodeJS.ProcessEnv = {}) => run(process.execPath, [WARDEN, ...args], env);
@@ -64,30 +78,38 @@ export interface RunningServer {
 /** Starts `warden serve` as a separate process and waits until /_health answers. */
 export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<RunningServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [WARDEN, 'serve', '--port', String(port), ...args], {
-    env: { ...process.env, WARDEN_LOG_LEVEL: 'warn', ...env },
-    cwd: REPO,
-  });
+  const child = track(
+    spawn(process.execPath, [WARDEN, 'serve', '--port', String(port), ...args], {
+      env: { ...process.env, WARDEN_LOG_LEVEL: 'warn', ...env },
+      cwd: REPO,
+    }),
+  );
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`warden serve exited early:\n${output}`);
-    const ok = await fetch(`${url}/_health`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`warden serve did not become healthy:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
+  const deadline = Date.now() + 45_000;
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`warden serve exited early:\n${output}`);
+      const ok = await fetch(`${url}/_health`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`warden serve did not become healthy:\n${output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } catch (err) {
+    await stopChild(child, 'SIGKILL');
+    throw err;
   }
   return {
     url,
     process: child,
     output: () => output,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill(signal);
-      const [code] = await once(child, 'exit');
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = once(child, 'exit');
+      await stopChild(child, signal, 20_000);
+      const [code] = await exited;
       return code as number | null;
     },
   };

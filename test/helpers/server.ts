@@ -53,9 +53,14 @@ export async function startServer(overrides: Partial<WardenConfig> = {}): Promis
     databaseUrl: pgdb?.url,
     ...overrides,
   };
-  return serve(config, async () => {
-    await pgdb?.drop();
-  });
+  try {
+    return await serve(config, async () => {
+      await pgdb?.drop();
+    });
+  } catch (err) {
+    await pgdb?.drop().catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Another node on a running server's database (Postgres): its own process state, cache and listener. */
@@ -66,8 +71,18 @@ export async function startNode(peer: TestServer, overrides: Partial<WardenConfi
 /** Opens the configured database as `warden serve` does (with its access cache) and listens on loopback. */
 export async function serve(config: WardenConfig, afterClose?: () => Promise<void>): Promise<TestServer> {
   const db = await openStore({ ...storeOptions(config), dataDir: null, cache: servingCache(config) });
-  const { app, routes } = await buildApp(db, config);
-  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  let built: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let address: string;
+  try {
+    built = await buildApp(db, config);
+    address = await built.app.listen({ host: '127.0.0.1', port: 0 });
+  } catch (err) {
+    // Nothing half-started is left behind: the app (its background jobs) and the database close.
+    await built?.app.close().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  const { app, routes } = built;
   // SSO builds its redirect and metadata URLs from the public URL: the port is known only now.
   if (!config.publicUrl) config.publicUrl = address;
   return {

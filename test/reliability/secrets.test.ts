@@ -277,20 +277,33 @@ describe('security headers, cookies, CSRF and CORS', () => {
     expect((await c.patch(url, { first_name: 'Ok' })).status).toBe(200);
   });
 
-  it('answers cross-origin requests and preflights without Access-Control-Allow-Origin', async () => {
+  it('answers cross-origin requests to the API without Access-Control-Allow-Origin, and the SDK routes to any origin without credentials', async () => {
     const { c } = await signup(server);
     const cookie = `sessionid=${(c as any).cookies.get('sessionid')}`;
-    for (const path of ['/api/users/@me/', '/api/projects/', '/api/login/', '/flags/', '/e/', '/_health']) {
-      const preflight = await fetch(`${server.url}${path}`, {
+    const ask = (path: string) =>
+      fetch(`${server.url}${path}`, {
         method: 'OPTIONS',
         headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-csrftoken' },
       });
+    for (const path of ['/api/users/@me/', '/api/projects/', '/api/login/', '/_health']) {
+      const preflight = await ask(path);
       expect(preflight.status, path).toBeLessThan(500);
       expect(preflight.headers.get('access-control-allow-origin'), path).toBeNull();
       expect(preflight.headers.get('access-control-allow-credentials'), path).toBeNull();
       const get = await fetch(`${server.url}${path}`, { headers: { origin: 'https://evil.example', cookie } });
       expect(get.headers.get('access-control-allow-origin'), path).toBeNull();
       expect(get.headers.get('access-control-allow-credentials'), path).toBeNull();
+    }
+    // posthog-js runs on any site (PostHog's CORS): any origin, never credentials, so no cookie's
+    // answer is ever readable there; these routes take the project token, not the session.
+    for (const path of ['/flags/', '/e/']) {
+      const preflight = await ask(path);
+      expect(preflight.status, path).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin'), path).toBe('*');
+      expect(preflight.headers.get('access-control-allow-credentials'), path).toBeNull();
+      const post = await fetch(`${server.url}${path}`, { method: 'POST', headers: { origin: 'https://evil.example', cookie, 'content-type': 'application/json' }, body: '{}' });
+      expect(post.headers.get('access-control-allow-origin'), path).toBe('*');
+      expect(post.headers.get('access-control-allow-credentials'), path).toBeNull();
     }
   });
 });

@@ -53,3 +53,20 @@ describe('resolveAccess (PostHog resolution order)', () => {
     expect(resolveAccess({ ...base, objectId: null, rows }).level).toBe('viewer');
   });
 });
+
+describe('level comparison', () => {
+  it('never lets a viewer-capped resource write: its viewer is below editor', async () => {
+    const { requiredLevel, satisfies } = await import('../../src/access/access-control.js');
+    for (const resource of ['activity_log', 'toolbar'] as const) {
+      expect(satisfies(resource, 'viewer', requiredLevel(resource, 'read'))).toBe(true);
+      expect(satisfies(resource, 'viewer', requiredLevel(resource, 'write'))).toBe(false);
+      expect(satisfies(resource, 'none', requiredLevel(resource, 'read'))).toBe(false);
+    }
+    expect(satisfies('feature_flag', 'viewer', 'editor')).toBe(false);
+    expect(satisfies('feature_flag', 'manager', 'editor')).toBe(true);
+    expect(satisfies('project', 'member', 'admin')).toBe(false);
+    expect(satisfies('project', 'admin', 'member')).toBe(true);
+    // A need off the scale is never met.
+    expect(satisfies('project', 'admin', 'editor')).toBe(false);
+  });
+});

@@ -2,15 +2,16 @@ import { useState, type ReactNode } from 'react';
 import { all, get } from '../api/client';
 import type { AccessControl, AccessControls, Member, Organization, ProjectMember, Role } from '../api/types';
 import {
-  ACCESS_CONTROL_RESOURCES,
   levelName,
   requiredLevel,
   resolveAccess,
   resolveProjectLevel,
   satisfies,
+  type AccessControlResource,
   type AccessControlRow,
   type AccessLevel,
 } from '../rules';
+import { RESOURCE_GROUPS, resourceName } from '../resources';
 import { ErrorMessage } from './ErrorMessage';
 import { SelectField } from './Field';
 import { useLoad } from './useLoad';
@@ -69,7 +70,7 @@ export function EffectiveAccess({ project, roles, members }: { project: ProjectR
         </p>
         {reach.level !== null ? (
           <div className="table-wrap">
-            <table aria-label={`What ${member.user.email} can do in ${project.name}`}>
+            <table className="grid" aria-label={`What ${member.user.email} can do in ${project.name}`}>
               <thead>
                 <tr>
                   <th scope="col">Resource</th>
@@ -80,7 +81,13 @@ export function EffectiveAccess({ project, roles, members }: { project: ProjectR
                 </tr>
               </thead>
               <tbody>
-                {ACCESS_CONTROL_RESOURCES.map((resource) => {
+                {RESOURCE_GROUPS.flatMap((group) => [
+                  <tr key={group.name} className="group-row">
+                    <th scope="rowgroup" colSpan={5}>
+                      {group.name}
+                    </th>
+                  </tr>,
+                  ...(Object.keys(group.resources) as AccessControlResource[]).map((resource) => {
                   const rows = facts.data!.resourceRules.access_controls.filter((r) => r.resource === resource).map(rowOf);
                   const { level, reason } = resolveAccess({
                     resource,
@@ -95,14 +102,17 @@ export function EffectiveAccess({ project, roles, members }: { project: ProjectR
                   const write = satisfies(resource, level, requiredLevel(resource, 'write'));
                   return (
                     <tr key={resource}>
-                      <th scope="row">{resource}</th>
+                      <th scope="row" title={resource}>
+                        {resourceName(resource)}
+                      </th>
                       <td>{level}</td>
                       <td>{read ? 'yes' : 'no'}</td>
                       <td>{write ? 'yes' : 'no'}</td>
                       <td>{reason}</td>
                     </tr>
                   );
-                })}
+                  }),
+                ])}
               </tbody>
             </table>
           </div>

@@ -1,14 +1,17 @@
-import { ApiError } from '../api/client';
+import { useLayoutEffect, useState } from 'react';
+import { useShownAtField } from './FieldErrors';
 
-/** The API's own error message (`detail`), and the field it concerns (`attr`). */
+/** The API's own error message (`detail`), unless a field of the form shows it (FieldErrors). */
 export function ErrorMessage({ error }: { error: unknown }) {
-  if (!error) return null;
+  const shownAtField = useShownAtField(error);
+  const [hidden, setHidden] = useState(false);
+  // After the fields rendered (before paint): they claim the errors that name them.
+  useLayoutEffect(() => setHidden(shownAtField()));
+  if (!error || hidden) return null;
   const detail = error instanceof Error ? error.message : String(error);
-  const attr = error instanceof ApiError ? error.attr : null;
   return (
     <p className="error" role="alert">
       {detail}
-      {attr ? <span className="error-attr"> (field: {attr})</span> : null}
     </p>
   );
 }

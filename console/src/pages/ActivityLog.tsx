@@ -1,15 +1,39 @@
 import { useState } from 'react';
-import { all, get, type Page } from '../api/client';
+import { all, ApiError, get, type Page } from '../api/client';
 import type { ActivityEntry, Member } from '../api/types';
 import { ActivityRow } from '../components/ActivityRow';
 import { ChainStatus } from '../components/ChainStatus';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { SelectField, TextField } from '../components/Field';
+import { FieldErrors } from '../components/FieldErrors';
 import { useLoad } from '../components/useLoad';
 import { OrganizationLevel } from '../rules';
 import { useSession } from '../session';
 
-const SCOPES = ['Organization', 'OrganizationMembership', 'Project', 'Team', 'Role', 'AccessControl', 'PersonalAPIKey', 'FeatureFlag', 'Insight', 'Dashboard', 'OrganizationDomain', 'ChangeRequest', 'Security', 'User'];
+/** The scopes Warden writes, and how the filter names them. */
+const SCOPES: Record<string, string> = {
+  Organization: 'Organization',
+  OrganizationMembership: 'Organization membership',
+  OrganizationDomain: 'Domains and SSO',
+  Project: 'Project',
+  Team: 'Project (team)',
+  Role: 'Roles',
+  AccessControl: 'Access control',
+  PersonalAPIKey: 'Personal API keys',
+  FeatureFlag: 'Feature flags',
+  Insight: 'Insights',
+  Dashboard: 'Dashboards',
+  Event: 'Events',
+  Replay: 'Session recordings',
+  ChangeRequest: 'Change requests',
+  ApprovalPolicy: 'Approval policies',
+  Security: 'Security events',
+  User: 'Users',
+};
+
+/** A range that ends before it starts is an error at the field, and nothing is asked for. */
+const rangeError = (f: Filters) =>
+  f.after && f.before && f.after > f.before ? new ApiError(400, 'invalid_range', '"Until" must be on or after "From".', 'before') : null;
 
 interface Filters {
   scope: string;
@@ -36,7 +60,11 @@ export function ActivityLog() {
   const [filters, setFilters] = useState<Filters>({ scope: '', user: '', project: '', after: '', before: '' });
   const [cursor, setCursor] = useState<string | null>(null);
   const q = query(filters);
-  const page = useLoad(() => get<Page<ActivityEntry>>(cursor ?? `${base}?limit=50${q ? `&${q}` : ''}`), [base, q, cursor]);
+  const badRange = rangeError(filters);
+  const page = useLoad(
+    async () => (badRange ? null : get<Page<ActivityEntry>>(cursor ?? `${base}?limit=50${q ? `&${q}` : ''}`)),
+    [base, q, cursor, Boolean(badRange)],
+  );
   const members = useLoad(() => all<Member>(`/api/organizations/${organization?.id}/members/`), [organization?.id]);
   const admin = level >= OrganizationLevel.ADMIN;
   const set = (name: keyof Filters) => (e: { target: { value: string } }) => {
@@ -49,13 +77,16 @@ export function ActivityLog() {
     <>
       <h1>Activity log</h1>
       {admin ? <ChainStatus organizationId={organization?.id ?? ''} /> : <p className="hint">Chain verification and export are for admins.</p>}
+      <FieldErrors error={badRange}>
       <form className="card filters" aria-label="Filter the activity log" onSubmit={(e) => e.preventDefault()}>
-        <TextField label="Scope" list="activity-scopes" value={filters.scope} onChange={set('scope')} placeholder="Any" />
-        <datalist id="activity-scopes">
-          {SCOPES.map((s) => (
-            <option key={s} value={s} />
+        <SelectField label="Scope" value={filters.scope} onChange={set('scope')}>
+          <option value="">Any</option>
+          {Object.entries(SCOPES).map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
           ))}
-        </datalist>
+        </SelectField>
         <SelectField label="Person" value={filters.user} onChange={set('user')}>
           <option value="">Anyone</option>
           {(members.data ?? []).map((m) => (
@@ -72,10 +103,11 @@ export function ActivityLog() {
             </option>
           ))}
         </SelectField>
-        <TextField label="From" type="date" value={filters.after} onChange={set('after')} />
-        <TextField label="Until" type="date" value={filters.before} onChange={set('before')} />
+        <TextField label="From" name="after" type="date" value={filters.after} onChange={set('after')} />
+        <TextField label="Until" name="before" type="date" value={filters.before} onChange={set('before')} />
       </form>
-      {admin ? (
+      </FieldErrors>
+      {admin && !badRange ? (
         <p className="export">
           Export these entries:{' '}
           <a href={`${base}export/?format=csv${q ? `&${q}` : ''}`} download>

@@ -4,6 +4,8 @@ import type { Invite, Member } from '../api/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { SelectField, TextField } from '../components/Field';
 import { GuardedButton } from '../components/GuardedButton';
+import { FieldErrors } from '../components/FieldErrors';
+import { InviteLink } from '../components/InviteLink';
 import { useAction, useLoad } from '../components/useLoad';
 import { inviteDenial, LEVEL_NAMES, levelName, membershipUpdateDenial, OrganizationLevel, OWNER_CANNOT_LEAVE } from '../rules';
 import { useSession } from '../session';
@@ -18,6 +20,7 @@ export function Members() {
   const invites = useLoad(() => all<Invite>(`/api/organizations/${orgId}/invites/`), [orgId]);
   const action = useAction();
   const [invite, setInvite] = useState({ target_email: '', level: OrganizationLevel.MEMBER as number });
+  const [sent, setSent] = useState<Invite | null>(null);
 
   if (!organization) return <h1>Members</h1>;
   const requester = { userId: me.id, organizationId: orgId, level: myLevel };
@@ -26,7 +29,8 @@ export function Members() {
 
   const sendInvite = async (e: FormEvent) => {
     e.preventDefault();
-    const ok = await action.run(() => post(`/api/organizations/${orgId}/invites/`, invite), `Invited ${invite.target_email}.`);
+    setSent(null);
+    const ok = await action.run(async () => setSent(await post<Invite>(`/api/organizations/${orgId}/invites/`, invite)), `Invited ${invite.target_email}.`);
     if (ok) {
       setInvite({ ...invite, target_email: '' });
       await invites.reload();
@@ -58,7 +62,7 @@ export function Members() {
   };
 
   return (
-    <>
+    <FieldErrors error={action.error}>
       <h1>Members</h1>
       <ErrorMessage error={action.error} />
       <p role="status" className="status">
@@ -67,8 +71,8 @@ export function Members() {
 
       <form onSubmit={(e) => void sendInvite(e)} className="card inline-form" aria-labelledby="invite-heading">
         <h2 id="invite-heading">Invite someone</h2>
-        <TextField label="Email" type="email" required value={invite.target_email} onChange={(e) => setInvite({ ...invite, target_email: e.target.value })} />
-        <SelectField label="Level" value={invite.level} onChange={(e) => setInvite({ ...invite, level: Number(e.target.value) })} disabledReason={inviteBlocked}>
+        <TextField label="Email" name="target_email" type="email" required value={invite.target_email} onChange={(e) => setInvite({ ...invite, target_email: e.target.value })} />
+        <SelectField label="Level" name="level" value={invite.level} onChange={(e) => setInvite({ ...invite, level: Number(e.target.value) })} disabledReason={inviteBlocked}>
           {LEVELS.map((l) => {
             const why = inviteDenial(myLevel, l, organization.members_can_invite);
             return (
@@ -82,6 +86,7 @@ export function Members() {
           Send invite
         </GuardedButton>
       </form>
+      {sent ? <InviteLink invite={sent} onDone={() => setSent(null)} /> : null}
 
       <section aria-labelledby="members-heading">
         <h2 id="members-heading">People ({members.data?.length ?? '…'})</h2>
@@ -161,6 +166,6 @@ export function Members() {
           ))}
         </ul>
       </section>
-    </>
+    </FieldErrors>
   );
 }

@@ -3,6 +3,7 @@ import { patch, post } from '../api/client';
 import type { Organization } from '../api/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { CheckboxField, TextField } from '../components/Field';
+import { FieldErrors } from '../components/FieldErrors';
 import { ScopePicker } from '../components/ScopePicker';
 import { useAction } from '../components/useLoad';
 import { INSUFFICIENT_ORG_LEVEL, OrganizationLevel } from '../rules';
@@ -76,6 +77,7 @@ export function OrganizationSettings() {
     <>
       <h1>Organization settings</h1>
       {organization && form ? (
+        <FieldErrors error={save.error}>
         <form onSubmit={(e) => void submit(e)} className="card" aria-labelledby="settings-heading">
           <h2 id="settings-heading">{organization.name}</h2>
           {readOnly ? (
@@ -84,7 +86,7 @@ export function OrganizationSettings() {
             </p>
           ) : null}
           <fieldset disabled={Boolean(readOnly)} title={readOnly ?? undefined} className="plain">
-            <TextField label="Name" required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+            <TextField label="Name" name="name" required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
             <CheckboxField label="Members can invite others" checked={form.members_can_invite} onChange={(e) => setForm({ ...form, members_can_invite: e.target.checked })} />
             <CheckboxField
               label="Members can use personal API keys"
@@ -104,6 +106,7 @@ export function OrganizationSettings() {
             ) : null}
             <TextField
               label="Maximum key lifetime (days)"
+              name="personal_api_keys_max_lifetime_days"
               inputMode="numeric"
               value={form.personal_api_keys_max_lifetime_days}
               onChange={(e) => setForm({ ...form, personal_api_keys_max_lifetime_days: e.target.value })}
@@ -112,6 +115,7 @@ export function OrganizationSettings() {
             <h3>Activity log</h3>
             <TextField
               label="Activity log retention (days)"
+              name="activity_log_retention_days"
               inputMode="numeric"
               value={form.activity_log_retention_days}
               onChange={(e) => setForm({ ...form, activity_log_retention_days: e.target.value })}
@@ -126,6 +130,7 @@ export function OrganizationSettings() {
             </button>
           </fieldset>
         </form>
+        </FieldErrors>
       ) : (
         <p>You are not a member of any organization yet.</p>
       )}

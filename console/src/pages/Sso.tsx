@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
-import { all, post } from '../api/client';
+import { all, get, post } from '../api/client';
 import type { Domain } from '../api/types';
+import { CopyField } from '../components/CopyField';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { TextField } from '../components/Field';
 import { GuardedButton } from '../components/GuardedButton';
@@ -17,6 +18,9 @@ export function Sso() {
   const action = useAction();
   const [name, setName] = useState('');
   const denial = level < OrganizationLevel.ADMIN ? INSUFFICIENT_ORG_LEVEL : null;
+  // Where identity providers reach Warden (WARDEN_PUBLIC_URL), as the server builds its SAML and OIDC URLs.
+  const preflight = useLoad(() => get<{ site_url: string }>('/api/preflight/'), []);
+  const site = (preflight.data?.site_url || location.origin).replace(/\/+$/, '');
 
   const add = async (e: FormEvent) => {
     e.preventDefault();
@@ -29,13 +33,21 @@ export function Sso() {
   return (
     <>
       <h1>Single sign-on</h1>
-      <p>
-        SSO hangs off your email domains. Verify a domain, configure SAML or OIDC on it, then enforce SSO and provision people just in time. Service provider metadata for your IdP:{' '}
-        <a href="/api/saml/metadata/" download="warden-sp-metadata.xml">
-          download SP metadata
-        </a>
-        .
-      </p>
+      <p>SSO hangs off your email domains. Verify a domain, configure SAML or OIDC on it, then enforce SSO and provision people just in time.</p>
+      <section className="card" aria-labelledby="sp-heading">
+        <h2 id="sp-heading">For your identity provider</h2>
+        <p className="hint">Warden is one service provider for the whole instance; give your IdP these values.</p>
+        <CopyField label="SAML SP entity ID (audience)" value={`${site}/api/saml/metadata/`} />
+        <CopyField label="SAML ACS URL (recipient, destination)" value={`${site}/complete/saml/`} />
+        <CopyField label="OIDC redirect URI" value={`${site}/complete/oidc/`} />
+        <p>
+          Or import its metadata:{' '}
+          <a href="/api/saml/metadata/" download="warden-sp-metadata.xml">
+            download SP metadata
+          </a>
+          .
+        </p>
+      </section>
       <ErrorMessage error={action.error ?? domains.error} />
       <p role="status" className="status">
         {action.message}

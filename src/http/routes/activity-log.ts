@@ -92,6 +92,9 @@ function readFilters(q: Query, organizationRoute: boolean): ActivityFilters {
   const before = isoDate(q, 'before');
   if (after !== undefined) filters.after = after;
   if (before !== undefined) filters.before = before;
+  if (after !== undefined && before !== undefined && Date.parse(after) > Date.parse(before)) {
+    throw validation('The range ends before it starts: "after" must not be later than "before".', 'before', 'invalid_range');
+  }
   if (organizationRoute) {
     const project = positiveInt(q, 'project');
     if (project !== undefined) filters.projectId = project;

@@ -6,6 +6,7 @@ import { acceptInvite, assertInviteUsable, findInvite } from '../../domain/invit
 import { logIn } from '../../domain/login.js';
 import { createSession, deleteSession } from '../../domain/sessions.js';
 import { signUp, signUpWithInvite } from '../../domain/signup.js';
+import { enforcedProvider, findVerifiedDomainForEmail } from '../../domain/sso-domains.js';
 import { safeEqual } from '../../domain/tokens.js';
 import { clearSessionCookies, setSessionCookies, type Deps } from '../deps.js';
 import { CSRF_HEADER, SESSION_COOKIE } from '../principal.js';
@@ -51,7 +52,15 @@ export function authRoutes(app: FastifyInstance, { db, config, limiter }: Deps):
     const { invite_id } = request.params as Static<typeof InviteParams>;
     const invite = await findInvite(db, invite_id);
     assertInviteUsable(invite);
-    return { id: invite.id, target_email: invite.target_email, first_name: invite.first_name, organization_name: invite.organization_name };
+    // Whether the invitee must sign up through SSO (their domain enforces it), so the accept page can say so first.
+    const ssoEnforcement = enforcedProvider(await findVerifiedDomainForEmail(db, invite.target_email));
+    return {
+      id: invite.id,
+      target_email: invite.target_email,
+      first_name: invite.first_name,
+      organization_name: invite.organization_name,
+      sso_enforcement: ssoEnforcement,
+    };
   });
 
   app.post(

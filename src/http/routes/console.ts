@@ -14,7 +14,7 @@ import type { Deps } from '../deps.js';
 /** dist/console, from src/http/routes (tests) or dist/http/routes (the built server). */
 export const CONSOLE_DIR = resolve(import.meta.dirname, '../../../dist/console');
 
-const API_PREFIXES = ['/api', '/scim', '/login', '/complete', '/flags', '/decide', '/capture', '/batch', '/e', '/i', '/_health'];
+const API_PREFIXES = ['/api', '/scim', '/login', '/complete', '/flags', '/decide', '/capture', '/batch', '/e', '/i', '/array', '/_health'];
 
 export function isApiPath(path: string): boolean {
   const lower = path.toLowerCase();

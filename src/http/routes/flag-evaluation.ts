@@ -8,6 +8,7 @@ import { visibleTo } from '../../domain/resource-access.js';
 import type { Deps } from '../deps.js';
 import { errorBody, HttpError } from '../errors.js';
 import { presentedProjectToken } from '../guard.js';
+import { readSdkBodies } from '../sdk-body.js';
 import { resourceActor } from '../resource-actor.js';
 import { JSON_TYPE, jsonFor } from '../serialized.js';
 import * as show from '../serializers/feature-flags.js';
@@ -45,6 +46,7 @@ const NO_TOKEN = 'No API token provided. Please include a valid API token in you
 const BAD_TOKEN = 'The provided API key is invalid or has expired. Please check your API key and try again.';
 const MAX_DISTINCT_ID = 400;
 
+const noData = () => validation('No data found. Make sure to use a POST request when sending the payload in the body of the request.', null, 'no_data');
 const unauthorized = (code: string, detail: string) => new HttpError(401, errorBody('authentication_error', code, detail));
 
 async function tokenProject(db: Deps['db'], request: FastifyRequest): Promise<{ id: number; organization_id: string }> {
@@ -137,7 +139,7 @@ function legacyMaps(evaluations: ReadonlyArray<{ evaluation: FlagEvaluation }>, 
 }
 
 /** PostHog's flag evaluation routes for SDKs: local evaluation (personal API key) and remote (/flags, /decide). */
-export function flagEvaluationRoutes(app: FastifyInstance, { db }: Deps): void {
+export function flagEvaluationRoutes(app: FastifyInstance, { db, config: settings }: Deps): void {
   // Flag definitions for SDKs that evaluate locally. posthog-node 5.x polls /flags/definitions;
   // older SDKs (and PostHog's Django API) use /api/feature_flag/local_evaluation/. Same answer.
   const definitions = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -162,26 +164,31 @@ export function flagEvaluationRoutes(app: FastifyInstance, { db }: Deps): void {
   app.get('/api/feature_flag/local_evaluation/', { config: { access: localEvaluation } }, definitions);
   app.get('/flags/definitions', { config: { access: localEvaluation } }, definitions);
 
-  // Remote evaluation with the project token. /flags answers `?v=2` (what posthog-node sends) with
-  // flag details, and anything older with the legacy maps, as the flags service does.
-  app.post('/flags/', { config: { access: projectToken } }, async (request) => {
-    const evaluations = await evaluate(db, request);
-    const meta = { errorsWhileComputingFlags: false, requestId: randomUUID(), evaluatedAt: Date.now() };
-    const config = (request.query as Record<string, unknown>).config === 'true' ? CONFIG : {};
-    if (apiVersion(request) >= 2) {
-      const flags = Object.fromEntries(evaluations.map(({ id, evaluation }) => [evaluation.key, show.flagDetails(evaluation, id)]));
-      return { ...config, flags, ...meta };
-    }
-    return { ...config, ...legacyMaps(evaluations, false), ...meta };
-  });
+  // Remote evaluation takes whatever body the SDKs send (posthog-js: form-encoded base64, or gzip as
+  // text/plain), in a plugin scope of its own so the rest of the API keeps taking JSON only.
+  void app.register(async (scope) => {
+    readSdkBodies(scope, settings.bodyLimit, noData);
+    // Remote evaluation with the project token. /flags answers `?v=2` (what posthog-node sends) with
+    // flag details, and anything older with the legacy maps, as the flags service does.
+    scope.post('/flags/', { config: { access: projectToken } }, async (request) => {
+      const evaluations = await evaluate(db, request);
+      const meta = { errorsWhileComputingFlags: false, requestId: randomUUID(), evaluatedAt: Date.now() };
+      const config = (request.query as Record<string, unknown>).config === 'true' ? CONFIG : {};
+      if (apiVersion(request) >= 2) {
+        const flags = Object.fromEntries(evaluations.map(({ id, evaluation }) => [evaluation.key, show.flagDetails(evaluation, id)]));
+        return { ...config, flags, ...meta };
+      }
+      return { ...config, ...legacyMaps(evaluations, false), ...meta };
+    });
 
-  // PostHog's older /decide: v1 lists the enabled keys, v2 maps the enabled flags to their values,
-  // v3 and later (and no `v`) map every flag, with payloads.
-  app.post('/decide/', { config: { access: projectToken } }, async (request) => {
-    const evaluations = await evaluate(db, request);
-    const version = apiVersion(request);
-    const meta = { errorsWhileComputingFlags: false, requestId: randomUUID() };
-    if (version === 1) return { ...CONFIG, featureFlags: evaluations.filter((e) => e.evaluation.enabled).map((e) => e.evaluation.key), ...meta };
-    return { ...CONFIG, ...legacyMaps(evaluations, version === 2), ...meta };
+    // PostHog's older /decide: v1 lists the enabled keys, v2 maps the enabled flags to their values,
+    // v3 and later (and no `v`) map every flag, with payloads.
+    scope.post('/decide/', { config: { access: projectToken } }, async (request) => {
+      const evaluations = await evaluate(db, request);
+      const version = apiVersion(request);
+      const meta = { errorsWhileComputingFlags: false, requestId: randomUUID() };
+      if (version === 1) return { ...CONFIG, featureFlags: evaluations.filter((e) => e.evaluation.enabled).map((e) => e.evaluation.key), ...meta };
+      return { ...CONFIG, ...legacyMaps(evaluations, version === 2), ...meta };
+    });
   });
 }

@@ -5,9 +5,13 @@ import { createInvite, deleteInvite, listInvites } from '../../domain/invites.js
 import type { UserRecord } from '../../domain/records.js';
 import { findUserById } from '../../domain/users.js';
 import { actorOf, type Deps } from '../deps.js';
+import { sendInviteEmail } from '../../mail/invite-email.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers.js';
 import { OrgParams, routeOrganization } from './organizations.js';
+
+/** Where an invite is accepted: the console's page for it. */
+export const inviteLink = (publicUrl: string, inviteId: string) => `${publicUrl}/signup/${inviteId}`;
 
 const InviteParams = Type.Object({ organization_id: Type.String(), invite_id: Type.String() });
 const InviteCreate = Type.Object(
@@ -20,7 +24,8 @@ const InviteCreate = Type.Object(
   { additionalProperties: false },
 );
 
-export function inviteRoutes(app: FastifyInstance, { db }: Deps): void {
+export function inviteRoutes(app: FastifyInstance, { db, config }: Deps): void {
+  const emailing = config.smtp !== undefined;
   app.get(
     '/api/organizations/:organization_id/invites/',
     { config: { access: scoped('organization_member', 'read') }, schema: { params: OrgParams } },
@@ -32,7 +37,7 @@ export function inviteRoutes(app: FastifyInstance, { db }: Deps): void {
       const results = [];
       for (const i of invites.slice(page.offset, page.offset + page.limit)) {
         if (i.created_by_id !== null && !creators.has(i.created_by_id)) creators.set(i.created_by_id, await findUserById(db, i.created_by_id));
-        results.push(show.invite(i, (i.created_by_id !== null && creators.get(i.created_by_id)) || null));
+        results.push(show.invite(i, (i.created_by_id !== null && creators.get(i.created_by_id)) || null, emailing));
       }
       return paginated(request, page, invites.length, results);
     },
@@ -45,7 +50,23 @@ export function inviteRoutes(app: FastifyInstance, { db }: Deps): void {
       const { record } = routeOrganization(request);
       const body = request.body as Static<typeof InviteCreate>;
       const invite = await db.transaction((tx) => createInvite(tx, actorOf(request), record.id, body));
-      return reply.code(201).send(show.invite(invite, request.ctx.user));
+      if (config.smtp) {
+        // After the commit, in the background (as PostHog's worker does): a slow or failing mail
+        // server costs the email, never the invite, whose link the inviter also sees.
+        const inviter = request.ctx.user!;
+        sendInviteEmail(config.smtp, {
+          to: invite.target_email,
+          link: inviteLink(config.publicUrl, invite.id),
+          organizationName: record.name,
+          inviterName: [inviter.first_name, inviter.last_name].filter(Boolean).join(' ') || inviter.email,
+          expiresAt: invite.expires_at,
+          message: invite.message,
+        }).then(
+          () => request.log.info({ invite_id: invite.id }, 'invite email sent'),
+          (err: Error) => request.log.warn({ invite_id: invite.id, err: err.message }, 'invite email failed'),
+        );
+      }
+      return reply.code(201).send(show.invite(invite, request.ctx.user, emailing));
     },
   );
 

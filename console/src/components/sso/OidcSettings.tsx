@@ -3,8 +3,10 @@ import { patch } from '../../api/client';
 import type { Domain } from '../../api/types';
 import { ErrorMessage } from '../ErrorMessage';
 import { TextField } from '../Field';
+import { FieldErrors } from '../FieldErrors';
 import { GuardedButton } from '../GuardedButton';
 import { useAction } from '../useLoad';
+import { ProviderSummary } from './ProviderSummary';
 
 /** OIDC: issuer, client id and secret (the secret is write-only: never shown again). */
 export function OidcSettings({ domain, base, denial, onChanged }: { domain: Domain; base: string; denial: string | null; onChanged(): void }) {
@@ -24,14 +26,17 @@ export function OidcSettings({ domain, base, denial, onChanged }: { domain: Doma
     }, 'OIDC settings saved.');
   };
 
+  if (denial) return <ProviderSummary name="OIDC" configured={domain.has_oidc} denial={denial} />;
+
   return (
+    <FieldErrors error={action.error}>
     <form className="subsection" onSubmit={submit} aria-label={`OIDC settings of ${domain.domain}`}>
       <h3>
         OIDC {domain.has_oidc ? <span className="badge ok">configured</span> : null}
       </h3>
       <fieldset disabled={Boolean(denial)} title={denial ?? undefined} className="plain">
-        <TextField label="Issuer" type="url" value={form.oidc_issuer} onChange={(e) => setForm({ ...form, oidc_issuer: e.target.value })} />
-        <TextField label="Client ID" value={form.oidc_client_id} onChange={(e) => setForm({ ...form, oidc_client_id: e.target.value })} />
+        <TextField label="Issuer" name="oidc_issuer" type="url" placeholder="https://login.example.com" value={form.oidc_issuer} onChange={(e) => setForm({ ...form, oidc_issuer: e.target.value })} />
+        <TextField label="Client ID" name="oidc_client_id" value={form.oidc_client_id} onChange={(e) => setForm({ ...form, oidc_client_id: e.target.value })} />
         <TextField
           label="Client secret"
           type="password"
@@ -49,5 +54,6 @@ export function OidcSettings({ domain, base, denial, onChanged }: { domain: Doma
         {action.message}
       </p>
     </form>
+    </FieldErrors>
   );
 }

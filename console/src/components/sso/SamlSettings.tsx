@@ -5,6 +5,7 @@ import { ErrorMessage } from '../ErrorMessage';
 import { TextField } from '../Field';
 import { GuardedButton } from '../GuardedButton';
 import { useAction } from '../useLoad';
+import { ProviderSummary } from './ProviderSummary';
 
 /** SAML: the IdP's entity id, SSO URL and certificates, typed in or read from its metadata XML. */
 export function SamlSettings({ domain, base, denial, onChanged }: { domain: Domain; base: string; denial: string | null; onChanged(): void }) {
@@ -36,6 +37,8 @@ export function SamlSettings({ domain, base, denial, onChanged }: { domain: Doma
     const xml = await file.text();
     await save({ saml_metadata_xml: xml }, `IdP metadata from ${file.name} applied.`);
   };
+
+  if (denial) return <ProviderSummary name="SAML" configured={domain.has_saml} denial={denial} />;
 
   return (
     <div className="subsection">
