@@ -9,6 +9,7 @@ import { findInsight } from '../domain/insights.js';
 import { loadResourceActor } from '../domain/resource-access.js';
 import { asAccessObject, getRecording } from '../domain/session-recordings.js';
 import type { Queryable } from '../store/database.js';
+import { isStorableText } from './storable-text.js';
 
 type ObjectLoader = (q: Queryable, projectId: number, id: string) => Promise<AccessObject>;
 
@@ -40,6 +41,8 @@ export async function gateResource(db: Queryable, request: FastifyRequest, acces
   const load = OBJECTS[resource];
   const id = (request.params as Record<string, string | undefined>)[object];
   if (!load || id === undefined) throw new Error(`route ${request.routeOptions.url} names object ${object} of ${resource}, which the gate cannot load`);
+  // An id Postgres cannot even store names no object (and must not reach a query).
+  if (!isStorableText(id)) throw notFound();
   const decision = objectGate(facts, resource, access.action, await load(db, project.project.id, id));
   if (!decision.allow) throw permissionDenied(decision.detail);
 }

@@ -14,6 +14,9 @@ function unstorable(value: string): { code: string; detail: string } | null {
   return null;
 }
 
+/** Text Postgres can store (the object gate looks an object up by its path parameter before the check below runs). */
+export const isStorableText = (value: string): boolean => unstorable(value) === null;
+
 /** The first unstorable string in a parsed value, with its path as DRF names it (`field__0`). Iterative: bodies may nest deeply. */
 function findUnstorable(root: unknown): { attr: string | null; code: string; detail: string } | null {
   type Path = { key: string; parent: Path } | null;

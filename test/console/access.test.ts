@@ -80,7 +80,8 @@ describe('roles and access', () => {
     expect(verdict).toContain('member or role rule on the object: member');
     const table = page.getByRole('table', { name: `What ${analyst.user.email} can do in Default project` });
     const row = async (resource: string) => (await table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: resource, exact: true }) }).locator('td').allTextContents());
-    expect(await row('Insights')).toEqual(['viewer', 'yes', 'no', 'member or role rule on the resource']);
+    // PostHog's precedence: the highest of the project-wide rules for the resource (here the role's).
+    expect(await row('Insights')).toEqual(['viewer', 'yes', 'no', 'highest project-wide rule for the resource']);
     expect(await row('Feature flags')).toEqual(['none', 'no', 'no', 'default rule on the resource']);
     expect(await row('Dashboards')).toEqual(['editor', 'yes', 'yes', 'built-in default']);
     // A viewer-capped resource: viewer reads and never writes.

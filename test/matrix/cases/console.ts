@@ -9,6 +9,8 @@ import type { World } from '../world.js';
 export function consoleCases(_w: World): Case[] {
   return [
     { route: 'GET /', access: 'public', who: 'anyone', ok: 200, request: async () => ({ method: 'GET', path: '/' }) },
+    // PostHog's instance facts for signed-out pages (has an owner, sign-up open): the same for everyone.
+    { route: 'GET /api/preflight/', access: 'public', who: 'anyone', ok: 200, request: async () => ({ method: 'GET', path: '/api/preflight/' }) },
     {
       route: 'GET /*',
       access: 'public',

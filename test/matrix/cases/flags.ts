@@ -134,6 +134,9 @@ export function flagCases(w: World): Case[] {
     },
     definitions('/api/feature_flag/local_evaluation/'),
     definitions('/flags/definitions'),
+    // posthog-js's remote config: public, by the project's token in the path.
+    { route: 'GET /array/:token/config', access: 'public', who: 'anyone', ok: 200, request: async () => ({ method: 'GET', path: `/array/${await tokenOfP(w)}/config` }) },
+    { route: 'GET /array/:token/config.js', access: 'public', who: 'anyone', ok: 200, request: async () => ({ method: 'GET', path: `/array/${await tokenOfP(w)}/config.js` }) },
     remote('POST /flags/', '/flags/?v=2'),
     remote('POST /decide/', '/decide/?v=3'),
   ];
