@@ -82,7 +82,7 @@ describe('roles and access', () => {
     const row = async (resource: string) => (await table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: resource, exact: true }) }).locator('td').allTextContents());
     // PostHog's precedence: the highest of the project-wide rules for the resource (here the role's).
     expect(await row('Insights')).toEqual(['viewer', 'yes', 'no', 'highest project-wide rule for the resource']);
-    expect(await row('Feature flags')).toEqual(['none', 'no', 'no', 'default rule on the resource']);
+    expect(await row('Feature flags')).toEqual(['none', 'no', 'no', 'highest project-wide rule for the resource']);
     expect(await row('Dashboards')).toEqual(['editor', 'yes', 'yes', 'built-in default']);
     // A viewer-capped resource: viewer reads and never writes.
     expect(await row('Activity log')).toEqual(['viewer', 'yes', 'no', 'built-in default']);
