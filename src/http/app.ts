@@ -29,6 +29,8 @@ import { projectMemberRoutes } from './routes/project-members.js';
 import { projectRoutes } from './routes/projects.js';
 import { serviceAccountRoutes } from './routes/service-accounts.js';
 import { userRoutes } from './routes/users.js';
+import { twoFactorRoutes } from './routes/two-factor.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { changeRequestRoutes } from './routes/change-requests.js';
 import { roleRoutes } from './routes/roles.js';
 import { sessionRecordingRoutes } from './routes/session-recordings.js';
@@ -160,6 +162,8 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     metricsRoutes,
     authRoutes,
     userRoutes,
+    twoFactorRoutes,
+    sessionRoutes,
     organizationRoutes,
     memberRoutes,
     inviteRoutes,

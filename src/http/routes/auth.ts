@@ -12,6 +12,7 @@ import { CSRF_HEADER, SESSION_COOKIE } from '../principal.js';
 import { LIMITS } from '../rate-limits.js';
 import type { UserRecord } from '../../domain/records.js';
 import * as show from '../serializers.js';
+import { answerLogin, sessionOrigin } from './two-factor.js';
 
 const Signup = Type.Object(
   {
@@ -37,12 +38,13 @@ function required(value: string | undefined, attr: string): string {
 
 const signedUp = (user: UserRecord) => ({ ...show.userBasic(user), redirect_url: '/' });
 
-export function authRoutes(app: FastifyInstance, { db, config, limiter }: Deps): void {
+export function authRoutes(app: FastifyInstance, deps: Deps): void {
+  const { db, config, limiter } = deps;
   app.post('/api/signup/', { config: { access: publicRoute }, schema: { body: Signup } }, async (request, reply) => {
     await limiter.consume(LIMITS.signupsPerAddress, request.ip);
     const body = request.body as Static<typeof Signup>;
     const { user } = await signUp(db, body, config.openSignup);
-    const session = await db.transaction((tx) => createSession(tx, user.id));
+    const session = await db.transaction((tx) => createSession(tx, user.id, 'password', sessionOrigin(request)));
     setSessionCookies(reply, request, config, session);
     return reply.code(201).send(signedUp(user));
   });
@@ -78,7 +80,7 @@ export function authRoutes(app: FastifyInstance, { db, config, limiter }: Deps):
         password: required(body.password, 'password'),
         ...(body.last_name !== undefined ? { last_name: body.last_name } : {}),
       });
-      const session = await db.transaction((tx) => createSession(tx, user.id));
+      const session = await db.transaction((tx) => createSession(tx, user.id, 'password', sessionOrigin(request)));
       setSessionCookies(reply, request, config, session);
       return reply.code(201).send(signedUp(user));
     },
@@ -91,9 +93,9 @@ export function authRoutes(app: FastifyInstance, { db, config, limiter }: Deps):
     const account = `${email.trim().toLowerCase()}|${request.ip}`;
     await limiter.check(LIMITS.loginFailuresPerAddress, request.ip);
     await limiter.check(LIMITS.loginFailuresPerAccount, account);
-    let session;
+    let outcome;
     try {
-      ({ session } = await logIn(db, email, password, request.log));
+      outcome = await logIn(db, email, password, request.log, sessionOrigin(request));
     } catch (err) {
       if (err instanceof DomainError && err.code === 'invalid_credentials') {
         await limiter.fail(LIMITS.loginFailuresPerAddress, request.ip);
@@ -101,8 +103,7 @@ export function authRoutes(app: FastifyInstance, { db, config, limiter }: Deps):
       }
       throw err;
     }
-    setSessionCookies(reply, request, config, session);
-    return { success: true };
+    return answerLogin(reply, request, deps, outcome);
   });
 
   app.post('/api/logout/', { config: { access: publicRoute } }, async (request, reply) => {

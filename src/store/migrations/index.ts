@@ -8,6 +8,7 @@ import { sql as activityStreamingRetention } from './0007_activity_streaming_ret
 import { sql as sso } from './0008_sso.js';
 import { sql as rateLimits } from './0009_rate_limits.js';
 import { sql as cacheInvalidation } from './0010_cache_invalidation.js';
+import { sql as signInSecurity } from './0011_sign_in_security.js';
 
 /** Every migration, in the order it is applied. Never edit one that has shipped: add a new one. */
 export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
@@ -21,4 +22,5 @@ export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
   { name: '0008_sso', sql: sso },
   { name: '0009_rate_limits', sql: rateLimits },
   { name: '0010_cache_invalidation', sql: cacheInvalidation },
+  { name: '0011_sign_in_security', sql: signInSecurity },
 ];
