@@ -7,8 +7,9 @@ import type { UserRecord } from './records.js';
 import { recordSecurityEvent, type SecurityLog } from './security-events.js';
 import { createSession, type Session, type SessionOrigin } from './sessions.js';
 import { randomBase62, sha256Hex } from './tokens.js';
-import { isTotpEnabled, SecondFactorRejected, verifySecondFactor, INVALID_CODE } from './two-factor.js';
+import { SecondFactorRejected, verifySecondFactor, INVALID_CODE } from './two-factor.js';
 import { findUserById } from './users.js';
+import { hasSecondFactor } from './second-factor-rule.js';
 
 /**
  * Login in two steps where a second factor is set (PostHog's shape): the password step answers
@@ -28,9 +29,9 @@ export const secondFactorRequired = () => new DomainError('authentication_failed
 
 export type LoginOutcome = { kind: 'session'; user: UserRecord; session: Session } | { kind: 'second_factor_required'; user: UserRecord; pendingToken: string };
 
-/** After the password (or passkey-less) first step: a session, or a pending login waiting for the second factor. */
+/** After the password step: a session, or a pending login waiting for the second factor. */
 export async function startSessionOrSecondStep(db: Database, user: UserRecord, origin: SessionOrigin): Promise<LoginOutcome> {
-  if (!(await isTotpEnabled(db, user.id))) {
+  if (!(await hasSecondFactor(db, user.id))) {
     const session = await db.transaction((tx) => createSession(tx, user.id, 'password', origin));
     return { kind: 'session', user, session };
   }
@@ -106,4 +107,24 @@ export async function recordSecondFactorFailure(
     },
     log,
   );
+}
+
+/** Opens the session of a pending login whose second factor was verified elsewhere (a passkey), using the pending login up. */
+export async function completeVerifiedSecondStep(db: Database, pendingToken: string, user: UserRecord, origin: SessionOrigin): Promise<Session> {
+  return db.transaction(async (tx) => {
+    const used = await tx.query('DELETE FROM pending_logins WHERE id_hash = $1 AND user_id = $2 AND expires_at > now() RETURNING 1', [sha256Hex(pendingToken), user.id]);
+    if (used.length === 0) throw validation(LOGIN_EXPIRED, null, '2fa_expired');
+    return createSession(tx, user.id, 'password', { ...origin, secondFactor: 'passkey' });
+  });
+}
+
+/** Whether a pending login's cookie names a live pending login (the passkey step then is a second factor). */
+export async function pendingLoginUserOrNull(db: Database, pendingToken: string | undefined): Promise<UserRecord | null> {
+  if (!pendingToken) return null;
+  try {
+    return await pendingLoginUser(db, pendingToken);
+  } catch (err) {
+    if (err instanceof DomainError) return null;
+    throw err;
+  }
 }

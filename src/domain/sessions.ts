@@ -18,9 +18,9 @@ export interface Session {
 }
 
 /** How a session was opened: password sessions of a domain's users end when it enforces SSO. */
-export type AuthMethod = 'password' | 'saml' | 'oidc';
+export type AuthMethod = 'password' | 'saml' | 'oidc' | 'passkey';
 /** Which second factor completed a login. */
-export type SecondFactorKind = 'totp' | 'backup_code';
+export type SecondFactorKind = 'totp' | 'backup_code' | 'passkey';
 
 /** Where a session was opened from, for the sessions list. */
 export interface SessionOrigin {

@@ -31,6 +31,7 @@ import { serviceAccountRoutes } from './routes/service-accounts.js';
 import { userRoutes } from './routes/users.js';
 import { twoFactorRoutes } from './routes/two-factor.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { passkeyRoutes } from './routes/passkeys.js';
 import { changeRequestRoutes } from './routes/change-requests.js';
 import { roleRoutes } from './routes/roles.js';
 import { sessionRecordingRoutes } from './routes/session-recordings.js';
@@ -164,6 +165,7 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     userRoutes,
     twoFactorRoutes,
     sessionRoutes,
+    passkeyRoutes,
     organizationRoutes,
     memberRoutes,
     inviteRoutes,
