@@ -19,7 +19,7 @@ export function signInSecurityCases(w: World): Case[] {
     { route: 'POST /api/users/:user_id/passkeys/', access: user, who: 'anyone', ok: 400, request: async () => ({ method: 'POST', path: '/api/users/@me/passkeys/', body: { name: 'k', response: { id: 'x', response: { clientDataJSON: 'e30' } } } }) },
     { route: 'PATCH /api/users/:user_id/passkeys/:passkey_id/', access: user, who: 'anyone', ok: 404, request: async () => ({ method: 'PATCH', path: '/api/users/@me/passkeys/00000000-0000-4000-8000-000000000000/', body: { name: 'k' } }) },
     { route: 'DELETE /api/users/:user_id/passkeys/:passkey_id/', access: user, who: 'anyone', ok: 404, request: async () => ({ method: 'DELETE', path: '/api/users/@me/passkeys/00000000-0000-4000-8000-000000000000/' }) },
-    { route: 'POST /api/login/passkey/options/', access: 'public', who: 'anyone', ok: 200, request: async () => ({ method: 'POST', path: '/api/login/passkey/options/' }) },
+    { route: 'POST /api/login/passkey/options/', access: 'public', who: 'anyone', ok: 200, request: async () => ({ method: 'POST', path: '/api/login/passkey/options/', body: {} }) },
     { route: 'POST /api/login/passkey/', access: 'public', who: 'anyone', ok: 400, request: async () => ({ method: 'POST', path: '/api/login/passkey/', body: { response: { id: 'x', response: { clientDataJSON: 'e30' } } } }) },
     { route: 'GET /api/users/:user_id/sessions/', access: { scope: 'user', action: 'read' }, who: 'anyone', ok: 200, request: async () => ({ method: 'GET', path: '/api/users/@me/sessions/' }) },
     // A session id nobody has: 404 for whoever may ask.
