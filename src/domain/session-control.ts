@@ -7,6 +7,7 @@ import { targetMembership } from './members.js';
 import { lockOrganization, requireMembership } from './organizations.js';
 import type { UserRecord } from './records.js';
 import { recordSecurityEvent, type SecurityLog } from './security-events.js';
+import { deleteOtherSessions } from './sessions.js';
 import { sha256Hex } from './tokens.js';
 
 /**
@@ -65,12 +66,9 @@ export async function endOwnSession(db: Database, actor: Actor, user: UserRecord
 
 /** Ends every other session of the person (all of them when called with a key: no current session). */
 export async function endOtherSessions(tx: Queryable, actor: Actor, user: UserRecord, keepToken: string | null): Promise<number> {
-  const ended = await tx.query('DELETE FROM sessions WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2 RETURNING 1', [
-    user.id,
-    keepToken === null ? null : sha256Hex(keepToken),
-  ]);
-  await recordSessionsEnded(tx, actor, user.current_organization_id, user, 'other_sessions_ended', { sessions_ended: ended.length });
-  return ended.length;
+  const ended = await deleteOtherSessions(tx, user.id, keepToken);
+  await recordSessionsEnded(tx, actor, user.current_organization_id, user, 'other_sessions_ended', { sessions_ended: ended });
+  return ended;
 }
 
 /** An admin ends every session of a member at or below their own level (not above: an Admin cannot end an Owner's). */

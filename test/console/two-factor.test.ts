@@ -64,6 +64,7 @@ describe('enforced two-factor authentication', () => {
     await page.getByLabel('Code from the app').fill(new TOTP({ secret: Secret.fromBase32(key) }).generate());
     await page.getByRole('button', { name: 'Confirm' }).click();
     const codes = page.getByRole('region', { name: 'Backup codes' });
+    await codes.getByRole('listitem').last().waitFor();
     expect(await codes.getByRole('listitem').count()).toBe(10);
     await screenshot(page, 'two-factor-required');
     await codes.getByRole('button', { name: 'Done' }).click();

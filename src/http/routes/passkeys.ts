@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { publicRoute, scoped } from '../../access/route-access.js';
-import { DomainError, notFound, validation } from '../../domain/errors.js';
+import { DomainError, validation } from '../../domain/errors.js';
 import {
   addPasskey,
   authenticationOptions,
@@ -12,13 +12,12 @@ import {
   renamePasskey,
   verifyPasskeyAssertion,
 } from '../../domain/passkeys.js';
-import type { UserRecord } from '../../domain/records.js';
 import { completeVerifiedSecondStep, pendingLoginUser, pendingLoginUserOrNull, SECOND_FACTOR_LIMITS } from '../../domain/second-factor-login.js';
 import { createSession, deleteOtherSessions } from '../../domain/sessions.js';
 import { assertPasswordAuthAllowed } from '../../domain/sso-domains.js';
 import { findUserById } from '../../domain/users.js';
 import { actorOf, currentUser, setSessionCookies, type Deps } from '../deps.js';
-import { SESSION_COOKIE } from '../principal.js';
+import { assertSelf, ownSessionToken } from '../self.js';
 import { PENDING_LOGIN_COOKIE, sessionOrigin } from './two-factor.js';
 
 const UserParams = Type.Object({ user_id: Type.String() });
@@ -29,11 +28,7 @@ const Rename = Type.Object({ name: Type.String({ maxLength: 200 }) }, { addition
 const Assertion = Type.Object({ response: Credential }, { additionalProperties: false });
 const AssertionOptions = Type.Object({ second_factor: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 
-function assertSelf(user: UserRecord, id: string): void {
-  if (id !== '@me' && id !== user.uuid) throw notFound();
-}
 
-const ownSessionToken = (request: FastifyRequest) => (request.ctx.sessionId !== null ? request.cookies[SESSION_COOKIE] ?? null : null);
 
 export function passkeyRoutes(app: FastifyInstance, { db, config, limiter }: Deps): void {
   const rp = () => relyingPartyOf(config.publicUrl || 'http://localhost');

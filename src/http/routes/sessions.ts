@@ -1,23 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { scoped } from '../../access/route-access.js';
-import { notFound } from '../../domain/errors.js';
-import type { UserRecord } from '../../domain/records.js';
 import { endMemberSessions, endOtherSessions, endOwnSession, listOwnSessions } from '../../domain/session-control.js';
 import { actorOf, currentUser, type Deps } from '../deps.js';
-import { SESSION_COOKIE } from '../principal.js';
+import { assertSelf, ownSessionToken } from '../self.js';
 import { OrgParams, routeOrganization } from './organizations.js';
 
 const UserParams = Type.Object({ user_id: Type.String() });
 const SessionParams = Type.Object({ user_id: Type.String(), session_id: Type.String({ maxLength: 100 }) });
 const MemberParams = Type.Composite([OrgParams, Type.Object({ user_uuid: Type.String() })]);
 
-function assertSelf(user: UserRecord, id: string): void {
-  if (id !== '@me' && id !== user.uuid) throw notFound();
-}
 
-/** The caller's own session cookie; null when the request came with a key. */
-const ownSessionToken = (request: FastifyRequest) => (request.ctx.sessionId !== null ? request.cookies[SESSION_COOKIE] ?? null : null);
 
 export function sessionRoutes(app: FastifyInstance, { db }: Deps): void {
   app.get('/api/users/:user_id/sessions/', { config: { access: scoped('user', 'read') }, schema: { params: UserParams } }, async (request) => {

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { publicRoute, scoped } from '../../access/route-access.js';
-import { notFound, validation } from '../../domain/errors.js';
+import { validation } from '../../domain/errors.js';
 import type { UserRecord } from '../../domain/records.js';
 import {
   completeSecondStep,
@@ -25,7 +25,7 @@ import {
 } from '../../domain/two-factor.js';
 import type { Database, Queryable } from '../../store/database.js';
 import { actorOf, currentUser, setSessionCookies, type Deps } from '../deps.js';
-import { SESSION_COOKIE } from '../principal.js';
+import { assertSelf, ownSessionToken } from '../self.js';
 import type { RateLimiter } from '../rate-limits.js';
 
 /** The cookie naming a login that waits for its second factor (httpOnly, ten minutes). */
@@ -55,9 +55,6 @@ export function answerLogin(reply: FastifyReply, request: FastifyRequest, deps: 
   throw secondFactorRequired();
 }
 
-function assertSelf(user: UserRecord, id: string): void {
-  if (id !== '@me' && id !== user.uuid) throw notFound();
-}
 
 /** Runs a change that needs a fresh code; a refused code is a security event and counts against the limits. */
 async function withCode<T>(
@@ -82,8 +79,6 @@ async function withCode<T>(
   }
 }
 
-/** The caller's own session cookie (kept when a second-factor change ends the others); null for keys. */
-const ownSessionToken = (request: FastifyRequest) => (request.ctx.sessionId !== null ? request.cookies[SESSION_COOKIE] ?? null : null);
 
 export function twoFactorRoutes(app: FastifyInstance, deps: Deps): void {
   const { db, config, limiter } = deps;
