@@ -17,7 +17,7 @@ const codeAt = (secret: string, steps = 0) =>
   new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: Date.now() + steps * 30_000 });
 
 async function enableTotp(person: Person): Promise<{ secret: string; backupCodes: string[] }> {
-  const start = await person.client.get('/api/users/@me/start_2fa_setup/');
+  const start = await person.client.post('/api/users/@me/start_2fa_setup/');
   expect(start.status, JSON.stringify(start.body)).toBe(200);
   const confirm = await person.client.post('/api/users/@me/two_factor_validate/', { token: codeAt(start.body.secret) });
   expect(confirm.status, JSON.stringify(confirm.body)).toBe(200);
@@ -43,7 +43,7 @@ describe('TOTP two-factor authentication', () => {
     expect((await elsewhere.post('/api/login/', { email: user.email, password: PASSWORD })).status).toBe(200);
 
     expect((await client.get('/api/users/@me/two_factor_status/')).body).toEqual({ is_enabled: false, backup_codes_remaining: 0, method: null });
-    const start = await client.get('/api/users/@me/start_2fa_setup/');
+    const start = await client.post('/api/users/@me/start_2fa_setup/');
     expect(start.status).toBe(200);
     expect(start.body.otpauth_uri).toMatch(new RegExp(`^otpauth://totp/Warden:.*secret=${start.body.secret}`));
     expect(start.body.qr_code).toMatch(/^data:image\/png;base64,/);

@@ -96,7 +96,7 @@ describe('passkeys', () => {
     expect(await newestSession(org.owner.user.id)).toEqual({ auth_method: 'password', second_factor: 'passkey' });
 
     // Someone else's passkey is no second factor for the member (who has an authenticator app).
-    const secret = (await member.client.get('/api/users/@me/start_2fa_setup/')).body.secret as string;
+    const secret = (await member.client.post('/api/users/@me/start_2fa_setup/')).body.secret as string;
     const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate();
     expect((await member.client.post('/api/users/@me/two_factor_validate/', { token: code })).status).toBe(200);
     await logOut(page);

@@ -26,7 +26,7 @@ export const WITHOUT_REQUIRED_2FA: ReadonlySet<UserName> = new Set(['E']);
 export const SECOND_FACTOR_SETUP_ROUTES: ReadonlySet<string> = new Set([
   'GET /api/users/:user_id/',
   'GET /api/users/:user_id/two_factor_status/',
-  'GET /api/users/:user_id/start_2fa_setup/',
+  'POST /api/users/:user_id/start_2fa_setup/',
   'POST /api/users/:user_id/two_factor_validate/',
   'GET /api/users/:user_id/passkeys/',
   'POST /api/users/:user_id/passkeys/register_options/',

@@ -116,8 +116,8 @@ export function twoFactorRoutes(app: FastifyInstance, deps: Deps): void {
     },
   );
 
-  // PostHog's name and method; it starts (or restarts) an unconfirmed set-up only.
-  app.get(
+  // PostHog's name; a POST here (PostHog answers a GET): it writes the new, unconfirmed secret.
+  app.post(
     '/api/users/:user_id/start_2fa_setup/',
     { config: { access: scoped('user', 'write'), ...setup }, schema: { params: UserParams } },
     async (request) => {

@@ -9,7 +9,7 @@ export function signInSecurityCases(w: World): Case[] {
   return [
     { route: 'POST /api/login/token/', access: 'public', who: 'anyone', ok: 400, request: async () => ({ method: 'POST', path: '/api/login/token/', body: { token: 'abcdef' } }) },
     { route: 'GET /api/users/:user_id/two_factor_status/', access: { scope: 'user', action: 'read' }, who: 'anyone', ok: 200, request: async () => ({ method: 'GET', path: '/api/users/@me/two_factor_status/' }) },
-    { route: 'GET /api/users/:user_id/start_2fa_setup/', access: user, who: 'anyone', ok: 200, request: async () => ({ method: 'GET', path: '/api/users/@me/start_2fa_setup/' }) },
+    { route: 'POST /api/users/:user_id/start_2fa_setup/', access: user, who: 'anyone', ok: 200, request: async () => ({ method: 'POST', path: '/api/users/@me/start_2fa_setup/' }) },
     { route: 'POST /api/users/:user_id/two_factor_validate/', access: user, who: 'anyone', ok: 400, request: async () => ({ method: 'POST', path: '/api/users/@me/two_factor_validate/', body: { token: 'abcdef' } }) },
     { route: 'POST /api/users/:user_id/two_factor_disable/', access: user, who: 'anyone', ok: 400, request: async () => ({ method: 'POST', path: '/api/users/@me/two_factor_disable/', body: { token: 'abcdef' } }) },
     { route: 'POST /api/users/:user_id/two_factor_backup_codes/', access: user, who: 'anyone', ok: 400, request: async () => ({ method: 'POST', path: '/api/users/@me/two_factor_backup_codes/', body: { token: 'abcdef' } }) },

@@ -21,7 +21,7 @@ export function TwoFactorSetup({ onChange }: { onChange?: () => void }) {
   const [code, setCode] = useState('');
   const [backupCodes, setBackupCodes] = useState<string[] | null>(null);
 
-  const start = () => void action.run(async () => setStarted(await get<Started>('/api/users/@me/start_2fa_setup/')));
+  const start = () => void action.run(async () => setStarted(await post<Started>('/api/users/@me/start_2fa_setup/')));
   const confirm = async (e: FormEvent) => {
     e.preventDefault();
     const ok = await action.run(async () => {
