@@ -12,6 +12,8 @@ import { ServiceAccounts } from './pages/ServiceAccounts';
 import { Setup } from './pages/Setup';
 import { SignIn } from './pages/SignIn';
 import { Sso } from './pages/Sso';
+import { SignInSecurity } from './pages/SignInSecurity';
+import { SecondFactorRequired } from './components/security/SecondFactorRequired';
 import { navigate, usePath } from './router';
 import { useSessionState } from './session';
 
@@ -31,13 +33,14 @@ export const PAGES: readonly PageEntry[] = [
   { path: '/activity', label: 'Activity log', Page: ActivityLog },
   { path: '/approvals', label: 'Approvals', Page: Approvals },
   { path: '/organization', label: 'Organization settings', Page: OrganizationSettings },
+  { path: '/security', label: 'Sign-in security', Page: SignInSecurity },
 ];
 
 const HOME = '/members';
 
 export function App() {
   const path = usePath();
-  const { status, error, initiated } = useSessionState();
+  const { status, error, initiated, session } = useSessionState();
   const page = PAGES.find((p) => path === p.path || path.startsWith(`${p.path}/`));
   // An invite link: the accept page, signed in or not.
   const inviteId = /^\/signup\/([^/]+)\/?$/.exec(path)?.[1];
@@ -61,6 +64,7 @@ export function App() {
   }
   if (inviteId) return <AcceptInvite inviteId={decodeURIComponent(inviteId)} />;
   if (status === 'anonymous') return path === '/setup' ? <Setup /> : <SignIn />;
+  if (session?.secondFactorRequired) return <SecondFactorRequired />;
   if (!page) return null;
   return (
     <Layout pages={PAGES} current={page}>

@@ -10,6 +10,8 @@ export interface Session {
   level: number;
   reload(): Promise<void>;
   switchOrganization(id: string): Promise<void>;
+  /** An organization requires 2FA and this person has no second factor yet: only set-up is open. */
+  secondFactorRequired?: boolean;
 }
 
 interface SessionState {
@@ -29,7 +31,14 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const reload = useCallback(async () => {
     try {
       const me = await get<Me>('/api/users/@me/');
-      const organization = me.organization ? await get<Organization>(`/api/organizations/${me.organization.id}/`) : null;
+      let secondFactorRequired = false;
+      const organization = me.organization
+        ? await get<Organization>(`/api/organizations/${me.organization.id}/`).catch((err: unknown) => {
+            if (!(err instanceof ApiError && err.code === 'two_factor_setup_required')) throw err;
+            secondFactorRequired = true;
+            return null;
+          })
+        : null;
       setState({
         status: 'signed-in',
         error: null,
@@ -38,6 +47,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
           me,
           organization,
           level: organization?.membership_level ?? 0,
+          secondFactorRequired,
           reload,
           async switchOrganization(id: string) {
             await patch<Me>('/api/users/@me/', { set_current_organization: id });

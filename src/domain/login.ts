@@ -3,7 +3,8 @@ import { validation } from './errors.js';
 import { verifyPassword } from './passwords.js';
 import type { UserRecord } from './records.js';
 import { emailDomain, recordSecurityEvent, type SecurityLog } from './security-events.js';
-import { createSession, type Session } from './sessions.js';
+import { startSessionOrSecondStep, type LoginOutcome } from './second-factor-login.js';
+import type { SessionOrigin } from './sessions.js';
 import { findUserByEmail } from './users.js';
 import { assertPasswordAuthAllowed } from './sso-domains.js';
 
@@ -15,7 +16,8 @@ export async function logIn(
   email: string,
   password: string,
   log?: SecurityLog,
-): Promise<{ user: UserRecord; session: Session }> {
+  origin: SessionOrigin = {},
+): Promise<LoginOutcome> {
   const user = await findUserByEmail(db, email.trim());
   await refuseIfSsoEnforced(db, email, user, log);
   const ok = await verifyPassword(user?.is_active ? user.password_hash : null, password);
@@ -24,8 +26,7 @@ export async function logIn(
     await recordLoginFailure(db, email, user, 'invalid_credentials', log);
     throw validation(INVALID_CREDENTIALS, null, 'invalid_credentials');
   }
-  const session = await db.transaction((tx) => createSession(tx, user.id));
-  return { user, session };
+  return startSessionOrSecondStep(db, user, origin);
 }
 
 /** A domain that enforces SSO takes no password logins (PostHog's check, made before the password's). */

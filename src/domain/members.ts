@@ -1,3 +1,4 @@
+import { hasSecondFactorSql } from './second-factor-rule.js';
 import { isOrganizationLevel, OrganizationLevel } from '../access/levels.js';
 import { LAST_OWNER, membershipUpdateDenial, OWNER_CANNOT_LEAVE } from '../access/membership-rules.js';
 import type { Queryable } from '../store/database.js';
@@ -8,9 +9,9 @@ import { countOwners, lockOrganization, membershipContext, requireMembership } f
 import type { MembershipRecord, OrganizationRecord, UserRecord } from './records.js';
 import { displayName, isUuid } from './users.js';
 
-export type MemberRow = MembershipRecord & { user: UserRecord };
+export type MemberRow = MembershipRecord & { user: UserRecord; is_2fa_enabled?: boolean };
 
-const MEMBER_SELECT = `SELECT m.*, row_to_json(u.*) AS user
+const MEMBER_SELECT = `SELECT m.*, row_to_json(u.*) AS user, ${hasSecondFactorSql('u.id')} AS is_2fa_enabled
   FROM organization_memberships m JOIN users u ON u.id = m.user_id`;
 
 export interface MemberFilter {
@@ -56,7 +57,7 @@ function fixUserDates(row: MemberRow): MemberRow {
 }
 
 /** A member of the organization by user uuid (`@me` = the actor). */
-async function targetMembership(tx: Queryable, organizationId: string, userUuid: string, actorId: number): Promise<MemberRow> {
+export async function targetMembership(tx: Queryable, organizationId: string, userUuid: string, actorId: number): Promise<MemberRow> {
   const rows =
     userUuid === '@me'
       ? await tx.query<MemberRow>(`${MEMBER_SELECT} WHERE m.organization_id = $1 AND u.id = $2`, [organizationId, actorId])

@@ -215,6 +215,8 @@ export interface OrganizationPatch {
   activity_log_retention_days?: number | null;
   log_sensitive_reads?: boolean;
   default_role_id?: string | null;
+  session_cookie_age?: number | null;
+  session_idle_timeout?: number | null;
 }
 
 const PATCHABLE = [
@@ -229,6 +231,8 @@ const PATCHABLE = [
   'activity_log_retention_days',
   'log_sensitive_reads',
   'default_role_id',
+  'session_cookie_age',
+  'session_idle_timeout',
 ] as const satisfies ReadonlyArray<keyof OrganizationPatch & keyof OrganizationRecord>;
 
 function validateKeyPolicy(patch: OrganizationPatch): void {
@@ -238,6 +242,17 @@ function validateKeyPolicy(patch: OrganizationPatch): void {
   }
   for (const scope of patch.personal_api_keys_allowed_scopes ?? []) {
     if (!isValidScope(scope)) throw validation(`Invalid scope: ${scope}`, 'personal_api_keys_allowed_scopes');
+  }
+}
+
+/** Session lifetime: an hour to two weeks; idle timeout: five minutes to two weeks (null: Warden's defaults). */
+function validateSessionSettings(patch: OrganizationPatch): void {
+  const bounds = { session_cookie_age: [3600, 1_209_600], session_idle_timeout: [300, 1_209_600] } as const;
+  for (const [field, [min, max]] of Object.entries(bounds) as Array<[keyof typeof bounds, readonly [number, number]]>) {
+    const value = patch[field];
+    if (value !== undefined && value !== null && (!Number.isInteger(value) || value < min || value > max)) {
+      throw validation(`Ensure this value is a whole number of seconds from ${min} to ${max}.`, field);
+    }
   }
 }
 
@@ -259,6 +274,7 @@ export async function updateOrganization(
   if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
   validateKeyPolicy(patch);
   validateRetentionDays(patch.activity_log_retention_days);
+  validateSessionSettings(patch);
   await validateDefaultRole(tx, organizationId, patch.default_role_id);
   const next: OrganizationRecord = { ...before };
   for (const field of PATCHABLE) {

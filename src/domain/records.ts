@@ -37,6 +37,10 @@ export interface OrganizationRecord {
   activity_log_retention_days: number | null;
   /** Record views of session recordings and event exports in the activity log. */
   log_sensitive_reads: boolean;
+  /** Longest a session lives, in seconds (PostHog's field); null = two weeks. */
+  session_cookie_age: number | null;
+  /** A session unused this many seconds ends; null = never. */
+  session_idle_timeout: number | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -11,7 +11,14 @@ import { recordActivity } from './activity.js';
  */
 export const SECURITY_SCOPE = 'Security';
 
-export type SecurityActivity = 'login_failed' | 'api_key_auth_failed' | 'access_denied' | 'sso_login_failed' | 'scim_auth_failed';
+export type SecurityActivity =
+  | 'login_failed'
+  | 'api_key_auth_failed'
+  | 'access_denied'
+  | 'sso_login_failed'
+  | 'scim_auth_failed'
+  | 'second_factor_failed'
+  | 'session_end_denied';
 
 export interface SecurityEvent {
   activity: SecurityActivity;

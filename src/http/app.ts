@@ -33,6 +33,9 @@ import { projectMemberRoutes } from './routes/project-members.js';
 import { projectRoutes } from './routes/projects.js';
 import { serviceAccountRoutes } from './routes/service-accounts.js';
 import { userRoutes } from './routes/users.js';
+import { twoFactorRoutes } from './routes/two-factor.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { passkeyRoutes } from './routes/passkeys.js';
 import { changeRequestRoutes } from './routes/change-requests.js';
 import { roleRoutes } from './routes/roles.js';
 import { sessionRecordingRoutes } from './routes/session-recordings.js';
@@ -165,6 +168,9 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     metricsRoutes,
     authRoutes,
     userRoutes,
+    twoFactorRoutes,
+    sessionRoutes,
+    passkeyRoutes,
     organizationRoutes,
     memberRoutes,
     inviteRoutes,

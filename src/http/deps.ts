@@ -3,7 +3,7 @@ import type { Actor } from '../domain/actor.js';
 import { userActor } from '../domain/actor.js';
 import { notAuthenticated } from '../domain/errors.js';
 import type { UserRecord } from '../domain/records.js';
-import { SESSION_TTL_SECONDS, type Session } from '../domain/sessions.js';
+import type { Session } from '../domain/sessions.js';
 import type { Database } from '../store/database.js';
 import type { WardenConfig } from '../config.js';
 import type { Registry } from 'prom-client';
@@ -45,7 +45,7 @@ function secure(request: FastifyRequest, config: WardenConfig): boolean {
 
 /** Session cookie: httpOnly, SameSite=Lax, Secure behind https. The CSRF cookie is readable by scripts. */
 export function setSessionCookies(reply: FastifyReply, request: FastifyRequest, config: WardenConfig, session: Session): void {
-  const common = { path: '/', sameSite: 'lax' as const, secure: secure(request, config), maxAge: SESSION_TTL_SECONDS };
+  const common = { path: '/', sameSite: 'lax' as const, secure: secure(request, config), maxAge: session.maxAgeSeconds };
   reply.setCookie(SESSION_COOKIE, session.token, { ...common, httpOnly: true });
   reply.setCookie(CSRF_COOKIE, session.csrfToken, { ...common, httpOnly: false });
 }

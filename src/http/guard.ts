@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { decide, type Denial, type OrganizationFacts, type ProjectFacts } from '../access/decide.js';
 import type { RouteAccess } from '../access/route-access.js';
+import { secondFactorGate } from '../access/second-factor.js';
 import { findMembership, findOrganization, keyPolicyOf, listOrganizationsOfUser } from '../domain/organizations.js';
 import { findProjectAccess, type ProjectAccess } from '../domain/projects.js';
 import type { MembershipRecord, OrganizationRecord } from '../domain/records.js';
@@ -31,6 +32,8 @@ export interface RequestContext extends Authentication {
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
+    /** Reachable by someone who must still set up a second factor (src/access/second-factor.ts). */
+    secondFactorSetup?: boolean;
   }
   interface FastifyRequest {
     ctx: RequestContext;
@@ -66,6 +69,11 @@ export function installGuard(app: FastifyInstance, db: Database, limiter: RateLi
     request.ctx = { ...auth };
     if (open) return;
     enforceCsrf(request, auth);
+    const gate = secondFactorGate(auth.secondFactorSetupRequired, request.routeOptions.config.secondFactorSetup === true);
+    if (!gate.allow) {
+      await recordDenial(db, request, auth, gate, undefined, undefined, auth.user?.current_organization_id ?? null);
+      throw new HttpError(gate.status, errorBody('authentication_error', gate.code, gate.detail));
+    }
 
     const params = request.params as Record<string, string | undefined>;
     const projectParam = access.kind === 'scoped' && access.project === 'token' ? await projectIdFromToken(db, request) : params.project_id;
@@ -133,13 +141,14 @@ async function recordDenial(
   db: Database,
   request: FastifyRequest,
   auth: Authentication,
-  decision: Denial,
+  decision: Pick<Denial, 'reason' | 'status'>,
   organization: OrganizationFacts | 'missing' | undefined,
   project: ProjectAccess | 'missing' | undefined,
+  otherwiseOrganizationId: string | null = null,
 ): Promise<void> {
   const principal = auth.principal;
   const organizationId =
-    project && project !== 'missing' ? project.project.organization_id : organization && organization !== 'missing' ? organization.id : null;
+    project && project !== 'missing' ? project.project.organization_id : organization && organization !== 'missing' ? organization.id : otherwiseOrganizationId;
   await recordSecurityEvent(
     db,
     {

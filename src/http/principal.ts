@@ -16,9 +16,20 @@ export interface Authentication {
   apiKey: PersonalApiKeyRecord | null;
   /** The CSRF token of the session, when the request is cookie-authenticated. */
   sessionCsrfToken: string | null;
+  /** The session's public id (the sessions list), when cookie-authenticated. */
+  sessionId: string | null;
+  /** A password session of a member of a 2FA-enforcing organization without a second factor. */
+  secondFactorSetupRequired: boolean;
 }
 
-export const anonymous: Authentication = { principal: null, user: null, apiKey: null, sessionCsrfToken: null };
+export const anonymous: Authentication = {
+  principal: null,
+  user: null,
+  apiKey: null,
+  sessionCsrfToken: null,
+  sessionId: null,
+  secondFactorSetupRequired: false,
+};
 
 export type KeySource = 'Authorization header' | 'body' | 'query string';
 
@@ -62,6 +73,9 @@ export async function authenticate(q: Queryable, request: FastifyRequest): Promi
       user: found.user,
       apiKey: found.key,
       sessionCsrfToken: null,
+      sessionId: null,
+      // API keys are not affected by 2FA enforcement (PostHog's behaviour).
+      secondFactorSetupRequired: false,
     };
   }
   const token = request.cookies[SESSION_COOKIE];
@@ -73,6 +87,8 @@ export async function authenticate(q: Queryable, request: FastifyRequest): Promi
         user: session.user,
         apiKey: null,
         sessionCsrfToken: session.csrfToken,
+        sessionId: session.sessionId,
+        secondFactorSetupRequired: session.secondFactorSetupRequired,
       };
     }
   }

@@ -60,6 +60,36 @@ export class RateLimiter {
     await unhit(this.db, limit, key);
   }
 
+  /**
+   * Runs a verification (a password, a second-factor code, a passkey) with each attempt counted
+   * before it, under every (limit, key) given: concurrent guesses cannot all pass a check made
+   * before any of them failed. Attempts that did not fail (`failed` says which errors are failures)
+   * are handed back.
+   */
+  async guard<T>(counts: ReadonlyArray<readonly [Limit, string]>, verify: () => Promise<T>, failed: (err: unknown) => boolean): Promise<T> {
+    const taken: Array<readonly [Limit, string]> = [];
+    const handBack = async () => {
+      for (const [limit, key] of taken) await this.refund(limit, key);
+    };
+    try {
+      for (const count of counts) {
+        await this.attempt(count[0], count[1]);
+        taken.push(count);
+      }
+    } catch (err) {
+      await handBack();
+      throw err;
+    }
+    try {
+      const result = await verify();
+      await handBack();
+      return result;
+    } catch (err) {
+      if (!failed(err)) await handBack();
+      throw err;
+    }
+  }
+
   private block(limit: Limit, key: string, retryAfter: number): void {
     if (this.blocked.size > 10_000) this.blocked.clear();
     this.blocked.set(blockKey(limit, key), Date.now() + retryAfter * 1000);

@@ -34,7 +34,7 @@ export function member(row: MemberRow) {
     is_service_account: row.user.is_service_account,
     joined_at: row.joined_at,
     updated_at: row.updated_at,
-    is_2fa_enabled: false,
+    is_2fa_enabled: row.is_2fa_enabled ?? false,
     has_social_auth: false,
     last_login: row.user.last_login,
   };
@@ -77,6 +77,8 @@ export function organization(
     projects: Array<ProjectRecord & { effective_level: number }>;
     /** The provider a verified domain of the organization enforces, or null. */
     ssoEnforcement: string | null;
+    /** Members without a second factor (the console's enforcement switch shows it). */
+    membersWithout2fa?: number;
   },
 ) {
   return {
@@ -106,6 +108,9 @@ export function organization(
     is_ai_data_processing_approved: null,
     default_experiment_stats_method: 'bayesian',
     default_role_id: org.default_role_id,
+    session_cookie_age: org.session_cookie_age,
+    session_idle_timeout: org.session_idle_timeout,
+    members_without_2fa: facts.membersWithout2fa ?? null,
     // The source document's fields (PostHog keeps SSO per domain and says member_count).
     enforce_sso: facts.ssoEnforcement !== null,
     saml_enforcement: facts.ssoEnforcement,

@@ -4,7 +4,7 @@
  */
 import type { Client } from '../helpers/client.js';
 
-export type UserName = 'O' | 'O2' | 'A' | 'M' | 'N' | 'X' | 'SA';
+export type UserName = 'O' | 'O2' | 'A' | 'M' | 'N' | 'X' | 'SA' | 'E';
 
 /** How each person relates to organization A (X is another organization's owner). */
 export const ROLE: Record<UserName, 'owner' | 'admin' | 'member' | 'outsider'> = {
@@ -15,6 +15,7 @@ export const ROLE: Record<UserName, 'owner' | 'admin' | 'member' | 'outsider'> =
   N: 'member',
   SA: 'member',
   X: 'outsider',
+  E: 'member',
 };
 /**
  * People who also belong (as Members) to an organization that forbids member keys: a key of theirs
@@ -24,6 +25,19 @@ export const IN_KEY_FORBIDDING_ORGANIZATION: ReadonlySet<UserName> = new Set(['N
 
 /** Explicit members (level 1) of private project P and of every fresh private project. */
 export const EXPLICIT_IN_PRIVATE: ReadonlySet<UserName> = new Set(['M', 'SA']);
+
+/** Members of a 2FA-enforcing organization without a second factor, signed in with a password. */
+export const WITHOUT_REQUIRED_2FA: ReadonlySet<UserName> = new Set(['E']);
+/** What such a session may still reach: reading itself and setting up a second factor. */
+export const SECOND_FACTOR_SETUP_ROUTES: ReadonlySet<string> = new Set([
+  'GET /api/users/:user_id/',
+  'GET /api/users/:user_id/two_factor_status/',
+  'POST /api/users/:user_id/start_2fa_setup/',
+  'POST /api/users/:user_id/two_factor_validate/',
+  'GET /api/users/:user_id/passkeys/',
+  'POST /api/users/:user_id/passkeys/register_options/',
+  'POST /api/users/:user_id/passkeys/',
+]);
 
 export interface KeyFacts {
   scopes: string[];
@@ -75,6 +89,8 @@ export function expected(c: Case, p: Principal, req: Req): number {
   // SCIM routes take only their domain's SCIM token: no session or personal API key opens them.
   if (c.access === 'scim-token') return 401;
   if (!p.user) return 401;
+  // Enforced 2FA confines the session (API keys are not affected).
+  if (!p.key && WITHOUT_REQUIRED_2FA.has(p.user) && !SECOND_FACTOR_SETUP_ROUTES.has(c.route)) return 403;
   const key = p.key;
   if (key?.dead) return 401;
   if (key) {

@@ -130,6 +130,10 @@ export async function buildWorld(server: TestServer): Promise<World> {
   w.people.M = await addMember(a, 1);
   w.people.N = await addMember(a, 1);
   w.people.X = (await newOrganization(w.server.url, 'Org B')).owner;
+  // E: a member of A who also belongs to an organization that enforces 2FA, and has no second factor.
+  w.people.E = await addMember(a, 1);
+  const orgE = await w.people.E.client.post('/api/organizations/', { name: 'Org E' });
+  expect((await w.people.E.client.patch(`/api/organizations/${orgE.body.id}/`, { enforce_2fa: true })).status).toBe(200);
   const prod = await w.people.O.client.post(`/api/organizations/${w.orgA}/projects/`, { name: 'Production', access_control: true });
   w.projectP = prod.body.id;
   await w.people.O.client.post(`/api/projects/${w.projectP}/explicit_members/`, { user_uuid: w.people.M.user.uuid, level: 1 });
@@ -186,6 +190,7 @@ export async function buildWorld(server: TestServer): Promise<World> {
     { name: 'member', user: 'M', client: w.people.M.client },
     { name: 'member outside the private project', user: 'N', client: w.people.N.client },
     { name: "another organization's owner", user: 'X', client: w.people.X.client },
+    { name: 'member of a 2FA-enforcing organization without 2FA', user: 'E', client: w.people.E.client },
     { name: 'no credentials', user: null, client: new Client(w.server.url) },
   );
 

@@ -8,6 +8,7 @@ import { ScopePicker } from '../components/ScopePicker';
 import { useAction } from '../components/useLoad';
 import { INSUFFICIENT_ORG_LEVEL, OrganizationLevel } from '../rules';
 import { useSession } from '../session';
+import { TwoFactorEnforcement } from '../components/security/TwoFactorEnforcement';
 
 interface SettingsForm {
   name: string;
@@ -134,6 +135,7 @@ export function OrganizationSettings() {
       ) : (
         <p>You are not a member of any organization yet.</p>
       )}
+      {organization ? <TwoFactorEnforcement organization={organization} readOnly={readOnly} reload={reload} /> : null}
       <form onSubmit={(e) => void createOrganization(e)} className="card" aria-labelledby="new-org-heading">
         <h2 id="new-org-heading">New organization</h2>
         <TextField label="Organization name" required value={newName} onChange={(e) => setNewName(e.target.value)} />

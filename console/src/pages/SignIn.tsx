@@ -5,6 +5,7 @@ import { TextField } from '../components/Field';
 import { useAction } from '../components/useLoad';
 import { Link, navigate } from '../router';
 import { useSessionState } from '../session';
+import { PasskeySignIn, SecondFactorStep } from '../components/security/SecondFactorStep';
 
 /**
  * Which provider signs this address in? Warden has no public lookup, so the console asks the sign-in
@@ -34,13 +35,35 @@ export function SignIn() {
   const login = useAction();
   const sso = useAction();
 
+  const [secondStep, setSecondStep] = useState(false);
+  const signedIn = async () => {
+    navigate('/members', true);
+    await reload();
+  };
+
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (await login.run(() => post('/api/login/', { email, password }))) {
-      navigate('/members', true);
-      await reload();
-    }
+    const ok = await login.run(async () => {
+      try {
+        await post('/api/login/', { email, password });
+      } catch (err) {
+        // A second factor is set: the password was right; the second step follows.
+        if (err instanceof ApiError && err.code === '2fa_required') return setSecondStep(true);
+        throw err;
+      }
+      await signedIn();
+    });
+    if (!ok) setSecondStep(false);
   };
+
+  if (secondStep) {
+    return (
+      <main className="center auth">
+        <h1>Log in to Warden</h1>
+        <SecondFactorStep onSignedIn={signedIn} />
+      </main>
+    );
+  }
 
   const startSso = async (e: FormEvent) => {
     e.preventDefault();
@@ -60,6 +83,7 @@ export function SignIn() {
           Log in
         </button>
       </form>
+      <PasskeySignIn onSignedIn={signedIn} />
       <form onSubmit={(e) => void startSso(e)} className="card" aria-labelledby="sso-login">
         <h2 id="sso-login">With single sign-on</h2>
         <TextField label="Work email" type="email" autoComplete="email" required value={ssoEmail} onChange={(e) => setSsoEmail(e.target.value)} hint="We find your identity provider from the email's domain." />

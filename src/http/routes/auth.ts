@@ -13,6 +13,7 @@ import { CSRF_HEADER, SESSION_COOKIE } from '../principal.js';
 import { LIMITS } from '../rate-limits.js';
 import type { UserRecord } from '../../domain/records.js';
 import * as show from '../serializers.js';
+import { answerLogin, sessionOrigin } from './two-factor.js';
 
 const Signup = Type.Object(
   {
@@ -38,12 +39,13 @@ function required(value: string | undefined, attr: string): string {
 
 const signedUp = (user: UserRecord) => ({ ...show.userBasic(user), redirect_url: '/' });
 
-export function authRoutes(app: FastifyInstance, { db, config, limiter }: Deps): void {
+export function authRoutes(app: FastifyInstance, deps: Deps): void {
+  const { db, config, limiter } = deps;
   app.post('/api/signup/', { config: { access: publicRoute }, schema: { body: Signup } }, async (request, reply) => {
     await limiter.consume(LIMITS.signupsPerAddress, request.ip);
     const body = request.body as Static<typeof Signup>;
     const { user } = await signUp(db, body, config.openSignup);
-    const session = await db.transaction((tx) => createSession(tx, user.id));
+    const session = await db.transaction((tx) => createSession(tx, user.id, 'password', sessionOrigin(request)));
     setSessionCookies(reply, request, config, session);
     return reply.code(201).send(signedUp(user));
   });
@@ -87,7 +89,7 @@ export function authRoutes(app: FastifyInstance, { db, config, limiter }: Deps):
         password: required(body.password, 'password'),
         ...(body.last_name !== undefined ? { last_name: body.last_name } : {}),
       });
-      const session = await db.transaction((tx) => createSession(tx, user.id));
+      const session = await db.transaction((tx) => createSession(tx, user.id, 'password', sessionOrigin(request)));
       setSessionCookies(reply, request, config, session);
       return reply.code(201).send(signedUp(user));
     },
@@ -100,27 +102,15 @@ export function authRoutes(app: FastifyInstance, { db, config, limiter }: Deps):
     const account = `${email.trim().toLowerCase()}|${request.ip}`;
     // Each attempt is counted before the password is verified (atomically, in the database shared
     // by every node), so concurrent guesses cannot all pass; one that did not fail is handed back.
-    await limiter.attempt(LIMITS.loginFailuresPerAddress, request.ip);
-    try {
-      await limiter.attempt(LIMITS.loginFailuresPerAccount, account);
-    } catch (err) {
-      await limiter.refund(LIMITS.loginFailuresPerAddress, request.ip);
-      throw err;
-    }
-    let session;
-    try {
-      ({ session } = await logIn(db, email, password, request.log));
-    } catch (err) {
-      if (!(err instanceof DomainError && err.code === 'invalid_credentials')) {
-        await limiter.refund(LIMITS.loginFailuresPerAddress, request.ip);
-        await limiter.refund(LIMITS.loginFailuresPerAccount, account);
-      }
-      throw err;
-    }
-    await limiter.refund(LIMITS.loginFailuresPerAddress, request.ip);
-    await limiter.refund(LIMITS.loginFailuresPerAccount, account);
-    setSessionCookies(reply, request, config, session);
-    return { success: true };
+    const outcome = await limiter.guard(
+      [
+        [LIMITS.loginFailuresPerAddress, request.ip],
+        [LIMITS.loginFailuresPerAccount, account],
+      ],
+      () => logIn(db, email, password, request.log, sessionOrigin(request)),
+      (err) => err instanceof DomainError && err.code === 'invalid_credentials',
+    );
+    return answerLogin(reply, request, deps, outcome);
   });
 
   app.post('/api/logout/', { config: { access: publicRoute } }, async (request, reply) => {

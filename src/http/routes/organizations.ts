@@ -8,6 +8,7 @@ import {
   listOrganizationsOfUser,
   updateOrganization,
 } from '../../domain/organizations.js';
+import { countMembersWithoutSecondFactor } from '../../domain/second-factor-rule.js';
 import { ssoEnforcementOf } from '../../domain/organization-domains.js';
 import { listVisibleProjects } from '../../domain/projects.js';
 import type { OrganizationRecord } from '../../domain/records.js';
@@ -31,17 +32,20 @@ const OrgPatch = Type.Object(
     activity_log_retention_days: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
     log_sensitive_reads: Type.Optional(Type.Boolean()),
     default_role_id: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+    session_cookie_age: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+    session_idle_timeout: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
   },
   { additionalProperties: false },
 );
 
 export async function organizationView(q: Queryable, org: OrganizationRecord, userId: number, level: number) {
-  const [memberCount, projects, ssoEnforcement] = await Promise.all([
+  const [memberCount, projects, ssoEnforcement, membersWithout2fa] = await Promise.all([
     countMembers(q, org.id),
     listVisibleProjects(q, userId, org.id),
     ssoEnforcementOf(q, org.id),
+    countMembersWithoutSecondFactor(q, org.id),
   ]);
-  return show.organization(org, { level, memberCount, projects, ssoEnforcement });
+  return show.organization(org, { level, memberCount, projects, ssoEnforcement, membersWithout2fa });
 }
 
 /** The organization the guard resolved for this request. */

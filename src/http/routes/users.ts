@@ -51,7 +51,7 @@ function assertSelf(user: UserRecord, id: string): void {
 }
 
 export function userRoutes(app: FastifyInstance, { db }: Deps): void {
-  app.get('/api/users/:user_id/', { config: { access: scoped('user', 'read') }, schema: { params: UserParams } }, async (request) => {
+  app.get('/api/users/:user_id/', { config: { access: scoped('user', 'read'), secondFactorSetup: true }, schema: { params: UserParams } }, async (request) => {
     const user = currentUser(request);
     assertSelf(user, (request.params as Static<typeof UserParams>).user_id);
     return userDetail(db, user, (id) => reachesOrganization(request, id));

@@ -14,6 +14,7 @@ import { oidcCases } from './oidc.js';
 import { samlCases } from './saml.js';
 import { scimCases } from './scim.js';
 import { ssoCases } from './sso.js';
+import { signInSecurityCases } from './sign-in-security.js';
 
 /** Every case of the matrix; one module per area. */
 export function allCases(w: World): Case[] {
@@ -32,6 +33,7 @@ export function allCases(w: World): Case[] {
     ...scimCases(w),
     ...accessMatrixCases(w),
     ...consoleCases(w),
+    ...signInSecurityCases(w),
     // Logging out ends the caller's session, so it runs last.
     { route: 'POST /api/logout/', access: 'public', who: 'anyone', ok: 204, request: async () => ({ method: 'POST', path: '/api/logout/' }) },
   ];
