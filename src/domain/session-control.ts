@@ -77,9 +77,8 @@ export async function endMemberSessions(
   actor: Actor & { userId: number },
   organizationId: string,
   userUuid: string,
-  log?: SecurityLog,
 ): Promise<number> {
-  let denied: { detail: string; targetId: number } | null = null;
+  let denied: string | null = null;
   const ended = await db.transaction(async (tx) => {
     const organization = await lockOrganization(tx, organizationId);
     const requester = await requireMembership(tx, organizationId, actor.userId);
@@ -90,7 +89,7 @@ export async function endMemberSessions(
       { userId: target.user_id, organizationId, level: target.level },
     );
     if (denial) {
-      denied = { detail: denial, targetId: target.user_id };
+      denied = denial;
       return 0;
     }
     const rows = await tx.query('DELETE FROM sessions WHERE user_id = $1 RETURNING 1', [target.user_id]);
@@ -104,10 +103,7 @@ export async function endMemberSessions(
     });
     return rows.length;
   });
-  if (denied) {
-    const { detail, targetId } = denied as { detail: string; targetId: number };
-    await recordSecurityEvent(db, { activity: 'session_end_denied', organizationId, userId: actor.userId, itemId: targetId, context: { reason: detail } }, log);
-    throw permissionDenied(detail);
-  }
+  // A refusal is recorded as an access_denied security event where every refusal is (src/http/refusals.ts).
+  if (denied) throw permissionDenied(denied);
   return ended;
 }

@@ -67,7 +67,7 @@ describe('sessions', () => {
     let seq = await lastSeq(server.db);
     const refused = await admin.client.post(path(org.owner.user.uuid));
     expectError(refused, 403, 'You can only edit others with level lower or equal to you.');
-    expect(await activities(seq)).toEqual(['Security/session_end_denied']);
+    expect(await activities(seq)).toEqual(['Security/access_denied']);
     expect((await org.owner.client.get('/api/users/@me/')).status).toBe(200);
     expectError(await member.client.post(path(admin.user.uuid)), 403, 'You can only edit others if you are an admin.');
     expect((await admin.client.get('/api/users/@me/')).status).toBe(200);

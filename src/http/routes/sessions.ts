@@ -49,7 +49,7 @@ export function sessionRoutes(app: FastifyInstance, { db }: Deps): void {
     async (request) => {
       const { record } = routeOrganization(request);
       const { user_uuid } = request.params as Static<typeof MemberParams>;
-      return { sessions_ended: await endMemberSessions(db, actorOf(request), record.id, user_uuid, request.log) };
+      return { sessions_ended: await endMemberSessions(db, actorOf(request), record.id, user_uuid) };
     },
   );
 }
