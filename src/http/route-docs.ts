@@ -46,8 +46,8 @@ export function whoMayCall(access: RouteAccess): string {
     case 'key_management':
       return access.keys === 'self' ? 'signed-in user; a key reading itself' : 'signed-in user, or a key with `*`';
     case 'scoped': {
-      const scopes = [`\`${access.scope}:${access.action}\``, ...(access.alsoAccepts ? [`\`${access.alsoAccepts}:${access.action}\``] : [])];
-      let text = scopes.join(' or ');
+      const scopes = [access.scope, ...(access.alsoAccepts ? [access.alsoAccepts] : [])];
+      let text = scopes.map((scope) => `\`${scope}:${access.action}\``).join(' or ');
       if (access.project === 'token') text += ' + `?token=`';
       if (access.serves) {
         const level = access.action === 'read' ? 'viewer' : 'editor';
@@ -71,11 +71,12 @@ export function routeTableMarkdown(document: RouteDocsSource): string {
     for (const [method, operation] of Object.entries(operations)) {
       const access = operation?.['x-warden-access'];
       if (!access || !METHOD_ORDER.includes(method)) continue;
-      rows.push({ group: access.kind === 'project_token' ? 'sdk' : groupOf(path), method: method.toUpperCase(), path, access, summary: operation.summary ?? '' });
+      const group = access.kind === 'project_token' ? 'sdk' : groupOf(path);
+      rows.push({ group, method: method.toUpperCase(), path, access, summary: operation.summary ?? '' });
     }
   }
-  const byPath = (a: Row, b: Row) =>
-    a.path < b.path ? -1 : a.path > b.path ? 1 : METHOD_ORDER.indexOf(a.method.toLowerCase()) - METHOD_ORDER.indexOf(b.method.toLowerCase());
+  const methodRank = (row: Row) => METHOD_ORDER.indexOf(row.method.toLowerCase());
+  const byPath = (a: Row, b: Row) => (a.path < b.path ? -1 : a.path > b.path ? 1 : methodRank(a) - methodRank(b));
   const groups = [...new Set(rows.map((r) => r.group))].sort();
   const lines = [
     '# Routes',
