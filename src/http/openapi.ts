@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { describeAccess, type RouteAccess } from '../access/route-access.js';
+import { ROUTE_SUMMARIES } from './route-summaries.js';
 
 /** Security schemes by the route's declared access. */
 function securityOf(access: RouteAccess): Array<Record<string, string[]>> | undefined {
@@ -53,8 +54,11 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       if (!access) return { schema: { ...schema, hide: true } as FastifySchema, url };
       const tag = url.split('/').filter((p) => p && p !== 'api' && !p.startsWith(':'))[0] ?? 'root';
       const scope = requiredScope(access);
+      const method = Array.isArray(route.method) ? route.method[0] : route.method;
+      const summary = (schema as { summary?: string } | undefined)?.summary ?? ROUTE_SUMMARIES[`${method} ${url}`];
       const described = {
         ...schema,
+        ...(summary ? { summary } : {}),
         description: [schema?.description, describeAccess(access)].filter(Boolean).join('\n\n'),
         tags: [tag],
         security: securityOf(access),

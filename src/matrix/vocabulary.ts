@@ -1,6 +1,6 @@
 /**
  * The words of the access-matrix file and what each capability flag means in PostHog's access
- * model. One place: the parser, the export and the README's table read it.
+ * model. One place: the parser and the export read it; docs/matrix-as-code.md describes the words.
  */
 import type { AccessLevel } from '../access/resources.js';
 
