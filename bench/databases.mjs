@@ -2,7 +2,7 @@
 // server in DATABASE_URL (dropped again afterwards).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openStore } from '../dist/store/open.js';
+import { openServingStore } from '../dist/cli/serving-store.js';
 
 async function adminQuery(sql) {
   const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
@@ -29,11 +29,11 @@ export async function createPostgresDatabase() {
  */
 export async function freshStore({ cache = false } = {}) {
   if (!process.env.DATABASE_URL) {
-    const db = await openStore({ dataDir: null, cache });
+    const db = await openServingStore({ dataDir: null, cache });
     return { db, kind: 'embedded database', drop: () => db.close() };
   }
   const database = await createPostgresDatabase();
-  const db = await openStore({ databaseUrl: database.url, dataDir: null, cache });
+  const db = await openServingStore({ databaseUrl: database.url, dataDir: null, cache });
   return {
     db,
     kind: 'Postgres',

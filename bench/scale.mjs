@@ -224,7 +224,7 @@ async function seed(db) {
        FROM generate_series($1::int, $2::int) AS i
        JOIN users usr ON usr.distinct_id = 'scale-' || ((i % ${ORGS}) * ${USERS_PER_ORG} + 1 + (i / ${ORGS}) % ${USERS_PER_ORG})`,
   );
-  let t = Date.now();
+  const t = Date.now();
   await db.query('ANALYZE');
   times.analyze = Date.now() - t;
 

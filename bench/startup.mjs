@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { median } from './timing.mjs';
 import { CHILD_ENV, REPO, WARDEN, freePort } from './processes.mjs';

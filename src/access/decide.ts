@@ -1,5 +1,6 @@
 import { policyAllowsUse, policyDeadline, type KeyPolicy } from './key-policy.js';
 import { OrganizationLevel } from './levels.js';
+import { keyExpiredByPolicyMessage, keysDisallowedMessage } from './messages.js';
 import type { RouteAccess } from './route-access.js';
 import { ALL_SCOPES, scopesGrant, type ScopeAction, type ScopeObject } from './scopes.js';
 
@@ -182,19 +183,14 @@ function organizationKeyDenial(
   }
   if (organization.level === null) return null;
   if (!organization.membersCanUsePersonalApiKeys && organization.level < OrganizationLevel.ADMIN) {
-    return deny(
-      403,
-      'permission_denied',
-      `Organization '${organization.name}' does not allow using personal API keys. Contact an admin to enable personal API keys for this organization.`,
-      'organization forbids member keys',
-    );
+    return deny(403, 'permission_denied', keysDisallowedMessage(organization.name), 'organization forbids member keys');
   }
   const deadline = policyDeadline(organization.keyPolicy, key.createdAt);
   if (deadline !== null && deadline.getTime() <= now.getTime()) {
     return deny(
       401,
       'authentication_failed',
-      `Personal API key has expired: organization '${organization.name}' allows keys to live at most ${organization.keyPolicy.maxLifetimeDays} days.`,
+      keyExpiredByPolicyMessage(organization.name, organization.keyPolicy.maxLifetimeDays),
       'key older than the organization allows',
     );
   }

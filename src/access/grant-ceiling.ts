@@ -1,4 +1,5 @@
 import { OrganizationLevel } from './levels.js';
+import type { CeilingBreach } from './messages.js';
 
 /**
  * The ceiling: no path grants more than its caller holds.
@@ -12,9 +13,11 @@ import { OrganizationLevel } from './levels.js';
  *
  * Every path that grants or revokes asks these functions: member and invite routes, SSO group
  * mappings (at save and at login), JIT, SCIM, service accounts and their keys, the access matrix.
- * Each returns null when allowed, else the reason (the caller maps it to its own message).
+ * Each returns null when allowed, else the reason (the caller maps it to its own message; PostHog's
+ * are in messages.ts, CEILING_MESSAGES).
  */
-export type CeilingBreach = 'owner_only' | 'above_own_level' | 'target_above_own_level';
+export type { CeilingBreach };
+export { CEILING_MESSAGES, ceilingMessage } from './messages.js';
 
 /** May an actor with `authority` give (or keep in force) `level`? */
 export function levelGrantBreach(authority: number, level: number): CeilingBreach | null {
@@ -40,12 +43,3 @@ export function levelChangeBreach(authority: number, targetLevel: number, level:
 export function levelUnderCeiling(authority: number, currentLevel: number, wanted: number): number {
   return levelChangeBreach(authority, currentLevel, wanted) ? currentLevel : wanted;
 }
-
-/** The messages, PostHog's where it has one. */
-export const CEILING_MESSAGES: Record<CeilingBreach, string> = {
-  owner_only: "You can only make another member owner if you're this organization's owner.",
-  above_own_level: 'You can only change access level of others to lower or equal to your current one.',
-  target_above_own_level: 'You can only edit others with level lower or equal to you.',
-};
-
-export const ceilingMessage = (breach: CeilingBreach): string => CEILING_MESSAGES[breach];

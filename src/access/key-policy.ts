@@ -1,3 +1,4 @@
+import { lifetimeOverPolicyMessage } from './messages.js';
 import { ALL_SCOPES, scopesGrant, type ScopeAction, type ScopeObject } from './scopes.js';
 
 /**
@@ -45,9 +46,7 @@ export function expiryUnderPolicy(
   if (deadline === null) return { expiresAt: requested };
   if (requested === null) return { expiresAt: deadline };
   if (requested.getTime() > deadline.getTime()) {
-    return {
-      error: `Organization '${policy.organizationName}' allows personal API keys to live at most ${policy.maxLifetimeDays} days.`,
-    };
+    return { error: lifetimeOverPolicyMessage(policy.organizationName, policy.maxLifetimeDays) };
   }
   return { expiresAt: requested };
 }

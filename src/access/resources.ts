@@ -38,6 +38,9 @@ export function defaultAccessLevel(resource: AccessControlResource): AccessLevel
 
 export const highestAccessLevel = (resource: AccessControlResource): AccessLevel => accessLevelsFor(resource).at(-1)!;
 
+/** The minimum level a rule may give (PostHog: `action` never below viewer). */
+export const minimumAccessLevel = (resource: AccessControlResource): AccessLevel => (resource === 'action' ? 'viewer' : 'none');
+
 /** Compares two levels of one resource: negative, zero or positive. */
 /**
  * Orders two levels of a resource. Ranked on the whole scale of its kind, not the levels it can be

@@ -3,7 +3,7 @@ import { DomainError } from '../domain/errors.js';
 import { bootstrap } from '../domain/signup.js';
 import { buildApp } from '../http/app.js';
 import { migrate } from '../store/migrate.js';
-import { openDatabase, openStore, servingCache, storeOptions } from '../store/open.js';
+import { openDatabase, openStore, storeOptions } from '../store/open.js';
 import { parseArgs } from './args.js';
 import { runAudit } from './audit.js';
 import { runDomains } from './domains.js';
@@ -12,6 +12,7 @@ import { runBackup, runRestore } from './backup.js';
 import { markDataDirInUse } from '../store/backup.js';
 import { MATRIX_USAGE, runMatrix } from './matrix.js';
 import { startupMessage } from './startup.js';
+import { openServingStore, servingCache } from './serving-store.js';
 import { commandHelp, COMMANDS, groupHelp, resolveCommand, unknownFlag, USAGE } from './help.js';
 
 const HELP_WORDS = new Set(['--help', '-h']);
@@ -110,7 +111,7 @@ async function runMigrate(config: WardenConfig, flags: Record<string, string>): 
 }
 
 async function serve(config: WardenConfig): Promise<number> {
-  const db = await openStore({ ...storeOptions(config), cache: servingCache(config) });
+  const db = await openServingStore({ ...storeOptions(config), cache: servingCache(config) });
   const releaseDataDir = config.databaseUrl ? () => undefined : markDataDirInUse(config.dataDir);
   const { app } = await buildApp(db, config);
   const address = await app.listen({ host: config.host, port: config.port });

@@ -6,12 +6,14 @@
  */
 import { accessDeniedMessage, satisfies } from '../access/access-control.js';
 import { OrganizationLevel } from '../access/levels.js';
+import { PROJECT_WIDE_NEEDS_ORG_ADMIN } from '../access/messages.js';
 import { projectAccessLevelOf } from '../access/project-access.js';
 import {
   ACCESS_CONTROL_RESOURCES,
   accessLevelsFor,
   defaultAccessLevel,
   highestAccessLevel,
+  minimumAccessLevel,
   RESOURCE_LEVELS,
   type AccessControlResource,
   type AccessLevel,
@@ -57,7 +59,6 @@ export type AccessControlScope =
   | { kind: 'resource' }
   | { kind: 'object'; resource: ObjectResource; objectId: string };
 
-export const PROJECT_WIDE_NEEDS_ORG_ADMIN = 'Must be an Organization admin to modify project-wide permissions.';
 export const BOTH_MEMBER_AND_ROLE = 'You can not scope an access control to both a member and a role.';
 const RESOURCE_ID_MAX = 36;
 
@@ -75,9 +76,6 @@ export async function findAccessObject(q: Queryable, projectId: number, resource
   if (!row) throw notFound();
   return row;
 }
-
-/** The minimum level a rule may give (PostHog: `action` never below viewer). */
-export const minimumAccessLevel = (resource: AccessControlResource): AccessLevel => (resource === 'action' ? 'viewer' : 'none');
 
 interface Caller {
   project: ProjectAccess;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database, Queryable } from '../store/database.js';
 import { checkpointSignatureValid, type AuditKey } from './activity-signing.js';
+import { canonicalJson } from './canonical-json.js';
 
 /**
  * Tamper evidence for the activity log. The entries of each organization form a hash chain:
@@ -34,16 +35,6 @@ interface HashedRow {
   is_system: boolean;
   was_impersonated: boolean;
   created_at: string;
-}
-
-/** JSON with object keys sorted at every depth. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
 export function entryHash(prevHash: string, row: HashedRow): string {

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { canonicalJson } from './activity-chain.js';
+import { canonicalJson } from './canonical-json.js';
 
 /**
  * The Ed25519 key that signs retention checkpoints (src/domain/activity-retention.ts), kept in a

@@ -1,9 +1,8 @@
-import { OrganizationLevel } from '../access/levels.js';
 import type { Queryable } from '../store/database.js';
 import { diffFields, recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
-import { notFound, permissionDenied, validation } from './errors.js';
-import { INSUFFICIENT_ORG_LEVEL, lockOrganization, requireMembership } from './organizations.js';
+import { notFound, validation } from './errors.js';
+import { lockAsAdmin, requireAdminMembership } from './organizations.js';
 import { randomBase62 } from './tokens.js';
 import { isUuid } from './users.js';
 
@@ -85,13 +84,8 @@ export function loggedUrl(url: string): string {
   return `${u.origin}${u.pathname}${u.search ? '?[redacted]' : ''}`;
 }
 
-async function requireAdmin(q: Queryable, organizationId: string, actor: Actor & { userId: number }): Promise<void> {
-  const membership = await requireMembership(q, organizationId, actor.userId);
-  if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
-}
-
 export async function listSinks(q: Queryable, actor: Actor & { userId: number }, organizationId: string): Promise<SinkRecord[]> {
-  await requireAdmin(q, organizationId, actor);
+  await requireAdminMembership(q, organizationId, actor.userId);
   const rows = await q.query<RawSink>(`${SELECT} WHERE s.organization_id = $1 ORDER BY s.created_at, s.id`, [organizationId]);
   return rows.map(toSink);
 }
@@ -104,14 +98,13 @@ async function findSink(q: Queryable, organizationId: string, id: string, lock =
 }
 
 export async function getSink(q: Queryable, actor: Actor & { userId: number }, organizationId: string, id: string): Promise<SinkRecord> {
-  await requireAdmin(q, organizationId, actor);
+  await requireAdminMembership(q, organizationId, actor.userId);
   return findSink(q, organizationId, id);
 }
 
 /** Creates a sink; returns it with its signing secret (shown once). */
 export async function createSink(tx: Queryable, actor: Actor & { userId: number }, organizationId: string, input: SinkInput): Promise<SinkRecord> {
-  const organization = await lockOrganization(tx, organizationId);
-  await requireAdmin(tx, organizationId, actor);
+  const { organization } = await lockAsAdmin(tx, organizationId, actor.userId);
   if (input.url === undefined) throw validation('This field is required.', 'url', 'required');
   const url = validateSinkUrl(input.url);
   const description = validateDescription(input.description ?? '');
@@ -151,7 +144,7 @@ export async function updateSink(
   id: string,
   input: SinkInput,
 ): Promise<SinkRecord> {
-  await requireAdmin(tx, organizationId, actor);
+  await requireAdminMembership(tx, organizationId, actor.userId);
   const before = await findSink(tx, organizationId, id, true);
   const next = {
     url: input.url === undefined ? before.url : validateSinkUrl(input.url),
@@ -181,7 +174,7 @@ export async function updateSink(
 }
 
 export async function deleteSink(tx: Queryable, actor: Actor & { userId: number }, organizationId: string, id: string): Promise<void> {
-  await requireAdmin(tx, organizationId, actor);
+  await requireAdminMembership(tx, organizationId, actor.userId);
   const sink = await findSink(tx, organizationId, id, true);
   await tx.query('DELETE FROM activity_log_sinks WHERE organization_id = $1 AND id = $2', [organizationId, id]);
   await recordActivity(tx, {

@@ -1,6 +1,7 @@
 import { readThrough } from '../cache/read-through.js';
 import { OrganizationLevel } from '../access/levels.js';
 import { expiryUnderPolicy, scopesOutsidePolicy, type KeyPolicy } from '../access/key-policy.js';
+import { keysDisallowedMessage, scopeOutsidePolicyMessage } from '../access/messages.js';
 import { ALL_SCOPES, isValidScope } from '../access/scopes.js';
 import type { Queryable } from '../store/database.js';
 import { diffFields, recordActivity } from './activity.js';
@@ -18,10 +19,6 @@ const KEY_PREFIX = 'phx_';
 export const newKeyValue = () => `${KEY_PREFIX}${randomBase62(48)}`;
 export const hashKeyValue = (value: string) => `sha256$${sha256Hex(value)}`;
 export const maskKeyValue = (value: string) => (value.length < 16 ? '********' : `${value.slice(0, 4)}...${value.slice(-4)}`);
-
-export function keysDisallowedMessage(organizationName: string): string {
-  return `Organization '${organizationName}' does not allow using personal API keys. Contact an admin to enable personal API keys for this organization.`;
-}
 
 export interface KeyInput {
   label?: string;
@@ -110,7 +107,7 @@ async function applyOrganizationPolicies(
     const policy = policyOf(org);
     const outside = scopesOutsidePolicy(key.scopes, policy.allowedScopes);
     if (outside.length > 0) {
-      throw validation(`Organization '${org.name}' does not allow personal API keys the scope '${outside[0]}'.`, 'scopes');
+      throw validation(scopeOutsidePolicyMessage(org.name, outside[0]!), 'scopes');
     }
     const expiry = expiryUnderPolicy(policy, now, expiresAt);
     if ('error' in expiry) throw validation(expiry.error, 'expires_at');

@@ -2,6 +2,7 @@ import { organizationIdOf } from './projects.js';
 import type { AccessLevel } from '../access/resources.js';
 import { highestAccessLevel, type AccessControlResource } from '../access/resources.js';
 import { OrganizationLevel } from '../access/levels.js';
+import { OWN_CHANGE_REQUEST, POLICY_NEEDS_ADMIN } from '../access/messages.js';
 import type { Queryable } from '../store/database.js';
 import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
@@ -154,7 +155,7 @@ export async function decideChangeRequest(
 ): Promise<ChangeRequestRecord> {
   const request = await getChangeRequest(tx, resourceActor.projectId, id, true);
   if (request.state !== 'pending') throw validation(`This change request has already been ${request.state}.`, null, 'already_decided');
-  if (request.requested_by_id === actor.userId) throw permissionDenied('You cannot approve or reject your own change request.');
+  if (request.requested_by_id === actor.userId) throw permissionDenied(OWN_CHANGE_REQUEST);
   const action = actionOf(request.action);
   const object = await findObject(tx, action, request.team_id, request.resource_id);
   const highest = highestAccessLevel(action.resource);
@@ -175,8 +176,6 @@ export async function decideChangeRequest(
 export async function listApprovalPolicies(q: Queryable, projectId: number): Promise<ApprovalPolicyRecord[]> {
   return q.query<ApprovalPolicyRecord>('SELECT * FROM approval_policies WHERE team_id = $1 ORDER BY created_at, id', [projectId]);
 }
-
-const POLICY_NEEDS_ADMIN = 'You need to be an organization admin to change approval policies.';
 
 export async function createApprovalPolicy(
   tx: Queryable,

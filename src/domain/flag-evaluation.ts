@@ -156,7 +156,7 @@ const NULL_COMPARABLE: ReadonlySet<Operator> = new Set(['exact', 'is_not', 'icon
  * about the person (Warden keeps no person store): a property that is absent is not set.
  */
 export function matchesProperty(filter: PropertyFilter, properties: Readonly<Record<string, unknown>>): boolean {
-  const present = Object.prototype.hasOwnProperty.call(properties, filter.key);
+  const present = Object.hasOwn(properties, filter.key);
   if (filter.operator === 'is_not_set') return !present;
   if (!present) return false;
   if (filter.operator === 'is_set') return true;
@@ -191,7 +191,7 @@ const REASON_SCORE: Record<ReasonCode, number> = { condition_match: 4, out_of_ro
 
 function payloadFor(flag: EvaluableFlag, value: string): string | null {
   const payloads = flag.filters.payloads ?? {};
-  return Object.prototype.hasOwnProperty.call(payloads, value) ? (payloads[value] ?? null) : null;
+  return Object.hasOwn(payloads, value) ? (payloads[value] ?? null) : null;
 }
 
 /**

@@ -1,11 +1,11 @@
 import { X509Certificate } from 'node:crypto';
-import { OrganizationLevel } from '../access/levels.js';
+import { VERIFICATION_REQUIRED, VERIFICATION_REQUIRED_CODE } from '../access/messages.js';
 import type { Database, Queryable } from '../store/database.js';
 import { PgCode, pgErrorCode } from '../store/database.js';
 import { recordActivity, type Change } from './activity.js';
 import { systemActor, type Actor } from './actor.js';
-import { notFound, permissionDenied, validation } from './errors.js';
-import { INSUFFICIENT_ORG_LEVEL, lockAsAdmin, lockOrganization, requireMembership } from './organizations.js';
+import { notFound, validation } from './errors.js';
+import { lockAsAdmin, lockOrganization, requireAdminMembership } from './organizations.js';
 import type { OrganizationRecord } from './records.js';
 import { findOrganizationDomain, hasOidc, hasSaml, type DomainRecord } from './sso-domains.js';
 import { randomBase62 } from './tokens.js';
@@ -16,7 +16,6 @@ import type { OutboundPolicy } from '../net/outbound-policy.js';
 /** PostHog's messages. */
 export const INVALID_DOMAIN = 'Please enter a valid domain or subdomain name.';
 export const DOMAIN_TAKEN = 'domain with this domain already exists.';
-export const VERIFICATION_REQUIRED = 'This attribute cannot be updated until the domain is verified.';
 
 /** sso_enforcement values Warden can honour ('' = off). */
 export const ENFORCEABLE_PROVIDERS = ['', 'saml', 'oidc'] as const;
@@ -147,7 +146,7 @@ export async function updateDomain(
   for (const field of PATCHABLE) {
     if (patch[field] === undefined) continue;
     if (!before.verified_at && (NEEDS_VERIFICATION as readonly string[]).includes(field) && patch[field] !== before[field]) {
-      throw validation(VERIFICATION_REQUIRED, field, 'verification_required');
+      throw validation(VERIFICATION_REQUIRED, field, VERIFICATION_REQUIRED_CODE);
     }
     (next as unknown as Record<string, unknown>)[field] = normalizeField(field, patch[field]);
   }
@@ -290,8 +289,7 @@ export async function verifyDomain(
   domainId: string,
   lookup: TxtLookup,
 ): Promise<DomainRecord> {
-  const membership = await requireMembership(db, organizationId, actor.userId);
-  if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
+  await requireAdminMembership(db, organizationId, actor.userId);
   const current = await getDomain(db, organizationId, domainId);
   if (current.verified_at) return current;
   const found = await lookup(challengeRecordName(current.domain));

@@ -1,6 +1,7 @@
 import { readThrough } from '../cache/read-through.js';
 import type { KeyPolicy } from '../access/key-policy.js';
 import { OrganizationLevel, organizationLevelName } from '../access/levels.js';
+import { INSUFFICIENT_ORG_LEVEL } from '../access/messages.js';
 import { isValidScope } from '../access/scopes.js';
 import type { Queryable } from '../store/database.js';
 import { diffFields, recordActivity } from './activity.js';
@@ -12,7 +13,6 @@ import type { MembershipRecord, OrganizationRecord, ProjectRecord, UserRecord } 
 import { randomBase62 } from './tokens.js';
 import { displayName, isUuid, setCurrentContext } from './users.js';
 
-export const INSUFFICIENT_ORG_LEVEL = 'Your organization access level is insufficient.';
 export const DEFAULT_PROJECT_NAME = 'Default project';
 
 export function keyPolicyOf(org: OrganizationRecord): KeyPolicy {
@@ -77,14 +77,20 @@ export async function requireMembership(q: Queryable, organizationId: string, us
   return membership;
 }
 
+/** The acting member's membership, when they are an Admin or Owner: 404 for a non-member, 403 below Admin. */
+export async function requireAdminMembership(q: Queryable, organizationId: string, userId: number): Promise<MembershipRecord> {
+  const membership = await requireMembership(q, organizationId, userId);
+  if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
+  return membership;
+}
+
 /**
  * The organization, locked for the change, and the acting admin's level: the ceiling of what they may
  * grant through it (src/access/grant-ceiling.ts). Members below Admin are refused.
  */
 export async function lockAsAdmin(q: Queryable, organizationId: string, userId: number): Promise<{ organization: OrganizationRecord; level: number }> {
   const organization = await lockOrganization(q, organizationId);
-  const membership = await requireMembership(q, organizationId, userId);
-  if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
+  const membership = await requireAdminMembership(q, organizationId, userId);
   return { organization, level: membership.level };
 }
 
@@ -269,9 +275,7 @@ export async function updateOrganization(
   organizationId: string,
   patch: OrganizationPatch,
 ): Promise<OrganizationRecord> {
-  const before = await lockOrganization(tx, organizationId);
-  const membership = await requireMembership(tx, organizationId, actor.userId);
-  if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
+  const { organization: before } = await lockAsAdmin(tx, organizationId, actor.userId);
   validateKeyPolicy(patch);
   validateRetentionDays(patch.activity_log_retention_days);
   validateSessionSettings(patch);

@@ -1,6 +1,7 @@
 import { readThrough } from '../cache/read-through.js';
 import { OrganizationLevel } from '../access/levels.js';
 import { accessDeniedMessage, type AccessControlRow } from '../access/access-control.js';
+import { CREATE_PROJECT_NEEDS_ADMIN, INSUFFICIENT_PROJECT_LEVEL } from '../access/messages.js';
 import { resolveProjectLevel, type ProjectAccessSource, type ProjectLevelResolution } from '../access/project-access.js';
 import type { Queryable } from '../store/database.js';
 import { diffFields, recordActivity } from './activity.js';
@@ -10,8 +11,6 @@ import type { OrganizationRecord, ProjectRecord } from './records.js';
 import { newProjectToken } from './tokens.js';
 
 export const NO_PROJECT_ACCESS = "You don't have access to the project.";
-export const INSUFFICIENT_PROJECT_LEVEL = "You don't have sufficient permissions in the project.";
-export const CREATE_PROJECT_NEEDS_ADMIN = 'You need to be an organization admin or above to create new projects.';
 
 export interface ProjectAccess {
   project: ProjectRecord;

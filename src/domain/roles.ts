@@ -5,6 +5,7 @@
  * role_unassigned) in the same transaction.
  */
 import { OrganizationLevel } from '../access/levels.js';
+import { ROLES_NEED_ADMIN } from '../access/messages.js';
 import type { Queryable } from '../store/database.js';
 import { pgErrorCode, PgCode } from '../store/database.js';
 import { recordActivity } from './activity.js';
@@ -16,7 +17,6 @@ import { lockOrganization, membershipContext, requireMembership } from './organi
 import type { MembershipRecord, OrganizationRecord, UserRecord } from './records.js';
 import { isUuid } from './users.js';
 
-export const ROLES_NEED_ADMIN = 'You need to have admin level or higher.';
 export const DUPLICATE_ROLE_NAME = 'There is already a role with this name.';
 export const ROLE_DOES_NOT_EXIST = 'Role does not exist.';
 export const USER_DOES_NOT_EXIST = 'User does not exist.';

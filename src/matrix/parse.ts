@@ -5,9 +5,8 @@
  * carries the line and column of the offending key or value.
  */
 import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Node, type Pair } from 'yaml';
-import { ACCESS_CONTROL_RESOURCES, accessLevelsFor, type AccessControlResource } from '../access/resources.js';
+import { ACCESS_CONTROL_RESOURCES, accessLevelsFor, minimumAccessLevel, type AccessControlResource } from '../access/resources.js';
 import { isValidScope } from '../access/scopes.js';
-import { minimumAccessLevel } from '../domain/access-controls.js';
 import { Problems } from './errors.js';
 import type { Origin, ProjectAccessLevel } from './model.js';
 import {

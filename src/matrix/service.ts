@@ -5,11 +5,10 @@
  * everyone's access.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { OrganizationLevel } from '../access/levels.js';
 import { recordActivity } from '../domain/activity.js';
 import type { Actor } from '../domain/actor.js';
-import { permissionDenied, validation } from '../domain/errors.js';
-import { INSUFFICIENT_ORG_LEVEL, lockOrganization, requireMembership } from '../domain/organizations.js';
+import { validation } from '../domain/errors.js';
+import { lockAsAdmin, requireAdminMembership } from '../domain/organizations.js';
 import type { Database, Queryable } from '../store/database.js';
 import { applyChanges, type NewKey } from './apply.js';
 import { readCatalog, type Catalog, type CatalogDomain } from './catalog.js';
@@ -63,11 +62,6 @@ function readInput(input: MatrixInput): { file: MatrixFile; hash: string; fileNa
   return { file: parseMatrix(input.document, fileName), hash, fileName };
 }
 
-async function requireAdmin(q: Queryable, organizationId: string, actor: Actor & { userId: number }): Promise<void> {
-  const membership = await requireMembership(q, organizationId, actor.userId);
-  if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
-}
-
 interface Planned {
   catalog: Catalog;
   ssoDomain: CatalogDomain | null;
@@ -91,7 +85,7 @@ const summarize = (changes: readonly MatrixChange[]) => ({
 export async function planAccessMatrix(db: Database, actor: Actor & { userId: number }, organizationId: string, input: MatrixInput): Promise<PlanResult> {
   const { file, hash, fileName } = readInput(input);
   return db.transaction(async (tx) => {
-    await requireAdmin(tx, organizationId, actor);
+    await requireAdminMembership(tx, organizationId, actor.userId);
     const { changes, live } = await planIn(tx, organizationId, file, fileName);
     return { organization_id: organizationId, file_sha256: hash, changes, summary: summarize(changes), warnings: live.warnings };
   });
@@ -119,8 +113,7 @@ export async function applyAccessMatrix(
   const { file, hash, fileName } = readInput(input);
   try {
     return await db.transaction(async (tx) => {
-      const organization = await lockOrganization(tx, organizationId);
-      await requireAdmin(tx, organizationId, actor);
+      const { organization } = await lockAsAdmin(tx, organizationId, actor.userId);
       const { catalog, ssoDomain, live, changes } = await planIn(tx, organizationId, file, fileName);
       const batchId = changes.length > 0 ? randomUUID() : null;
       const batchActor = { ...actor, batch: { batch_id: batchId, batch_source: BATCH_SOURCE, file_sha256: hash } };
@@ -178,7 +171,7 @@ export async function exportAccessMatrix(
   organizationId: string,
 ): Promise<{ organization_id: string; document: string; file_sha256: string; warnings: string[] }> {
   return db.transaction(async (tx) => {
-    await requireAdmin(tx, organizationId, actor);
+    await requireAdminMembership(tx, organizationId, actor.userId);
     const [organization] = await tx.query<{ name: string }>('SELECT name FROM organizations WHERE id = $1', [organizationId]);
     const catalog = await readCatalog(tx, organizationId);
     const domain = await exportDomain(tx, catalog);

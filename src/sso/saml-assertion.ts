@@ -150,7 +150,7 @@ export function readAssertion(profile: Profile, expect: AssertionExpectations): 
     children(statement, 'Attribute').some((a) => attr(a, 'Name') === expect.groupAttribute),
   );
   let groups: string[] | null = sentEmpty ? [] : null;
-  if (Object.prototype.hasOwnProperty.call(attributes, expect.groupAttribute)) {
+  if (Object.hasOwn(attributes, expect.groupAttribute)) {
     const raw = attributes[expect.groupAttribute];
     const values = (Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === 'string').map((v) => v.trim());
     if (values.length > MAX_GROUPS || values.some((v) => v.length > 400)) throw new SamlRejected('invalid_attributes', 'too many or too long groups');

@@ -1,7 +1,4 @@
 import { join } from 'node:path';
-import { AccessCache } from '../cache/access-cache.js';
-import { withAccessCache } from '../cache/caching-database.js';
-import { listenForInvalidations, type ListenerOptions } from '../cache/invalidation-listener.js';
 import type { WardenConfig } from '../config.js';
 import { lockDataDir } from './data-dir-lock.js';
 import type { Database } from './database.js';
@@ -14,11 +11,6 @@ export interface StoreOptions {
   databaseUrl?: string | undefined;
   /** Where the embedded database keeps its files; null = in memory. */
   dataDir: string | null;
-  /**
-   * Serve the authorization hot path from memory (src/cache/): what `warden serve` does. On
-   * Postgres the node also listens for other nodes' changes. Commands that run once go without.
-   */
-  cache?: boolean | { maxEntriesPerSpace?: number; listener?: ListenerOptions };
   /** Postgres timeouts (defaults: DEFAULT_POSTGRES_SETTINGS). */
   postgres?: Partial<PostgresSettings>;
 }
@@ -58,36 +50,17 @@ export async function openDatabase(options: StoreOptions): Promise<Database> {
   }
 }
 
-/** Opens the configured database and brings its schema up to date. */
+/**
+ * Opens the configured database and brings its schema up to date. A serving node puts the access
+ * cache over it (src/cli/serving-store.ts): the store knows nothing of the cache.
+ */
 export async function openStore(options: StoreOptions): Promise<Database> {
   const db = await openDatabase(options);
   try {
     await migrate(db);
-    return options.cache ? await cached(db, options) : db;
+    return db;
   } catch (err) {
     await db.close();
     throw err;
   }
-}
-
-async function cached(db: Database, options: StoreOptions): Promise<Database> {
-  const settings = typeof options.cache === 'object' ? options.cache : {};
-  const cache = new AccessCache(settings.maxEntriesPerSpace);
-  // The embedded database has one process: every change goes through this node and is seen at commit.
-  if (!options.databaseUrl) return withAccessCache(db, cache);
-  const listener = await listenForInvalidations(options.databaseUrl, cache, settings.listener);
-  return withAccessCache(db, cache, () => listener.stop());
-}
-
-/** The cache settings of a serving node, from its configuration. */
-export function servingCache(config: Pick<WardenConfig, 'accessCache' | 'cacheMaxEntries'>): StoreOptions['cache'] {
-  if (!config.accessCache) return false;
-  return {
-    maxEntriesPerSpace: config.cacheMaxEntries,
-    listener: {
-      onStateChange: (state, err) => {
-        if (state === 'lost') process.emitWarning(`Cache invalidation connection lost (${err?.message ?? 'closed'}); reading from the database until it is back`);
-      },
-    },
-  };
 }

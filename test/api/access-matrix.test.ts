@@ -11,7 +11,7 @@ import type { Client } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { addMember, expectError, newOrganization, type Org, type Person } from '../helpers/world.js';
 
-export const SOURCE = readFileSync(join(REPO, 'test/fixtures/access-matrix/source-document.yaml'), 'utf8');
+const SOURCE = readFileSync(join(REPO, 'test/fixtures/access-matrix/source-document.yaml'), 'utf8');
 
 let server: TestServer;
 beforeAll(async () => {

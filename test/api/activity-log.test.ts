@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client } from '../helpers/client.js';
+import type { Client, Response as ApiResponse } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { addMember, expectError, keyClient, newOrganization, type Org, type Person } from '../helpers/world.js';
 
@@ -30,7 +30,7 @@ async function followNext(who: Client, first: string) {
   let url: string | null = first;
   let pages = 0;
   while (url) {
-    const res = await who.get(url);
+    const res: ApiResponse = await who.get(url);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(Object.keys(res.body).sort()).toEqual(['next', 'previous', 'results']);
     all.push(...res.body.results);

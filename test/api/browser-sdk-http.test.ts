@@ -28,7 +28,7 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 const post = (path: string, body: string | Buffer, headers: Record<string, string>) =>
-  fetch(`${server.url}${path}`, { method: 'POST', body, headers: { origin: APP, ...headers } });
+  fetch(`${server.url}${path}`, { method: 'POST', body: body as BodyInit, headers: { origin: APP, ...headers } });
 
 describe('CORS', () => {
   it('answers preflights on every SDK route for any origin, without credentials', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client } from '../helpers/client.js';
+import { Client, type Response as ApiResponse } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { addMember, expectError, keyClient, newOrganization, type Org, type Person } from '../helpers/world.js';
 
@@ -94,7 +94,7 @@ describe('events list', () => {
     let next: string | null = `${url}?limit=1`;
     let pages = 0;
     while (next) {
-      const res = await org.owner.client.get(next);
+      const res: ApiResponse = await org.owner.client.get(next);
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect(res.body.results.length).toBeLessThanOrEqual(1);
       seen.push(...ns(res.body.results));

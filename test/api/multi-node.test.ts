@@ -5,7 +5,7 @@ import { LISTENER_APPLICATION_NAME } from '../../src/cache/invalidation-listener
 import { Client } from '../helpers/client.js';
 import { eventually } from '../helpers/https-receiver.js';
 import { startNode, startServer, storeKind, type TestServer } from '../helpers/server.js';
-import { addMember, expectError, keyClient, newOrganization, PASSWORD, type Person } from '../helpers/world.js';
+import { addMember, expectError, newOrganization, PASSWORD, type Person } from '../helpers/world.js';
 
 /**
  * Two `warden serve` nodes on one Postgres, each with its own access cache. A change made through

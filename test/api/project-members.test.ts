@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { addMember, expectError, newOrganization, type Org, type Person } from '../helpers/world.js';
+import { addMember, expectError, newOrganization, type Org } from '../helpers/world.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -202,7 +202,7 @@ describe("PostHog's explicit membership rules", () => {
   });
 
   it('refuses writes by members without project admin', async () => {
-    const { org, projectId, viewer, outsider, projectAdmin } = await privateProjectWorld();
+    const { projectId, viewer, outsider, projectAdmin } = await privateProjectWorld();
     const before = await explicitLevels(projectId);
     const msg = "You don't have sufficient permissions in the project.";
     expectError(await viewer.client.post(members(projectId), { user_id: outsider.user.uuid, level: 1 }), 403, msg, null);

@@ -21,13 +21,13 @@ export async function startDnsServer(): Promise<TestDnsServer> {
       queries.push(name);
       if (question.type === dns2.Packet.TYPE.TXT) {
         for (const data of txt.get(name) ?? []) {
-          response.answers.push({ name: question.name, type: dns2.Packet.TYPE.TXT, class: dns2.Packet.CLASS.IN, ttl: 1, data });
+          (response.answers as unknown[]).push({ name: question.name, type: dns2.Packet.TYPE.TXT, class: dns2.Packet.CLASS.IN, ttl: 1, data });
         }
       }
       send(response);
     },
   });
-  const listening = await server.listen({ udp: { port: 0, address: '127.0.0.1', type: 'udp4' } });
+  const listening = await server.listen({ udp: { port: 0, address: '127.0.0.1' } });
   const port = (listening as any).udp.port as number;
   return {
     address: `127.0.0.1:${port}`,

@@ -1,6 +1,6 @@
 /** Driving an OIDC login through a Browser: Warden's start route, the provider, Warden's callback. */
 import { expect } from 'vitest';
-import { Browser, type Page } from './browser.js';
+import type { Browser, Page } from './browser.js';
 import type { IdpAccount, OidcWorld } from './oidc-provider.js';
 
 export const isCallback = (url: URL) => url.pathname === '/complete/oidc/';

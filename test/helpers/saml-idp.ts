@@ -25,7 +25,6 @@ export async function newSigningKey(commonName = 'Warden test IdP'): Promise<Sig
   const pems = await generate([{ name: 'commonName', value: commonName }], {
     keyPair: { privateKey, publicKey },
     algorithm: 'sha256',
-    days: 2,
   });
   return { key: privateKey, cert: pems.cert };
 }

@@ -4,7 +4,8 @@ import { loadConfig, type WardenConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import type { RouteEntry } from '../../src/http/route-table.js';
 import type { Database } from '../../src/store/database.js';
-import { openStore, servingCache, storeOptions } from '../../src/store/open.js';
+import { openServingStore, servingCache } from '../../src/cli/serving-store.js';
+import { storeOptions } from '../../src/store/open.js';
 
 export interface TestServer {
   url: string;
@@ -70,7 +71,7 @@ export async function startNode(peer: TestServer, overrides: Partial<WardenConfi
 
 /** Opens the configured database as `warden serve` does (with its access cache) and listens on loopback. */
 export async function serve(config: WardenConfig, afterClose?: () => Promise<void>): Promise<TestServer> {
-  const db = await openStore({ ...storeOptions(config), dataDir: null, cache: servingCache(config) });
+  const db = await openServingStore({ ...storeOptions(config), dataDir: null, cache: servingCache(config) });
   let built: Awaited<ReturnType<typeof buildApp>> | undefined;
   let address: string;
   try {

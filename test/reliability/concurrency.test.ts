@@ -95,7 +95,10 @@ describe('concurrent conflicting operations', () => {
         }
         case 'remove': {
           // Rarely, so that the organization keeps people to race over.
-          if (rand() < 0.7) return ok(await req(actor.client, 'PATCH', member(target), { level: pick([1, 8]) }), 'level') && undefined;
+          if (rand() < 0.7) {
+            ok(await req(actor.client, 'PATCH', member(target), { level: pick([1, 8]) }), 'level');
+            return;
+          }
           ok(await req(actor.client, 'DELETE', member(target)), 'remove');
           return;
         }
@@ -115,7 +118,10 @@ describe('concurrent conflicting operations', () => {
           return;
         }
         case 'delete_key': {
-          if (rand() < 0.6) return ok(await req(holder.client, 'POST', `/api/personal_api_keys/${pick(keyIds)}/roll/`), 'roll') && undefined;
+          if (rand() < 0.6) {
+            ok(await req(holder.client, 'POST', `/api/personal_api_keys/${pick(keyIds)}/roll/`), 'roll');
+            return;
+          }
           ok(await req(holder.client, 'DELETE', `/api/personal_api_keys/${pick(keyIds)}/`), 'delete_key');
           return;
         }

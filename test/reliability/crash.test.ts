@@ -104,7 +104,7 @@ describe(`kill -9 under a write load (${storeKind})`, () => {
     running = undefined;
 
     // The database, opened directly with the server stopped.
-    const db = await openStore(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : { dataDir: args[1]! });
+    const db = await openStore(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL, dataDir: null } : { dataDir: args[1]! });
     try {
       const flags = await db.query<{ id: number; key: string }>('SELECT id, key FROM feature_flags WHERE team_id = $1', [project.id]);
       const invites = await db.query<{ id: string; target_email: string }>('SELECT id::text AS id, target_email FROM organization_invites WHERE organization_id = $1', [organization.id]);

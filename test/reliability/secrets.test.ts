@@ -170,7 +170,7 @@ describe(`no secret in logs, errors or the activity log (${storeKind})`, () => {
 
     // Stop the server (the embedded database is single-process), then read everything it wrote.
     await server.stop('SIGTERM');
-    const db = await openStore(instance.env.DATABASE_URL ? { databaseUrl: instance.env.DATABASE_URL } : { dataDir: instance.args[1]! });
+    const db = await openStore(instance.env.DATABASE_URL ? { databaseUrl: instance.env.DATABASE_URL, dataDir: null } : { dataDir: instance.args[1]! });
     let rows: string[];
     try {
       rows = (await db.query<{ row: string }>('SELECT t::text AS row FROM activity_log t ORDER BY seq')).map((r) => r.row);

@@ -14,7 +14,7 @@ import {
   type ActivityRow,
 } from '../../domain/activity-log.js';
 import { permissionDenied, validation } from '../../domain/errors.js';
-import { INSUFFICIENT_ORG_LEVEL } from '../../domain/organizations.js';
+import { INSUFFICIENT_ORG_LEVEL } from '../../access/messages.js';
 import { listVisibleProjects } from '../../domain/projects.js';
 import { projectsWithActivityAccess, redactForReader } from '../../domain/activity-visibility.js';
 import { isUuid } from '../../domain/users.js';

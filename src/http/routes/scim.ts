@@ -7,7 +7,8 @@ import { createScimUser, deleteScimUser, getScimUser, listScimUsers, replaceScim
 import type { DomainRecord } from '../../domain/sso-domains.js';
 import { MAX_RESULTS, resourceTypes, schemas, serviceProviderConfig } from '../../scim/discovery.js';
 import { recordRefusal } from '../refusals.js';
-import { SCIM_CONTENT_TYPE, scimBadRequest, scimErrorBody, ScimError, scimNotFound, toScimError } from '../../scim/errors.js';
+import { SCIM_CONTENT_TYPE, scimBadRequest, scimErrorBody, ScimError, scimNotFound } from '../../scim/errors.js';
+import { toScimError } from '../scim-errors.js';
 import { parseFilter, type Filter } from '../../scim/filter.js';
 import { applyPatch, readOperations } from '../../scim/patch.js';
 import { groupResource, listResponse, readGroup, readUser, userResource } from '../../scim/resources.js';
