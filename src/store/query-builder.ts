@@ -43,3 +43,9 @@ export async function row<O>(q: Queryable, query: Query<O>): Promise<O | undefin
 
 export { sql } from 'kysely';
 export type { Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * A row type whose json columns hold what the domain says they hold (the schema types them `unknown`).
+ * Every key of J must be a column of T, so renaming or dropping one still fails the type check.
+ */
+export type WithJson<T, J extends { [K in keyof J]: K extends keyof T ? unknown : never }> = Omit<T, keyof J> & J;
