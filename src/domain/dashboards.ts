@@ -1,5 +1,5 @@
 import type { Queryable } from '../store/database.js';
-import { qb, row, rows, sql, type Selectable, type WithJson } from '../store/query-builder.js';
+import { qb, row, rows, sql, type Selectable, type Narrow } from '../store/query-builder.js';
 import type { DB } from '../store/schema.js';
 import { diffFields, recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
@@ -18,7 +18,7 @@ import { requiredLevel, satisfies } from '../access/access-control.js';
 export type DashboardRecord = Selectable<DB['dashboards']>;
 
 /** insight_id: every tile is written with one (the column is nullable, the domain never leaves it so). */
-export type TileRecord = WithJson<Selectable<DB['dashboard_tiles']>, { insight_id: number; layouts: Record<string, unknown> }>;
+export type TileRecord = Narrow<Selectable<DB['dashboard_tiles']>, { insight_id: number; layouts: Record<string, unknown> }>;
 
 export interface TileInput {
   id?: number;

@@ -2,7 +2,7 @@ import { cacheOf } from '../cache/caching-database.js';
 import { readThrough } from '../cache/read-through.js';
 import { organizationIdOf } from './projects.js';
 import { PgCode, pgErrorCode, type Queryable } from '../store/database.js';
-import { qb, row, rows, sql, type Selectable, type WithJson } from '../store/query-builder.js';
+import { qb, row, rows, sql, type Selectable, type Narrow } from '../store/query-builder.js';
 import type { DB } from '../store/schema.js';
 import { diffFields, recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
@@ -18,7 +18,7 @@ import { parseFilters } from './flag-filters.js';
  * (src/domain/change-requests.ts). Who may do what is decided by the callers, through the resource
  * gate (src/domain/resource-access.ts). What `filters` may hold is src/domain/flag-filters.ts.
  */
-export type FeatureFlagRecord = WithJson<Selectable<DB['feature_flags']>, { filters: FlagFilters }>;
+export type FeatureFlagRecord = Narrow<Selectable<DB['feature_flags']>, { filters: FlagFilters }>;
 
 export const DUPLICATE_KEY = 'There is already a feature flag with this key.';
 export const INVALID_KEY = 'Only letters, numbers, hyphens (-) & underscores (_) are allowed.';

@@ -1,5 +1,5 @@
 import type { Queryable } from '../store/database.js';
-import { qb, row, rows, sql, type Selectable, type WithJson } from '../store/query-builder.js';
+import { qb, row, rows, sql, type Selectable, type Narrow } from '../store/query-builder.js';
 import type { DB } from '../store/schema.js';
 import { diffFields, recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
@@ -13,7 +13,7 @@ import { randomBase62 } from './tokens.js';
  * activity entry in the same transaction, every step through the resource gate. An insight is put
  * on dashboards through its `dashboards` field, as PostHog's API does.
  */
-export type InsightRecord = WithJson<Selectable<DB['insights']>, { query: Record<string, unknown> | null; filters: Record<string, unknown> }>;
+export type InsightRecord = Narrow<Selectable<DB['insights']>, { query: Record<string, unknown> | null; filters: Record<string, unknown> }>;
 
 export interface InsightInput {
   name?: string | null;

@@ -45,7 +45,8 @@ export { sql } from 'kysely';
 export type { Insertable, Selectable, Updateable } from 'kysely';
 
 /**
- * A row type whose json columns hold what the domain says they hold (the schema types them `unknown`).
- * Every key of J must be a column of T, so renaming or dropping one still fails the type check.
+ * A row type with some columns narrowed to what the domain keeps in them: a json column's document
+ * (the schema types it `unknown`), a text column's allowed values. Each narrowed type must be a column
+ * of T and fit its type, so renaming, dropping or retyping one still fails the type check.
  */
-export type WithJson<T, J extends { [K in keyof J]: K extends keyof T ? unknown : never }> = Omit<T, keyof J> & J;
+export type Narrow<T, N extends { [K in keyof N]: K extends keyof T ? T[K] : never }> = Omit<T, keyof N> & N;
