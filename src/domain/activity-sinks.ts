@@ -20,7 +20,10 @@ export const MAX_SINKS_PER_ORGANIZATION = 20;
 const MAX_URL = 2048;
 const MAX_DESCRIPTION = 400;
 
-/** A sink as the domain shows it: its cursor as a number, and `pending`, the entries not yet acknowledged (chained ones after the cursor, plus any not chained yet). */
+/**
+ * A sink as the domain shows it: its cursor as a number, and `pending`, the entries not yet
+ * acknowledged (chained ones after the cursor, plus any not chained yet).
+ */
 export type SinkRecord = Omit<Selectable<DB['activity_log_sinks']>, 'last_delivered_seq' | 'lease_until' | 'lease_token'> & {
   last_delivered_seq: number;
   pending: number;
