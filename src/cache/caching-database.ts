@@ -22,7 +22,8 @@ export function cacheOf(q: Queryable): AccessCache | undefined {
 }
 
 const PENDING_INVALIDATIONS = "SELECT current_setting('warden.invalidated', true) AS tags";
-const DIRECT_WRITE = /^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([A-Za-z_][A-Za-z0-9_]*)/i;
+/** The target of a plain INSERT, UPDATE or DELETE, its name quoted or not (Kysely quotes it). */
+const DIRECT_WRITE = /^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z_][A-Za-z0-9_]*)"?/i;
 
 /**
  * Must a statement sent outside a transaction run in one of its own, so that its invalidations can

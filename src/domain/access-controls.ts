@@ -19,6 +19,8 @@ import {
   type AccessLevel,
 } from '../access/resources.js';
 import type { Queryable } from '../store/database.js';
+import { qb, row, rows, sql, type Narrow, type Selectable } from '../store/query-builder.js';
+import type { DB } from '../store/schema.js';
 import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { notFound, permissionDenied, validation } from './errors.js';
@@ -26,18 +28,8 @@ import { findProjectAccess, type ProjectAccess } from './projects.js';
 import { accessLevel, loadResourceActor } from './resource-access.js';
 import { isUuid } from './users.js';
 
-export interface AccessControlRecord {
-  id: string;
-  team_id: number;
-  access_level: AccessLevel;
-  resource: string;
-  resource_id: string | null;
-  organization_member_id: string | null;
-  role_id: string | null;
-  created_by_id: number | null;
-  created_at: Date;
-  updated_at: Date;
-}
+/** access_level: written only from the access model's levels. */
+export type AccessControlRecord = Narrow<Selectable<DB['access_controls']>, { access_level: AccessLevel }>;
 
 /** Objects that carry their own access controls, by resource, with the path segment of their routes. */
 export const OBJECT_RESOURCES = {
@@ -126,15 +118,15 @@ function denial(scope: AccessControlScope): string {
   return `Must be ${highestAccessLevel(resource)} to modify ${resource} permissions.`;
 }
 
-function rowsQuery(projectId: number, scope: AccessControlScope): [string, unknown[]] {
-  const base = 'SELECT * FROM access_controls WHERE team_id = $1';
+function rulesQuery(projectId: number, scope: AccessControlScope) {
+  const base = qb.selectFrom('access_controls').selectAll().where('team_id', '=', projectId);
   switch (scope.kind) {
     case 'project':
-      return [`${base} AND resource = 'project' AND resource_id = $2 ORDER BY created_at, id`, [projectId, String(projectId)]];
+      return base.where('resource', '=', sql.lit('project')).where('resource_id', '=', String(projectId)).orderBy('created_at').orderBy('id');
     case 'resource':
-      return [`${base} AND resource_id IS NULL ORDER BY resource, created_at, id`, [projectId]];
+      return base.where('resource_id', 'is', null).orderBy('resource').orderBy('created_at').orderBy('id');
     case 'object':
-      return [`${base} AND resource = $2 AND resource_id = $3 ORDER BY created_at, id`, [projectId, scope.resource, scope.objectId]];
+      return base.where('resource', '=', scope.resource).where('resource_id', '=', scope.objectId).orderBy('created_at').orderBy('id');
   }
 }
 
@@ -151,13 +143,12 @@ export interface AccessControlsView {
 /** GET: the rules, the levels they can take, and what the caller has and may do. */
 export async function accessControlsView(q: Queryable, projectId: number, userId: number, scope: AccessControlScope): Promise<AccessControlsView> {
   const caller = await loadCaller(q, projectId, userId, scope);
-  const [sql, params] = rowsQuery(projectId, scope);
-  const rows = await q.query<AccessControlRecord>(sql, params);
+  const rules = (await rows(q, rulesQuery(projectId, scope))) as AccessControlRecord[];
   const resource: AccessControlResource = scope.kind === 'object' ? scope.resource : 'project';
   // Project-wide rules are configured in resource levels; the caller's level is the project's (as PostHog).
   const projectWide = scope.kind === 'resource';
   return {
-    access_controls: rows,
+    access_controls: rules,
     available_access_levels: projectWide ? RESOURCE_LEVELS : accessLevelsFor(resource),
     default_access_level: projectWide ? 'editor' : defaultAccessLevel(resource),
     minimum_access_level: projectWide ? 'none' : minimumAccessLevel(resource),
@@ -266,13 +257,18 @@ export async function putAccessControl(
   if (resourceId !== null && resourceId.length > RESOURCE_ID_MAX) {
     throw validation(`Ensure this field has no more than ${RESOURCE_ID_MAX} characters.`, 'resource_id', 'max_length');
   }
-  const [existing] = await tx.query<AccessControlRecord>(
-    `SELECT * FROM access_controls
-      WHERE team_id = $1 AND resource = $2 AND resource_id IS NOT DISTINCT FROM $3
-        AND organization_member_id IS NOT DISTINCT FROM $4::uuid AND role_id IS NOT DISTINCT FROM $5::uuid
-      FOR UPDATE`,
-    [projectId, resource, resourceId, target.memberId, target.roleId],
-  );
+  const existing = (await row(
+    tx,
+    qb
+      .selectFrom('access_controls')
+      .selectAll()
+      .where('team_id', '=', projectId)
+      .where('resource', '=', resource)
+      .where('resource_id', 'is not distinct from', resourceId)
+      .where('organization_member_id', 'is not distinct from', sql<string | null>`${target.memberId}::uuid`)
+      .where('role_id', 'is not distinct from', sql<string | null>`${target.roleId}::uuid`)
+      .forUpdate(),
+  )) as AccessControlRecord | undefined;
   const log = (activity: 'created' | 'updated' | 'deleted', row: AccessControlRecord, before: AccessLevel | null, after: AccessLevel | null) =>
     recordActivity(tx, {
       organizationId,

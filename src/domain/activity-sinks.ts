@@ -1,4 +1,6 @@
 import type { Queryable } from '../store/database.js';
+import { type Selectable } from '../store/query-builder.js';
+import type { DB } from '../store/schema.js';
 import { diffFields, recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { notFound, validation } from './errors.js';
@@ -17,25 +19,14 @@ export const MAX_SINKS_PER_ORGANIZATION = 20;
 const MAX_URL = 2048;
 const MAX_DESCRIPTION = 400;
 
-export interface SinkRecord {
-  id: string;
-  organization_id: string;
-  url: string;
-  description: string;
-  enabled: boolean;
-  secret: string;
-  created_by_id: number | null;
-  created_at: Date;
-  updated_at: Date;
+/**
+ * A sink as the domain shows it: its cursor as a number, and `pending`, the entries not yet
+ * acknowledged (chained ones after the cursor, plus any not chained yet).
+ */
+export type SinkRecord = Omit<Selectable<DB['activity_log_sinks']>, 'last_delivered_seq' | 'lease_until' | 'lease_token'> & {
   last_delivered_seq: number;
-  last_success_at: Date | null;
-  last_attempt_at: Date | null;
-  last_error: string | null;
-  consecutive_failures: number;
-  next_attempt_at: Date;
-  /** Entries not yet acknowledged by the sink (chained ones after the cursor, plus any not chained yet). */
   pending: number;
-}
+};
 
 export interface SinkInput {
   url?: string;

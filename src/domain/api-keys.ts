@@ -4,6 +4,7 @@ import { expiryUnderPolicy, scopesOutsidePolicy, type KeyPolicy } from '../acces
 import { keysDisallowedMessage, scopeOutsidePolicyMessage } from '../access/messages.js';
 import { ALL_SCOPES, isValidScope } from '../access/scopes.js';
 import type { Queryable } from '../store/database.js';
+import { qb, row, rows } from '../store/query-builder.js';
 import { diffFields, recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { notFound, permissionDenied, validation } from './errors.js';
@@ -201,20 +202,20 @@ export async function createApiKey(
 }
 
 export async function listApiKeys(q: Queryable, userId: number): Promise<PersonalApiKeyRecord[]> {
-  return q.query<PersonalApiKeyRecord>('SELECT * FROM personal_api_keys WHERE user_id = $1 ORDER BY created_at DESC, id', [userId]);
+  return rows(q, qb.selectFrom('personal_api_keys').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id'));
 }
 
 export async function getApiKey(q: Queryable, userId: number, id: string, currentKeyId?: string): Promise<PersonalApiKeyRecord> {
   const keyId = id === '@current' ? currentKeyId : id;
   const key = keyId
-    ? (await q.query<PersonalApiKeyRecord>('SELECT * FROM personal_api_keys WHERE id = $1 AND user_id = $2', [keyId, userId]))[0]
+    ? await row(q, qb.selectFrom('personal_api_keys').selectAll().where('id', '=', keyId).where('user_id', '=', userId))
     : undefined;
   if (!key) throw notFound();
   return key;
 }
 
 async function lockKey(tx: Queryable, userId: number, id: string): Promise<PersonalApiKeyRecord> {
-  const key = (await tx.query<PersonalApiKeyRecord>('SELECT * FROM personal_api_keys WHERE id = $1 AND user_id = $2 FOR UPDATE', [id, userId]))[0];
+  const key = await row(tx, qb.selectFrom('personal_api_keys').selectAll().where('id', '=', id).where('user_id', '=', userId).forUpdate());
   if (!key) throw notFound();
   return key;
 }

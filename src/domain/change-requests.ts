@@ -4,6 +4,8 @@ import { highestAccessLevel, type AccessControlResource } from '../access/resour
 import { OrganizationLevel } from '../access/levels.js';
 import { OWN_CHANGE_REQUEST, POLICY_NEEDS_ADMIN } from '../access/messages.js';
 import type { Queryable } from '../store/database.js';
+import { qb, row, rows, sql, type Narrow, type Query, type Selectable } from '../store/query-builder.js';
+import type { DB } from '../store/schema.js';
 import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { notFound, permissionDenied, validation } from './errors.js';
@@ -34,28 +36,10 @@ export const APPROVABLE_ACTIONS: Readonly<Record<string, ApprovableAction>> = {
 };
 export type ApprovableActionName = keyof typeof APPROVABLE_ACTIONS;
 
-export interface ChangeRequestRecord {
-  id: string;
-  team_id: number;
-  action: string;
-  resource: string;
-  resource_id: string;
-  state: 'pending' | 'approved' | 'rejected';
-  requested_by_id: number | null;
-  decided_by_id: number | null;
-  decided_at: Date | null;
-  reason: string | null;
-  created_at: Date;
-}
+/** state: the migration's CHECK allows these three. */
+export type ChangeRequestRecord = Narrow<Selectable<DB['change_requests']>, { state: 'pending' | 'approved' | 'rejected' }>;
 
-export interface ApprovalPolicyRecord {
-  id: string;
-  team_id: number;
-  action: string;
-  role_id: string | null;
-  created_by_id: number | null;
-  created_at: Date;
-}
+export type ApprovalPolicyRecord = Selectable<DB['approval_policies']>;
 
 function actionOf(name: string): ApprovableAction {
   const action = APPROVABLE_ACTIONS[name];
@@ -98,9 +82,15 @@ export async function performOrRequest(
     await action.perform(tx, actor, resourceActor.projectId, String(object.id));
     return { performed: true };
   }
-  const [existing] = await tx.query<ChangeRequestRecord>(
-    `SELECT * FROM change_requests WHERE team_id = $1 AND action = $2 AND resource_id = $3 AND state = 'pending'`,
-    [resourceActor.projectId, actionName, String(object.id)],
+  const existing = await requestRow(
+    tx,
+    qb
+      .selectFrom('change_requests')
+      .selectAll()
+      .where('team_id', '=', resourceActor.projectId)
+      .where('action', '=', actionName)
+      .where('resource_id', '=', String(object.id))
+      .where('state', '=', sql.lit('pending')),
   );
   if (existing) return { performed: false, changeRequest: existing };
   const [created] = await tx.query<ChangeRequestRecord>(
@@ -112,6 +102,9 @@ export async function performOrRequest(
   return { performed: false, changeRequest: created! };
 }
 
+
+/** A change request read through Kysely: its state as the migration's CHECK allows it. */
+const requestRow = async (q: Queryable, query: Query<Selectable<DB['change_requests']>>) => (await row(q, query)) as ChangeRequestRecord | undefined;
 
 async function logChangeRequest(tx: Queryable, actor: Actor, request: ChangeRequestRecord, activity: string): Promise<void> {
   await recordActivity(tx, {
@@ -130,18 +123,25 @@ async function logChangeRequest(tx: Queryable, actor: Actor, request: ChangeRequ
 }
 
 export async function listChangeRequests(q: Queryable, projectId: number, state?: string): Promise<ChangeRequestRecord[]> {
-  return q.query<ChangeRequestRecord>(
-    `SELECT * FROM change_requests WHERE team_id = $1 AND ($2::text IS NULL OR state = $2) ORDER BY created_at DESC, id`,
-    [projectId, state ?? null],
+  const wanted = state ?? null;
+  const found = await rows(
+    q,
+    qb
+      .selectFrom('change_requests')
+      .selectAll()
+      .where('team_id', '=', projectId)
+      .where(sql<boolean>`(${wanted}::text IS NULL OR state = ${wanted})`)
+      .orderBy('created_at', 'desc')
+      .orderBy('id'),
   );
+  return found as ChangeRequestRecord[];
 }
 
 export async function getChangeRequest(q: Queryable, projectId: number, id: string, lock = false): Promise<ChangeRequestRecord> {
-  const [row] = isUuid(id)
-    ? await q.query<ChangeRequestRecord>(`SELECT * FROM change_requests WHERE team_id = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`, [projectId, id])
-    : [];
-  if (!row) throw notFound();
-  return row;
+  const query = qb.selectFrom('change_requests').selectAll().where('team_id', '=', projectId).where('id', '=', id);
+  const request = isUuid(id) ? await requestRow(q, lock ? query.forUpdate() : query) : undefined;
+  if (!request) throw notFound();
+  return request;
 }
 
 /** Approves (performing the action) or rejects a pending request. Approvers need manager access, and are not the requester. */
@@ -174,7 +174,7 @@ export async function decideChangeRequest(
 }
 
 export async function listApprovalPolicies(q: Queryable, projectId: number): Promise<ApprovalPolicyRecord[]> {
-  return q.query<ApprovalPolicyRecord>('SELECT * FROM approval_policies WHERE team_id = $1 ORDER BY created_at, id', [projectId]);
+  return rows(q, qb.selectFrom('approval_policies').selectAll().where('team_id', '=', projectId).orderBy('created_at').orderBy('id'));
 }
 
 export async function createApprovalPolicy(
@@ -192,9 +192,14 @@ export async function createApprovalPolicy(
       : [];
     if (role.length === 0) throw validation('Role does not exist.', 'role');
   }
-  const [existing] = await tx.query<ApprovalPolicyRecord>(
-    `SELECT * FROM approval_policies WHERE team_id = $1 AND action = $2 AND role_id IS NOT DISTINCT FROM $3::uuid`,
-    [resourceActor.projectId, input.action, roleId],
+  const existing = await row(
+    tx,
+    qb
+      .selectFrom('approval_policies')
+      .selectAll()
+      .where('team_id', '=', resourceActor.projectId)
+      .where('action', '=', input.action)
+      .where('role_id', 'is not distinct from', sql<string | null>`${roleId}::uuid`),
   );
   if (existing) return existing;
   const [policy] = await tx.query<ApprovalPolicyRecord>(
@@ -207,9 +212,9 @@ export async function createApprovalPolicy(
 
 export async function deleteApprovalPolicy(tx: Queryable, actor: Actor, resourceActor: ResourceActor, id: string): Promise<void> {
   if (resourceActor.organizationLevel < OrganizationLevel.ADMIN) throw permissionDenied(POLICY_NEEDS_ADMIN);
-  const [policy] = isUuid(id)
-    ? await tx.query<ApprovalPolicyRecord>('SELECT * FROM approval_policies WHERE id = $1 AND team_id = $2', [id, resourceActor.projectId])
-    : [];
+  const policy = isUuid(id)
+    ? await row(tx, qb.selectFrom('approval_policies').selectAll().where('id', '=', id).where('team_id', '=', resourceActor.projectId))
+    : undefined;
   if (!policy) throw notFound();
   await tx.query('DELETE FROM approval_policies WHERE id = $1', [id]);
   await logPolicy(tx, actor, policy, 'deleted');

@@ -1,4 +1,6 @@
 import type { Queryable } from '../store/database.js';
+import { qb, row, rows, sql, type Selectable, type Narrow } from '../store/query-builder.js';
+import type { DB } from '../store/schema.js';
 import { diffFields, recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { DomainError, notFound, validation } from './errors.js';
@@ -13,25 +15,10 @@ import { requiredLevel, satisfies } from '../access/access-control.js';
  * answer in each case, so nothing is learned about other projects). Every change writes one
  * `Dashboard` activity entry in its transaction.
  */
-export interface DashboardRecord {
-  id: number;
-  team_id: number;
-  name: string;
-  description: string;
-  pinned: boolean;
-  deleted: boolean;
-  created_by_id: number | null;
-  created_at: Date;
-  updated_at: Date;
-}
+export type DashboardRecord = Selectable<DB['dashboards']>;
 
-export interface TileRecord {
-  id: number;
-  dashboard_id: number;
-  insight_id: number;
-  layouts: Record<string, unknown>;
-  color: string | null;
-}
+/** insight_id: every tile is written with one (the column is nullable, the domain never leaves it so). */
+export type TileRecord = Narrow<Selectable<DB['dashboard_tiles']>, { insight_id: number; layouts: Record<string, unknown> }>;
 
 export interface TileInput {
   id?: number;
@@ -56,22 +43,27 @@ export async function getDashboard(
   options: { lock?: boolean; includeDeleted?: boolean } = {},
 ): Promise<DashboardRecord> {
   if (!/^\d{1,9}$/.test(id)) throw notFound();
-  const [row] = await q.query<DashboardRecord>(
-    `SELECT * FROM dashboards WHERE team_id = $1 AND id = $2::int ${options.includeDeleted ? '' : 'AND NOT deleted'}${options.lock ? ' FOR NO KEY UPDATE' : ''}`,
-    [projectId, Number(id)],
-  );
-  if (!row) throw notFound();
-  return row;
+  let query = qb.selectFrom('dashboards').selectAll().where('team_id', '=', projectId).where('id', '=', sql<number>`${Number(id)}::int`);
+  if (!options.includeDeleted) query = query.where((eb) => eb.not(eb.ref('deleted')));
+  if (options.lock) query = query.forNoKeyUpdate();
+  const dashboard = await row(q, query);
+  if (!dashboard) throw notFound();
+  return dashboard;
 }
 
 export async function listDashboards(q: Queryable, projectId: number, filters: { search?: string; pinned?: boolean }): Promise<DashboardRecord[]> {
-  return q.query<DashboardRecord>(
-    `SELECT * FROM dashboards
-      WHERE team_id = $1 AND NOT deleted
-        AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0)
-        AND ($3::boolean IS NULL OR pinned = $3)
-      ORDER BY pinned DESC, name, id`,
-    [projectId, filters.search ?? null, filters.pinned ?? null],
+  return rows(
+    q,
+    qb
+      .selectFrom('dashboards')
+      .selectAll()
+      .where('team_id', '=', projectId)
+      .where((eb) => eb.not(eb.ref('deleted')))
+      .where(sql<boolean>`(${filters.search ?? null}::text IS NULL OR strpos(lower(name), lower(${filters.search ?? null})) > 0)`)
+      .where(sql<boolean>`(${filters.pinned ?? null}::boolean IS NULL OR pinned = ${filters.pinned ?? null})`)
+      .orderBy('pinned', 'desc')
+      .orderBy('name')
+      .orderBy('id'),
   );
 }
 
@@ -123,7 +115,7 @@ async function applyTiles(tx: Queryable, gate: ResourceActor, dashboard: Dashboa
     const attr = `tiles__${index}`;
     if (tile.layouts !== undefined) checkStorableJson(tile.layouts, `${attr}__layouts`);
     if (tile.id !== undefined) {
-      const [existing] = await tx.query<TileRecord>('SELECT * FROM dashboard_tiles WHERE id = $1 AND dashboard_id = $2', [tile.id, dashboard.id]);
+      const existing = await row(tx, qb.selectFrom('dashboard_tiles').selectAll().where('id', '=', tile.id).where('dashboard_id', '=', dashboard.id));
       if (!existing) throw validation(`Invalid pk "${tile.id}" - object does not exist.`, `${attr}__id`, 'does_not_exist');
       if (tile.deleted) {
         await tx.query('DELETE FROM dashboard_tiles WHERE id = $1', [existing.id]);

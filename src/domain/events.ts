@@ -1,16 +1,10 @@
 import type { Queryable } from '../store/database.js';
+import { type Narrow, type Selectable } from '../store/query-builder.js';
+import type { DB } from '../store/schema.js';
 import { notFound, validation } from './errors.js';
 
 /** One stored event (PostHog's events table, kept in the project's Postgres). */
-export interface EventRecord {
-  uuid: string;
-  team_id: number;
-  event: string;
-  distinct_id: string;
-  properties: Record<string, unknown>;
-  timestamp: Date;
-  created_at: Date;
-}
+export type EventRecord = Narrow<Selectable<DB['events']>, { properties: Record<string, unknown> }>;
 
 /** What the events list, the export and EventsQuery filter on. Bounds are exclusive, as PostHog's. */
 export interface EventFilters {

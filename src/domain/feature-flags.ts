@@ -2,6 +2,8 @@ import { cacheOf } from '../cache/caching-database.js';
 import { readThrough } from '../cache/read-through.js';
 import { organizationIdOf } from './projects.js';
 import { PgCode, pgErrorCode, type Queryable } from '../store/database.js';
+import { qb, row, rows, sql, type Selectable, type Narrow } from '../store/query-builder.js';
+import type { DB } from '../store/schema.js';
 import { diffFields, recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { notFound, validation } from './errors.js';
@@ -16,19 +18,7 @@ import { parseFilters } from './flag-filters.js';
  * (src/domain/change-requests.ts). Who may do what is decided by the callers, through the resource
  * gate (src/domain/resource-access.ts). What `filters` may hold is src/domain/flag-filters.ts.
  */
-export interface FeatureFlagRecord {
-  id: number;
-  team_id: number;
-  key: string;
-  name: string;
-  filters: FlagFilters;
-  active: boolean;
-  deleted: boolean;
-  ensure_experience_continuity: boolean;
-  created_by_id: number | null;
-  created_at: Date;
-  updated_at: Date;
-}
+export type FeatureFlagRecord = Narrow<Selectable<DB['feature_flags']>, { filters: FlagFilters }>;
 
 export const DUPLICATE_KEY = 'There is already a feature flag with this key.';
 export const INVALID_KEY = 'Only letters, numbers, hyphens (-) & underscores (_) are allowed.';
@@ -66,10 +56,14 @@ export interface FlagPage {
 /** Of candidate flags (id and creator only), those the reader may see. */
 export type VisibleFlags = <F extends { id: number; created_by_id: number | null }>(candidates: readonly F[]) => Promise<F[]>;
 
-const LIST_WHERE = `team_id = $1 AND NOT deleted
-  AND ($2::text IS NULL OR key ILIKE $2 OR name ILIKE $2)
-  AND ($3::boolean IS NULL OR active = $3)`;
-const LIST_ORDER = 'ORDER BY created_at DESC, id DESC';
+/** The project's flags that are not deleted, matching the list's search and active filter. */
+const listed = (projectId: number, search: string | null, active: boolean | null) =>
+  qb
+    .selectFrom('feature_flags')
+    .where('team_id', '=', projectId)
+    .where((eb) => eb.not(eb.ref('deleted')))
+    .where(sql<boolean>`(${search}::text IS NULL OR key ILIKE ${search} OR name ILIKE ${search})`)
+    .where(sql<boolean>`(${active}::boolean IS NULL OR active = ${active})`);
 
 /**
  * One page of the project's flags that are not deleted, newest first, paged by the database: only
@@ -85,20 +79,20 @@ export async function listFeatureFlagPage(
   visible?: VisibleFlags,
 ): Promise<FlagPage> {
   const search = options.search ? `%${options.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-  const params = [projectId, search, options.active ?? null];
+  const flags = listed(projectId, search, options.active ?? null);
   if (!visible) {
-    const [{ n } = { n: 0 }] = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM feature_flags WHERE ${LIST_WHERE}`, params);
+    const { n } = (await row(q, flags.select(sql<number>`count(*)::int`.as('n')))) ?? { n: 0 };
     const results = n > page.offset
-      ? await q.query<FeatureFlagRecord>(`SELECT * FROM feature_flags WHERE ${LIST_WHERE} ${LIST_ORDER} LIMIT $4 OFFSET $5`, [...params, page.limit, page.offset])
+      ? await rows(q, flags.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset))
       : [];
-    return { count: n, results };
+    return { count: n, results: results as FeatureFlagRecord[] };
   }
-  const candidates = await q.query<{ id: number; created_by_id: number | null }>(`SELECT id, created_by_id FROM feature_flags WHERE ${LIST_WHERE} ${LIST_ORDER}`, params);
+  const candidates = await rows(q, flags.select(['id', 'created_by_id']).orderBy('created_at', 'desc').orderBy('id', 'desc'));
   const shown = await visible(candidates);
   const ids = shown.slice(page.offset, page.offset + page.limit).map((f) => f.id);
   if (ids.length === 0) return { count: shown.length, results: [] };
-  const rows = await q.query<FeatureFlagRecord>('SELECT * FROM feature_flags WHERE team_id = $1 AND id = ANY($2::int[])', [projectId, ids]);
-  const byId = new Map(rows.map((r) => [r.id, r]));
+  const found = await rows(q, qb.selectFrom('feature_flags').selectAll().where('team_id', '=', projectId).where('id', '=', sql<number>`ANY(${ids}::int[])`));
+  const byId = new Map((found as FeatureFlagRecord[]).map((r) => [r.id, r]));
   // A flag deleted between the two reads drops out of this page.
   return { count: shown.length, results: ids.map((id) => byId.get(id)).filter((f): f is FeatureFlagRecord => f !== undefined && !f.deleted) };
 }
@@ -179,11 +173,8 @@ export async function flagsForEvaluation(q: Queryable, projectId: number): Promi
  */
 export async function findFeatureFlag(q: Queryable, projectId: number, flagId: number, lock = false): Promise<FeatureFlagRecord | undefined> {
   if (!lock && cacheOf(q)) return (await projectFlags(q, projectId)).byId.get(flagId);
-  const [row] = await q.query<FeatureFlagRecord>(
-    `SELECT * FROM feature_flags WHERE team_id = $1 AND id = $2 AND NOT deleted${lock ? ' FOR UPDATE' : ''}`,
-    [projectId, flagId],
-  );
-  return row;
+  const query = qb.selectFrom('feature_flags').selectAll().where('team_id', '=', projectId).where('id', '=', flagId).where((eb) => eb.not(eb.ref('deleted')));
+  return (await row(q, lock ? query.forUpdate() : query)) as FeatureFlagRecord | undefined;
 }
 
 export async function requireFeatureFlag(q: Queryable, projectId: number, flagId: number, lock = false): Promise<FeatureFlagRecord> {

@@ -1,6 +1,7 @@
 import { ceilingMessage, levelGrantBreach } from '../access/grant-ceiling.js';
 import { isOrganizationLevel, organizationLevelName } from '../access/levels.js';
 import type { Queryable } from '../store/database.js';
+import { qb, row as first, rows } from '../store/query-builder.js';
 import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { notFound, permissionDenied, validation } from './errors.js';
@@ -17,7 +18,7 @@ export interface GroupMappingInput {
 
 export async function listGroupMappings(q: Queryable, organizationId: string, domainId: string): Promise<GroupMappingRecord[]> {
   await getDomain(q, organizationId, domainId);
-  return q.query<GroupMappingRecord>('SELECT * FROM sso_group_mappings WHERE domain_id = $1 ORDER BY group_name, created_at', [domainId]);
+  return rows(q, qb.selectFrom('sso_group_mappings').selectAll().where('domain_id', '=', domainId).orderBy('group_name').orderBy('created_at'));
 }
 
 export async function createGroupMapping(
@@ -80,9 +81,9 @@ export async function deleteGroupMapping(
 ): Promise<void> {
   const { organization, level: authority } = await adminAuthority(tx, actor, organizationId);
   const domain = await lockDomain(tx, organizationId, domainId);
-  const [row] = isUuid(mappingId)
-    ? await tx.query<GroupMappingRecord>('SELECT * FROM sso_group_mappings WHERE id = $1 AND domain_id = $2', [mappingId, domainId])
-    : [];
+  const row = isUuid(mappingId)
+    ? await first(tx, qb.selectFrom('sso_group_mappings').selectAll().where('id', '=', mappingId).where('domain_id', '=', domainId))
+    : undefined;
   if (!row) throw notFound();
   // Taking a mapping away is bounded like making it: an Admin cannot remove what only an Owner could save.
   const breach = row.level === null ? null : levelGrantBreach(authority, row.level);

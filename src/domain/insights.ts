@@ -1,4 +1,6 @@
 import type { Queryable } from '../store/database.js';
+import { qb, row, rows, sql, type Selectable, type Narrow } from '../store/query-builder.js';
+import type { DB } from '../store/schema.js';
 import { diffFields, recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { notFound, validation } from './errors.js';
@@ -11,19 +13,7 @@ import { randomBase62 } from './tokens.js';
  * activity entry in the same transaction, every step through the resource gate. An insight is put
  * on dashboards through its `dashboards` field, as PostHog's API does.
  */
-export interface InsightRecord {
-  id: number;
-  short_id: string;
-  team_id: number;
-  name: string;
-  description: string;
-  query: Record<string, unknown> | null;
-  filters: Record<string, unknown>;
-  deleted: boolean;
-  created_by_id: number | null;
-  created_at: Date;
-  updated_at: Date;
-}
+export type InsightRecord = Narrow<Selectable<DB['insights']>, { query: Record<string, unknown> | null; filters: Record<string, unknown> }>;
 
 export interface InsightInput {
   name?: string | null;
@@ -60,25 +50,31 @@ export async function findInsight(
 ): Promise<InsightRecord> {
   const parsed = parseInsightRef(ref);
   if (!parsed) throw notFound();
-  const [row] = await q.query<InsightRecord>(
-    `SELECT * FROM insights
-      WHERE team_id = $1 AND ${'id' in parsed ? 'id = $2::int' : 'short_id = $2'}
-        ${options.includeDeleted ? '' : 'AND NOT deleted'}${options.lock ? ' FOR NO KEY UPDATE' : ''}`,
-    [projectId, 'id' in parsed ? parsed.id : parsed.shortId],
-  );
-  if (!row) throw notFound();
-  return row;
+  let query = qb.selectFrom('insights').selectAll().where('team_id', '=', projectId);
+  query = 'id' in parsed ? query.where('id', '=', sql<number>`${parsed.id}::int`) : query.where('short_id', '=', parsed.shortId);
+  if (!options.includeDeleted) query = query.where((eb) => eb.not(eb.ref('deleted')));
+  if (options.lock) query = query.forNoKeyUpdate();
+  const insight = await row(q, query);
+  if (!insight) throw notFound();
+  return insight as InsightRecord;
 }
 
 export async function listInsights(q: Queryable, projectId: number, filters: { shortId?: string; search?: string }): Promise<InsightRecord[]> {
-  return q.query<InsightRecord>(
-    `SELECT * FROM insights
-      WHERE team_id = $1 AND NOT deleted
-        AND ($2::text IS NULL OR short_id = $2)
-        AND ($3::text IS NULL OR strpos(lower(name), lower($3)) > 0)
-      ORDER BY updated_at DESC, id DESC`,
-    [projectId, filters.shortId ?? null, filters.search ?? null],
+  const shortId = filters.shortId ?? null;
+  const search = filters.search ?? null;
+  const found = await rows(
+    q,
+    qb
+      .selectFrom('insights')
+      .selectAll()
+      .where('team_id', '=', projectId)
+      .where((eb) => eb.not(eb.ref('deleted')))
+      .where(sql<boolean>`(${shortId}::text IS NULL OR short_id = ${shortId})`)
+      .where(sql<boolean>`(${search}::text IS NULL OR strpos(lower(name), lower(${search})) > 0)`)
+      .orderBy('updated_at', 'desc')
+      .orderBy('id', 'desc'),
   );
+  return found as InsightRecord[];
 }
 
 /** The live dashboards (and tiles) each insight is on. */

@@ -1,6 +1,7 @@
 import { isOrganizationLevel, OrganizationLevel } from '../access/levels.js';
 import { inviteDenial, inviteReplacementDenial } from '../access/membership-rules.js';
 import type { Queryable } from '../store/database.js';
+import { qb, row, rows } from '../store/query-builder.js';
 import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { notFound, permissionDenied, validation } from './errors.js';
@@ -14,9 +15,9 @@ export const INVITE_VALIDITY_DAYS = 3;
 export const isExpired = (invite: InviteRecord, now = new Date()) => invite.expires_at.getTime() <= now.getTime();
 
 export async function listInvites(q: Queryable, organizationId: string): Promise<InviteRecord[]> {
-  return q.query<InviteRecord>(
-    'SELECT * FROM organization_invites WHERE organization_id = $1 ORDER BY created_at DESC, id',
-    [organizationId],
+  return rows(
+    q,
+    qb.selectFrom('organization_invites').selectAll().where('organization_id', '=', organizationId).orderBy('created_at', 'desc').orderBy('id'),
   );
 }
 
@@ -86,7 +87,7 @@ export async function deleteInvite(
   const organization = await lockOrganization(tx, organizationId);
   const requester = await requireMembership(tx, organizationId, actor.userId);
   const invite = isUuid(inviteId)
-    ? (await tx.query<InviteRecord>('SELECT * FROM organization_invites WHERE id = $1 AND organization_id = $2', [inviteId, organizationId]))[0]
+    ? await row(tx, qb.selectFrom('organization_invites').selectAll().where('id', '=', inviteId).where('organization_id', '=', organizationId))
     : undefined;
   if (!invite) throw notFound();
   const denial = inviteDenial(requester.level, invite.level, organization.members_can_invite);
@@ -109,13 +110,15 @@ export async function deleteInvite(
 /** The invite with its organization, for the pre-sign-up check and acceptance. */
 export async function findInvite(q: Queryable, inviteId: string): Promise<(InviteRecord & { organization_name: string }) | undefined> {
   if (!isUuid(inviteId)) return undefined;
-  return (
-    await q.query<InviteRecord & { organization_name: string }>(
-      `SELECT i.*, o.name AS organization_name FROM organization_invites i
-         JOIN organizations o ON o.id = i.organization_id WHERE i.id = $1`,
-      [inviteId],
-    )
-  )[0];
+  return row(
+    q,
+    qb
+      .selectFrom('organization_invites as i')
+      .innerJoin('organizations as o', 'o.id', 'i.organization_id')
+      .selectAll('i')
+      .select('o.name as organization_name')
+      .where('i.id', '=', inviteId),
+  );
 }
 
 export function assertInviteUsable(invite: InviteRecord | undefined, email?: string): asserts invite is InviteRecord {
@@ -129,7 +132,7 @@ export function assertInviteUsable(invite: InviteRecord | undefined, email?: str
 /** Turns an invite into a membership for `user` and consumes it. */
 export async function acceptInvite(tx: Queryable, user: UserRecord, inviteId: string): Promise<OrganizationRecord> {
   const invite = isUuid(inviteId)
-    ? (await tx.query<InviteRecord>('SELECT * FROM organization_invites WHERE id = $1 FOR UPDATE', [inviteId]))[0]
+    ? await row(tx, qb.selectFrom('organization_invites').selectAll().where('id', '=', inviteId).forUpdate())
     : undefined;
   assertInviteUsable(invite, user.email);
   const organization = await lockOrganization(tx, invite.organization_id);

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { VERIFICATION_REQUIRED, VERIFICATION_REQUIRED_CODE } from '../access/messages.js';
 import type { Database, Queryable } from '../store/database.js';
 import { PgCode, pgErrorCode } from '../store/database.js';
+import { qb, row, rows, sql } from '../store/query-builder.js';
 import { recordActivity, type Change } from './activity.js';
 import { systemActor, type Actor } from './actor.js';
 import { notFound, validation } from './errors.js';
@@ -74,7 +75,7 @@ export function normalizeDomainName(raw: unknown): string {
 }
 
 export async function listDomains(q: Queryable, organizationId: string): Promise<DomainRecord[]> {
-  return q.query<DomainRecord>('SELECT * FROM organization_domains WHERE organization_id = $1 ORDER BY domain', [organizationId]);
+  return rows(q, qb.selectFrom('organization_domains').selectAll().where('organization_id', '=', organizationId).orderBy('domain'));
 }
 
 export async function getDomain(q: Queryable, organizationId: string, domainId: string): Promise<DomainRecord> {
@@ -85,8 +86,7 @@ export async function getDomain(q: Queryable, organizationId: string, domainId: 
 
 export async function lockDomain(tx: Queryable, organizationId: string, domainId: string): Promise<DomainRecord> {
   await getDomain(tx, organizationId, domainId);
-  const [row] = await tx.query<DomainRecord>('SELECT * FROM organization_domains WHERE id = $1 FOR UPDATE', [domainId]);
-  return row!;
+  return (await row(tx, qb.selectFrom('organization_domains').selectAll().where('id', '=', domainId).forUpdate()))!;
 }
 
 export async function createDomain(
@@ -309,9 +309,16 @@ export async function markDomainVerifiedByOperator(db: Database, domainName: str
   const name = normalizeDomainName(domainName);
   if (organizationId !== undefined && !isUuid(organizationId)) throw notFound(`No organization ${organizationId}.`);
   return db.transaction(async (tx) => {
-    const claims = await tx.query<DomainRecord>(
-      'SELECT * FROM organization_domains WHERE lower(domain) = $1 AND ($2::uuid IS NULL OR organization_id = $2) ORDER BY created_at FOR UPDATE',
-      [name, organizationId ?? null],
+    const inOrganization = organizationId ?? null;
+    const claims = await rows(
+      tx,
+      qb
+        .selectFrom('organization_domains')
+        .selectAll()
+        .where((eb) => eb(eb.fn('lower', ['domain']), '=', name))
+        .where(sql<boolean>`(${inOrganization}::uuid IS NULL OR organization_id = ${inOrganization})`)
+        .orderBy('created_at')
+        .forUpdate(),
     );
     if (claims.length === 0) throw notFound(`No organization has added the domain ${name}${organizationId ? ` (organization ${organizationId})` : ''}.`);
     if (claims.length > 1) {

@@ -4,6 +4,7 @@ import { OrganizationLevel, organizationLevelName } from '../access/levels.js';
 import { INSUFFICIENT_ORG_LEVEL } from '../access/messages.js';
 import { isValidScope } from '../access/scopes.js';
 import type { Queryable } from '../store/database.js';
+import { qb, row, rows } from '../store/query-builder.js';
 import { diffFields, recordActivity } from './activity.js';
 import { validateRetentionDays } from './activity-retention.js';
 import type { Actor } from './actor.js';
@@ -28,14 +29,14 @@ export async function findOrganization(q: Queryable, id: string): Promise<Organi
     q,
     'organization',
     id,
-    async () => (await q.query<OrganizationRecord>('SELECT * FROM organizations WHERE id = $1', [id]))[0],
+    () => row(q, qb.selectFrom('organizations').selectAll().where('id', '=', id)),
     () => [`org:${id}`],
   );
 }
 
 /** Locks the organization row: every change to its memberships runs behind this lock. */
 export async function lockOrganization(tx: Queryable, id: string): Promise<OrganizationRecord> {
-  const org = (await tx.query<OrganizationRecord>('SELECT * FROM organizations WHERE id = $1 FOR UPDATE', [id]))[0];
+  const org = await row(tx, qb.selectFrom('organizations').selectAll().where('id', '=', id).forUpdate());
   if (!org) throw notFound('Organization not found.');
   return org;
 }
@@ -45,13 +46,8 @@ export async function findMembership(q: Queryable, organizationId: string, userI
     q,
     'membership',
     `${organizationId}:${userId}`,
-    async () =>
-      (
-        await q.query<MembershipRecord>('SELECT * FROM organization_memberships WHERE organization_id = $1 AND user_id = $2', [
-          organizationId,
-          userId,
-        ])
-      )[0],
+    () =>
+      row(q, qb.selectFrom('organization_memberships').selectAll().where('organization_id', '=', organizationId).where('user_id', '=', userId)),
     () => [`org:${organizationId}`],
   );
 }
@@ -95,10 +91,16 @@ export async function lockAsAdmin(q: Queryable, organizationId: string, userId: 
 }
 
 export async function listOrganizationsOfUser(q: Queryable, userId: number): Promise<Array<OrganizationRecord & { level: number }>> {
-  return q.query(
-    `SELECT o.*, m.level FROM organizations o JOIN organization_memberships m ON m.organization_id = o.id
-     WHERE m.user_id = $1 ORDER BY m.joined_at, o.created_at`,
-    [userId],
+  return rows(
+    q,
+    qb
+      .selectFrom('organizations as o')
+      .innerJoin('organization_memberships as m', 'm.organization_id', 'o.id')
+      .selectAll('o')
+      .select('m.level')
+      .where('m.user_id', '=', userId)
+      .orderBy('m.joined_at')
+      .orderBy('o.created_at'),
   );
 }
 

@@ -7,6 +7,8 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Database, Queryable } from '../store/database.js';
+import { qb, row as first, sql, type Selectable } from '../store/query-builder.js';
+import type { DB } from '../store/schema.js';
 import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { notFound, validation } from './errors.js';
@@ -35,20 +37,7 @@ export function relyingPartyOf(publicUrl: string): RelyingParty {
 
 export type ChallengePurpose = 'register' | 'login' | 'second_factor';
 
-export interface PasskeyView {
-  id: string;
-  name: string;
-  created_at: Date;
-  last_used_at: Date | null;
-}
-
-interface CredentialRow extends PasskeyView {
-  user_id: number;
-  credential_id: string;
-  public_key: string;
-  counter: string;
-  transports: string[];
-}
+export type PasskeyView = Pick<Selectable<DB['webauthn_credentials']>, 'id' | 'name' | 'created_at' | 'last_used_at'>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -227,9 +216,12 @@ export async function verifyPasskeyAssertion(
     await refuse('challenge_invalid', pending?.id ?? null);
     throw validation(CHALLENGE_INVALID, 'response', 'webauthn_challenge_invalid');
   }
-  const [row] = typeof body.id === 'string' && body.id.length <= 1500
-    ? await db.query<CredentialRow>('SELECT *, counter::text AS counter FROM webauthn_credentials WHERE credential_id = $1', [body.id])
-    : [];
+  const row = typeof body.id === 'string' && body.id.length <= 1500
+    ? await first(
+        db,
+        qb.selectFrom('webauthn_credentials').selectAll().select(sql<string>`counter::text`.as('counter')).where('credential_id', '=', body.id),
+      )
+    : undefined;
   if (!row) throw await refuse('unknown_passkey', secondFactor ? pending!.id : null);
   if (secondFactor && row.user_id !== pending!.id) throw await refuse('passkey_of_another_user', pending!.id);
   let result;

@@ -7,6 +7,8 @@
 import { OrganizationLevel } from '../access/levels.js';
 import { ROLES_NEED_ADMIN } from '../access/messages.js';
 import type { Queryable } from '../store/database.js';
+import { qb, row, rows, type Selectable } from '../store/query-builder.js';
+import type { DB } from '../store/schema.js';
 import { pgErrorCode, PgCode } from '../store/database.js';
 import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
@@ -22,21 +24,9 @@ export const ROLE_DOES_NOT_EXIST = 'Role does not exist.';
 export const USER_DOES_NOT_EXIST = 'User does not exist.';
 export const ALREADY_IN_ROLE = 'User is already part of the role.';
 
-export interface RoleRecord {
-  id: string;
-  organization_id: string;
-  name: string;
-  created_by_id: number | null;
-  created_at: Date;
-}
+export type RoleRecord = Selectable<DB['roles']>;
 
-export interface RoleMembershipRecord {
-  id: string;
-  role_id: string;
-  organization_member_id: string;
-  joined_at: Date;
-  updated_at: Date;
-}
+export type RoleMembershipRecord = Selectable<DB['role_memberships']>;
 
 export type RoleMembershipRow = RoleMembershipRecord & { member: MemberRow };
 /** is_default: the organization's default role, which JIT-provisioned members join. */
@@ -109,11 +99,8 @@ export async function listRoles(
 /** A role of the organization, or undefined (ids that are not UUIDs name no role). */
 export async function findRole(q: Queryable, organizationId: string, roleId: string, lock = false): Promise<RoleRecord | undefined> {
   if (!isUuid(roleId)) return undefined;
-  const [row] = await q.query<RoleRecord>(
-    `SELECT * FROM roles WHERE id = $1 AND organization_id = $2${lock ? ' FOR UPDATE' : ''}`,
-    [roleId, organizationId],
-  );
-  return row;
+  const query = qb.selectFrom('roles').selectAll().where('id', '=', roleId).where('organization_id', '=', organizationId);
+  return row(q, lock ? query.forUpdate() : query);
 }
 
 export async function getRole(q: Queryable, organizationId: string, roleId: string): Promise<RoleRow> {
@@ -228,7 +215,7 @@ export async function deleteRole(tx: Queryable, actor: Actor & { userId: number 
   const organization = await adminOf(tx, actor, organizationId);
   const role = await findRole(tx, organizationId, roleId, true);
   if (!role) throw notFound();
-  const rules = await tx.query<AccessControlRecord>('SELECT * FROM access_controls WHERE role_id = $1 FOR UPDATE', [roleId]);
+  const rules = (await rows(tx, qb.selectFrom('access_controls').selectAll().where('role_id', '=', roleId).forUpdate())) as AccessControlRecord[];
   const [members] = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM role_memberships WHERE role_id = $1', [roleId]);
   await recordActivity(tx, {
     organizationId,

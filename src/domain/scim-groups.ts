@@ -11,6 +11,7 @@ import { scimBadRequest, scimConflict, scimNotFound, ScimError } from '../scim/e
 import { filterToSql, type ColumnMap } from '../scim/filter-sql.js';
 import type { Filter } from '../scim/filter.js';
 import type { Queryable } from '../store/database.js';
+import { qb, rows } from '../store/query-builder.js';
 import { recordActivity } from './activity.js';
 import { systemActor } from './actor.js';
 import { lockOrganization } from './organizations.js';
@@ -184,7 +185,7 @@ export async function replaceScimGroup(tx: Queryable, domain: DomainRecord, id: 
 export async function deleteScimGroup(tx: Queryable, domain: DomainRecord, id: string): Promise<void> {
   const organization = await lockOrganization(tx, domain.organization_id);
   const group = await getScimGroup(tx, domain, id, true);
-  const rules = await tx.query<AccessControlRecord>('SELECT * FROM access_controls WHERE role_id = $1 FOR UPDATE', [id]);
+  const rules = (await rows(tx, qb.selectFrom('access_controls').selectAll().where('role_id', '=', id).forUpdate())) as AccessControlRecord[];
   await recordActivity(tx, {
     organizationId: organization.id,
     actor: systemActor,

@@ -5,6 +5,7 @@
  * verified and have SCIM on.
  */
 import type { Database, Queryable } from '../store/database.js';
+import { qb, row } from '../store/query-builder.js';
 import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { notFound, validation } from './errors.js';
@@ -93,7 +94,7 @@ export async function authenticateScimToken(
   domainId: string,
   presented: string | null,
 ): Promise<{ domain: DomainRecord } | { failure: ScimAuthFailure; domain?: DomainRecord }> {
-  const [domain] = isUuid(domainId) ? await q.query<DomainRecord>('SELECT * FROM organization_domains WHERE id = $1', [domainId]) : [];
+  const domain = isUuid(domainId) ? await row(q, qb.selectFrom('organization_domains').selectAll().where('id', '=', domainId)) : undefined;
   if (!presented) return { failure: 'missing_token', ...(domain ? { domain } : {}) };
   if (!domain) return { failure: 'unknown_domain' };
   // Hash first, whatever the domain's state: the time taken says nothing about which check failed.

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { targetBreach } from '../access/grant-ceiling.js';
 import { OrganizationLevel } from '../access/levels.js';
 import type { Queryable } from '../store/database.js';
+import { qb, rows as all } from '../store/query-builder.js';
 import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { createApiKey, deleteApiKey, listApiKeys, rollApiKey, type KeyInput } from './api-keys.js';
@@ -19,21 +20,23 @@ export type ServiceAccountRow = UserRecord & { level: number };
 
 const SERVICE_ACCOUNT_DOMAIN = 'service-accounts.warden.invalid';
 
+/** The organization's service accounts with their membership level. */
+const serviceAccounts = (organizationId: string) =>
+  qb
+    .selectFrom('users as u')
+    .innerJoin('organization_memberships as m', (join) => join.onRef('m.user_id', '=', 'u.id').on('m.organization_id', '=', organizationId))
+    .selectAll('u')
+    .select('m.level')
+    .where((eb) => eb.ref('u.is_service_account'))
+    .where('u.service_account_organization_id', '=', organizationId);
+
 export async function listServiceAccounts(q: Queryable, organizationId: string): Promise<ServiceAccountRow[]> {
-  return q.query<ServiceAccountRow>(
-    `SELECT u.*, m.level FROM users u JOIN organization_memberships m ON m.user_id = u.id AND m.organization_id = $1
-      WHERE u.is_service_account AND u.service_account_organization_id = $1 ORDER BY u.id`,
-    [organizationId],
-  );
+  return all(q, serviceAccounts(organizationId).orderBy('u.id'));
 }
 
 export async function findServiceAccount(q: Queryable, organizationId: string, id: string): Promise<ServiceAccountRow> {
   const rows = isUuid(id)
-    ? await q.query<ServiceAccountRow>(
-        `SELECT u.*, m.level FROM users u JOIN organization_memberships m ON m.user_id = u.id AND m.organization_id = $1
-          WHERE u.is_service_account AND u.service_account_organization_id = $1 AND u.uuid = $2`,
-        [organizationId, id],
-      )
+    ? await all(q, serviceAccounts(organizationId).where('u.uuid', '=', id))
     : [];
   if (!rows[0]) throw notFound();
   return rows[0];

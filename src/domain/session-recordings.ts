@@ -1,4 +1,6 @@
 import type { Queryable } from '../store/database.js';
+import { qb, row, rows, sql, type Selectable } from '../store/query-builder.js';
+import type { DB } from '../store/schema.js';
 import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { notFound, validation } from './errors.js';
@@ -6,18 +8,7 @@ import { parseInstant } from './events.js';
 import type { ResourceActor } from './resource-access.js';
 
 /** Recording metadata, derived from ingested events that carry `$session_id` (src/domain/ingestion.ts). */
-export interface SessionRecordingRecord {
-  id: string;
-  team_id: number;
-  distinct_id: string;
-  start_time: Date;
-  end_time: Date;
-  click_count: number;
-  keypress_count: number;
-  start_url: string | null;
-  deleted: boolean;
-  created_at: Date;
-}
+export type SessionRecordingRecord = Selectable<DB['session_recordings']>;
 
 /** Recordings have no creator: their access comes from the project's rules alone. */
 export const asAccessObject = (r: SessionRecordingRecord) => ({ id: r.id, created_by_id: null });
@@ -43,24 +34,29 @@ export function readRecordingFilters(source: Record<string, unknown>): Recording
 
 /** The project's live recordings, newest first. */
 export async function listRecordings(q: Queryable, projectId: number, filters: RecordingFilters): Promise<SessionRecordingRecord[]> {
-  return q.query<SessionRecordingRecord>(
-    `SELECT * FROM session_recordings
-      WHERE team_id = $1 AND NOT deleted
-        AND ($2::text IS NULL OR distinct_id = $2)
-        AND ($3::timestamptz IS NULL OR end_time >= $3::timestamptz)
-        AND ($4::timestamptz IS NULL OR start_time <= $4::timestamptz)
-      ORDER BY start_time DESC, id`,
-    [projectId, filters.distinctId ?? null, filters.dateFrom?.toISOString() ?? null, filters.dateTo?.toISOString() ?? null],
+  const distinctId = filters.distinctId ?? null;
+  const dateFrom = filters.dateFrom?.toISOString() ?? null;
+  const dateTo = filters.dateTo?.toISOString() ?? null;
+  return rows(
+    q,
+    qb
+      .selectFrom('session_recordings')
+      .selectAll()
+      .where('team_id', '=', projectId)
+      .where((eb) => eb.not(eb.ref('deleted')))
+      .where(sql<boolean>`(${distinctId}::text IS NULL OR distinct_id = ${distinctId})`)
+      .where(sql<boolean>`(${dateFrom}::timestamptz IS NULL OR end_time >= ${dateFrom}::timestamptz)`)
+      .where(sql<boolean>`(${dateTo}::timestamptz IS NULL OR start_time <= ${dateTo}::timestamptz)`)
+      .orderBy('start_time', 'desc')
+      .orderBy('id'),
   );
 }
 
 export async function getRecording(q: Queryable, projectId: number, id: string, lock = false): Promise<SessionRecordingRecord> {
-  const [row] = await q.query<SessionRecordingRecord>(
-    `SELECT * FROM session_recordings WHERE team_id = $1 AND id = $2 AND NOT deleted${lock ? ' FOR NO KEY UPDATE' : ''}`,
-    [projectId, id],
-  );
-  if (!row) throw notFound();
-  return row;
+  const query = qb.selectFrom('session_recordings').selectAll().where('team_id', '=', projectId).where('id', '=', id).where((eb) => eb.not(eb.ref('deleted')));
+  const recording = await row(q, lock ? query.forNoKeyUpdate() : query);
+  if (!recording) throw notFound();
+  return recording;
 }
 
 /** Deletes a recording (soft, as PostHog does) with its `Replay` activity entry, if the actor may edit it. */

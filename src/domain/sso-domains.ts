@@ -1,37 +1,18 @@
 import type { Queryable } from '../store/database.js';
+import { qb, row, type Selectable } from '../store/query-builder.js';
+import type { DB } from '../store/schema.js';
 import { validation } from './errors.js';
 import { isUuid } from './users.js';
 
 /** An organization's email domain (PostHog's OrganizationDomain) with its identity providers. */
-export interface DomainRecord {
-  id: string;
-  organization_id: string;
-  domain: string;
-  verification_challenge: string;
-  verified_at: Date | null;
-  jit_provisioning_enabled: boolean;
-  /** '' = off; otherwise the provider everyone of the domain must use: 'saml' or 'oidc'. */
-  sso_enforcement: string;
-  saml_entity_id: string | null;
-  /** The IdP's single sign-on URL (PostHog's name for it). */
-  saml_acs_url: string | null;
-  /** One or more PEM certificates (several during a rotation). */
-  saml_x509_cert: string | null;
-  saml_metadata_url: string | null;
-  saml_idp_initiated_enabled: boolean;
-  /** Accept SHA-1 signatures and digests from this domain's IdP (off: refused). */
-  saml_allow_sha1: boolean;
-  oidc_issuer: string | null;
-  oidc_client_id: string | null;
-  oidc_client_secret: string | null;
-  group_attribute: string;
-  scim_enabled: boolean;
-  scim_token_hash: string | null;
-  /** The level of the admin who issued the SCIM token: the most it may touch or give. */
-  scim_token_issuer_level: number | null;
-  created_at: Date;
-  updated_at: Date;
-}
+/**
+ * sso_enforcement: '' = off, otherwise the provider everyone of the domain must use ('saml' or 'oidc');
+ * saml_acs_url: the IdP's single sign-on URL (PostHog's name); saml_x509_cert: one or more PEM
+ * certificates (several during a rotation); saml_allow_sha1: accept SHA-1 signatures and digests from
+ * this IdP; scim_token_issuer_level: the level of the admin who issued the SCIM token, the most it may
+ * touch or give.
+ */
+export type DomainRecord = Selectable<DB['organization_domains']>;
 
 export type SsoProvider = 'saml' | 'oidc';
 
@@ -41,8 +22,7 @@ export const hasOidc = (d: DomainRecord) => Boolean(d.oidc_issuer && d.oidc_clie
 
 export async function findDomainById(q: Queryable, id: string): Promise<DomainRecord | undefined> {
   if (!isUuid(id)) return undefined;
-  const [row] = await q.query<DomainRecord>('SELECT * FROM organization_domains WHERE id = $1', [id]);
-  return row;
+  return row(q, qb.selectFrom('organization_domains').selectAll().where('id', '=', id));
 }
 
 export async function findOrganizationDomain(q: Queryable, organizationId: string, id: string): Promise<DomainRecord | undefined> {
@@ -54,11 +34,15 @@ export async function findOrganizationDomain(q: Queryable, organizationId: strin
 export async function findVerifiedDomainForEmail(q: Queryable, email: string): Promise<DomainRecord | undefined> {
   const at = email.lastIndexOf('@');
   if (at < 0) return undefined;
-  const [row] = await q.query<DomainRecord>(
-    'SELECT * FROM organization_domains WHERE lower(domain) = lower($1) AND verified_at IS NOT NULL',
-    [email.slice(at + 1).trim()],
+  const domain = email.slice(at + 1).trim();
+  return row(
+    q,
+    qb
+      .selectFrom('organization_domains')
+      .selectAll()
+      .where((eb) => eb(eb.fn('lower', ['domain']), '=', eb.fn('lower', [eb.val(domain)])))
+      .where('verified_at', 'is not', null),
   );
-  return row;
 }
 
 /** The provider that a verified domain enforces for its users' logins, or null. */

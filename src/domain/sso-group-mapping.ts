@@ -1,6 +1,8 @@
 import { levelUnderCeiling, targetBreach } from '../access/grant-ceiling.js';
 import { OrganizationLevel } from '../access/levels.js';
 import type { Queryable } from '../store/database.js';
+import { qb, rows, type Selectable } from '../store/query-builder.js';
+import type { DB } from '../store/schema.js';
 import { recordActivity } from './activity.js';
 import { systemActor } from './actor.js';
 import { isOnlyOwner, membershipContext } from './organizations.js';
@@ -8,16 +10,8 @@ import { putInRole, takeFromRole } from './roles.js';
 import type { MembershipRecord, OrganizationRecord, UserRecord } from './records.js';
 import type { DomainRecord } from './sso-domains.js';
 
-export interface GroupMappingRecord {
-  id: string;
-  domain_id: string;
-  group_name: string;
-  level: number | null;
-  role_id: string | null;
-  /** The level of the admin who saved it: the ceiling it is held to at every login. */
-  created_by_level: number;
-  created_at: Date;
-}
+/** created_by_level: the level of the admin who saved it, the ceiling it is held to at every login. */
+export type GroupMappingRecord = Selectable<DB['sso_group_mappings']>;
 
 /** The changes the mapping's ceiling held back at a login (empty when none). */
 export type HeldBack = Array<Record<string, unknown>>;
@@ -72,7 +66,7 @@ export function mappedRoles(mappings: readonly GroupMappingRecord[], groups: rea
 export async function applyGroupMapping(tx: Queryable, target: GroupMappingTarget): Promise<HeldBack> {
   const { domain, organization, user, membership, groups } = target;
   if (groups === null) return [];
-  const mappings = await tx.query<GroupMappingRecord>('SELECT * FROM sso_group_mappings WHERE domain_id = $1', [domain.id]);
+  const mappings = await rows(tx, qb.selectFrom('sso_group_mappings').selectAll().where('domain_id', '=', domain.id));
   if (mappings.length === 0) return [];
   const mappingContext = { domain: domain.domain, groups, reason: 'sso_group_mapping' };
   const heldBack: Array<Record<string, unknown>> = [];

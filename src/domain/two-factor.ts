@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import type { Queryable } from '../store/database.js';
+import { qb, row as first, sql } from '../store/query-builder.js';
+import type { InferResult } from 'kysely';
 import { recordActivity } from './activity.js';
 import type { Actor } from './actor.js';
 import { validation } from './errors.js';
@@ -32,17 +34,18 @@ export class SecondFactorRejected extends Error {
 const totpOf = (secret: string, label = '') =>
   new TOTP({ issuer: ISSUER, label, secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: PERIOD });
 
-interface TotpRow {
-  secret: string;
-  confirmed_at: Date | null;
-  last_used_step: string | null;
-}
+/** The device, locked; last_used_step as text (an int8, which the two drivers return differently). */
+const lockedDevice = (userId: number) =>
+  qb
+    .selectFrom('totp_devices')
+    .select(['secret', 'confirmed_at', sql<string | null>`last_used_step::text`.as('last_used_step')])
+    .where('user_id', '=', userId)
+    .forUpdate();
+
+type TotpRow = InferResult<ReturnType<typeof lockedDevice>>[number];
 
 async function lockDevice(tx: Queryable, userId: number): Promise<TotpRow | undefined> {
-  const [row] = await tx.query<TotpRow>('SELECT secret, confirmed_at, last_used_step::text FROM totp_devices WHERE user_id = $1 FOR UPDATE', [
-    userId,
-  ]);
-  return row;
+  return first(tx, lockedDevice(userId));
 }
 
 export async function isTotpEnabled(q: Queryable, userId: number): Promise<boolean> {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../store/database.js';
 import { pgErrorCode, PgCode } from '../store/database.js';
 import { validation } from './errors.js';
+import { qb, row } from '../store/query-builder.js';
 import type { UserRecord } from './records.js';
 
 // A pragmatic address check: one @, no spaces, a dot in the domain. The mail server has the last word.
@@ -20,18 +21,18 @@ export function emailDomain(email: string): string {
 }
 
 export async function findUserById(q: Queryable, id: number): Promise<UserRecord | undefined> {
-  return readThrough(q, 'user', String(id), async () => (await q.query<UserRecord>('SELECT * FROM users WHERE id = $1', [id]))[0], () => [
+  return readThrough(q, 'user', String(id), () => row(q, qb.selectFrom('users').selectAll().where('id', '=', id)), () => [
     `user:${id}`,
   ]);
 }
 
 export async function findUserByUuid(q: Queryable, uuid: string): Promise<UserRecord | undefined> {
   if (!isUuid(uuid)) return undefined;
-  return (await q.query<UserRecord>('SELECT * FROM users WHERE uuid = $1', [uuid]))[0];
+  return row(q, qb.selectFrom('users').selectAll().where('uuid', '=', uuid));
 }
 
 export async function findUserByEmail(q: Queryable, email: string): Promise<UserRecord | undefined> {
-  return (await q.query<UserRecord>('SELECT * FROM users WHERE lower(email) = lower($1)', [email]))[0];
+  return row(q, qb.selectFrom('users').selectAll().where((eb) => eb(eb.fn('lower', ['email']), '=', eb.fn('lower', [eb.val(email)]))));
 }
 
 export async function countUsers(q: Queryable): Promise<number> {

@@ -167,5 +167,9 @@ describe('which statements outside a transaction must report their invalidations
     expect(mayInvalidate('UPDATE personal_api_keys SET last_used_at = now()')).toBe(true);
     expect(mayInvalidate('WITH gone AS (DELETE FROM sessions RETURNING 1) SELECT count(*) FROM gone')).toBe(true);
     expect(mayInvalidate('SELECT * FROM organizations FOR UPDATE')).toBe(true);
+    // Kysely's compiled SQL: lower case, quoted names.
+    expect(mayInvalidate('select * from "users" where "id" = $1')).toBe(false);
+    expect(mayInvalidate('insert into "events" ("uuid") values ($1)')).toBe(false);
+    expect(mayInvalidate('update "users" set "last_login" = now() where "id" = $1')).toBe(true);
   });
 });

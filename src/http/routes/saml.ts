@@ -11,6 +11,7 @@ import { SamlRejected } from '../../sso/saml-errors.js';
 import { SAML_REQUEST_TTL_MS } from '../../sso/saml-request-cache.js';
 import { clip, decodeSamlResponse, SamlInputError, type SamlEnvelope } from '../../sso/saml-xml.js';
 import type { Database } from '../../store/database.js';
+import { qb, rows as all } from '../../store/query-builder.js';
 import { setSessionCookies, type Deps } from '../deps.js';
 import { signInErrorPage } from '../../sso/sign-in-page.js';
 
@@ -197,10 +198,15 @@ async function responseDomain(db: Database, relayState: string | undefined, enve
     return row ? findDomainById(db, row.domain_id) : undefined;
   }
   if (envelope.issuer && envelope.issuer.length <= 1000) {
-    const rows = await db.query<DomainRecord>(
-      `SELECT * FROM organization_domains
-        WHERE saml_entity_id = $1 AND verified_at IS NOT NULL AND saml_idp_initiated_enabled LIMIT 2`,
-      [envelope.issuer],
+    const rows = await all(
+      db,
+      qb
+        .selectFrom('organization_domains')
+        .selectAll()
+        .where('saml_entity_id', '=', envelope.issuer)
+        .where('verified_at', 'is not', null)
+        .where((eb) => eb.ref('saml_idp_initiated_enabled'))
+        .limit(2),
     );
     return rows.length === 1 ? rows[0] : undefined;
   }

@@ -10,6 +10,7 @@ import type { UserRecord } from '../../domain/records.js';
 import { deleteOtherSessions } from '../../domain/sessions.js';
 import { findUserById, isUuid } from '../../domain/users.js';
 import type { Queryable } from '../../store/database.js';
+import { qb, row } from '../../store/query-builder.js';
 import { actorOf, currentUser, reachesOrganization, type Deps } from '../deps.js';
 import { SESSION_COOKIE } from '../principal.js';
 import * as show from '../serializers.js';
@@ -73,7 +74,7 @@ export function userRoutes(app: FastifyInstance, { db }: Deps): void {
         passwordHash = await hashPassword(body.password);
       }
       await db.transaction(async (tx) => {
-        const before = (await tx.query<UserRecord>('SELECT * FROM users WHERE id = $1 FOR UPDATE', [user.id]))[0]!;
+        const before = (await row(tx, qb.selectFrom('users').selectAll().where('id', '=', user.id).forUpdate()))!;
         const next = { ...before };
         if (body.first_name !== undefined) next.first_name = body.first_name.trim();
         if (body.last_name !== undefined) next.last_name = body.last_name.trim();

@@ -3,13 +3,14 @@ import type { DashboardRecord, TileRecord } from '../../domain/dashboards.js';
 import type { InsightView } from '../../domain/insights.js';
 import type { UserRecord } from '../../domain/records.js';
 import type { Queryable } from '../../store/database.js';
+import { qb, rows as all, sql } from '../../store/query-builder.js';
 import { userBasic } from '../serializers.js';
 
 /** The users named as creators, by id, in one query. */
 export async function creators(q: Queryable, ids: ReadonlyArray<number | null>): Promise<Map<number, UserRecord>> {
   const wanted = [...new Set(ids.filter((id): id is number => id !== null))];
   if (wanted.length === 0) return new Map();
-  const rows = await q.query<UserRecord>('SELECT * FROM users WHERE id = ANY($1::int[])', [wanted]);
+  const rows = await all(q, qb.selectFrom('users').selectAll().where('id', '=', sql<number>`ANY(${wanted}::int[])`));
   return new Map(rows.map((u) => [u.id, u]));
 }
 
