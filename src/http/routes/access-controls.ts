@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { scoped } from '../../access/route-access.js';
 import {
   accessControlsView,
@@ -24,9 +24,10 @@ export function accessControlRoutes(app: FastifyInstance, { db }: Deps): void {
   const write = { access: scoped('access_control', 'write') };
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  const register = (url: string, params: typeof ProjectParams | typeof ObjectParams, scopeOf: (request: FastifyRequest) => AccessControlScope) => {
+  // `scopeOf` reads the URL's parameters: the object routes' `:id` names the object.
+  const register = (url: string, params: typeof ProjectParams | typeof ObjectParams, scopeOf: (params: Partial<ObjectParams>) => AccessControlScope) => {
     api.get(url, { config: read, schema: { params, response: { 200: AccessControls } } }, async (request) => {
-      const view = await accessControlsView(db, routeProject(request).project.id, currentUser(request).id, scopeOf(request));
+      const view = await accessControlsView(db, routeProject(request).project.id, currentUser(request).id, scopeOf(request.params));
       return show.accessControls(view);
     });
     api.put(url, { config: write, schema: { params, body: AccessControlBody, response: { 200: AccessControl, 204: NoContent } } }, async (request, reply) => {
@@ -38,7 +39,7 @@ export function accessControlRoutes(app: FastifyInstance, { db }: Deps): void {
         ...(body.resource !== undefined ? { resource: body.resource } : {}),
       };
       const row = await db.transaction((tx) =>
-        putAccessControl(tx, actorOf(request), routeProject(request).project.id, scopeOf(request), input),
+        putAccessControl(tx, actorOf(request), routeProject(request).project.id, scopeOf(request.params), input),
       );
       return row === null ? reply.code(204).send() : show.accessControl(row);
     });
@@ -50,10 +51,6 @@ export function accessControlRoutes(app: FastifyInstance, { db }: Deps): void {
     register(`/api/projects/:project_id/${name}/`, ProjectParams, () => ({ kind: 'resource' }));
   }
   for (const [resource, { path }] of Object.entries(OBJECT_RESOURCES) as Array<[ObjectResource, (typeof OBJECT_RESOURCES)[ObjectResource]]>) {
-    register(`/api/projects/:project_id/${path}/:id/access_controls/`, ObjectParams, (request) => ({
-      kind: 'object',
-      resource,
-      objectId: (request.params as ObjectParams).id,
-    }));
+    register(`/api/projects/:project_id/${path}/:id/access_controls/`, ObjectParams, (params) => ({ kind: 'object', resource, objectId: params.id ?? '' }));
   }
 }
