@@ -22,3 +22,9 @@ export function jsonFor(first: object, second: object | null, build: () => unkno
   }
   return body;
 }
+
+/**
+ * JSON text sent as it is, typed as the body it holds: Fastify does not serialize a string sent with
+ * a JSON content type, so a route with a response schema still sends the cached text unchanged.
+ */
+export const preserialized = <T>(json: string): T => json as unknown as T;

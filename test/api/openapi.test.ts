@@ -45,6 +45,32 @@ describe('GET /api/schema/', () => {
     expect(missing).toEqual([]);
   });
 
+  it('states the response of every operation: a 2xx response schema, not the default placeholder', () => {
+    // @fastify/swagger writes `200: {description: 'Default Response'}` (no content) for a route without a
+    // response schema; a declared one has its content, or (a bodiless 204) a description of its own.
+    const undeclared: string[] = [];
+    for (const route of server.routes) {
+      const operation = doc.paths?.[openApiPath(route.url)]?.[route.method.toLowerCase()];
+      const declared = Object.entries(operation?.responses ?? {}).filter(
+        ([status, response]: [string, any]) =>
+          /^2(\d\d|XX)$/.test(status) && (response.content !== undefined || response.description !== 'Default Response'),
+      );
+      if (declared.length === 0) undeclared.push(`${route.method} ${route.url}`);
+    }
+    expect(undeclared).toEqual([]);
+  });
+
+  it('shows the shapes of responses, with the nullable and optional fields as they are', () => {
+    const flag = doc.paths['/api/projects/{project_id}/feature_flags/{flag_id}/'].get.responses['200'].content['application/json'].schema;
+    expect(flag.required).toEqual(expect.arrayContaining(['id', 'key', 'filters', 'created_by', 'created_at']));
+    expect(flag.properties.created_by.anyOf.map((s: any) => s.type ?? 'object')).toEqual(['object', 'null']);
+    const list = doc.paths['/api/organizations/{organization_id}/members/'].get.responses['200'].content['application/json'].schema;
+    expect(Object.keys(list.properties)).toEqual(['count', 'next', 'previous', 'results']);
+    const sink = doc.paths['/api/organizations/{organization_id}/activity_log_sinks/'].post.responses['201'].content['application/json'].schema;
+    expect(sink.required).not.toContain('secret');
+    expect(Object.keys(doc.paths['/api/personal_api_keys/{key_id}/'].delete.responses)).toContain('204');
+  });
+
   it('names the scope in the description and security of a scoped route', () => {
     const op = doc.paths['/api/projects/{project_id}/feature_flags/']?.get;
     expect(op.description).toContain('feature_flag:read');

@@ -1,17 +1,24 @@
 /**
- * The API's shapes, taken from the server's own serializers (types only: nothing of the server is
- * bundled). `Wire<T>` is what JSON makes of a serializer's result: dates arrive as strings.
- * Shapes whose serializer the server does not export (the current user, service accounts,
- * approval policies) are written out here, next to the route that answers them.
+ * The API's shapes. Routes with response schemas (src/http/schemas/*.ts) give theirs: the same
+ * TypeBox schemas that serialize the answer and describe it in /api/schema/, so a field the server
+ * stops sending fails the console's type check. The rest are still taken from the server's
+ * serializers until their routes have schemas. Types only: nothing of the server is bundled.
+ * `Wire<T>` is what JSON makes of a value: dates arrive as strings.
+ *
+ * Pattern for a resource: `export type X = Wire<schemas.X>` with `import type * as schemas from
+ * '../../../src/http/schemas/<resource>.js'` (each schema file exports `type X = Static<typeof X>`).
  */
 import type * as show from '../../../src/http/serializers.js';
-import type { accessControl, accessControls } from '../../../src/http/serializers/access-controls.js';
-import type { activityEntry } from '../../../src/http/serializers/activity-log.js';
 import type { showChangeRequest } from '../../../src/http/serializers/change-requests.js';
-import type { domain, groupMapping } from '../../../src/http/serializers/domains.js';
 import type { role, roleMembership } from '../../../src/http/serializers/roles.js';
-import type { ChainReport } from '../../../src/domain/activity-chain.js';
 import type { Change } from '../../../src/domain/activity.js';
+import type * as accessControls from '../../../src/http/schemas/access-controls.js';
+import type * as activityLog from '../../../src/http/schemas/activity-log.js';
+import type * as apiKeys from '../../../src/http/schemas/api-keys.js';
+import type * as common from '../../../src/http/schemas/common.js';
+import type * as domains from '../../../src/http/schemas/domains.js';
+import type * as invites from '../../../src/http/schemas/invites.js';
+import type * as members from '../../../src/http/schemas/members.js';
 
 export type Wire<T> = T extends Date
   ? string
@@ -23,23 +30,23 @@ export type Wire<T> = T extends Date
         ? { [K in keyof T]: Wire<T[K]> }
         : T;
 
-export type UserBasic = Wire<ReturnType<typeof show.userBasic>>;
-export type Member = Wire<ReturnType<typeof show.member>>;
+export type UserBasic = Wire<common.UserBasic>;
+export type Member = Wire<members.Member>;
 export type Organization = Wire<ReturnType<typeof show.organization>>;
 export type Project = Wire<ReturnType<typeof show.project>>;
-export type Invite = Wire<ReturnType<typeof show.invite>>;
-export type ApiKey = Wire<ReturnType<typeof show.apiKey>>;
+export type Invite = Wire<invites.Invite>;
+export type ApiKey = Wire<apiKeys.ApiKey>;
 export type ProjectMember = Wire<ReturnType<typeof show.projectMember>>;
 export type Role = Wire<ReturnType<typeof role>>;
 export type RoleMembership = Wire<ReturnType<typeof roleMembership>>;
-export type AccessControl = Wire<ReturnType<typeof accessControl>>;
-export type AccessControls = Wire<ReturnType<typeof accessControls>>;
-export type ActivityEntry = Wire<ReturnType<typeof activityEntry>>;
+export type AccessControl = Wire<accessControls.AccessControl>;
+export type AccessControls = Wire<accessControls.AccessControls>;
+export type ActivityEntry = Wire<activityLog.ActivityEntry>;
 export type ActivityChange = Change;
 export type ChangeRequest = Wire<Awaited<ReturnType<typeof showChangeRequest>>>;
-export type Domain = Wire<ReturnType<typeof domain>>;
-export type GroupMapping = Wire<ReturnType<typeof groupMapping>>;
-export type ChainStatus = Wire<ChainReport>;
+export type Domain = Wire<domains.Domain>;
+export type GroupMapping = Wire<domains.GroupMapping>;
+export type ChainStatus = Wire<activityLog.ChainReport>;
 
 /** `GET /api/users/@me/` (src/http/routes/users.ts, userDetail). */
 export type Me = UserBasic & {

@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import { scoped } from '../../access/route-access.js';
 import {
   accessControlsView,
@@ -10,37 +10,28 @@ import {
 } from '../../domain/access-controls.js';
 import { actorOf, currentUser, type Deps } from '../deps.js';
 import * as show from '../serializers/access-controls.js';
-import { ProjectParams, routeProject } from './projects.js';
+import { AccessControl, AccessControlBody, AccessControls, ObjectParams } from '../schemas/access-controls.js';
+import { NoContent, ProjectParams } from '../schemas/common.js';
+import { routeProject } from './projects.js';
 
 /*
  * PostHog's AccessControlViewSetMixin: GET needs access_control:read, PUT access_control:write.
  * Who may change which rules is the domain's business (src/domain/access-controls.ts).
  */
-const ObjectParams = Type.Object({ project_id: Type.String(), id: Type.String() });
-const Nullable = (schema: ReturnType<typeof Type.String>) => Type.Optional(Type.Union([schema, Type.Null()]));
-const AccessControlBody = Type.Object(
-  {
-    access_level: Type.Union([Type.String({ maxLength: 32 }), Type.Null()]),
-    organization_member: Nullable(Type.String({ maxLength: 64 })),
-    role: Nullable(Type.String({ maxLength: 64 })),
-    resource: Type.Optional(Type.String({ maxLength: 64 })),
-    // Taken from the URL (object routes) or null (project-wide rules), as PostHog does.
-    resource_id: Type.Optional(Type.Unknown()),
-  },
-  { additionalProperties: false },
-);
 
 export function accessControlRoutes(app: FastifyInstance, { db }: Deps): void {
   const read = { access: scoped('access_control', 'read') };
   const write = { access: scoped('access_control', 'write') };
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  const register = (url: string, params: typeof ProjectParams | typeof ObjectParams, scopeOf: (request: FastifyRequest) => AccessControlScope) => {
-    app.get(url, { config: read, schema: { params } }, async (request) => {
-      const view = await accessControlsView(db, routeProject(request).project.id, currentUser(request).id, scopeOf(request));
+  // `scopeOf` reads the URL's parameters: the object routes' `:id` names the object.
+  const register = (url: string, params: typeof ProjectParams | typeof ObjectParams, scopeOf: (params: Partial<ObjectParams>) => AccessControlScope) => {
+    api.get(url, { config: read, schema: { params, response: { 200: AccessControls } } }, async (request) => {
+      const view = await accessControlsView(db, routeProject(request).project.id, currentUser(request).id, scopeOf(request.params));
       return show.accessControls(view);
     });
-    app.put(url, { config: write, schema: { params, body: AccessControlBody } }, async (request, reply: FastifyReply) => {
-      const body = request.body as Static<typeof AccessControlBody>;
+    api.put(url, { config: write, schema: { params, body: AccessControlBody, response: { 200: AccessControl, 204: NoContent } } }, async (request, reply) => {
+      const { body } = request;
       const input = {
         access_level: body.access_level,
         ...(body.organization_member !== undefined ? { organization_member: body.organization_member } : {}),
@@ -48,7 +39,7 @@ export function accessControlRoutes(app: FastifyInstance, { db }: Deps): void {
         ...(body.resource !== undefined ? { resource: body.resource } : {}),
       };
       const row = await db.transaction((tx) =>
-        putAccessControl(tx, actorOf(request), routeProject(request).project.id, scopeOf(request), input),
+        putAccessControl(tx, actorOf(request), routeProject(request).project.id, scopeOf(request.params), input),
       );
       return row === null ? reply.code(204).send() : show.accessControl(row);
     });
@@ -60,10 +51,6 @@ export function accessControlRoutes(app: FastifyInstance, { db }: Deps): void {
     register(`/api/projects/:project_id/${name}/`, ProjectParams, () => ({ kind: 'resource' }));
   }
   for (const [resource, { path }] of Object.entries(OBJECT_RESOURCES) as Array<[ObjectResource, (typeof OBJECT_RESOURCES)[ObjectResource]]>) {
-    register(`/api/projects/:project_id/${path}/:id/access_controls/`, ObjectParams, (request) => ({
-      kind: 'object',
-      resource,
-      objectId: (request.params as Static<typeof ObjectParams>).id,
-    }));
+    register(`/api/projects/:project_id/${path}/:id/access_controls/`, ObjectParams, (params) => ({ kind: 'object', resource, objectId: params.id ?? '' }));
   }
 }

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OrganizationLevel } from '../../access/levels.js';
 import { scoped, serving } from '../../access/route-access.js';
@@ -20,8 +21,17 @@ import { projectsWithActivityAccess, redactForReader } from '../../domain/activi
 import { isUuid } from '../../domain/users.js';
 import { currentUser, type Deps } from '../deps.js';
 import { activityCsvHeader, activityCsvLine, activityEntry, activityExportEntry } from '../serializers/activity-log.js';
-import { OrgParams, routeOrganization } from './organizations.js';
-import { ProjectParams, routeProject } from './projects.js';
+import {
+  ActivityExport,
+  ActivityExportQuery,
+  ActivityPage,
+  ChainReport,
+  OrganizationActivityQuery,
+  ProjectActivityQuery,
+} from '../schemas/activity-log.js';
+import { OrgParams, ProjectParams } from '../schemas/common.js';
+import { routeOrganization } from './organizations.js';
+import { routeProject } from './projects.js';
 
 /**
  * PostHog's activity log: `GET /api/projects/:id/activity_log/` and the organization-wide
@@ -125,8 +135,7 @@ function linkWith(request: FastifyRequest, set: Record<string, string>, drop: st
 }
 
 /** The list answer: cursor pagination by default, numbered pages with `?page=N`. */
-async function listAnswer(request: FastifyRequest, db: Deps['db'], area: ActivityArea, filters: ActivityFilters) {
-  const q = request.query as Query;
+async function listAnswer(request: FastifyRequest, q: Query, db: Deps['db'], area: ActivityArea, filters: ActivityFilters) {
   const limit = readLimit(q);
   const pageParam = single(q, 'page');
   if (pageParam !== undefined) {
@@ -177,12 +186,16 @@ async function organizationArea(request: FastifyRequest, db: Deps['db']): Promis
 }
 
 export function activityLogRoutes(app: FastifyInstance, { db, config }: Deps): void {
-  app.get(
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get(
     '/api/projects/:project_id/activity_log/',
-    { config: { access: serving('activity_log', 'read', { resource: 'activity_log' }) }, schema: { params: ProjectParams } },
+    {
+      config: { access: serving('activity_log', 'read', { resource: 'activity_log' }) },
+      schema: { params: ProjectParams, querystring: ProjectActivityQuery, response: { 200: ActivityPage } },
+    },
     async (request) => {
       const { project, organizationLevel } = routeProject(request);
-      const q = request.query as Query;
+      const q = request.query;
       const filters = readFilters(q, false);
       const area: ActivityArea = {
         kind: 'project',
@@ -191,26 +204,32 @@ export function activityLogRoutes(app: FastifyInstance, { db, config }: Deps): v
         includeOrganizationScoped: includeOrganizationScoped(q, filters),
         includeSecurity: (organizationLevel ?? 0) >= OrganizationLevel.ADMIN,
       };
-      return listAnswer(request, db, area, filters);
+      return listAnswer(request, q, db, area, filters);
     },
   );
 
-  app.get(
+  api.get(
     '/api/organizations/:organization_id/activity_log/',
-    { config: { access: scoped('activity_log', 'read') }, schema: { params: OrgParams } },
+    {
+      config: { access: scoped('activity_log', 'read') },
+      schema: { params: OrgParams, querystring: OrganizationActivityQuery, response: { 200: ActivityPage } },
+    },
     async (request) => {
-      const filters = readFilters(request.query as Query, true);
-      return listAnswer(request, db, await organizationArea(request, db), filters);
+      const filters = readFilters(request.query, true);
+      return listAnswer(request, request.query, db, await organizationArea(request, db), filters);
     },
   );
 
-  app.get(
+  api.get(
     '/api/organizations/:organization_id/activity_log/export/',
-    { config: { access: scoped('activity_log', 'read') }, schema: { params: OrgParams } },
+    {
+      config: { access: scoped('activity_log', 'read') },
+      schema: { params: OrgParams, querystring: ActivityExportQuery, response: { 200: ActivityExport } },
+    },
     async (request, reply) => {
       const { record, membership } = routeOrganization(request);
       if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);
-      const q = request.query as Query;
+      const q = request.query;
       const format = single(q, 'format') || 'ndjson';
       if (format !== 'ndjson' && format !== 'csv') throw validation(`"${format.slice(0, 40)}" is not a valid choice.`, 'format', 'invalid_choice');
       const filters = readFilters(q, true);
@@ -227,9 +246,9 @@ export function activityLogRoutes(app: FastifyInstance, { db, config }: Deps): v
   );
 
   // Tamper evidence: walks the organization's hash chain (src/domain/activity-chain.ts).
-  app.get(
+  api.get(
     '/api/organizations/:organization_id/activity_log/verify/',
-    { config: { access: scoped('activity_log', 'read') }, schema: { params: OrgParams } },
+    { config: { access: scoped('activity_log', 'read') }, schema: { params: OrgParams, response: { 200: ChainReport } } },
     async (request) => {
       const { record, membership } = routeOrganization(request);
       if (membership.level < OrganizationLevel.ADMIN) throw permissionDenied(INSUFFICIENT_ORG_LEVEL);

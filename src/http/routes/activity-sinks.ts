@@ -1,20 +1,12 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { scoped } from '../../access/route-access.js';
 import { createSink, deleteSink, getSink, listSinks, updateSink, type SinkRecord } from '../../domain/activity-sinks.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
-import { OrgParams, routeOrganization } from './organizations.js';
-
-const SinkParams = Type.Object({ organization_id: Type.String(), sink_id: Type.String() });
-const SinkCreate = Type.Object(
-  { url: Type.String(), description: Type.Optional(Type.String()), enabled: Type.Optional(Type.Boolean()) },
-  { additionalProperties: false },
-);
-const SinkPatch = Type.Object(
-  { url: Type.Optional(Type.String()), description: Type.Optional(Type.String()), enabled: Type.Optional(Type.Boolean()) },
-  { additionalProperties: false },
-);
+import { Sink, SinkCreate, SinkList, SinkParams, SinkPatch } from '../schemas/activity-sinks.js';
+import { NoContent, OrgParams } from '../schemas/common.js';
+import { routeOrganization } from './organizations.js';
 
 /** A sink and its delivery state; the secret only when just created. */
 function sinkView(sink: SinkRecord, withSecret = false) {
@@ -47,32 +39,33 @@ export function activitySinkRoutes(app: FastifyInstance, { db }: Deps): void {
   const one = `${base}:sink_id/`;
   const read = { access: scoped('activity_log', 'read') };
   const write = { access: scoped('activity_log', 'write') };
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get(base, { config: read, schema: { params: OrgParams } }, async (request) => {
+  api.get(base, { config: read, schema: { params: OrgParams, response: { 200: SinkList } } }, async (request) => {
     const page = readPage(request);
     const sinks = await listSinks(db, actorOf(request), routeOrganization(request).record.id);
     return paginated(request, page, sinks.length, sinks.slice(page.offset, page.offset + page.limit).map((s) => sinkView(s)));
   });
 
-  app.post(base, { config: write, schema: { params: OrgParams, body: SinkCreate } }, async (request, reply) => {
-    const body = request.body as Static<typeof SinkCreate>;
+  api.post(base, { config: write, schema: { params: OrgParams, body: SinkCreate, response: { 201: Sink } } }, async (request, reply) => {
+    const { body } = request;
     const sink = await db.transaction((tx) => createSink(tx, actorOf(request), routeOrganization(request).record.id, body));
     return reply.code(201).send(sinkView(sink, true));
   });
 
-  app.get(one, { config: read, schema: { params: SinkParams } }, async (request) => {
-    const { sink_id } = request.params as Static<typeof SinkParams>;
+  api.get(one, { config: read, schema: { params: SinkParams, response: { 200: Sink } } }, async (request) => {
+    const { sink_id } = request.params;
     return sinkView(await getSink(db, actorOf(request), routeOrganization(request).record.id, sink_id));
   });
 
-  app.patch(one, { config: write, schema: { params: SinkParams, body: SinkPatch } }, async (request) => {
-    const { sink_id } = request.params as Static<typeof SinkParams>;
-    const body = request.body as Static<typeof SinkPatch>;
+  api.patch(one, { config: write, schema: { params: SinkParams, body: SinkPatch, response: { 200: Sink } } }, async (request) => {
+    const { sink_id } = request.params;
+    const { body } = request;
     return sinkView(await db.transaction((tx) => updateSink(tx, actorOf(request), routeOrganization(request).record.id, sink_id, body)));
   });
 
-  app.delete(one, { config: write, schema: { params: SinkParams } }, async (request, reply) => {
-    const { sink_id } = request.params as Static<typeof SinkParams>;
+  api.delete(one, { config: write, schema: { params: SinkParams, response: { 204: NoContent } } }, async (request, reply) => {
+    const { sink_id } = request.params;
     await db.transaction((tx) => deleteSink(tx, actorOf(request), routeOrganization(request).record.id, sink_id));
     return reply.code(204).send();
   });

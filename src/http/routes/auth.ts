@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { publicRoute } from '../../access/route-access.js';
 import { DomainError, permissionDenied, validation } from '../../domain/errors.js';
@@ -12,25 +12,10 @@ import { clearSessionCookies, setSessionCookies, type Deps } from '../deps.js';
 import { CSRF_HEADER, SESSION_COOKIE } from '../principal.js';
 import { LIMITS } from '../rate-limits.js';
 import type { UserRecord } from '../../domain/records.js';
+import { InvitePreview, InviteSignup, Login, LoginSuccess, SignedUp, Signup, SignupInviteParams } from '../schemas/auth.js';
+import { NoContent } from '../schemas/common.js';
 import * as show from '../serializers.js';
 import { answerLogin, sessionOrigin } from './two-factor.js';
-
-const Signup = Type.Object(
-  {
-    first_name: Type.String(),
-    last_name: Type.Optional(Type.String()),
-    email: Type.String(),
-    password: Type.String(),
-    organization_name: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
-const InviteSignup = Type.Object(
-  { first_name: Type.Optional(Type.String()), last_name: Type.Optional(Type.String()), password: Type.Optional(Type.String()) },
-  { additionalProperties: false },
-);
-const Login = Type.Object({ email: Type.String(), password: Type.String() }, { additionalProperties: false });
-const InviteParams = Type.Object({ invite_id: Type.String() });
 
 function required(value: string | undefined, attr: string): string {
   if (value === undefined) throw validation('This field is required.', attr, 'required');
@@ -41,36 +26,40 @@ const signedUp = (user: UserRecord) => ({ ...show.userBasic(user), redirect_url:
 
 export function authRoutes(app: FastifyInstance, deps: Deps): void {
   const { db, config, limiter } = deps;
-  app.post('/api/signup/', { config: { access: publicRoute }, schema: { body: Signup } }, async (request, reply) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.post('/api/signup/', { config: { access: publicRoute }, schema: { body: Signup, response: { 201: SignedUp } } }, async (request, reply) => {
     await limiter.consume(LIMITS.signupsPerAddress, request.ip);
-    const body = request.body as Static<typeof Signup>;
-    const { user } = await signUp(db, body, config.openSignup);
+    const { user } = await signUp(db, request.body, config.openSignup);
     const session = await db.transaction((tx) => createSession(tx, user.id, 'password', sessionOrigin(request)));
     setSessionCookies(reply, request, config, session);
     return reply.code(201).send(signedUp(user));
   });
 
-  app.get('/api/signup/:invite_id/', { config: { access: publicRoute }, schema: { params: InviteParams } }, async (request) => {
-    const { invite_id } = request.params as Static<typeof InviteParams>;
-    const invite = await findInvite(db, invite_id);
-    assertInviteUsable(invite);
-    // Whether the invitee must sign up through SSO (their domain enforces it), so the accept page can say so first.
-    const ssoEnforcement = enforcedProvider(await findVerifiedDomainForEmail(db, invite.target_email));
-    return {
-      id: invite.id,
-      target_email: invite.target_email,
-      first_name: invite.first_name,
-      organization_name: invite.organization_name,
-      sso_enforcement: ssoEnforcement,
-    };
-  });
-
-  app.post(
+  api.get(
     '/api/signup/:invite_id/',
-    { config: { access: publicRoute }, schema: { params: InviteParams, body: InviteSignup } },
+    { config: { access: publicRoute }, schema: { params: SignupInviteParams, response: { 200: InvitePreview } } },
+    async (request) => {
+      const { invite_id } = request.params;
+      const invite = await findInvite(db, invite_id);
+      assertInviteUsable(invite);
+      // Whether the invitee must sign up through SSO (their domain enforces it), so the accept page can say so first.
+      const ssoEnforcement = enforcedProvider(await findVerifiedDomainForEmail(db, invite.target_email));
+      return {
+        id: invite.id,
+        target_email: invite.target_email,
+        first_name: invite.first_name,
+        organization_name: invite.organization_name,
+        sso_enforcement: ssoEnforcement,
+      };
+    },
+  );
+
+  api.post(
+    '/api/signup/:invite_id/',
+    { config: { access: publicRoute }, schema: { params: SignupInviteParams, body: InviteSignup, response: { 201: SignedUp } } },
     async (request, reply) => {
-      const { invite_id } = request.params as Static<typeof InviteParams>;
-      const body = request.body as Static<typeof InviteSignup>;
+      const { invite_id } = request.params;
+      const { body } = request;
       // Only a signed-in person accepts for an existing account; a personal API key never does.
       const signedIn = request.ctx.apiKey ? null : request.ctx.user;
       if (signedIn) {
@@ -95,8 +84,8 @@ export function authRoutes(app: FastifyInstance, deps: Deps): void {
     },
   );
 
-  app.post('/api/login/', { config: { access: publicRoute }, schema: { body: Login } }, async (request, reply) => {
-    const { email, password } = request.body as Static<typeof Login>;
+  api.post('/api/login/', { config: { access: publicRoute }, schema: { body: Login, response: { 200: LoginSuccess } } }, async (request, reply) => {
+    const { email, password } = request.body;
     // Failures count per address and per (account, address): guessing slows down, the owner of
     // the account elsewhere is never locked out, and every window ends.
     const account = `${email.trim().toLowerCase()}|${request.ip}`;
@@ -113,7 +102,7 @@ export function authRoutes(app: FastifyInstance, deps: Deps): void {
     return answerLogin(reply, request, deps, outcome);
   });
 
-  app.post('/api/logout/', { config: { access: publicRoute } }, async (request, reply) => {
+  api.post('/api/logout/', { config: { access: publicRoute }, schema: { response: { 204: NoContent } } }, async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE];
     if (token) await deleteSession(db, token);
     clearSessionCookies(reply);

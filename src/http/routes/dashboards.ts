@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { serving } from '../../access/route-access.js';
 import {
@@ -18,38 +18,9 @@ import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import { resourceActor } from '../resource-actor.js';
 import * as show from '../serializers/insights.js';
-import { ProjectParams } from './projects.js';
+import { NoContent, ProjectParams } from '../schemas/common.js';
+import { Dashboard, DashboardBody, DashboardList, DashboardListQuery, DashboardParams } from '../schemas/dashboards.js';
 import { placementOf } from './insights.js';
-
-const DashboardParams = Type.Object({ project_id: Type.String(), dashboard_id: Type.String() });
-const DbId = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
-const JsonObject = Type.Object({}, { additionalProperties: true });
-
-/** A tile as PostHog shapes it: `{insight: {id}}` adds one, `{id, layouts?, color?, deleted?}` changes one. */
-const Tile = Type.Object(
-  {
-    id: Type.Optional(DbId),
-    insight: Type.Optional(
-      Type.Union([Type.Object({ id: Type.Optional(DbId), short_id: Type.Optional(Type.String({ maxLength: 12 })) }, { additionalProperties: true }), Type.Null()]),
-    ),
-    layouts: Type.Optional(JsonObject),
-    color: Type.Optional(Type.Union([Type.String({ maxLength: 400 }), Type.Null()])),
-    deleted: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: true },
-);
-
-const DashboardBody = Type.Object(
-  {
-    name: Type.Optional(Type.Union([Type.String({ maxLength: 400 }), Type.Null()])),
-    description: Type.Optional(Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()])),
-    pinned: Type.Optional(Type.Boolean()),
-    deleted: Type.Optional(Type.Boolean()),
-    tiles: Type.Optional(Type.Array(Tile, { maxItems: 100 })),
-  },
-  { additionalProperties: false },
-);
-type DashboardBody = Static<typeof DashboardBody>;
 
 /** A dashboard with the tiles whose insights the caller may view. */
 async function render(q: Queryable, gate: ResourceActor, dashboard: DashboardRecord) {
@@ -68,48 +39,70 @@ async function render(q: Queryable, gate: ResourceActor, dashboard: DashboardRec
 export function dashboardRoutes(app: FastifyInstance, { db }: Deps): void {
   const base = '/api/projects/:project_id/dashboards/';
   const one = `${base}:dashboard_id/`;
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get(base, { config: { access: serving('dashboard', 'read', { resource: 'dashboard' }) }, schema: { params: ProjectParams } }, async (request) => {
-    const gate = await resourceActor(db, request);
-    const query = request.query as Record<string, unknown>;
-    const search = query.search;
-    if (search !== undefined && (typeof search !== 'string' || search.length > 400)) throw validation('Not a valid string.', 'search');
-    const pinned = query.pinned;
-    if (pinned !== undefined && pinned !== 'true' && pinned !== 'false') throw validation('Must be a valid boolean.', 'pinned');
-    const page = readPage(request);
-    const stored = await listDashboards(db, placementOf(request).projectId, {
-      ...(typeof search === 'string' && search !== '' ? { search } : {}),
-      ...(pinned !== undefined ? { pinned: pinned === 'true' } : {}),
-    });
-    const all = await visibleTo(gate, 'dashboard', stored);
-    const slice = all.slice(page.offset, page.offset + page.limit);
-    const users = await show.creators(db, slice.map((d) => d.created_by_id));
-    return paginated(request, page, all.length, slice.map((d) => show.dashboardBasic(d, users)));
-  });
+  api.get(
+    base,
+    {
+      config: { access: serving('dashboard', 'read', { resource: 'dashboard' }) },
+      schema: { params: ProjectParams, querystring: DashboardListQuery, response: { 200: DashboardList } },
+    },
+    async (request) => {
+      const gate = await resourceActor(db, request);
+      const query = request.query;
+      const search = query.search;
+      if (search !== undefined && (typeof search !== 'string' || search.length > 400)) throw validation('Not a valid string.', 'search');
+      const pinned = query.pinned;
+      if (pinned !== undefined && pinned !== 'true' && pinned !== 'false') throw validation('Must be a valid boolean.', 'pinned');
+      const page = readPage(request);
+      const stored = await listDashboards(db, placementOf(request).projectId, {
+        ...(typeof search === 'string' && search !== '' ? { search } : {}),
+        ...(pinned !== undefined ? { pinned: pinned === 'true' } : {}),
+      });
+      const all = await visibleTo(gate, 'dashboard', stored);
+      const slice = all.slice(page.offset, page.offset + page.limit);
+      const users = await show.creators(db, slice.map((d) => d.created_by_id));
+      return paginated(request, page, all.length, slice.map((d) => show.dashboardBasic(d, users)));
+    },
+  );
 
-  app.post(base, { config: { access: serving('dashboard', 'write', { resource: 'dashboard' }) }, schema: { params: ProjectParams, body: DashboardBody } }, async (request, reply) => {
-    const body = request.body as DashboardBody;
-    const gate = await resourceActor(db, request);
-    const dashboard = await db.transaction(async (tx) => createDashboard(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), body));
-    return reply.code(201).send(await render(db, gate, dashboard));
-  });
+  api.post(
+    base,
+    {
+      config: { access: serving('dashboard', 'write', { resource: 'dashboard' }) },
+      schema: { params: ProjectParams, body: DashboardBody, response: { 201: Dashboard } },
+    },
+    async (request, reply) => {
+      const { body } = request;
+      const gate = await resourceActor(db, request);
+      const dashboard = await db.transaction(async (tx) => createDashboard(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), body));
+      return reply.code(201).send(await render(db, gate, dashboard));
+    },
+  );
 
-  app.get(one, { config: { access: serving('dashboard', 'read', { resource: 'dashboard', object: 'dashboard_id' }) }, schema: { params: DashboardParams } }, async (request) => {
-    const { dashboard_id } = request.params as Static<typeof DashboardParams>;
-    const gate = await resourceActor(db, request);
-    const dashboard = await getDashboard(db, placementOf(request).projectId, dashboard_id);
-    return render(db, gate, dashboard);
-  });
+  api.get(
+    one,
+    {
+      config: { access: serving('dashboard', 'read', { resource: 'dashboard', object: 'dashboard_id' }) },
+      schema: { params: DashboardParams, response: { 200: Dashboard } },
+    },
+    async (request) => {
+      const { dashboard_id } = request.params;
+      const gate = await resourceActor(db, request);
+      const dashboard = await getDashboard(db, placementOf(request).projectId, dashboard_id);
+      return render(db, gate, dashboard);
+    },
+  );
 
   for (const method of ['PATCH', 'PUT'] as const) {
-    app.route({
+    api.route({
       method,
       url: one,
       config: { access: serving('dashboard', 'write', { resource: 'dashboard', object: 'dashboard_id' }) },
-      schema: { params: DashboardParams, body: DashboardBody },
+      schema: { params: DashboardParams, body: DashboardBody, response: { 200: Dashboard } },
       handler: async (request) => {
-        const { dashboard_id } = request.params as Static<typeof DashboardParams>;
-        const body = request.body as DashboardBody;
+        const { dashboard_id } = request.params;
+        const { body } = request;
         const gate = await resourceActor(db, request);
         const dashboard = await db.transaction(async (tx) =>
           updateDashboard(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), dashboard_id, body),
@@ -119,9 +112,16 @@ export function dashboardRoutes(app: FastifyInstance, { db }: Deps): void {
     });
   }
 
-  app.delete(one, { config: { access: serving('dashboard', 'write', { resource: 'dashboard', object: 'dashboard_id' }) }, schema: { params: DashboardParams } }, async (request, reply) => {
-    const { dashboard_id } = request.params as Static<typeof DashboardParams>;
-    await db.transaction(async (tx) => deleteDashboard(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), dashboard_id));
-    return reply.code(204).send();
-  });
+  api.delete(
+    one,
+    {
+      config: { access: serving('dashboard', 'write', { resource: 'dashboard', object: 'dashboard_id' }) },
+      schema: { params: DashboardParams, response: { 204: NoContent } },
+    },
+    async (request, reply) => {
+      const { dashboard_id } = request.params;
+      await db.transaction(async (tx) => deleteDashboard(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), dashboard_id));
+      return reply.code(204).send();
+    },
+  );
 }

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OrganizationLevel } from '../../access/levels.js';
 import { scoped } from '../../access/route-access.js';
@@ -18,43 +18,24 @@ import { outboundPolicy } from '../../net/outbound-policy.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers/domains.js';
-import { OrgParams, routeOrganization } from './organizations.js';
+import { NoContent, OrgParams } from '../schemas/common.js';
+import {
+  Domain,
+  DomainCreate,
+  DomainList,
+  DomainParams,
+  DomainPatch,
+  GroupMapping,
+  GroupMappingList,
+  MappingCreate,
+  MappingParams,
+} from '../schemas/domains.js';
+import { routeOrganization } from './organizations.js';
 
 /*
  * PostHog's OrganizationDomainViewset: scope_object "organization"; members read, admins write
  * (OrganizationAdminWritePermissions). Warden adds OIDC settings and IdP group mappings.
  */
-const DomainParams = Type.Object({ organization_id: Type.String(), domain_id: Type.String() });
-const MappingParams = Type.Object({ organization_id: Type.String(), domain_id: Type.String(), mapping_id: Type.String() });
-const DomainCreate = Type.Object({ domain: Type.String({ maxLength: 300 }) });
-const NullableText = (maxLength: number) => Type.Optional(Type.Union([Type.String({ maxLength }), Type.Null()]));
-const DomainPatch = Type.Object(
-  {
-    jit_provisioning_enabled: Type.Optional(Type.Boolean()),
-    sso_enforcement: Type.Optional(Type.String({ maxLength: 28 })),
-    saml_entity_id: NullableText(1024),
-    saml_acs_url: NullableText(2048),
-    saml_x509_cert: NullableText(40_000),
-    saml_metadata_url: NullableText(2048),
-    saml_metadata_xml: Type.Optional(Type.String({ maxLength: 500_000 })),
-    saml_idp_initiated_enabled: Type.Optional(Type.Boolean()),
-    saml_allow_sha1: Type.Optional(Type.Boolean()),
-    oidc_issuer: NullableText(2048),
-    oidc_client_id: NullableText(1024),
-    oidc_client_secret: NullableText(4096),
-    group_attribute: Type.Optional(Type.String({ maxLength: 200 })),
-  },
-  { additionalProperties: false },
-);
-const MappingCreate = Type.Object(
-  {
-    group_name: Type.String({ maxLength: 1000 }),
-    level: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-    role_id: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
-  },
-  { additionalProperties: false },
-);
-
 const DOMAINS = '/api/organizations/:organization_id/domains/';
 const DOMAIN = `${DOMAINS}:domain_id/`;
 const MAPPINGS = `${DOMAIN}group_mappings/`;
@@ -64,57 +45,58 @@ export function domainRoutes(app: FastifyInstance, { db, config }: Deps): void {
   const read = { access: scoped('organization', 'read') };
   const write = { access: scoped('organization', 'write') };
   const lookup = txtLookup(config.dnsServers);
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const view = (request: FastifyRequest) => {
     const { membership } = routeOrganization(request);
     const isAdmin = (membership?.level ?? 0) >= OrganizationLevel.ADMIN;
     return (d: Parameters<typeof show.domain>[0]) => show.domain(d, config.publicUrl, isAdmin);
   };
 
-  app.get(DOMAINS, { config: read, schema: { params: OrgParams } }, async (request) => {
+  api.get(DOMAINS, { config: read, schema: { params: OrgParams, response: { 200: DomainList } } }, async (request) => {
     const { record } = routeOrganization(request);
     const page = readPage(request);
     const all = await listDomains(db, record.id);
     return paginated(request, page, all.length, all.slice(page.offset, page.offset + page.limit).map(view(request)));
   });
 
-  app.post(DOMAINS, { config: write, schema: { params: OrgParams, body: DomainCreate } }, async (request, reply) => {
+  api.post(DOMAINS, { config: write, schema: { params: OrgParams, body: DomainCreate, response: { 201: Domain } } }, async (request, reply) => {
     const { record } = routeOrganization(request);
-    const { domain } = request.body as Static<typeof DomainCreate>;
+    const { domain } = request.body;
     const created = await db.transaction((tx) => createDomain(tx, actorOf(request), record.id, domain));
     return reply.code(201).send(view(request)(created));
   });
 
-  app.get(DOMAIN, { config: read, schema: { params: DomainParams } }, async (request) => {
+  api.get(DOMAIN, { config: read, schema: { params: DomainParams, response: { 200: Domain } } }, async (request) => {
     const { record } = routeOrganization(request);
-    const { domain_id } = request.params as Static<typeof DomainParams>;
+    const { domain_id } = request.params;
     return view(request)(await getDomain(db, record.id, domain_id));
   });
 
   for (const method of ['PATCH', 'PUT'] as const) {
-    app.route({
+    api.route({
       method,
       url: DOMAIN,
       config: write,
-      schema: { params: DomainParams, body: DomainPatch },
+      schema: { params: DomainParams, body: DomainPatch, response: { 200: Domain } },
       handler: async (request) => {
         const { record } = routeOrganization(request);
-        const { domain_id } = request.params as Static<typeof DomainParams>;
-        const patch = await withSamlMetadata(request.body as Static<typeof DomainPatch>, outbound);
+        const { domain_id } = request.params;
+        const patch = await withSamlMetadata(request.body, outbound);
         return view(request)(await db.transaction((tx) => updateDomain(tx, actorOf(request), record.id, domain_id, patch)));
       },
     });
   }
 
-  app.delete(DOMAIN, { config: write, schema: { params: DomainParams } }, async (request, reply) => {
+  api.delete(DOMAIN, { config: write, schema: { params: DomainParams, response: { 204: NoContent } } }, async (request, reply) => {
     const { record } = routeOrganization(request);
-    const { domain_id } = request.params as Static<typeof DomainParams>;
+    const { domain_id } = request.params;
     await db.transaction((tx) => deleteDomain(tx, actorOf(request), record.id, domain_id));
     return reply.code(204).send();
   });
 
-  app.post(`${DOMAIN}verify/`, { config: write, schema: { params: DomainParams } }, async (request) => {
+  api.post(`${DOMAIN}verify/`, { config: write, schema: { params: DomainParams, response: { 200: Domain } } }, async (request) => {
     const { record } = routeOrganization(request);
-    const { domain_id } = request.params as Static<typeof DomainParams>;
+    const { domain_id } = request.params;
     const checked = await verifyDomain(db, actorOf(request), record.id, domain_id, async (name) => {
       try {
         return await lookup(name);
@@ -126,25 +108,25 @@ export function domainRoutes(app: FastifyInstance, { db, config }: Deps): void {
     return view(request)(checked);
   });
 
-  app.get(MAPPINGS, { config: read, schema: { params: DomainParams } }, async (request) => {
+  api.get(MAPPINGS, { config: read, schema: { params: DomainParams, response: { 200: GroupMappingList } } }, async (request) => {
     const { record } = routeOrganization(request);
-    const { domain_id } = request.params as Static<typeof DomainParams>;
+    const { domain_id } = request.params;
     const page = readPage(request);
     const all = await listGroupMappings(db, record.id, domain_id);
     return paginated(request, page, all.length, all.slice(page.offset, page.offset + page.limit).map(show.groupMapping));
   });
 
-  app.post(MAPPINGS, { config: write, schema: { params: DomainParams, body: MappingCreate } }, async (request, reply) => {
+  api.post(MAPPINGS, { config: write, schema: { params: DomainParams, body: MappingCreate, response: { 201: GroupMapping } } }, async (request, reply) => {
     const { record } = routeOrganization(request);
-    const { domain_id } = request.params as Static<typeof DomainParams>;
-    const input = request.body as Static<typeof MappingCreate>;
+    const { domain_id } = request.params;
+    const input = request.body;
     const created = await db.transaction((tx) => createGroupMapping(tx, actorOf(request), record.id, domain_id, input));
     return reply.code(201).send(show.groupMapping(created));
   });
 
-  app.delete(`${MAPPINGS}:mapping_id/`, { config: write, schema: { params: MappingParams } }, async (request, reply) => {
+  api.delete(`${MAPPINGS}:mapping_id/`, { config: write, schema: { params: MappingParams, response: { 204: NoContent } } }, async (request, reply) => {
     const { record } = routeOrganization(request);
-    const { domain_id, mapping_id } = request.params as Static<typeof MappingParams>;
+    const { domain_id, mapping_id } = request.params;
     await db.transaction((tx) => deleteGroupMapping(tx, actorOf(request), record.id, domain_id, mapping_id));
     return reply.code(204).send();
   });

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { serving } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
@@ -8,9 +8,9 @@ import { readEventsQuery, runEventsQuery } from '../../domain/query.js';
 import { recordSensitiveRead } from '../../domain/activity-reads.js';
 import { actorOf, type Deps } from '../deps.js';
 import * as show from '../serializers/events.js';
-import { ProjectParams, routeProject } from './projects.js';
-
-const EventParams = Type.Object({ project_id: Type.String(), event_id: Type.String() });
+import { ProjectParams } from '../schemas/common.js';
+import { Event, EventExport, EventExportQuery, EventListQuery, EventPage, EventParams, EventsQueryResponse } from '../schemas/events.js';
+import { routeProject } from './projects.js';
 
 export const EVENTS_PAGE_SIZE = 100;
 const MAX_EVENTS_PAGE = 1000;
@@ -67,9 +67,10 @@ function nextUrl(request: FastifyRequest, last: { timestamp: Date; uuid: string 
 /** Events (list, retrieve, NDJSON export) and the query route, under /api/projects/:project_id/. */
 export function eventRoutes(app: FastifyInstance, { db }: Deps): void {
   const base = '/api/projects/:project_id/events/';
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get(base, { config: readEvents, schema: { params: ProjectParams } }, async (request) => {
-    const query = request.query as Record<string, unknown>;
+  api.get(base, { config: readEvents, schema: { params: ProjectParams, querystring: EventListQuery, response: { 200: EventPage } } }, async (request) => {
+    const query: Record<string, unknown> = request.query;
     const filters = filtersOf(query);
     const cursor = cursorOf(query, filters);
     const limit = limitOf(query, EVENTS_PAGE_SIZE, MAX_EVENTS_PAGE);
@@ -90,36 +91,40 @@ export function eventRoutes(app: FastifyInstance, { db }: Deps): void {
     return { next: rows.length > limit && last ? nextUrl(request, last, filters.order) : null, results: page.map(show.event) };
   });
 
-  app.get(`${base}export/`, { config: readEvents, schema: { params: ProjectParams } }, async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
-    if (query.format !== undefined && query.format !== 'ndjson' && query.format !== 'jsonl') {
-      throw validation('Supported export formats: ndjson.', 'format', 'invalid_choice');
-    }
-    const filters = filtersOf(query);
-    const limit = limitOf(query, EXPORT_DEFAULT_LIMIT, EXPORT_MAX_LIMIT);
-    const { project } = routeProject(request);
-    const projectId = project.id;
-    await recordSensitiveRead(db, {
-      organizationId: project.organization_id,
-      projectId,
-      actor: actorOf(request),
-      scope: 'Event',
-      activity: 'exported',
-      itemId: null,
-      name: `events export of ${project.name}`,
-      context: { format: 'ndjson', limit, filters },
-    });
-    async function* lines() {
-      for await (const row of iterateEvents(db, projectId, filters, limit)) yield `${JSON.stringify(show.event(row))}\n`;
-    }
-    return reply
-      .type('application/x-ndjson; charset=utf-8')
-      .header('content-disposition', `attachment; filename="events-${projectId}.ndjson"`)
-      .send(Readable.from(lines()));
-  });
+  api.get(
+    `${base}export/`,
+    { config: readEvents, schema: { params: ProjectParams, querystring: EventExportQuery, response: { 200: EventExport } } },
+    async (request, reply) => {
+      const query: Record<string, unknown> = request.query;
+      if (query.format !== undefined && query.format !== 'ndjson' && query.format !== 'jsonl') {
+        throw validation('Supported export formats: ndjson.', 'format', 'invalid_choice');
+      }
+      const filters = filtersOf(query);
+      const limit = limitOf(query, EXPORT_DEFAULT_LIMIT, EXPORT_MAX_LIMIT);
+      const { project } = routeProject(request);
+      const projectId = project.id;
+      await recordSensitiveRead(db, {
+        organizationId: project.organization_id,
+        projectId,
+        actor: actorOf(request),
+        scope: 'Event',
+        activity: 'exported',
+        itemId: null,
+        name: `events export of ${project.name}`,
+        context: { format: 'ndjson', limit, filters },
+      });
+      async function* lines() {
+        for await (const row of iterateEvents(db, projectId, filters, limit)) yield `${JSON.stringify(show.event(row))}\n`;
+      }
+      return reply
+        .type('application/x-ndjson; charset=utf-8')
+        .header('content-disposition', `attachment; filename="events-${projectId}.ndjson"`)
+        .send(Readable.from(lines()));
+    },
+  );
 
-  app.get(`${base}:event_id/`, { config: readEvents, schema: { params: EventParams } }, async (request) => {
-    const { event_id } = request.params as { event_id: string };
+  api.get(`${base}:event_id/`, { config: readEvents, schema: { params: EventParams, response: { 200: Event } } }, async (request) => {
+    const { event_id } = request.params;
     const { project } = routeProject(request);
     const event = await getEvent(db, project.id, event_id);
     await recordSensitiveRead(db, {
@@ -134,19 +139,23 @@ export function eventRoutes(app: FastifyInstance, { db }: Deps): void {
     return show.event(event);
   });
 
-  app.post('/api/projects/:project_id/query/', { config: { access: serving('query', 'read', { resource: 'event' }) }, schema: { params: ProjectParams } }, async (request) => {
-    const query = readEventsQuery(request.body);
-    const { project } = routeProject(request);
-    await recordSensitiveRead(db, {
-      organizationId: project.organization_id,
-      projectId: project.id,
-      actor: actorOf(request),
-      scope: 'Event',
-      activity: 'queried',
-      itemId: null,
-      name: `events query of ${project.name}`,
-      context: { query },
-    });
-    return runEventsQuery(db, project.id, query);
-  });
+  api.post(
+    '/api/projects/:project_id/query/',
+    { config: { access: serving('query', 'read', { resource: 'event' }) }, schema: { params: ProjectParams, response: { 200: EventsQueryResponse } } },
+    async (request) => {
+      const query = readEventsQuery(request.body);
+      const { project } = routeProject(request);
+      await recordSensitiveRead(db, {
+        organizationId: project.organization_id,
+        projectId: project.id,
+        actor: actorOf(request),
+        scope: 'Event',
+        activity: 'queried',
+        itemId: null,
+        name: `events query of ${project.name}`,
+        context: { query },
+      });
+      return runEventsQuery(db, project.id, query);
+    },
+  );
 }

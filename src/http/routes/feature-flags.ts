@@ -1,6 +1,6 @@
 import { performOrRequest } from '../../domain/change-requests.js';
 import { showChangeRequest } from '../serializers/change-requests.js';
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { serving } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
@@ -19,24 +19,11 @@ import { findUserById } from '../../domain/users.js';
 import type { Queryable } from '../../store/database.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
-import { JSON_TYPE, jsonFor } from '../serialized.js';
+import { JSON_TYPE, jsonFor, preserialized } from '../serialized.js';
 import { resourceActor } from '../resource-actor.js';
 import * as show from '../serializers/feature-flags.js';
-import { ProjectParams } from './projects.js';
-
-const FlagParams = Type.Object({ project_id: Type.String(), flag_id: Type.String() });
-const fields = {
-  name: Type.Optional(Type.String({ maxLength: 10_000 })),
-  // Checked by the domain, so that every problem in it is reported against `filters`.
-  filters: Type.Optional(Type.Unknown()),
-  active: Type.Optional(Type.Boolean()),
-  ensure_experience_continuity: Type.Optional(Type.Boolean()),
-};
-const FlagCreate = Type.Object({ key: Type.String({ minLength: 1, maxLength: 400 }), ...fields }, { additionalProperties: false });
-const FlagPatch = Type.Object(
-  { key: Type.Optional(Type.String({ minLength: 1, maxLength: 400 })), ...fields, deleted: Type.Optional(Type.Boolean()) },
-  { additionalProperties: false },
-);
+import { NoContent, ProjectParams } from '../schemas/common.js';
+import { FeatureFlag, FeatureFlagList, FlagCreate, FlagListQuery, FlagParams, FlagPatch, PendingChange } from '../schemas/feature-flags.js';
 
 const RESOURCE = 'feature_flag';
 const list = { access: serving(RESOURCE, 'read', { resource: RESOURCE }) };
@@ -44,8 +31,7 @@ const create = { access: serving(RESOURCE, 'write', { resource: RESOURCE }) };
 const read = { access: serving(RESOURCE, 'read', { resource: RESOURCE, object: 'flag_id' }) };
 const write = { access: serving(RESOURCE, 'write', { resource: RESOURCE, object: 'flag_id' }) };
 
-function listOptions(request: FastifyRequest): FlagListOptions {
-  const query = request.query as Record<string, unknown>;
+function listOptions(query: Record<string, unknown>): FlagListOptions {
   const options: FlagListOptions = {};
   if (query.search !== undefined) {
     if (typeof query.search !== 'string' || query.search.length > 400) throw validation('Not a valid string.', 'search');
@@ -69,7 +55,7 @@ async function shown(q: Queryable, flags: readonly FeatureFlagRecord[]) {
   return flags.map((f) => show.featureFlag(f, f.created_by_id === null ? null : (byId.get(f.created_by_id) ?? null)));
 }
 
-const flagIdOf = (request: FastifyRequest) => parseFlagId((request.params as Static<typeof FlagParams>).flag_id);
+const flagIdOf = (params: FlagParams) => parseFlagId(params.flag_id);
 
 /**
  * The decision to delete a flag, for DELETE and for PATCH `{deleted: true}` alike: the one place
@@ -84,41 +70,42 @@ function deleteAsRequested(tx: Queryable, request: FastifyRequest, actor: Resour
 export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
   const base = '/api/projects/:project_id/feature_flags/';
   const item = `${base}:flag_id/`;
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get(base, { config: list, schema: { params: ProjectParams } }, async (request) => {
+  api.get(base, { config: list, schema: { params: ProjectParams, querystring: FlagListQuery, response: { 200: FeatureFlagList } } }, async (request) => {
     const page = readPage(request);
-    const options = listOptions(request);
+    const options = listOptions(request.query);
     const actor = await resourceActor(db, request);
     const everything = seesEveryObject(actor, RESOURCE);
     const { count, results } = await listFeatureFlagPage(db, actor.projectId, options, page, everything ? undefined : async (flags) => visibleTo(actor, RESOURCE, flags));
     return paginated(request, page, count, await shown(db, results));
   });
 
-  app.post(base, { config: create, schema: { params: ProjectParams, body: FlagCreate } }, async (request, reply) => {
-    const body = request.body as Static<typeof FlagCreate>;
+  api.post(base, { config: create, schema: { params: ProjectParams, body: FlagCreate, response: { 201: FeatureFlag } } }, async (request, reply) => {
+    const { body } = request;
     const actor = await resourceActor(db, request);
     const flag = await db.transaction(async (tx) => createFeatureFlag(tx, actorOf(request), actor.projectId, body));
     const [result] = await shown(db, [flag]);
-    return reply.code(201).send(result);
+    return reply.code(201).send(result!);
   });
 
-  app.get(item, { config: read, schema: { params: FlagParams } }, async (request, reply) => {
-    const id = flagIdOf(request);
+  api.get(item, { config: read, schema: { params: FlagParams, response: { 200: FeatureFlag } } }, async (request, reply) => {
+    const id = flagIdOf(request.params);
     const actor = await resourceActor(db, request);
     const flag = await requireFeatureFlag(db, actor.projectId, id);
     const creator = flag.created_by_id === null ? null : ((await findUserById(db, flag.created_by_id)) ?? null);
-    return reply.type(JSON_TYPE).send(jsonFor(flag, creator, () => show.featureFlag(flag, creator)));
+    return reply.type(JSON_TYPE).send(preserialized<FeatureFlag>(jsonFor(flag, creator, () => show.featureFlag(flag, creator))));
   });
 
   for (const method of ['PATCH', 'PUT'] as const) {
-    app.route({
+    api.route({
       method,
       url: item,
       config: write,
-      schema: { params: FlagParams, body: FlagPatch },
+      schema: { params: FlagParams, body: FlagPatch, response: { 200: FeatureFlag, 202: PendingChange } },
       handler: async (request, reply) => {
-        const id = flagIdOf(request);
-        const { deleted, ...patch } = request.body as Static<typeof FlagPatch>;
+        const id = flagIdOf(request.params);
+        const { deleted, ...patch } = request.body;
         const actor = await resourceActor(db, request);
         const result = await db.transaction(async (tx) => {
           await requireFeatureFlag(tx, actor.projectId, id, true);
@@ -128,13 +115,13 @@ export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
           return outcome.performed ? { flag: { ...updated, deleted: true }, pending: null } : { flag: updated, pending: outcome.changeRequest };
         });
         if (result.pending) return reply.code(202).send(await showChangeRequest(db, result.pending));
-        return (await shown(db, [result.flag]))[0];
+        return (await shown(db, [result.flag]))[0]!;
       },
     });
   }
 
-  app.delete(item, { config: write, schema: { params: FlagParams } }, async (request, reply) => {
-    const id = flagIdOf(request);
+  api.delete(item, { config: write, schema: { params: FlagParams, response: { 202: PendingChange, 204: NoContent } } }, async (request, reply) => {
+    const id = flagIdOf(request.params);
     const actor = await resourceActor(db, request);
     const outcome = await db.transaction(async (tx) => deleteAsRequested(tx, request, actor, await requireFeatureFlag(tx, actor.projectId, id, true)));
     if (!outcome.performed) return reply.code(202).send(await showChangeRequest(db, outcome.changeRequest));

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { projectToken, type RouteAccess } from '../../access/route-access.js';
 import { notFound, validation } from '../../domain/errors.js';
@@ -10,6 +11,8 @@ import { errorBody, HttpError } from '../errors.js';
 import { presentedProjectToken } from '../guard.js';
 import { readSdkBodies } from '../sdk-body.js';
 import { resourceActor } from '../resource-actor.js';
+import { NoContent } from '../schemas/common.js';
+import { FlagDefinitions, FlagEvaluationQuery, FlagsResponse } from '../schemas/flag-evaluation.js';
 import { JSON_TYPE, jsonFor } from '../serialized.js';
 import * as show from '../serializers/feature-flags.js';
 
@@ -52,14 +55,15 @@ const unauthorized = (code: string, detail: string) => new HttpError(401, errorB
 async function tokenProject(db: Deps['db'], request: FastifyRequest): Promise<{ id: number; organization_id: string }> {
   const token = presentedProjectToken(request);
   if (token === undefined) {
-    const sources = [request.query, request.body] as Array<Record<string, unknown> | undefined>;
-    const offered = sources.some((s) => s !== null && typeof s === 'object' && (s.token !== undefined || s.api_key !== undefined));
+    const offered = [request.query, request.body].some((s) => isRecord(s) && (s.token !== undefined || s.api_key !== undefined));
     throw offered ? unauthorized('invalid_api_key', BAD_TOKEN) : unauthorized('missing_api_key', NO_TOKEN);
   }
   const project = await findProjectByToken(db, token);
   if (!project) throw unauthorized('invalid_api_key', BAD_TOKEN);
   return project;
 }
+
+const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object';
 
 interface EvaluationRequest {
   distinctId: string;
@@ -105,8 +109,8 @@ async function evaluate(db: Deps['db'], request: FastifyRequest): Promise<Array<
 }
 
 /** `v` from the query string as a number (absent or unreadable: 0). */
-function apiVersion(request: FastifyRequest): number {
-  const v = (request.query as Record<string, unknown>).v;
+function apiVersion(query: { v?: unknown }): number {
+  const v = query.v;
   const n = typeof v === 'string' ? Number.parseInt(v, 10) : NaN;
   return Number.isFinite(n) ? n : 0;
 }
@@ -161,20 +165,24 @@ export function flagEvaluationRoutes(app: FastifyInstance, { db, config: setting
     }
     return reply.type(JSON_TYPE).send(body);
   };
-  app.get('/api/feature_flag/local_evaluation/', { config: { access: localEvaluation } }, definitions);
-  app.get('/flags/definitions', { config: { access: localEvaluation } }, definitions);
+  // The body is the cached JSON text (sent as it is); the schema documents it. 304 when the ETag matches.
+  const definitionsSchema = { response: { 200: FlagDefinitions, 304: NoContent } };
+  app.get('/api/feature_flag/local_evaluation/', { config: { access: localEvaluation }, schema: definitionsSchema }, definitions);
+  app.get('/flags/definitions', { config: { access: localEvaluation }, schema: definitionsSchema }, definitions);
 
   // Remote evaluation takes whatever body the SDKs send (posthog-js: form-encoded base64, or gzip as
   // text/plain), in a plugin scope of its own so the rest of the API keeps taking JSON only.
   void app.register(async (scope) => {
     readSdkBodies(scope, settings.bodyLimit, noData);
+    const api = scope.withTypeProvider<TypeBoxTypeProvider>();
+    const schema = { querystring: FlagEvaluationQuery, response: { 200: FlagsResponse } };
     // Remote evaluation with the project token. /flags answers `?v=2` (what posthog-node sends) with
     // flag details, and anything older with the legacy maps, as the flags service does.
-    scope.post('/flags/', { config: { access: projectToken } }, async (request) => {
+    api.post('/flags/', { config: { access: projectToken }, schema }, async (request) => {
       const evaluations = await evaluate(db, request);
       const meta = { errorsWhileComputingFlags: false, requestId: randomUUID(), evaluatedAt: Date.now() };
-      const config = (request.query as Record<string, unknown>).config === 'true' ? CONFIG : {};
-      if (apiVersion(request) >= 2) {
+      const config = request.query.config === 'true' ? CONFIG : {};
+      if (apiVersion(request.query) >= 2) {
         const flags = Object.fromEntries(evaluations.map(({ id, evaluation }) => [evaluation.key, show.flagDetails(evaluation, id)]));
         return { ...config, flags, ...meta };
       }
@@ -183,9 +191,9 @@ export function flagEvaluationRoutes(app: FastifyInstance, { db, config: setting
 
     // PostHog's older /decide: v1 lists the enabled keys, v2 maps the enabled flags to their values,
     // v3 and later (and no `v`) map every flag, with payloads.
-    scope.post('/decide/', { config: { access: projectToken } }, async (request) => {
+    api.post('/decide/', { config: { access: projectToken }, schema }, async (request) => {
       const evaluations = await evaluate(db, request);
-      const version = apiVersion(request);
+      const version = apiVersion(request.query);
       const meta = { errorsWhileComputingFlags: false, requestId: randomUUID() };
       if (version === 1) return { ...CONFIG, featureFlags: evaluations.filter((e) => e.evaluation.enabled).map((e) => e.evaluation.key), ...meta };
       return { ...CONFIG, ...legacyMaps(evaluations, version === 2), ...meta };

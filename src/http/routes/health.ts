@@ -1,6 +1,8 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { publicRoute } from '../../access/route-access.js';
 import type { Deps } from '../deps.js';
+import { Health } from '../schemas/health.js';
 
 /** How long readiness waits for the database before calling it down. */
 export const HEALTH_TIMEOUT_MS = 2_000;
@@ -12,7 +14,8 @@ export const HEALTH_TIMEOUT_MS = 2_000;
  * need the database too, and recovers on its own when the database is back.
  */
 export function healthRoutes(app: FastifyInstance, { db }: Deps): void {
-  app.get('/_health', { config: { access: publicRoute } }, async (_request, reply) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/_health', { config: { access: publicRoute }, schema: { response: { 200: Health } } }, async (_request, reply) => {
     await db.ping(HEALTH_TIMEOUT_MS);
     return reply.send({ status: 'ok', database: 'up' });
   });

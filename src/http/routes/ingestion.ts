@@ -1,9 +1,11 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { projectToken } from '../../access/route-access.js';
 import { findProjectByToken, ingestEvents, invalidToken, missingToken, payloadToken, readCapturePayload } from '../../domain/ingestion.js';
 import type { Deps } from '../deps.js';
 import { errorBody, HttpError } from '../errors.js';
 import { presentedProjectToken } from '../guard.js';
+import { CaptureAccepted } from '../schemas/ingestion.js';
 import { readSdkBodies } from '../sdk-body.js';
 
 /** PostHog's capture paths: posthog-node and posthog-python post to /batch/, posthog-js to /e/ and /i/v0/e/. */
@@ -20,8 +22,8 @@ function credentialToken(request: FastifyRequest): string | undefined {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match) return match[1];
   }
-  for (const source of [request.query, request.body] as Array<Record<string, unknown> | undefined>) {
-    const value = source && typeof source === 'object' && !Array.isArray(source) ? source.personal_api_key : undefined;
+  for (const source of [request.query, request.body]) {
+    const value = source !== null && typeof source === 'object' && !Array.isArray(source) ? (source as { personal_api_key?: unknown }).personal_api_key : undefined;
     if (typeof value === 'string' && value !== '') return value;
   }
   return undefined;
@@ -52,6 +54,7 @@ export function ingestionRoutes(app: FastifyInstance, { db, config }: Deps): voi
   // Its own plugin scope: the SDK body parsing (any content type, gzip, base64, forms) applies to these routes only.
   void app.register(async (scope) => {
     readSdkBodies(scope, config.bodyLimit, noData);
-    for (const url of CAPTURE_PATHS) scope.post(url, { config: { access: projectToken } }, capture);
+    const api = scope.withTypeProvider<TypeBoxTypeProvider>();
+    for (const url of CAPTURE_PATHS) api.post(url, { config: { access: projectToken }, schema: { response: { 200: CaptureAccepted } } }, capture);
   });
 }

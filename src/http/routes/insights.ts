@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { serving } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
@@ -18,26 +18,12 @@ import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import { resourceActor } from '../resource-actor.js';
 import * as show from '../serializers/insights.js';
-import { ProjectParams, routeProject } from './projects.js';
+import { NoContent, ProjectParams } from '../schemas/common.js';
+import { Insight, InsightBody, InsightList, InsightListQuery, InsightParams } from '../schemas/insights.js';
+import { routeProject } from './projects.js';
 
-const InsightParams = Type.Object({ project_id: Type.String(), insight_id: Type.String() });
-const Text = (maxLength: number) => Type.Optional(Type.Union([Type.String({ maxLength }), Type.Null()]));
-const JsonObject = Type.Object({}, { additionalProperties: true });
-const DbId = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
-
-export const InsightBody = Type.Object(
-  {
-    name: Text(400),
-    derived_name: Text(400),
-    description: Text(400),
-    query: Type.Optional(Type.Union([JsonObject, Type.Null()])),
-    filters: Type.Optional(Type.Union([JsonObject, Type.Null()])),
-    dashboards: Type.Optional(Type.Array(DbId, { maxItems: 100 })),
-    deleted: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
-type InsightBody = Static<typeof InsightBody>;
+/** The insight's body schema, for the routes that take one too. */
+export { InsightBody } from '../schemas/insights.js';
 
 /** Where the request happens: the guard's project and its organization. */
 export function placementOf(request: FastifyRequest): Placement {
@@ -60,65 +46,84 @@ async function render(q: Queryable, records: readonly InsightRecord[]) {
 export function insightRoutes(app: FastifyInstance, { db }: Deps): void {
   const base = '/api/projects/:project_id/insights/';
   const one = `${base}:insight_id/`;
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get(base, { config: { access: serving('insight', 'read', { resource: 'insight' }) }, schema: { params: ProjectParams } }, async (request) => {
-    const gate = await resourceActor(db, request);
-    const query = request.query as Record<string, unknown>;
-    const text = (name: string) => {
-      const value = query[name];
-      if (value === undefined || value === '') return undefined;
-      if (typeof value !== 'string' || value.length > 400) throw validation('Not a valid string.', name);
-      return value;
-    };
-    const page = readPage(request);
-    const shortId = text('short_id');
-    const search = text('search');
-    const stored = await listInsights(db, placementOf(request).projectId, {
-      ...(shortId !== undefined ? { shortId } : {}),
-      ...(search !== undefined ? { search } : {}),
-    });
-    const all = await visibleTo(gate, 'insight', stored);
-    const results = await render(db, all.slice(page.offset, page.offset + page.limit));
-    return paginated(request, page, all.length, results);
-  });
+  api.get(
+    base,
+    {
+      config: { access: serving('insight', 'read', { resource: 'insight' }) },
+      schema: { params: ProjectParams, querystring: InsightListQuery, response: { 200: InsightList } },
+    },
+    async (request) => {
+      const gate = await resourceActor(db, request);
+      const query: Record<string, unknown> = request.query;
+      const text = (name: string) => {
+        const value = query[name];
+        if (value === undefined || value === '') return undefined;
+        if (typeof value !== 'string' || value.length > 400) throw validation('Not a valid string.', name);
+        return value;
+      };
+      const page = readPage(request);
+      const shortId = text('short_id');
+      const search = text('search');
+      const stored = await listInsights(db, placementOf(request).projectId, {
+        ...(shortId !== undefined ? { shortId } : {}),
+        ...(search !== undefined ? { search } : {}),
+      });
+      const all = await visibleTo(gate, 'insight', stored);
+      const results = await render(db, all.slice(page.offset, page.offset + page.limit));
+      return paginated(request, page, all.length, results);
+    },
+  );
 
-  app.post(base, { config: { access: serving('insight', 'write', { resource: 'insight' }) }, schema: { params: ProjectParams, body: InsightBody } }, async (request, reply) => {
-    const body = request.body as InsightBody;
-    const insight = await db.transaction(async (tx) =>
-      createInsight(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), inputOf(body)),
-    );
-    const [shown] = await render(db, [insight]);
-    return reply.code(201).send(shown);
-  });
+  api.post(
+    base,
+    { config: { access: serving('insight', 'write', { resource: 'insight' }) }, schema: { params: ProjectParams, body: InsightBody, response: { 201: Insight } } },
+    async (request, reply) => {
+      const { body } = request;
+      const insight = await db.transaction(async (tx) =>
+        createInsight(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), inputOf(body)),
+      );
+      const [shown] = await render(db, [insight]);
+      return reply.code(201).send(shown!);
+    },
+  );
 
-  app.get(one, { config: { access: serving('insight', 'read', { resource: 'insight', object: 'insight_id' }) }, schema: { params: InsightParams } }, async (request) => {
-    const { insight_id } = request.params as Static<typeof InsightParams>;
-    const insight = await findInsight(db, placementOf(request).projectId, insight_id);
-    const [shown] = await render(db, [insight]);
-    return shown;
-  });
+  api.get(
+    one,
+    { config: { access: serving('insight', 'read', { resource: 'insight', object: 'insight_id' }) }, schema: { params: InsightParams, response: { 200: Insight } } },
+    async (request) => {
+      const insight = await findInsight(db, placementOf(request).projectId, request.params.insight_id);
+      const [shown] = await render(db, [insight]);
+      return shown!;
+    },
+  );
 
   for (const method of ['PATCH', 'PUT'] as const) {
-    app.route({
+    api.route({
       method,
       url: one,
       config: { access: serving('insight', 'write', { resource: 'insight', object: 'insight_id' }) },
-      schema: { params: InsightParams, body: InsightBody },
+      schema: { params: InsightParams, body: InsightBody, response: { 200: Insight } },
       handler: async (request) => {
-        const { insight_id } = request.params as Static<typeof InsightParams>;
-        const body = request.body as InsightBody;
+        const { insight_id } = request.params;
+        const { body } = request;
         const insight = await db.transaction(async (tx) =>
           updateInsight(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), insight_id, inputOf(body)),
         );
         const [shown] = await render(db, [insight]);
-        return shown;
+        return shown!;
       },
     });
   }
 
-  app.delete(one, { config: { access: serving('insight', 'write', { resource: 'insight', object: 'insight_id' }) }, schema: { params: InsightParams } }, async (request, reply) => {
-    const { insight_id } = request.params as Static<typeof InsightParams>;
-    await db.transaction(async (tx) => deleteInsight(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), insight_id));
-    return reply.code(204).send();
-  });
+  api.delete(
+    one,
+    { config: { access: serving('insight', 'write', { resource: 'insight', object: 'insight_id' }) }, schema: { params: InsightParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const { insight_id } = request.params;
+      await db.transaction(async (tx) => deleteInsight(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), insight_id));
+      return reply.code(204).send();
+    },
+  );
 }

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { scoped } from '../../access/route-access.js';
 import { createInvite, deleteInvite, listInvites } from '../../domain/invites.js';
@@ -8,27 +8,19 @@ import { actorOf, type Deps } from '../deps.js';
 import { sendInviteEmail } from '../../mail/invite-email.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers.js';
-import { OrgParams, routeOrganization } from './organizations.js';
+import { NoContent, OrgParams } from '../schemas/common.js';
+import { Invite, InviteCreate, InviteList, InviteParams } from '../schemas/invites.js';
+import { routeOrganization } from './organizations.js';
 
 /** Where an invite is accepted: the console's page for it. */
 export const inviteLink = (publicUrl: string, inviteId: string) => `${publicUrl}/signup/${inviteId}`;
 
-const InviteParams = Type.Object({ organization_id: Type.String(), invite_id: Type.String() });
-const InviteCreate = Type.Object(
-  {
-    target_email: Type.String(),
-    level: Type.Optional(Type.Integer()),
-    first_name: Type.Optional(Type.String({ maxLength: 30 })),
-    message: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
-  },
-  { additionalProperties: false },
-);
-
 export function inviteRoutes(app: FastifyInstance, { db, config }: Deps): void {
   const emailing = config.smtp !== undefined;
-  app.get(
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get(
     '/api/organizations/:organization_id/invites/',
-    { config: { access: scoped('organization_member', 'read') }, schema: { params: OrgParams } },
+    { config: { access: scoped('organization_member', 'read') }, schema: { params: OrgParams, response: { 200: InviteList } } },
     async (request) => {
       const { record } = routeOrganization(request);
       const page = readPage(request);
@@ -43,12 +35,12 @@ export function inviteRoutes(app: FastifyInstance, { db, config }: Deps): void {
     },
   );
 
-  app.post(
+  api.post(
     '/api/organizations/:organization_id/invites/',
-    { config: { access: scoped('organization_member', 'write') }, schema: { params: OrgParams, body: InviteCreate } },
+    { config: { access: scoped('organization_member', 'write') }, schema: { params: OrgParams, body: InviteCreate, response: { 201: Invite } } },
     async (request, reply) => {
       const { record } = routeOrganization(request);
-      const body = request.body as Static<typeof InviteCreate>;
+      const body = request.body;
       const invite = await db.transaction((tx) => createInvite(tx, actorOf(request), record.id, body));
       if (config.smtp) {
         // After the commit, in the background (as PostHog's worker does): a slow or failing mail
@@ -70,12 +62,12 @@ export function inviteRoutes(app: FastifyInstance, { db, config }: Deps): void {
     },
   );
 
-  app.delete(
+  api.delete(
     '/api/organizations/:organization_id/invites/:invite_id/',
-    { config: { access: scoped('organization_member', 'write') }, schema: { params: InviteParams } },
+    { config: { access: scoped('organization_member', 'write') }, schema: { params: InviteParams, response: { 204: NoContent } } },
     async (request, reply) => {
       const { record } = routeOrganization(request);
-      const { invite_id } = request.params as Static<typeof InviteParams>;
+      const { invite_id } = request.params;
       await db.transaction((tx) => deleteInvite(tx, actorOf(request), record.id, invite_id));
       return reply.code(204).send();
     },

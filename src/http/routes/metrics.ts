@@ -1,8 +1,10 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { publicRoute } from '../../access/route-access.js';
 import type { Deps } from '../deps.js';
 import { errorBody, sendError } from '../errors.js';
 import { tokenMatches } from '../metrics.js';
+import { MetricsText } from '../schemas/metrics.js';
 
 /**
  * Prometheus metrics. Off unless WARDEN_METRICS_TOKEN is set (then 404, as for any unknown path);
@@ -10,7 +12,8 @@ import { tokenMatches } from '../metrics.js';
  * personal API key opens it.
  */
 export function metricsRoutes(app: FastifyInstance, { config, metrics }: Deps): void {
-  app.get('/metrics', { config: { access: publicRoute } }, async (request, reply) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/metrics', { config: { access: publicRoute }, schema: { response: { 200: MetricsText } } }, async (request, reply) => {
     if (!config.metricsToken) return sendError(reply, 404, errorBody('invalid_request', 'not_found', 'Not found.'));
     const presented = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
     if (!tokenMatches(presented, config.metricsToken)) {

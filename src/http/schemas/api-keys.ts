@@ -1,0 +1,32 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { DateTime, Nullable } from './common.js';
+
+export const KeyParams = Type.Object({ key_id: Type.String({ maxLength: 64 }) });
+export type KeyParams = Static<typeof KeyParams>;
+export const KeyFields = {
+  label: Type.Optional(Type.String()),
+  scopes: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 300 })),
+  scoped_teams: Type.Optional(Type.Union([Type.Array(Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), { maxItems: 1000 }), Type.Null()])),
+  scoped_organizations: Type.Optional(Type.Union([Type.Array(Type.String({ format: 'uuid' }), { maxItems: 1000 }), Type.Null()])),
+  expires_at: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+};
+export const KeyBody = Type.Object(KeyFields, { additionalProperties: false });
+export type KeyBody = Static<typeof KeyBody>;
+
+/** PostHog's PersonalAPIKeySerializer; `value` only when the key was just made or rolled. */
+export const ApiKey = Type.Object({
+  id: Type.String(),
+  label: Type.String(),
+  value: Nullable(Type.String()),
+  mask_value: Type.String(),
+  created_at: DateTime,
+  last_used_at: Nullable(DateTime),
+  last_rolled_at: Nullable(DateTime),
+  expires_at: Nullable(DateTime),
+  user_id: Type.Integer(),
+  scopes: Type.Array(Type.String()),
+  scoped_teams: Type.Array(Type.Integer()),
+  scoped_organizations: Type.Array(Type.String()),
+});
+export type ApiKey = Static<typeof ApiKey>;
+export const ApiKeyList = Type.Array(ApiKey);
