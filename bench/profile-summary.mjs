@@ -1,13 +1,19 @@
 // Summarizes a .cpuprofile (bench/profile-server.mjs writes one): where the samples' self time went,
 // by source (a package in node_modules, a Warden file in dist/, node's internals) and by function.
-//   node bench/profile-summary.mjs warden.cpuprofile [top]
+//   node bench/profile-summary.mjs warden.cpuprofile [top] [requests served while profiling]
+// With the request count it also prints each source's self time per request (µs), from the
+// samples' own timestamps.
 import { readFileSync } from 'node:fs';
 
-const [file = 'warden.cpuprofile', top = '25'] = process.argv.slice(2);
+const [file = 'warden.cpuprofile', top = '25', requests] = process.argv.slice(2);
 const profile = JSON.parse(readFileSync(file, 'utf8'));
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const self = new Map();
-for (const id of profile.samples) self.set(id, (self.get(id) ?? 0) + 1);
+const selfUs = new Map();
+profile.samples.forEach((id, i) => {
+  self.set(id, (self.get(id) ?? 0) + 1);
+  selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+});
 const total = profile.samples.length;
 
 function source(url) {
@@ -21,6 +27,7 @@ function source(url) {
 }
 
 const bySource = new Map();
+const usBySource = new Map();
 const byFunction = new Map();
 for (const [id, count] of self) {
   const node = byId.get(id);
@@ -32,6 +39,7 @@ for (const [id, count] of self) {
   }
   const src = source(url);
   bySource.set(src, (bySource.get(src) ?? 0) + count);
+  usBySource.set(src, (usBySource.get(src) ?? 0) + selfUs.get(id));
   const key = `${name} (${src}:${lineNumber + 1})`;
   byFunction.set(key, (byFunction.get(key) ?? 0) + count);
 }
@@ -42,3 +50,7 @@ console.log('\nself time by source:');
 for (const [k, v] of [...bySource].sort((a, b) => b[1] - a[1]).slice(0, Number(top))) console.log(`  ${pct(v)}  ${k}`);
 console.log('\nself time by function:');
 for (const [k, v] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, Number(top))) console.log(`  ${pct(v)}  ${k}`);
+if (requests) {
+  console.log(`\nself time per request (${requests} requests), by source:`);
+  for (const [k, v] of [...usBySource].sort((a, b) => b[1] - a[1]).slice(0, Number(top))) console.log(`  ${(v / Number(requests)).toFixed(2).padStart(7)} µs  ${k}`);
+}
