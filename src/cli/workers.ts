@@ -4,13 +4,14 @@ import type { WardenConfig } from '../config.js';
 import { migrate } from '../store/migrate.js';
 import { openDatabase, storeOptions } from '../store/open.js';
 import { startupMessage } from './startup.js';
+import { answerMetricsRequests } from '../http/cluster-metrics.js';
 
 /**
  * `warden serve --workers N` (N > 1, Postgres only): this process is the primary. It applies the
  * migrations once, forks N workers with node:cluster (they share the port; each is a full node with
  * its own access cache and its own LISTEN connection, src/cache/invalidation-listener.ts), restarts
- * a worker that dies (with backoff, logged), and on SIGTERM/SIGINT stops every worker (each drains
- * its requests) before it exits. It serves no request itself.
+ * a worker that dies (with backoff, logged), merges the workers' metrics for a /metrics scrape, and on
+ * SIGTERM/SIGINT stops every worker (each drains its requests) before it exits. It serves no request itself.
  */
 
 /** What a worker tells the primary once it listens. */
@@ -123,6 +124,7 @@ export async function servePrimary(config: WardenConfig): Promise<number> {
     }, delay);
   });
 
+  answerMetricsRequests();
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   for (let slot = 1; slot <= count; slot++) fork(slot);

@@ -6,6 +6,7 @@ import type { AccessCache } from '../cache/access-cache.js';
 import { cacheOf } from '../cache/caching-database.js';
 import type { Database } from '../store/database.js';
 import { RequestTally } from './request-tally.js';
+import { shareWithPrimary } from './cluster-metrics.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -94,6 +95,8 @@ export function installMetrics(app: FastifyInstance, db: Database): RequestMetri
     name: 'warden_activity_sink_lag_entries',
     help: "Entries of the organization's chain an enabled activity-log sink has not acknowledged yet.",
     labelNames: ['sink', 'organization'],
+    // Read from the database: every worker sees the same lag.
+    aggregator: 'max',
     registers: [registry],
     async collect() {
       this.reset();
@@ -112,8 +115,11 @@ export function installMetrics(app: FastifyInstance, db: Database): RequestMetri
 
   const onSecurityEvent = (activity: string) => security.inc({ activity });
   securityEventsRecorded.on('recorded', onSecurityEvent);
+  // Under --workers, the primary collects every worker's metrics for a scrape (src/http/cluster-metrics.ts).
+  const stopSharing = shareWithPrimary(registry);
   app.addHook('onClose', async () => {
     securityEventsRecorded.off('recorded', onSecurityEvent);
+    stopSharing();
   });
   /** Counts one answered request (the app's one onResponse hook calls it): a few map lookups, no prom-client work. */
   const recordRequest = (request: FastifyRequest, reply: FastifyReply): void => {
@@ -150,6 +156,7 @@ function registerCacheMetrics(registry: Registry, cache: AccessCache): void {
   new Gauge({
     name: 'warden_access_cache_hit_ratio',
     help: 'Share of access-cache lookups answered from memory since start (hits / all lookups).',
+    aggregator: 'average',
     registers: [registry],
     collect() {
       const { hits, misses, bypasses } = cache.stats();
@@ -177,6 +184,7 @@ function registerCacheMetrics(registry: Registry, cache: AccessCache): void {
   new Gauge({
     name: 'warden_access_cache_trusted',
     help: '1 while the node hears of every change (the cache serves), 0 while its invalidation connection is down (every read goes to the database).',
+    aggregator: 'min',
     registers: [registry],
     collect() {
       this.set(cache.isTrusted ? 1 : 0);

@@ -66,7 +66,8 @@ describe.runIf(storeKind === 'postgres')('warden serve --workers 2 on Postgres',
     const started = await warden(['bootstrap', '--email', 'owner@example.com', '--password', 'a long enough password', '--organization', 'W', '--json'], instance.env);
     expect(started.code, started.stderr).toBe(0);
     const { personal_api_key: star, project } = JSON.parse(started.stdout) as { personal_api_key: string; project: { id: number } };
-    const server = await serve(['--workers', '2', '--log-level', 'info'], instance.env);
+    const token = 'a-metrics-token-for-workers';
+    const server = await serve(['--workers', '2', '--log-level', 'info'], { ...instance.env, WARDEN_METRICS_TOKEN: token });
     const pids = new Set<number>();
     try {
       const health = async () => (JSON.parse((await call(`${server.url}/_health`)).body) as { worker: { slot: number; pid: number } }).worker;
@@ -76,6 +77,20 @@ describe.runIf(storeKind === 'postgres')('warden serve --workers 2 on Postgres',
       }, 30_000);
       expect(server.output()).toMatch(/"msg":"Warden listening on http:\/\/127\.0\.0\.1:\d+ \(Postgres, 2 workers\)"/);
       const [first] = [...pids];
+
+      // /metrics, whichever worker gets the scrape, is every worker's counts merged by the primary.
+      const healthCount = async () => {
+        const text = (await call(`${server.url}/metrics`, 'GET', { authorization: `Bearer ${token}` })).body;
+        const line = text.split('\n').find((l) => l.startsWith('warden_http_requests_total{') && l.includes('route="/_health"') && l.includes('status="200"'));
+        expect(line, text.slice(0, 2000)).toBeDefined();
+        expect(line).toContain('service="warden"');
+        return Number(line!.split(' ').at(-1));
+      };
+      const scrapes = [await healthCount(), await healthCount()];
+      expect(scrapes[0]).toBe(scrapes[1]);
+      expect(scrapes[0]).toBeGreaterThanOrEqual(pids.size + 1);
+      for (let i = 0; i < 4; i++) await health();
+      expect(await healthCount()).toBe(scrapes[0]! + 4);
 
       // A key each worker has served (and cached), revoked through one of them.
       const auth = (key: string) => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' });
