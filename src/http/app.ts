@@ -124,8 +124,9 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
   await registerOpenApi(app, VERSION);
   // PostHog's API takes JSON; plain text would otherwise be parsed into a string body.
   app.removeContentTypeParser(['text/plain']);
-  // One hook per phase (each step a plain function, src/http/request-steps in effect): every hook
-  // Fastify runs costs a turn of its hook runner, and an async one a promise.
+  // One hook per phase, each calling its steps as plain functions (request id and CORS; guard and
+  // text check; security headers; metrics and activity chaining): every hook Fastify runs costs a
+  // turn of its hook runner, and an async one a promise.
   const cors = corsStep(config.corsOrigins);
   const guard = guardStep(app, db, limiter);
   // Activity entries are hash-chained after their transaction commits: after every write, and at start.
