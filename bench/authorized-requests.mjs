@@ -1,17 +1,21 @@
-// Benchmark 1 of issue 9: authorized HTTP requests with a scoped `phx_` key (feature_flag:read) on
-// the two hot routes, GET /api/projects/:id/feature_flags/:id/ and the local-evaluation definitions
-// posthog-node polls, against a bare Fastify server returning the same bytes, all in this process,
-// loaded alternately by autocannon (50 connections, a few seconds per round, the load generator in a
-// worker thread). Warden runs twice: with the access cache a serving node has, and without it (every
-// fact read from the database), so the run shows what the cache buys. The ratios are what count.
-// The embedded database, or fresh databases on the Postgres server in DATABASE_URL when it is set.
-// Needs `npm run build` first (imports ../dist/).
+// Benchmark 1 of issues 9 and 22: what an authorized request costs next to a bare Fastify reply.
+// Four routes, as issue 22's table has them: GET /api/projects/:id/ with the bootstrap key, GET
+// .../feature_flags/:id/ with a `feature_flag:read` key, GET /api/feature_flag/local_evaluation/
+// (the definitions posthog-node polls) and POST /flags/?v=2 (remote evaluation with the project
+// token), against bare Fastify answering `{id,name,ok}`. Each server is its own process pinned to
+// core 0 and autocannon runs here pinned to the last core (bench/pinning.mjs; unpinned where the
+// machine has one core); every target is loaded in turn, ROUNDS times, and the medians compared.
+// The embedded database, or a fresh database on the Postgres server in DATABASE_URL when it is set.
+// Needs `npm run build` first (imports ../dist/). BENCH_COMPARE=<another built checkout> (with these
+// bench files) also loads that checkout's Warden in the same rounds: a before/after from one run.
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { loadConfig } from '../dist/config.js';
 import { bootstrap } from '../dist/domain/signup.js';
 import { buildApp } from '../dist/http/app.js';
+import { join } from 'node:path';
 import { freshStore } from './databases.mjs';
+import { pinningNote, pinSelfToLoadCore, startChild } from './pinning.mjs';
 import { median } from './timing.mjs';
 
 const CONNECTIONS = 50;
@@ -48,7 +52,7 @@ export async function createBenchData(url, star, projectId) {
   return { key: key.value, flagPath: `/api/projects/${projectId}/feature_flags/${flagIds[7]}/` };
 }
 
-/** A Warden with benchmark 1's data; its two routes as targets. */
+/** A Warden with benchmark 1's data; its four routes as targets. */
 export async function startWarden({ cache }) {
   const { db, kind, drop } = await freshStore({ cache });
   const setup = await bootstrap(db, { first_name: 'Bench', email: 'bench@example.com', password: 'a long bench password', organization_name: 'Bench' });
@@ -56,14 +60,27 @@ export async function startWarden({ cache }) {
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const { key, flagPath } = await createBenchData(url, setup.personalApiKey, setup.project.id);
   const headers = { authorization: `Bearer ${key}` };
+  const token = setup.project.api_token;
+  const targets = {
+    kind,
+    project: { url: `${url}/api/projects/${setup.project.id}/`, headers: { authorization: `Bearer ${setup.personalApiKey}` } },
+    flag: { url: `${url}${flagPath}`, headers },
+    definitions: { url: `${url}/api/feature_flag/local_evaluation/?token=${token}&send_cohorts`, headers },
+    flags: {
+      url: `${url}/flags/?v=2`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, distinct_id: 'bench-user-1', person_properties: { email: 'someone@example.com' } }),
+    },
+  };
   return {
     kind,
     db,
     url,
     key,
     projectId: setup.project.id,
-    flag: { url: `${url}${flagPath}`, headers },
-    definitions: { url: `${url}/flags/definitions?token=${setup.project.api_token}&send_cohorts`, headers },
+    ...targets,
+    targets,
     close: async () => {
       await app.close();
       await drop();
@@ -71,67 +88,73 @@ export async function startWarden({ cache }) {
   };
 }
 
-/** The floor: Fastify answering the same bytes without auth, guard or database. */
-export async function startBare(bodies) {
+/** The floor: Fastify answering `{id,name,ok}` without auth, guard or database. */
+export async function startBare() {
   const app = Fastify({ logger: false });
-  for (const [path, body] of Object.entries(bodies)) {
-    app.get(path, async (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
-  }
+  app.get('/', async () => ({ id: 1, name: 'bench', ok: true }));
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url, close: () => app.close() };
+  return { url, targets: { bare: { url: `${url}/`, headers: {} } }, close: () => app.close() };
 }
 
-export async function load(target, seconds) {
-  const result = await autocannon({ url: target.url, headers: target.headers, connections: CONNECTIONS, duration: seconds, workers: 1 });
+export async function load(target, seconds, connections = CONNECTIONS) {
+  const result = await autocannon({ ...target, connections, duration: seconds });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx and ${result.errors} errors from ${target.url}`);
   return { rps: result.requests.average, p99: result.latency.p99 };
 }
 
 /** Every target loaded once per round, in turn, ROUNDS times; medians per target. */
-export async function alternate(targets) {
+export async function alternate(targets, { rounds = ROUNDS, seconds = SECONDS } = {}) {
   for (const target of Object.values(targets)) await load(target, 1); // warm up
   const runs = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, target] of Object.entries(targets)) runs[name].push(await load(target, SECONDS));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, target] of Object.entries(targets)) runs[name].push(await load(target, seconds));
   }
   return Object.fromEntries(
     Object.entries(runs).map(([name, r]) => [name, { rps: median(r.map((x) => x.rps)), p99: median(r.map((x) => x.p99)) }]),
   );
 }
 
-const text = async (target) => (await fetch(target.url, { headers: target.headers })).text();
+export const ROUTES = {
+  project: 'GET /api/projects/:id/ with the bootstrap key',
+  flag: 'GET .../feature_flags/:id/ with a `feature_flag:read` key',
+  definitions: 'GET /api/feature_flag/local_evaluation/',
+  flags: 'POST /flags/?v=2 (project token, remote evaluation)',
+};
+
+const thousands = (n) => Math.round(n).toLocaleString('en-US');
 
 export async function benchAuthorizedRequests() {
-  const cached = await startWarden({ cache: true });
-  const uncached = await startWarden({ cache: false });
-  const bodies = { '/flag': await text(cached.flag), '/definitions': await text(cached.definitions) };
-  const bare = await startBare(bodies);
+  pinSelfToLoadCore();
+  const script = join(import.meta.dirname, 'target-server.mjs');
+  const bare = await startChild(script, { TARGET: 'bare' });
+  const warden = await startChild(script, { TARGET: 'warden' });
+  const compare = process.env.BENCH_COMPARE ? await startChild(join(process.env.BENCH_COMPARE, 'bench/target-server.mjs'), { TARGET: 'warden' }) : undefined;
   try {
-    const m = await alternate({
-      'flag, cached': cached.flag,
-      'flag, no cache': uncached.flag,
-      'flag, bare': { url: `${bare.url}/flag`, headers: {} },
-      'definitions, cached': cached.definitions,
-      'definitions, no cache': uncached.definitions,
-      'definitions, bare': { url: `${bare.url}/definitions`, headers: {} },
-    });
+    const { kind, ...routes } = warden.value;
+    const before = compare ? Object.fromEntries(Object.keys(ROUTES).map((name) => [`${name} (compared)`, compare.value[name]])) : {};
+    const m = await alternate({ bare: bare.value.bare, ...routes, ...before });
     console.log(
-      `authorized requests on the ${cached.kind}: feature_flag:read key, ${CONNECTIONS} connections, ${ROUNDS}x${SECONDS}s alternating, medians ` +
-        `(flag ${bodies['/flag'].length} bytes, definitions of ${FLAGS} flags ${bodies['/definitions'].length} bytes)`,
+      `authorized requests on the ${kind}, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s, medians; ${pinningNote()}; ${new Date().toISOString().slice(0, 10)}`,
     );
-    for (const route of ['flag', 'definitions']) {
-      const floor = m[`${route}, bare`];
-      for (const variant of ['cached', 'no cache', 'bare']) {
-        const r = m[`${route}, ${variant}`];
-        const ratio = variant === 'bare' ? '' : `   throughput/bare ${(r.rps / floor.rps).toFixed(2)}`;
-        console.log(`  ${`${route}, ${variant}`.padEnd(22)}: ${r.rps.toFixed(0).padStart(8)} req/s   p99 ${String(r.p99).padStart(4)} ms${ratio}`);
+    console.log(`\n| route (${CONNECTIONS} connections) | req/s | ratio to bare Fastify | p99 |\n|---|---|---|---|`);
+    console.log(`| bare Fastify \`{id,name,ok}\` | ${thousands(m.bare.rps)} | 1 | ${m.bare.p99} ms |`);
+    for (const [name, label] of Object.entries(ROUTES)) {
+      console.log(`| ${label} | ${thousands(m[name].rps)} | ${(m[name].rps / m.bare.rps).toFixed(2)} | ${m[name].p99} ms |`);
+    }
+    if (compare) {
+      console.log(`\nthe same rounds, ${process.env.BENCH_COMPARE}'s Warden (ratio to the same bare Fastify) against this one's:`);
+      console.log('| route | compared: req/s, ratio, p99 | this: req/s, ratio, p99 | this / compared |\n|---|---|---|---|');
+      for (const [name, label] of Object.entries(ROUTES)) {
+        const [a, b] = [m[`${name} (compared)`], m[name]];
+        const cell = (r) => `${thousands(r.rps)}, ${(r.rps / m.bare.rps).toFixed(2)}, ${r.p99} ms`;
+        console.log(`| ${label} | ${cell(a)} | ${cell(b)} | ${(b.rps / a.rps).toFixed(2)} |`);
       }
     }
     return m;
   } finally {
-    await bare.close();
-    await uncached.close();
-    await cached.close();
+    await compare?.stop();
+    await warden.stop();
+    await bare.stop();
   }
 }
 

@@ -1,11 +1,13 @@
 // Warden's benchmarks. Each prints ratios measured in one run on this machine (absolute times on
 // shared machines are noisy; the ratios are what BENCHMARKS.md tracks).
-// Run all: npm run bench. One: npm run bench -- decisions | keys | authorized-requests | ingestion | activity-log | … | startup | soak
+// Run all: npm run bench. One: npm run bench -- decisions | keys | authorized-requests | latency | workers | ingestion | activity-log | … | startup | soak
 import { benchActivityLog } from './activity-log.mjs';
 import { benchDecisions } from './decisions.mjs';
 import { benchIngestion } from './ingestion.mjs';
 import { benchKeyVerification } from './key-verification.mjs';
 import { benchAuthorizedRequests } from './authorized-requests.mjs';
+import { benchLatency } from './latency.mjs';
+import { benchWorkers } from './workers.mjs';
 import { benchStartup } from './startup.mjs';
 import { benchRevocation } from './revocation.mjs';
 import { benchScale } from './scale.mjs';
@@ -15,6 +17,8 @@ const benches = {
   decisions: benchDecisions,
   keys: benchKeyVerification,
   'authorized-requests': benchAuthorizedRequests,
+  latency: benchLatency,
+  workers: benchWorkers,
   ingestion: benchIngestion,
   'activity-log': benchActivityLog,
   startup: benchStartup,

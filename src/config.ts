@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { readConfigFile } from './config-file.js';
 import { parseOutboundAllow } from './net/outbound-policy.js';
@@ -58,6 +59,11 @@ export interface WardenConfig {
   corsOrigins: string[];
   /** Where invite emails are sent through (src/config-smtp.ts); undefined: none are sent. */
   smtp: SmtpConfig | undefined;
+  /**
+   * Processes `warden serve` runs (node:cluster, one port; src/cli/workers.ts). `auto`: the
+   * machine's cores on Postgres, 1 on the embedded database (one process only).
+   */
+  workers: number;
 }
 
 export class ConfigError extends Error {}
@@ -67,7 +73,7 @@ export const CONFIG_FLAGS: ReadonlySet<string> = new Set([
   'host', 'port', 'data-dir', 'database-url', 'open-signup', 'secure-cookies', 'trust-proxy', 'body-limit', 'log-level',
   'public-url', 'dns-servers', 'metrics-token', 'rate-limits', 'access-cache', 'cache-max-entries', 'outbound-allow', 'db-connect-timeout-ms', 'db-statement-timeout-ms', 'oidc-ca-file', 'sink-ca-file', 'sink-poll-ms', 'sink-retry-base-ms',
   'sink-retry-max-ms', 'audit-key-file', 'retention-interval-ms', 'cors-origins',
-  'smtp-host', 'smtp-port', 'smtp-tls', 'smtp-user', 'smtp-password', 'smtp-from', 'smtp-ca-file',
+  'smtp-host', 'smtp-port', 'smtp-tls', 'smtp-user', 'smtp-password', 'smtp-from', 'smtp-ca-file', 'workers',
 ]);
 
 function bool(name: string, value: string | undefined, fallback: boolean): boolean {
@@ -122,7 +128,17 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     ...activityLogConfig(pick, dataDir),
     corsOrigins: corsOrigins(pick('cors-origins', 'WARDEN_CORS_ORIGINS')),
     smtp: smtpConfig(pick, (m) => new ConfigError(m)),
+    workers: workers(pick('workers', 'WARDEN_WORKERS'), databaseUrl),
   };
+}
+
+/** A whole number of processes, or `auto`: every core on Postgres, one on the embedded database. */
+function workers(value: string | undefined, databaseUrl: string | undefined): number {
+  if (value?.trim().toLowerCase() === 'auto') return databaseUrl ? availableParallelism() : 1;
+  if (value !== undefined && value !== '' && !/^\d+$/.test(value)) {
+    throw new ConfigError(`WARDEN_WORKERS must be auto or a whole number from 1 to 1024, not "${value}".`);
+  }
+  return int('WARDEN_WORKERS', value, 1, 1, 1024);
 }
 
 function publicUrl(value: string | undefined): string {

@@ -93,6 +93,8 @@ export const SETTINGS_HELP = `Server settings (each also an environment variable
   --config F        WARDEN_CONFIG      (a YAML or JSON file of these settings; flags and env override it)
   --host H          WARDEN_HOST        (default 127.0.0.1)
   --port N          WARDEN_PORT        (default 8000)
+  --workers N       WARDEN_WORKERS     (serve: processes sharing the port, or auto = every core; Postgres only
+                    above 1, the embedded database is one process; default 1)
   --data-dir D      WARDEN_DATA_DIR    (default ./.warden; the embedded database lives here)
   --database-url U  DATABASE_URL       (postgres://...; use a Postgres server instead)
   --open-signup     WARDEN_OPEN_SIGNUP (let anyone sign up after the first user)

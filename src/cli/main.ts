@@ -13,6 +13,8 @@ import { markDataDirInUse } from '../store/backup.js';
 import { MATRIX_USAGE, runMatrix } from './matrix.js';
 import { startupMessage } from './startup.js';
 import { openServingStore, servingCache } from './serving-store.js';
+import cluster from 'node:cluster';
+import { reportListening, servePrimary, workerSlot } from './workers.js';
 import { commandHelp, COMMANDS, groupHelp, resolveCommand, unknownFlag, USAGE } from './help.js';
 
 const HELP_WORDS = new Set(['--help', '-h']);
@@ -111,14 +113,30 @@ async function runMigrate(config: WardenConfig, flags: Record<string, string>): 
 }
 
 async function serve(config: WardenConfig): Promise<number> {
+  if (config.workers > 1 && !config.databaseUrl) {
+    console.error(
+      `warden serve: --workers ${config.workers} needs Postgres (DATABASE_URL): the embedded database is one process. ` +
+        'Run with --workers 1, or point DATABASE_URL at a Postgres server.',
+    );
+    return 2;
+  }
+  if (config.workers > 1 && cluster.isPrimary) return servePrimary(config);
+  const slot = workerSlot();
   const db = await openServingStore({ ...storeOptions(config), cache: servingCache(config) });
   const releaseDataDir = config.databaseUrl ? () => undefined : markDataDirInUse(config.dataDir);
   const { app } = await buildApp(db, config);
   const address = await app.listen({ host: config.host, port: config.port });
   if (!config.publicUrl) config.publicUrl = address;
   const where = config.databaseUrl ? 'Postgres' : `embedded database in ${config.dataDir}`;
-  app.log.info(`Warden listening on ${address} (${where})`);
-  if (process.stdout.isTTY) console.log(await startupMessage(db, config.publicUrl));
+  if (slot !== undefined) {
+    // Under --workers the primary says where Warden is, once every worker listens.
+    app.log.info(`Warden worker ${slot} listening on ${address} (${where})`);
+    reportListening(address);
+    process.on('disconnect', () => void stop('primary gone'));
+  } else {
+    app.log.info(`Warden listening on ${address} (${where})`);
+    if (process.stdout.isTTY) console.log(await startupMessage(db, config.publicUrl));
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

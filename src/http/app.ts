@@ -9,17 +9,17 @@ import type { Database } from '../store/database.js';
 import type { Deps } from './deps.js';
 import { errorBody, HttpError, sendError, toErrorResponse } from './errors.js';
 import { recordRefusal } from './refusals.js';
-import { installGuard, requireAccessDeclarations } from './guard.js';
-import { installSecurityHeaders } from './security-headers.js';
+import { guardStep, requireAccessDeclarations } from './guard.js';
+import { addSecurityHeaders } from './security-headers.js';
 import { loggedRequest } from './log-redaction.js';
-import { installCors } from './cors.js';
+import { corsStep } from './cors.js';
 import { registerOpenApi } from './openapi.js';
 import { installMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limits.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { VERSION } from '../version.js';
 import { schemaRoutes } from './routes/schema.js';
-import { rejectUnstorableText } from './storable-text.js';
+import { checkStorableText } from './storable-text.js';
 import { allowedMethods, collectRouteTable, type RouteEntry } from './route-table.js';
 import { accessControlRoutes } from './routes/access-controls.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
@@ -116,24 +116,40 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     },
   });
   const limiter = new RateLimiter(db, config.rateLimits);
-  const deps: Deps = { db, config, metrics: installMetrics(app, db), limiter };
+  const metrics = installMetrics(app, db);
+  const deps: Deps = { db, config, metrics: metrics.registry, limiter };
   const routes = collectRouteTable(app);
   requireAccessDeclarations(app);
   await app.register(cookie);
   await registerOpenApi(app, VERSION);
   // PostHog's API takes JSON; plain text would otherwise be parsed into a string body.
   app.removeContentTypeParser(['text/plain']);
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
-  installSecurityHeaders(app);
-  installCors(app, config.corsOrigins);
-  installGuard(app, db, limiter);
-  rejectUnstorableText(app);
+  // One hook per phase, each calling its steps as plain functions (request id and CORS; guard and
+  // text check; security headers; metrics and activity chaining): every hook Fastify runs costs a
+  // turn of its hook runner, and an async one a promise.
+  const cors = corsStep(config.corsOrigins);
+  const guard = guardStep(app, db, limiter);
   // Activity entries are hash-chained after their transaction commits: after every write, and at start.
   const chainer = backgroundChainer(db, (err) => app.log.error({ err }, 'activity chaining failed'));
-  app.addHook('onResponse', async (request) => {
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    // A preflight CORS answers itself: the chain stops there (done is not called).
+    if (!cors(request, reply)) done();
+  });
+  app.addHook('preValidation', async (request) => {
+    const access = request.routeOptions.config.access;
+    if (!access) return;
+    await guard(request, access);
+    checkStorableText(request);
+  });
+  app.addHook('onSend', (request, reply, payload, done) => {
+    addSecurityHeaders(request, reply);
+    done(null, payload);
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.recordRequest(request, reply);
     if (request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') chainer.schedule();
+    done();
   });
   app.addHook('onClose', () => chainer.stop());
   chainer.schedule();

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * Cross-origin requests, as PostHog answers them.
@@ -44,22 +44,32 @@ function preflight(reply: FastifyReply, methods: string, headers: string): Fasti
     .send();
 }
 
-export function installCors(app: FastifyInstance, allowedOrigins: readonly string[]): void {
+/**
+ * The CORS step of the app's onRequest hook: adds the headers, and answers a preflight itself
+ * (then it returns true and the request goes no further).
+ */
+export function corsStep(allowedOrigins: readonly string[]): (request: FastifyRequest, reply: FastifyReply) => boolean {
   const allowed = new Set(allowedOrigins);
-  app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '/';
+  return (request, reply) => {
+    const url = request.url;
+    const at = url.indexOf('?');
+    const path = at < 0 ? url : url.slice(0, at);
     if (isSdkPath(path)) {
       reply.header('access-control-allow-origin', '*').header('access-control-expose-headers', 'Retry-After, X-Request-Id');
       if (request.method === 'OPTIONS') {
-        return preflight(reply, 'GET, POST, OPTIONS', requestedHeaders(request.headers['access-control-request-headers'], 'Content-Type'));
+        preflight(reply, 'GET, POST, OPTIONS', requestedHeaders(request.headers['access-control-request-headers'], 'Content-Type'));
+        return true;
       }
-      return;
+      return false;
     }
+    if (allowed.size === 0) return false;
     const origin = request.headers.origin;
-    if (allowed.size === 0 || !isManagementPath(path) || typeof origin !== 'string' || !allowed.has(origin)) return;
+    if (!isManagementPath(path) || typeof origin !== 'string' || !allowed.has(origin)) return false;
     reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', 'Retry-After, X-Request-Id');
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
-      return preflight(reply, 'GET, POST, PUT, PATCH, DELETE, OPTIONS', 'Authorization, Content-Type');
+      preflight(reply, 'GET, POST, PUT, PATCH, DELETE, OPTIONS', 'Authorization, Content-Type');
+      return true;
     }
-  });
+    return false;
+  };
 }

@@ -51,14 +51,14 @@ export function requireAccessDeclarations(app: FastifyInstance): void {
   });
 }
 
-/** The one guard: who is calling, what the route needs, decided by access/decide. */
-export function installGuard(app: FastifyInstance, db: Database, limiter: RateLimiter): void {
+/**
+ * The one guard: who is calling, what the route needs, decided by access/decide. The first step of
+ * the app's preValidation hook, for every route (each declares its access; only Fastify's not-found
+ * route has none, and it answers 404/405 itself and touches nothing).
+ */
+export function guardStep(app: FastifyInstance, db: Database, limiter: RateLimiter): (request: FastifyRequest, access: RouteAccess) => Promise<void> {
   app.decorateRequest('ctx', null as unknown as RequestContext);
-  app.addHook('preValidation', async (request) => {
-    const access = request.routeOptions.config.access;
-    // Only Fastify's not-found route has no declaration (registration refuses any other): it
-    // answers 404/405 itself and touches nothing.
-    if (!access) return;
+  return async (request, access) => {
     // SCIM routes authenticate their domain's bearer token themselves (before this hook runs).
     if (access.kind === 'scim_token') {
       request.ctx = { ...anonymous };
@@ -105,7 +105,7 @@ export function installGuard(app: FastifyInstance, db: Database, limiter: RateLi
     }
     if (project && project !== 'missing') request.ctx.project = project;
     await gateResource(db, request, access);
-  });
+  };
 }
 
 /** Authenticates; a rejected personal API key is recorded as a security event (masked, never the value). */

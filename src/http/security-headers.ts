@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * Security headers on every response that does not set its own (the console, the SAML pages and
@@ -14,17 +14,28 @@ import type { FastifyInstance } from 'fastify';
  * CORS is src/http/cors.ts: the SDK routes take any origin, the management API only the origins an
  * operator lists.
  */
-export function installSecurityHeaders(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply, payload) => {
-    const set = (name: string, value: string) => {
-      if (!reply.hasHeader(name)) reply.header(name, value);
-    };
-    set('x-content-type-options', 'nosniff');
-    set('x-frame-options', 'DENY');
-    set('referrer-policy', 'no-referrer');
-    const type = String(reply.getHeader('content-type') ?? '');
-    if (!type.startsWith('text/html')) set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
-    if (request.url.startsWith('/api/') && !request.url.startsWith('/api/schema/')) set('cache-control', 'no-store');
-    return payload;
-  });
+const COMMON: ReadonlyArray<readonly [string, string]> = [
+  ['x-content-type-options', 'nosniff'],
+  ['x-frame-options', 'DENY'],
+  ['referrer-policy', 'no-referrer'],
+];
+const CSP: readonly [string, string] = ['content-security-policy', "default-src 'none'; frame-ancestors 'none'"];
+const NO_STORE: readonly [string, string] = ['cache-control', 'no-store'];
+
+/** The four sets, built once: with or without the CSP (HTML or not), with or without no-store (`/api/` or not). */
+const SETS = {
+  apiJson: [...COMMON, CSP, NO_STORE],
+  json: [...COMMON, CSP],
+  apiHtml: [...COMMON, NO_STORE],
+  html: [...COMMON],
+} as const;
+
+/** The app's onSend hook calls it: every header of the set that the route did not set itself. */
+export function addSecurityHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  const type = reply.getHeader('content-type');
+  const html = typeof type === 'string' ? type.startsWith('text/html') : String(type ?? '').startsWith('text/html');
+  const url = request.url;
+  const api = url.startsWith('/api/') && !url.startsWith('/api/schema/');
+  const set = api ? (html ? SETS.apiHtml : SETS.apiJson) : html ? SETS.html : SETS.json;
+  for (const [name, value] of set) if (!reply.hasHeader(name)) reply.header(name, value);
 }

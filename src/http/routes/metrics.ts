@@ -5,6 +5,7 @@ import type { Deps } from '../deps.js';
 import { errorBody, sendError } from '../errors.js';
 import { tokenMatches } from '../metrics.js';
 import { MetricsText } from '../schemas/metrics.js';
+import { scrape } from '../cluster-metrics.js';
 
 /**
  * Prometheus metrics. Off unless WARDEN_METRICS_TOKEN is set (then 404, as for any unknown path);
@@ -20,6 +21,6 @@ export function metricsRoutes(app: FastifyInstance, { config, metrics }: Deps): 
       reply.header('www-authenticate', 'Bearer realm="metrics"');
       return sendError(reply, 401, errorBody('authentication_error', 'authentication_failed', 'A valid metrics token is required.'));
     }
-    return reply.type(metrics.contentType).send(await metrics.metrics());
+    return reply.type(metrics.contentType).send(await scrape(metrics));
   });
 }
