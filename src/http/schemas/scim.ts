@@ -33,8 +33,15 @@ export const ScimMeta = Type.Object({
   location: Type.String(),
 });
 
-/** A reference to another resource (a user's group, a group's member). */
-export const ScimReference = Type.Object({ value: Type.String(), display: Type.String(), $ref: Type.String() });
+/**
+ * A reference to another resource (a user's group, a group's member), with its `$ref` (the
+ * resource's URL). `$ref` cannot be named as a property (OpenAPI tools read it as a reference): it
+ * passes as an additional property.
+ */
+export const ScimReference = Type.Object(
+  { value: Type.String(), display: Type.String() },
+  { additionalProperties: true, description: 'value, display, and $ref: the URL of the resource.' },
+);
 
 export const ScimUser = Type.Object({
   schemas: Type.Array(Type.String()),
