@@ -80,7 +80,7 @@ export function readGroup(body: unknown): ScimGroupInput {
 
 const iso = (d: Date | string) => new Date(d).toISOString();
 
-export function userResource(row: ScimUserRow, base: string): Json {
+export function userResource(row: ScimUserRow, base: string) {
   const { user } = row;
   const formatted = [user.first_name, user.last_name].filter(Boolean).join(' ');
   return {
@@ -97,7 +97,7 @@ export function userResource(row: ScimUserRow, base: string): Json {
   };
 }
 
-export function groupResource(row: ScimGroupRow, base: string, includeMembers = true): Json {
+export function groupResource(row: ScimGroupRow, base: string, includeMembers = true) {
   return {
     schemas: [GROUP_SCHEMA],
     id: row.id,
@@ -108,6 +108,6 @@ export function groupResource(row: ScimGroupRow, base: string, includeMembers = 
   };
 }
 
-export function listResponse(resources: Json[], total: number, startIndex: number): Json {
+export function listResponse<T>(resources: T[], total: number, startIndex: number) {
   return { schemas: [LIST_SCHEMA], totalResults: total, startIndex, itemsPerPage: resources.length, Resources: resources };
 }

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { publicRoute } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
@@ -11,24 +11,11 @@ import { outboundPolicy } from '../../net/outbound-policy.js';
 import { callbackHeaders, signInErrorPage, wantsHtml } from '../../sso/sign-in-page.js';
 import { setSessionCookies, type Deps } from '../deps.js';
 import { errorBody, HttpError, sendError } from '../errors.js';
+import { OidcCallbackQuery, OidcLoginQuery } from '../schemas/oidc.js';
 
 /** Binds a started login to the browser that started it (login CSRF): its state, for the callback only. */
 const STATE_COOKIE = 'warden_oidc_state';
 const STATE_COOKIE_PATH = OIDC_REDIRECT_PATH.replace(/\/$/, '');
-
-const LoginQuery = Type.Object({
-  email: Type.Optional(Type.String({ maxLength: 254 })),
-  domain_id: Type.Optional(Type.String({ maxLength: 64 })),
-  /** Where to land after signing in: a path on this site. */
-  next: Type.Optional(Type.String({ maxLength: 2000 })),
-});
-const CallbackQuery = Type.Object({
-  code: Type.Optional(Type.String({ maxLength: 4096 })),
-  state: Type.Optional(Type.String({ maxLength: 512 })),
-  error: Type.Optional(Type.String({ maxLength: 256 })),
-  error_description: Type.Optional(Type.String({ maxLength: 2048 })),
-  iss: Type.Optional(Type.String({ maxLength: 2048 })),
-});
 
 /** Only a path on this site (not `//host` or `/\host`), percent-encoded for the Location header; else the home page. */
 function localPath(next: string | undefined): string {
@@ -50,8 +37,9 @@ export function oidcRoutes(app: FastifyInstance, { db, config }: Deps): void {
   const redirectUri = () => `${config.publicUrl}${OIDC_REDIRECT_PATH}`;
   const secure = (request: FastifyRequest) => config.secureCookies === 'always' || (config.secureCookies === 'auto' && request.protocol === 'https');
 
-  app.get('/login/oidc/', { config: { access: publicRoute }, schema: { querystring: LoginQuery }, exposeHeadRoute: false }, async (request, reply) => {
-    const query = request.query as Static<typeof LoginQuery>;
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/login/oidc/', { config: { access: publicRoute }, schema: { querystring: OidcLoginQuery }, exposeHeadRoute: false }, async (request, reply) => {
+    const query = request.query;
     let domain: DomainRecord | undefined;
     const attr = query.email !== undefined ? 'email' : 'domain_id';
     if (query.email !== undefined) {
@@ -83,11 +71,11 @@ export function oidcRoutes(app: FastifyInstance, { db, config }: Deps): void {
   });
 
   // No HEAD twin: a HEAD (link scanners) must not spend a state.
-  const callbackOptions = { config: { access: publicRoute }, schema: { querystring: CallbackQuery }, exposeHeadRoute: false };
-  app.get(OIDC_REDIRECT_PATH, callbackOptions, async (request, reply) => {
+  const callbackOptions = { config: { access: publicRoute }, schema: { querystring: OidcCallbackQuery }, exposeHeadRoute: false };
+  api.get(OIDC_REDIRECT_PATH, callbackOptions, async (request, reply) => {
     // The browser's state is spent by this answer, whatever it is; another login's is left alone.
     const browserState = request.cookies[STATE_COOKIE];
-    if (browserState && browserState === (request.query as Static<typeof CallbackQuery>).state) {
+    if (browserState && browserState === request.query.state) {
       reply.clearCookie(STATE_COOKIE, { path: STATE_COOKIE_PATH });
     }
     const currentUrl = new URL(redirectUri());

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { scoped } from '../../access/route-access.js';
 import {
@@ -16,27 +16,11 @@ import type { Queryable } from '../../store/database.js';
 import { actorOf, currentUser, reachesOrganization, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers.js';
+import { NoContent } from '../schemas/common-b.js';
+import { OrgCreate, Organization, OrganizationList, OrgParams, OrgPatch } from '../schemas/organizations.js';
 
-export const OrgParams = Type.Object({ organization_id: Type.String() });
-const OrgCreate = Type.Object({ name: Type.String() }, { additionalProperties: false });
-const OrgPatch = Type.Object(
-  {
-    name: Type.Optional(Type.String()),
-    members_can_invite: Type.Optional(Type.Boolean()),
-    members_can_use_personal_api_keys: Type.Optional(Type.Boolean()),
-    enforce_2fa: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
-    is_member_join_email_enabled: Type.Optional(Type.Boolean()),
-    allow_publicly_shared_resources: Type.Optional(Type.Boolean()),
-    personal_api_keys_max_lifetime_days: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-    personal_api_keys_allowed_scopes: Type.Optional(Type.Union([Type.Array(Type.String({ maxLength: 100 }), { maxItems: 300 }), Type.Null()])),
-    activity_log_retention_days: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-    log_sensitive_reads: Type.Optional(Type.Boolean()),
-    default_role_id: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
-    session_cookie_age: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-    session_idle_timeout: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-  },
-  { additionalProperties: false },
-);
+// Other route files import the organization's params from here.
+export { OrgParams };
 
 export async function organizationView(q: Queryable, org: OrganizationRecord, userId: number, level: number) {
   const [memberCount, projects, ssoEnforcement, membersWithout2fa] = await Promise.all([
@@ -54,7 +38,8 @@ export function routeOrganization(request: FastifyRequest) {
 }
 
 export function organizationRoutes(app: FastifyInstance, { db }: Deps): void {
-  app.get('/api/organizations/', { config: { access: scoped('organization', 'read') } }, async (request) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/api/organizations/', { config: { access: scoped('organization', 'read') }, schema: { response: { 200: OrganizationList } } }, async (request) => {
     const user = currentUser(request);
     const page = readPage(request);
     const all = (await listOrganizationsOfUser(db, user.id)).filter((o) => reachesOrganization(request, o.id));
@@ -64,16 +49,20 @@ export function organizationRoutes(app: FastifyInstance, { db }: Deps): void {
     return paginated(request, page, all.length, results);
   });
 
-  app.post('/api/organizations/', { config: { access: scoped('organization', 'write') }, schema: { body: OrgCreate } }, async (request, reply) => {
-    const user = currentUser(request);
-    const { name } = request.body as Static<typeof OrgCreate>;
-    const { organization } = await db.transaction((tx) => createOrganization(tx, actorOf(request), user, name));
-    return reply.code(201).send(await organizationView(db, organization, user.id, 15));
-  });
+  api.post(
+    '/api/organizations/',
+    { config: { access: scoped('organization', 'write') }, schema: { body: OrgCreate, response: { 201: Organization } } },
+    async (request, reply) => {
+      const user = currentUser(request);
+      const { name } = request.body;
+      const { organization } = await db.transaction((tx) => createOrganization(tx, actorOf(request), user, name));
+      return reply.code(201).send(await organizationView(db, organization, user.id, 15));
+    },
+  );
 
-  app.get(
+  api.get(
     '/api/organizations/:organization_id/',
-    { config: { access: scoped('organization', 'read') }, schema: { params: OrgParams } },
+    { config: { access: scoped('organization', 'read') }, schema: { params: OrgParams, response: { 200: Organization } } },
     async (request) => {
       const { record, membership } = routeOrganization(request);
       return organizationView(db, record, membership.user_id, membership.level);
@@ -81,23 +70,23 @@ export function organizationRoutes(app: FastifyInstance, { db }: Deps): void {
   );
 
   for (const method of ['PATCH', 'PUT'] as const) {
-    app.route({
+    api.route({
       method,
       url: '/api/organizations/:organization_id/',
       config: { access: scoped('organization', 'write') },
-      schema: { params: OrgParams, body: OrgPatch },
+      schema: { params: OrgParams, body: OrgPatch, response: { 200: Organization } },
       handler: async (request) => {
         const { record, membership } = routeOrganization(request);
-        const patch = request.body as Static<typeof OrgPatch>;
+        const patch = request.body;
         const updated = await db.transaction((tx) => updateOrganization(tx, actorOf(request), record.id, patch));
         return organizationView(db, updated, membership.user_id, membership.level);
       },
     });
   }
 
-  app.delete(
+  api.delete(
     '/api/organizations/:organization_id/',
-    { config: { access: scoped('organization', 'write') }, schema: { params: OrgParams } },
+    { config: { access: scoped('organization', 'write') }, schema: { params: OrgParams, response: { 204: NoContent } } },
     async (request, reply) => {
       const { record } = routeOrganization(request);
       await db.transaction((tx) => deleteOrganization(tx, actorOf(request), record.id));

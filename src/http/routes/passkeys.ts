@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { publicRoute, scoped } from '../../access/route-access.js';
 import { DomainError, validation } from '../../domain/errors.js';
@@ -18,45 +18,52 @@ import { assertPasswordAuthAllowed } from '../../domain/sso-domains.js';
 import { findUserById } from '../../domain/users.js';
 import { actorOf, currentUser, setSessionCookies, type Deps } from '../deps.js';
 import { assertSelf, ownSessionToken } from '../self.js';
+import { NoContent, Success } from '../schemas/common-b.js';
+import {
+  NewPasskey,
+  Passkey,
+  PasskeyAssertion,
+  PasskeyAssertionOptions,
+  PasskeyList,
+  PasskeyParams,
+  PasskeyRename,
+  WebAuthnOptions,
+} from '../schemas/passkeys.js';
+import { UserParams } from '../schemas/users.js';
 import { PENDING_LOGIN_COOKIE, sessionOrigin } from './two-factor.js';
 
-const UserParams = Type.Object({ user_id: Type.String() });
-const PasskeyParams = Type.Object({ user_id: Type.String(), passkey_id: Type.String({ maxLength: 100 }) });
-const Credential = Type.Record(Type.String(), Type.Unknown());
-const NewPasskey = Type.Object({ name: Type.String({ maxLength: 200 }), response: Credential }, { additionalProperties: false });
-const Rename = Type.Object({ name: Type.String({ maxLength: 200 }) }, { additionalProperties: false });
-const Assertion = Type.Object({ response: Credential }, { additionalProperties: false });
-const AssertionOptions = Type.Object({ second_factor: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
-
-
-
 export function passkeyRoutes(app: FastifyInstance, { db, config, limiter }: Deps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const rp = () => relyingPartyOf(config.publicUrl || 'http://localhost');
   const setup = { secondFactorSetup: true } as const;
 
-  app.get('/api/users/:user_id/passkeys/', { config: { access: scoped('user', 'read'), ...setup }, schema: { params: UserParams } }, async (request) => {
-    const user = currentUser(request);
-    assertSelf(user, (request.params as Static<typeof UserParams>).user_id);
-    return { results: await listPasskeys(db, user.id) };
-  });
-
-  app.post(
-    '/api/users/:user_id/passkeys/register_options/',
-    { config: { access: scoped('user', 'write'), ...setup }, schema: { params: UserParams } },
+  api.get(
+    '/api/users/:user_id/passkeys/',
+    { config: { access: scoped('user', 'read'), ...setup }, schema: { params: UserParams, response: { 200: PasskeyList } } },
     async (request) => {
       const user = currentUser(request);
-      assertSelf(user, (request.params as Static<typeof UserParams>).user_id);
+      assertSelf(user, request.params.user_id);
+      return { results: await listPasskeys(db, user.id) };
+    },
+  );
+
+  api.post(
+    '/api/users/:user_id/passkeys/register_options/',
+    { config: { access: scoped('user', 'write'), ...setup }, schema: { params: UserParams, response: { 200: WebAuthnOptions } } },
+    async (request) => {
+      const user = currentUser(request);
+      assertSelf(user, request.params.user_id);
       return registrationOptions(db, user, rp());
     },
   );
 
-  app.post(
+  api.post(
     '/api/users/:user_id/passkeys/',
-    { config: { access: scoped('user', 'write'), ...setup }, schema: { params: UserParams, body: NewPasskey } },
+    { config: { access: scoped('user', 'write'), ...setup }, schema: { params: UserParams, body: NewPasskey, response: { 201: Passkey } } },
     async (request, reply) => {
       const user = currentUser(request);
-      assertSelf(user, (request.params as Static<typeof UserParams>).user_id);
-      const { name, response } = request.body as Static<typeof NewPasskey>;
+      assertSelf(user, request.params.user_id);
+      const { name, response } = request.body;
       // A new second factor ends the person's other sessions.
       const passkey = await addPasskey(db, actorOf(request), user, rp(), name, response, async (tx) => {
         await deleteOtherSessions(tx, user.id, ownSessionToken(request));
@@ -65,24 +72,24 @@ export function passkeyRoutes(app: FastifyInstance, { db, config, limiter }: Dep
     },
   );
 
-  app.patch(
+  api.patch(
     '/api/users/:user_id/passkeys/:passkey_id/',
-    { config: { access: scoped('user', 'write') }, schema: { params: PasskeyParams, body: Rename } },
+    { config: { access: scoped('user', 'write') }, schema: { params: PasskeyParams, body: PasskeyRename, response: { 200: Passkey } } },
     async (request) => {
       const user = currentUser(request);
-      const { user_id, passkey_id } = request.params as Static<typeof PasskeyParams>;
+      const { user_id, passkey_id } = request.params;
       assertSelf(user, user_id);
-      const { name } = request.body as Static<typeof Rename>;
+      const { name } = request.body;
       return db.transaction((tx) => renamePasskey(tx, actorOf(request), user, passkey_id, name));
     },
   );
 
-  app.delete(
+  api.delete(
     '/api/users/:user_id/passkeys/:passkey_id/',
-    { config: { access: scoped('user', 'write') }, schema: { params: PasskeyParams } },
+    { config: { access: scoped('user', 'write') }, schema: { params: PasskeyParams, response: { 204: NoContent } } },
     async (request, reply) => {
       const user = currentUser(request);
-      const { user_id, passkey_id } = request.params as Static<typeof PasskeyParams>;
+      const { user_id, passkey_id } = request.params;
       assertSelf(user, user_id);
       await db.transaction(async (tx) => {
         await removePasskey(tx, actorOf(request), user, passkey_id);
@@ -94,15 +101,19 @@ export function passkeyRoutes(app: FastifyInstance, { db, config, limiter }: Dep
 
   // Signing in with a passkey: the second step of a pending login, or without a password.
   // `second_factor: true`: for the login waiting for its second factor (its cookie); otherwise without a password.
-  app.post('/api/login/passkey/options/', { config: { access: publicRoute }, schema: { body: AssertionOptions } }, async (request) => {
-    const { second_factor } = (request.body ?? {}) as Static<typeof AssertionOptions>;
-    if (!second_factor) return authenticationOptions(db, rp(), null);
-    const pending = await pendingLoginUser(db, request.cookies[PENDING_LOGIN_COOKIE]);
-    return authenticationOptions(db, rp(), pending.id);
-  });
+  api.post(
+    '/api/login/passkey/options/',
+    { config: { access: publicRoute }, schema: { body: PasskeyAssertionOptions, response: { 200: WebAuthnOptions } } },
+    async (request) => {
+      const { second_factor } = request.body ?? {};
+      if (!second_factor) return authenticationOptions(db, rp(), null);
+      const pending = await pendingLoginUser(db, request.cookies[PENDING_LOGIN_COOKIE]);
+      return authenticationOptions(db, rp(), pending.id);
+    },
+  );
 
-  app.post('/api/login/passkey/', { config: { access: publicRoute }, schema: { body: Assertion } }, async (request, reply) => {
-    const { response } = request.body as Static<typeof Assertion>;
+  api.post('/api/login/passkey/', { config: { access: publicRoute }, schema: { body: PasskeyAssertion, response: { 200: Success } } }, async (request, reply) => {
+    const { response } = request.body;
     const pendingToken = request.cookies[PENDING_LOGIN_COOKIE];
     const pending = await pendingLoginUserOrNull(db, pendingToken);
     const verified = await limiter.guard(

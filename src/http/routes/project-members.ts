@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { scoped } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
@@ -12,21 +12,21 @@ import {
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers.js';
-import { ProjectParams, routeProject } from './projects.js';
-
-const MemberParams = Type.Object({ project_id: Type.String(), user_uuid: Type.String() });
-const AddMember = Type.Object(
-  {
-    user_id: Type.Optional(Type.Union([Type.String(), Type.Integer()])),
-    user_uuid: Type.Optional(Type.String()),
-    level: Type.Optional(Type.Integer()),
-  },
-  { additionalProperties: false },
-);
-const LevelPatch = Type.Object({ level: Type.Integer() }, { additionalProperties: false });
+import { NoContent } from '../schemas/common-b.js';
+import {
+  ExplicitMember,
+  ExplicitMemberList,
+  ProjectMember,
+  ProjectMemberAdd,
+  ProjectMemberLevel,
+  ProjectMemberList,
+  ProjectMemberParams,
+} from '../schemas/project-members.js';
+import { ProjectParams } from '../schemas/projects.js';
+import { routeProject } from './projects.js';
 
 /** `user_uuid`, or the source document's `user_id` (a uuid or a numeric id). */
-function userReference(body: Static<typeof AddMember>): UserReference {
+function userReference(body: ProjectMemberAdd): UserReference {
   const ref = body.user_uuid ?? body.user_id;
   if (ref === undefined) throw validation('This field is required.', 'user_uuid', 'required');
   if (typeof ref === 'number') return { id: ref };
@@ -39,24 +39,28 @@ function userReference(body: Static<typeof AddMember>): UserReference {
  * document's `members/` (paginated) and PostHog's `explicit_members/` (a plain array).
  */
 export function projectMemberRoutes(app: FastifyInstance, { db }: Deps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const read = { access: scoped('project', 'read') };
+  api.get('/api/projects/:project_id/members/', { config: read, schema: { params: ProjectParams, response: { 200: ProjectMemberList } } }, async (request) => {
+    const rows = (await listProjectMembers(db, routeProject(request).project.id)).map(show.projectMember);
+    const page = readPage(request);
+    return paginated(request, page, rows.length, rows.slice(page.offset, page.offset + page.limit));
+  });
+  api.get('/api/projects/:project_id/explicit_members/', { config: read, schema: { params: ProjectParams, response: { 200: ExplicitMemberList } } }, async (request) =>
+    (await listProjectMembers(db, routeProject(request).project.id)).map(show.explicitMember),
+  );
+
   const families = [
-    { path: 'members', list: 'paginated', show: show.projectMember },
-    { path: 'explicit_members', list: 'array', show: show.explicitMember },
+    { path: 'members', show: show.projectMember, item: ProjectMember },
+    { path: 'explicit_members', show: show.explicitMember, item: ExplicitMember },
   ] as const;
   for (const family of families) {
     const base = `/api/projects/:project_id/${family.path}/`;
-    app.get(base, { config: { access: scoped('project', 'read') }, schema: { params: ProjectParams } }, async (request) => {
-      const rows = (await listProjectMembers(db, routeProject(request).project.id)).map(family.show);
-      if (family.list === 'array') return rows;
-      const page = readPage(request);
-      return paginated(request, page, rows.length, rows.slice(page.offset, page.offset + page.limit));
-    });
-
-    app.post(
+    api.post(
       base,
-      { config: { access: scoped('project', 'write') }, schema: { params: ProjectParams, body: AddMember } },
+      { config: { access: scoped('project', 'write') }, schema: { params: ProjectParams, body: ProjectMemberAdd, response: { 201: family.item } } },
       async (request, reply) => {
-        const body = request.body as Static<typeof AddMember>;
+        const body = request.body;
         const row = await db.transaction((tx) =>
           addProjectMember(tx, actorOf(request), routeProject(request).project.id, userReference(body), body.level),
         );
@@ -65,25 +69,25 @@ export function projectMemberRoutes(app: FastifyInstance, { db }: Deps): void {
     );
 
     for (const method of ['PATCH', 'PUT'] as const) {
-      app.route({
+      api.route({
         method,
         url: `${base}:user_uuid/`,
         config: { access: scoped('project', 'write') },
-        schema: { params: MemberParams, body: LevelPatch },
+        schema: { params: ProjectMemberParams, body: ProjectMemberLevel, response: { 200: family.item } },
         handler: async (request) => {
-          const { user_uuid } = request.params as Static<typeof MemberParams>;
-          const { level } = request.body as Static<typeof LevelPatch>;
+          const { user_uuid } = request.params;
+          const { level } = request.body;
           const row = await db.transaction((tx) => updateProjectMember(tx, actorOf(request), routeProject(request).project.id, user_uuid, level));
           return family.show(row);
         },
       });
     }
 
-    app.delete(
+    api.delete(
       `${base}:user_uuid/`,
-      { config: { access: scoped('project', 'write') }, schema: { params: MemberParams } },
+      { config: { access: scoped('project', 'write') }, schema: { params: ProjectMemberParams, response: { 204: NoContent } } },
       async (request, reply) => {
-        const { user_uuid } = request.params as Static<typeof MemberParams>;
+        const { user_uuid } = request.params;
         await db.transaction((tx) => removeProjectMember(tx, actorOf(request), routeProject(request).project.id, user_uuid));
         return reply.code(204).send();
       },

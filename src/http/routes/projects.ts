@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { scoped } from '../../access/route-access.js';
 import { createProjectAsMember, deleteProject, listVisibleProjects, updateProject } from '../../domain/projects.js';
@@ -6,26 +6,13 @@ import type { ProjectRecord } from '../../domain/records.js';
 import { currentUser, actorOf, reachesOrganization, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers.js';
-import { OrgParams, routeOrganization } from './organizations.js';
+import { NoContent } from '../schemas/common-b.js';
+import { OrgParams } from '../schemas/organizations.js';
+import { Project, ProjectCreate, ProjectList, ProjectParams, ProjectPatch } from '../schemas/projects.js';
+import { routeOrganization } from './organizations.js';
 
-export const ProjectParams = Type.Object({ project_id: Type.String() });
-const ProjectCreate = Type.Object(
-  {
-    name: Type.String(),
-    access_control: Type.Optional(Type.Boolean()),
-    timezone: Type.Optional(Type.String({ maxLength: 64 })),
-    product_description: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
-  },
-  { additionalProperties: false },
-);
-const ProjectPatch = Type.Object(
-  {
-    name: Type.Optional(Type.String()),
-    access_control: Type.Optional(Type.Boolean()),
-    timezone: Type.Optional(Type.String({ maxLength: 64 })),
-  },
-  { additionalProperties: false },
-);
+// Other route files import the project's params from here.
+export { ProjectParams };
 
 /** The project the guard resolved, with the caller's access. */
 export function routeProject(request: FastifyRequest) {
@@ -44,9 +31,10 @@ function keyMaySee(request: FastifyRequest, p: ProjectRecord): boolean {
 }
 
 export function projectRoutes(app: FastifyInstance, { db }: Deps): void {
-  app.get(
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get(
     '/api/organizations/:organization_id/projects/',
-    { config: { access: scoped('project', 'read') }, schema: { params: OrgParams } },
+    { config: { access: scoped('project', 'read') }, schema: { params: OrgParams, response: { 200: ProjectList } } },
     async (request) => {
       const { record } = routeOrganization(request);
       const page = readPage(request);
@@ -56,12 +44,12 @@ export function projectRoutes(app: FastifyInstance, { db }: Deps): void {
     },
   );
 
-  app.post(
+  api.post(
     '/api/organizations/:organization_id/projects/',
-    { config: { access: scoped('project', 'write') }, schema: { params: OrgParams, body: ProjectCreate } },
+    { config: { access: scoped('project', 'write') }, schema: { params: OrgParams, body: ProjectCreate, response: { 201: Project } } },
     async (request, reply) => {
       const { record, membership } = routeOrganization(request);
-      const body = request.body as Static<typeof ProjectCreate>;
+      const body = request.body;
       const project = await db.transaction((tx) =>
         createProjectAsMember(tx, actorOf(request), record, membership.level, {
           name: body.name,
@@ -73,7 +61,7 @@ export function projectRoutes(app: FastifyInstance, { db }: Deps): void {
     },
   );
 
-  app.get('/api/projects/', { config: { access: scoped('project', 'read') } }, async (request) => {
+  api.get('/api/projects/', { config: { access: scoped('project', 'read') }, schema: { response: { 200: ProjectList } } }, async (request) => {
     const user = currentUser(request);
     const page = readPage(request);
     const organizationId = user.current_organization_id ?? undefined;
@@ -82,29 +70,33 @@ export function projectRoutes(app: FastifyInstance, { db }: Deps): void {
     return paginated(request, page, projects.length, results);
   });
 
-  app.get('/api/projects/:project_id/', { config: { access: scoped('project', 'read') }, schema: { params: ProjectParams } }, async (request) => {
-    const { project, effectiveLevel } = routeProject(request);
-    return show.project(project, effectiveLevel);
-  });
+  api.get(
+    '/api/projects/:project_id/',
+    { config: { access: scoped('project', 'read') }, schema: { params: ProjectParams, response: { 200: Project } } },
+    async (request) => {
+      const { project, effectiveLevel } = routeProject(request);
+      return show.project(project, effectiveLevel);
+    },
+  );
 
   for (const method of ['PATCH', 'PUT'] as const) {
-    app.route({
+    api.route({
       method,
       url: '/api/projects/:project_id/',
       config: { access: scoped('project', 'write') },
-      schema: { params: ProjectParams, body: ProjectPatch },
+      schema: { params: ProjectParams, body: ProjectPatch, response: { 200: Project } },
       handler: async (request) => {
         const { project } = routeProject(request);
-        const patch = request.body as Static<typeof ProjectPatch>;
+        const patch = request.body;
         const updated = await db.transaction((tx) => updateProject(tx, actorOf(request), project.id, patch));
         return show.project(updated, routeProject(request).effectiveLevel);
       },
     });
   }
 
-  app.delete(
+  api.delete(
     '/api/projects/:project_id/',
-    { config: { access: scoped('project', 'write') }, schema: { params: ProjectParams } },
+    { config: { access: scoped('project', 'write') }, schema: { params: ProjectParams, response: { 204: NoContent } } },
     async (request, reply) => {
       await db.transaction((tx) => deleteProject(tx, actorOf(request), routeProject(request).project.id));
       return reply.code(204).send();

@@ -1,8 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import { publicRoute } from '../../access/route-access.js';
 import { notFound } from '../../domain/errors.js';
 import { findProjectByToken, flagsForEvaluation } from '../../domain/feature-flags.js';
 import type { Deps } from '../deps.js';
+import { RemoteConfig, RemoteConfigParams } from '../schemas/remote-config.js';
 
 /**
  * PostHog's remote config, which posthog-js loads before its flags: `/array/<token>/config.js` (a
@@ -13,7 +15,7 @@ import type { Deps } from '../deps.js';
  */
 
 /** The project's remote config, in the shape PostHog's remote config has (camelCase keys). */
-export async function remoteConfig(db: Deps['db'], projectId: number, token: string) {
+export async function remoteConfig(db: Deps['db'], projectId: number, token: string): Promise<RemoteConfig> {
   const flags = await flagsForEvaluation(db, projectId);
   return {
     token,
@@ -29,7 +31,7 @@ export async function remoteConfig(db: Deps['db'], projectId: number, token: str
     heatmaps: false,
     surveys: false,
     defaultIdentifiedOnly: true,
-    siteApps: [] as unknown[],
+    siteApps: [],
   };
 }
 
@@ -39,20 +41,21 @@ function scriptJson(value: unknown): string {
 }
 
 export function remoteConfigRoutes(app: FastifyInstance, { db }: Deps): void {
-  const configOf = async (request: FastifyRequest) => {
-    const { token } = request.params as { token: string };
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const configOf = async (token: string) => {
     const project = token.length <= 200 && !token.includes('\u0000') ? await findProjectByToken(db, token) : undefined;
     if (!project) throw notFound();
     return remoteConfig(db, project.id, token);
   };
   const options = { config: { access: publicRoute } };
 
-  app.get('/array/:token/config', options, async (request, reply) => {
-    const config = await configOf(request);
+  api.get('/array/:token/config', { ...options, schema: { params: RemoteConfigParams, response: { 200: RemoteConfig } } }, async (request, reply) => {
+    const config = await configOf(request.params.token);
     return reply.header('cache-control', 'no-cache').send(config);
   });
-  app.get('/array/:token/config.js', options, async (request, reply) => {
-    const config = await configOf(request);
+  // A script, not JSON: no response schema.
+  api.get('/array/:token/config.js', { ...options, schema: { params: RemoteConfigParams } }, async (request, reply) => {
+    const config = await configOf(request.params.token);
     const { siteApps, ...rest } = config;
     const script =
       '(function(){window._POSTHOG_REMOTE_CONFIG=window._POSTHOG_REMOTE_CONFIG||{};' +

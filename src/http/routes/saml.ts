@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { publicRoute } from '../../access/route-access.js';
 import { DomainError, validation } from '../../domain/errors.js';
@@ -14,16 +14,7 @@ import type { Database } from '../../store/database.js';
 import { qb, rows as all } from '../../store/query-builder.js';
 import { setSessionCookies, type Deps } from '../deps.js';
 import { signInErrorPage } from '../../sso/sign-in-page.js';
-
-const LoginQuery = Type.Object({
-  email: Type.Optional(Type.String({ maxLength: 254 })),
-  domain_id: Type.Optional(Type.String({ maxLength: 64 })),
-});
-
-interface AcsForm {
-  SAMLResponse?: string;
-  RelayState?: string;
-}
+import { SamlAcsForm, SamlLoginQuery } from '../schemas/saml.js';
 
 /**
  * SAML 2.0 single sign-on (PostHog's routes):
@@ -33,8 +24,9 @@ interface AcsForm {
  *   only): it names only the instance's entity id and ACS URL, and IdPs import it by URL.
  */
 export function samlRoutes(app: FastifyInstance, { db, config }: Deps): void {
-  app.get('/login/saml/', { config: { access: publicRoute }, schema: { querystring: LoginQuery } }, async (request, reply) => {
-    const query = request.query as Static<typeof LoginQuery>;
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/login/saml/', { config: { access: publicRoute }, schema: { querystring: SamlLoginQuery } }, async (request, reply) => {
+    const query = request.query;
     const domain = await loginDomain(db, query);
     let url: string;
     let requestId: string;
@@ -58,14 +50,18 @@ export function samlRoutes(app: FastifyInstance, { db, config }: Deps): void {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
       const params = new URLSearchParams(body as string);
-      const form: AcsForm = {};
+      const form: SamlAcsForm = {};
       const response = params.get('SAMLResponse');
       const relayState = params.get('RelayState');
       if (response !== null) form.SAMLResponse = response;
       if (relayState !== null) form.RelayState = relayState;
       done(null, form);
     });
-    scope.post('/complete/saml/', { config: { access: publicRoute } }, async (request, reply) => acs(db, config, request, reply));
+    scope
+      .withTypeProvider<TypeBoxTypeProvider>()
+      .post('/complete/saml/', { config: { access: publicRoute }, schema: { body: SamlAcsForm } }, async (request, reply) =>
+        acs(db, config, request, reply, request.body ?? {}),
+      );
   });
 }
 
@@ -89,7 +85,7 @@ function requestCookieOptions(request: FastifyRequest, config: Deps['config']) {
   };
 }
 
-async function loginDomain(db: Database, query: Static<typeof LoginQuery>): Promise<DomainRecord> {
+async function loginDomain(db: Database, query: SamlLoginQuery): Promise<DomainRecord> {
   if (query.domain_id !== undefined) {
     const domain = await findDomainById(db, query.domain_id.trim());
     if (!domain?.verified_at || !hasSaml(domain)) throw validation('SAML single sign-on is not configured for this domain.', 'domain_id');
@@ -103,8 +99,7 @@ async function loginDomain(db: Database, query: Static<typeof LoginQuery>): Prom
   return domain;
 }
 
-async function acs(db: Database, config: Deps['config'], request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const form = (request.body ?? {}) as AcsForm;
+async function acs(db: Database, config: Deps['config'], request: FastifyRequest, reply: FastifyReply, form: SamlAcsForm): Promise<FastifyReply> {
   let envelope: SamlEnvelope | undefined;
   let domain: DomainRecord | undefined;
   try {

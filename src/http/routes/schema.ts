@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { stringify } from 'yaml';
 import { publicRoute } from '../../access/route-access.js';
 import type { Deps } from '../deps.js';
-
-const SchemaQuery = Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('yaml')])) });
+import { OpenApiDocument, SchemaQuery } from '../schemas/schema.js';
 
 /** swagger-ui-dist's files the reference page needs. */
 const ASSETS: Record<string, string> = {
@@ -34,8 +33,9 @@ const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inl
  */
 export function schemaRoutes(app: FastifyInstance, _deps: Deps): void {
   const config = { access: publicRoute };
-  app.get('/api/schema/', { config, schema: { querystring: SchemaQuery } }, async (request, reply) => {
-    const { format } = request.query as Static<typeof SchemaQuery>;
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/api/schema/', { config, schema: { querystring: SchemaQuery, response: { 200: OpenApiDocument } } }, async (request, reply) => {
+    const { format } = request.query;
     const wantsJson = format === 'json' || (format === undefined && /application\/json/.test(request.headers.accept ?? ''));
     const document = app.swagger();
     if (wantsJson) return reply.type('application/json; charset=utf-8').send(document);

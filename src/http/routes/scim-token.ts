@@ -1,8 +1,10 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { scoped } from '../../access/route-access.js';
 import { issueScimToken, revokeScimToken } from '../../domain/scim-tokens.js';
 import { actorOf, type Deps } from '../deps.js';
+import { NoContent } from '../schemas/common-b.js';
+import { ScimTokenIssued, ScimTokenParams } from '../schemas/scim-token.js';
 import { routeOrganization } from './organizations.js';
 
 /*
@@ -10,7 +12,6 @@ import { routeOrganization } from './organizations.js';
  * admins turn SCIM on for a verified domain, getting its bearer token once (a new POST replaces it),
  * and turn it off with DELETE. Keys need organization:write.
  */
-const Params = Type.Object({ organization_id: Type.String(), domain_id: Type.String() });
 const TOKEN = '/api/organizations/:organization_id/domains/:domain_id/scim/token/';
 
 /** Where a domain's SCIM service lives: the configured public URL, else the request's own origin. */
@@ -20,11 +21,12 @@ export function scimBaseUrl(request: FastifyRequest, publicUrl: string, domainId
 }
 
 export function scimTokenRoutes(app: FastifyInstance, { db, config }: Deps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const write = { access: scoped('organization', 'write') };
 
-  app.post(TOKEN, { config: write, schema: { params: Params } }, async (request, reply) => {
+  api.post(TOKEN, { config: write, schema: { params: ScimTokenParams, response: { 201: ScimTokenIssued } } }, async (request, reply) => {
     const { record } = routeOrganization(request);
-    const { domain_id } = request.params as Static<typeof Params>;
+    const { domain_id } = request.params;
     const { domain, token } = await db.transaction((tx) => issueScimToken(tx, actorOf(request), record.id, domain_id));
     reply.header('cache-control', 'no-store');
     return reply.code(201).send({
@@ -34,9 +36,9 @@ export function scimTokenRoutes(app: FastifyInstance, { db, config }: Deps): voi
     });
   });
 
-  app.delete(TOKEN, { config: write, schema: { params: Params } }, async (request, reply) => {
+  api.delete(TOKEN, { config: write, schema: { params: ScimTokenParams, response: { 204: NoContent } } }, async (request, reply) => {
     const { record } = routeOrganization(request);
-    const { domain_id } = request.params as Static<typeof Params>;
+    const { domain_id } = request.params;
     await db.transaction((tx) => revokeScimToken(tx, actorOf(request), record.id, domain_id));
     return reply.code(204).send();
   });

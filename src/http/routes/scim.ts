@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { scimToken } from '../../access/route-access.js';
 import { createScimGroup, deleteScimGroup, getScimGroup, listScimGroups, replaceScimGroup } from '../../domain/scim-groups.js';
@@ -16,6 +16,20 @@ import type { Deps } from '../deps.js';
 import { HttpError } from '../errors.js';
 import { LIMITS } from '../rate-limits.js';
 import { allowedMethods, collectRouteTable, type RouteEntry } from '../route-table.js';
+import { NoContent } from '../schemas/common-b.js';
+import {
+  ScimDocParams,
+  ScimDocument,
+  ScimDocumentList,
+  ScimDomainParams as DomainParams,
+  ScimGroup,
+  ScimGroupList,
+  ScimGroupParams as GroupParams,
+  ScimQuery,
+  ScimUser,
+  ScimUserList,
+  ScimUserParams as UserParams,
+} from '../schemas/scim.js';
 import { scimBaseUrl, scimTokenRoutes } from './scim-token.js';
 
 /*
@@ -26,11 +40,6 @@ import { scimBaseUrl, scimTokenRoutes } from './scim-token.js';
  * parser and the router included.
  */
 const PREFIX = '/scim/v2';
-const DomainParams = Type.Object({ domain_id: Type.String() });
-const UserParams = Type.Object({ domain_id: Type.String(), user_id: Type.String() });
-const GroupParams = Type.Object({ domain_id: Type.String(), group_id: Type.String() });
-const DocParams = Type.Object({ domain_id: Type.String(), doc_id: Type.String() });
-
 const BEARER = /^bearer\s+(\S+)\s*$/i;
 
 function presentedToken(request: FastifyRequest): string | null {
@@ -107,7 +116,6 @@ async function scimService(scim: FastifyInstance, { db, config, limiter }: Deps)
   const access = { access: scimToken };
   const domainOf = (request: FastifyRequest) => domains.get(request)!;
   const base = (request: FastifyRequest) => scimBaseUrl(request, config.publicUrl, domainOf(request).id);
-  const query = (request: FastifyRequest) => (request.query ?? {}) as Record<string, unknown>;
 
   // SCIM's media type and plain JSON; an empty body is nothing (IdPs send a content type with DELETE).
   const json = scim.getDefaultJsonParser('error', 'error');
@@ -151,33 +159,31 @@ async function scimService(scim: FastifyInstance, { db, config, limiter }: Deps)
     return payload;
   });
 
-  const created = (reply: FastifyReply, resource: Record<string, unknown>) => {
-    const location = (resource.meta as { location?: string } | undefined)?.location;
-    if (location) reply.header('location', location);
-    return reply.code(201).send(resource);
-  };
+  /** A created resource's Location header. */
+  const locate = (reply: FastifyReply, resource: { meta: { location: string } }) => void reply.header('location', resource.meta.location);
+  const api = scim.withTypeProvider<TypeBoxTypeProvider>();
 
   // ---- Discovery ------------------------------------------------------------------------------
 
-  scim.get('/:domain_id/ServiceProviderConfig', { config: access, schema: { params: DomainParams } }, async (request) =>
+  api.get('/:domain_id/ServiceProviderConfig', { config: access, schema: { params: DomainParams, response: { 200: ScimDocument } } }, async (request) =>
     serviceProviderConfig(base(request)),
   );
-  scim.get('/:domain_id/ResourceTypes', { config: access, schema: { params: DomainParams } }, async (request) => {
+  api.get('/:domain_id/ResourceTypes', { config: access, schema: { params: DomainParams, response: { 200: ScimDocumentList } } }, async (request) => {
     const all = resourceTypes(base(request));
     return listResponse(all, all.length, 1);
   });
-  scim.get('/:domain_id/ResourceTypes/:doc_id', { config: access, schema: { params: DocParams } }, async (request) => {
-    const { doc_id } = request.params as Static<typeof DocParams>;
+  api.get('/:domain_id/ResourceTypes/:doc_id', { config: access, schema: { params: ScimDocParams, response: { 200: ScimDocument } } }, async (request) => {
+    const { doc_id } = request.params;
     const found = resourceTypes(base(request)).find((t) => t.id === doc_id);
     if (!found) throw scimNotFound(`Resource type ${doc_id} not found.`);
     return found;
   });
-  scim.get('/:domain_id/Schemas', { config: access, schema: { params: DomainParams } }, async (request) => {
+  api.get('/:domain_id/Schemas', { config: access, schema: { params: DomainParams, response: { 200: ScimDocumentList } } }, async (request) => {
     const all = schemas(base(request));
     return listResponse(all, all.length, 1);
   });
-  scim.get('/:domain_id/Schemas/:doc_id', { config: access, schema: { params: DocParams } }, async (request) => {
-    const { doc_id } = request.params as Static<typeof DocParams>;
+  api.get('/:domain_id/Schemas/:doc_id', { config: access, schema: { params: ScimDocParams, response: { 200: ScimDocument } } }, async (request) => {
+    const { doc_id } = request.params;
     const found = schemas(base(request)).find((s) => s.id === doc_id);
     if (!found) throw scimNotFound(`Schema ${doc_id} not found.`);
     return found;
@@ -185,34 +191,36 @@ async function scimService(scim: FastifyInstance, { db, config, limiter }: Deps)
 
   // ---- Users ----------------------------------------------------------------------------------
 
-  scim.get('/:domain_id/Users', { config: access, schema: { params: DomainParams } }, async (request) => {
-    const q = query(request);
+  api.get('/:domain_id/Users', { config: access, schema: { params: DomainParams, querystring: ScimQuery, response: { 200: ScimUserList } } }, async (request) => {
+    const q = request.query;
     const filter = readFilter(q);
     const { startIndex, offset, limit } = readPaging(q);
     const { total, rows } = await listScimUsers(db, domainOf(request), { filter, offset, limit });
     return listResponse(rows.map((r) => userResource(r, base(request))), total, startIndex);
   });
 
-  scim.post('/:domain_id/Users', { config: access, schema: { params: DomainParams } }, async (request, reply) => {
+  api.post('/:domain_id/Users', { config: access, schema: { params: DomainParams, response: { 201: ScimUser } } }, async (request, reply) => {
     const input = readUser(request.body);
     const row = await db.transaction((tx) => createScimUser(tx, domainOf(request), input));
-    return created(reply, userResource(row, base(request)));
+    const resource = userResource(row, base(request));
+    locate(reply, resource);
+    return reply.code(201).send(resource);
   });
 
-  scim.get('/:domain_id/Users/:user_id', { config: access, schema: { params: UserParams } }, async (request) => {
-    const { user_id } = request.params as Static<typeof UserParams>;
+  api.get('/:domain_id/Users/:user_id', { config: access, schema: { params: UserParams, response: { 200: ScimUser } } }, async (request) => {
+    const { user_id } = request.params;
     return userResource(await getScimUser(db, domainOf(request), user_id), base(request));
   });
 
-  scim.put('/:domain_id/Users/:user_id', { config: access, schema: { params: UserParams } }, async (request) => {
-    const { user_id } = request.params as Static<typeof UserParams>;
+  api.put('/:domain_id/Users/:user_id', { config: access, schema: { params: UserParams, response: { 200: ScimUser } } }, async (request) => {
+    const { user_id } = request.params;
     const input = readUser(request.body);
     const row = await db.transaction((tx) => replaceScimUser(tx, domainOf(request), user_id, input));
     return userResource(row, base(request));
   });
 
-  scim.patch('/:domain_id/Users/:user_id', { config: access, schema: { params: UserParams } }, async (request) => {
-    const { user_id } = request.params as Static<typeof UserParams>;
+  api.patch('/:domain_id/Users/:user_id', { config: access, schema: { params: UserParams, response: { 200: ScimUser } } }, async (request) => {
+    const { user_id } = request.params;
     const operations = readOperations(request.body);
     const domain = domainOf(request);
     const row = await db.transaction(async (tx) => {
@@ -222,16 +230,16 @@ async function scimService(scim: FastifyInstance, { db, config, limiter }: Deps)
     return userResource(row, base(request));
   });
 
-  scim.delete('/:domain_id/Users/:user_id', { config: access, schema: { params: UserParams } }, async (request, reply) => {
-    const { user_id } = request.params as Static<typeof UserParams>;
+  api.delete('/:domain_id/Users/:user_id', { config: access, schema: { params: UserParams, response: { 204: NoContent } } }, async (request, reply) => {
+    const { user_id } = request.params;
     await db.transaction((tx) => deleteScimUser(tx, domainOf(request), user_id));
     return reply.code(204).send();
   });
 
   // ---- Groups ---------------------------------------------------------------------------------
 
-  scim.get('/:domain_id/Groups', { config: access, schema: { params: DomainParams } }, async (request) => {
-    const q = query(request);
+  api.get('/:domain_id/Groups', { config: access, schema: { params: DomainParams, querystring: ScimQuery, response: { 200: ScimGroupList } } }, async (request) => {
+    const q = request.query;
     const filter = readFilter(q);
     const { startIndex, offset, limit } = readPaging(q);
     const includeMembers = !excludes(q, 'members');
@@ -239,26 +247,28 @@ async function scimService(scim: FastifyInstance, { db, config, limiter }: Deps)
     return listResponse(rows.map((r) => groupResource(r, base(request), includeMembers)), total, startIndex);
   });
 
-  scim.post('/:domain_id/Groups', { config: access, schema: { params: DomainParams } }, async (request, reply) => {
+  api.post('/:domain_id/Groups', { config: access, schema: { params: DomainParams, response: { 201: ScimGroup } } }, async (request, reply) => {
     const input = readGroup(request.body);
     const row = await db.transaction((tx) => createScimGroup(tx, domainOf(request), input));
-    return created(reply, groupResource(row, base(request)));
+    const resource = groupResource(row, base(request));
+    locate(reply, resource);
+    return reply.code(201).send(resource);
   });
 
-  scim.get('/:domain_id/Groups/:group_id', { config: access, schema: { params: GroupParams } }, async (request) => {
-    const { group_id } = request.params as Static<typeof GroupParams>;
-    const includeMembers = !excludes(query(request), 'members');
+  api.get('/:domain_id/Groups/:group_id', { config: access, schema: { params: GroupParams, querystring: ScimQuery, response: { 200: ScimGroup } } }, async (request) => {
+    const { group_id } = request.params;
+    const includeMembers = !excludes(request.query, 'members');
     return groupResource(await getScimGroup(db, domainOf(request), group_id, includeMembers), base(request), includeMembers);
   });
 
-  scim.put('/:domain_id/Groups/:group_id', { config: access, schema: { params: GroupParams } }, async (request) => {
-    const { group_id } = request.params as Static<typeof GroupParams>;
+  api.put('/:domain_id/Groups/:group_id', { config: access, schema: { params: GroupParams, response: { 200: ScimGroup } } }, async (request) => {
+    const { group_id } = request.params;
     const input = readGroup(request.body);
     return groupResource(await db.transaction((tx) => replaceScimGroup(tx, domainOf(request), group_id, input)), base(request));
   });
 
-  scim.patch('/:domain_id/Groups/:group_id', { config: access, schema: { params: GroupParams } }, async (request) => {
-    const { group_id } = request.params as Static<typeof GroupParams>;
+  api.patch('/:domain_id/Groups/:group_id', { config: access, schema: { params: GroupParams, response: { 200: ScimGroup } } }, async (request) => {
+    const { group_id } = request.params;
     const operations = readOperations(request.body);
     const domain = domainOf(request);
     const row = await db.transaction(async (tx) => {
@@ -269,8 +279,8 @@ async function scimService(scim: FastifyInstance, { db, config, limiter }: Deps)
     return groupResource(row, base(request));
   });
 
-  scim.delete('/:domain_id/Groups/:group_id', { config: access, schema: { params: GroupParams } }, async (request, reply) => {
-    const { group_id } = request.params as Static<typeof GroupParams>;
+  api.delete('/:domain_id/Groups/:group_id', { config: access, schema: { params: GroupParams, response: { 204: NoContent } } }, async (request, reply) => {
+    const { group_id } = request.params;
     await db.transaction((tx) => deleteScimGroup(tx, domainOf(request), group_id));
     return reply.code(204).send();
   });

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { scoped } from '../../access/route-access.js';
 import {
@@ -15,16 +15,21 @@ import {
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers.js';
-import { KeyFields } from './api-keys.js';
-import { OrgParams, routeOrganization } from './organizations.js';
+import { NoContent } from '../schemas/common-b.js';
+import { OrgParams } from '../schemas/organizations.js';
+import {
+  AccountCreate,
+  AccountKey,
+  AccountKeyCreate,
+  AccountKeyList,
+  AccountKeyParams,
+  AccountParams,
+  ServiceAccount,
+  ServiceAccountList,
+} from '../schemas/service-accounts.js';
+import { routeOrganization } from './organizations.js';
 
-const AccountParams = Type.Object({ organization_id: Type.String(), account_id: Type.String() });
-const KeyParams = Type.Object({ organization_id: Type.String(), account_id: Type.String(), key_id: Type.String({ maxLength: 64 }) });
-const AccountCreate = Type.Object({ name: Type.String(), level: Type.Optional(Type.Integer()) }, { additionalProperties: false });
-const { scoped_organizations: _ignored, ...accountKeyFields } = KeyFields;
-const AccountKeyCreate = Type.Object(accountKeyFields, { additionalProperties: false });
-
-function serviceAccount(row: ServiceAccountRow) {
+function serviceAccount(row: ServiceAccountRow): ServiceAccount {
   return {
     id: row.uuid,
     uuid: row.uuid,
@@ -39,56 +44,57 @@ function serviceAccount(row: ServiceAccountRow) {
 /** Service accounts are organization membership administration: scope `organization_member`. */
 export function serviceAccountRoutes(app: FastifyInstance, { db }: Deps): void {
   const base = '/api/organizations/:organization_id/service_accounts/';
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const read = { access: scoped('organization_member', 'read') };
   const write = { access: scoped('organization_member', 'write') };
 
-  app.get(base, { config: read, schema: { params: OrgParams } }, async (request) => {
+  api.get(base, { config: read, schema: { params: OrgParams, response: { 200: ServiceAccountList } } }, async (request) => {
     const page = readPage(request);
     const rows = await listServiceAccounts(db, routeOrganization(request).record.id);
     return paginated(request, page, rows.length, rows.slice(page.offset, page.offset + page.limit).map(serviceAccount));
   });
 
-  app.post(base, { config: write, schema: { params: OrgParams, body: AccountCreate } }, async (request, reply) => {
-    const body = request.body as Static<typeof AccountCreate>;
+  api.post(base, { config: write, schema: { params: OrgParams, body: AccountCreate, response: { 201: ServiceAccount } } }, async (request, reply) => {
+    const body = request.body;
     const row = await db.transaction((tx) => createServiceAccount(tx, actorOf(request), routeOrganization(request).record.id, body));
     return reply.code(201).send(serviceAccount(row));
   });
 
-  app.get(`${base}:account_id/`, { config: read, schema: { params: AccountParams } }, async (request) => {
-    const { account_id } = request.params as Static<typeof AccountParams>;
+  api.get(`${base}:account_id/`, { config: read, schema: { params: AccountParams, response: { 200: ServiceAccount } } }, async (request) => {
+    const { account_id } = request.params;
     return serviceAccount(await findServiceAccount(db, routeOrganization(request).record.id, account_id));
   });
 
-  app.delete(`${base}:account_id/`, { config: write, schema: { params: AccountParams } }, async (request, reply) => {
-    const { account_id } = request.params as Static<typeof AccountParams>;
+  api.delete(`${base}:account_id/`, { config: write, schema: { params: AccountParams, response: { 204: NoContent } } }, async (request, reply) => {
+    const { account_id } = request.params;
     await db.transaction((tx) => deleteServiceAccount(tx, actorOf(request), routeOrganization(request).record.id, account_id));
     return reply.code(204).send();
   });
 
-  app.get(`${base}:account_id/keys/`, { config: read, schema: { params: AccountParams } }, async (request) => {
-    const { account_id } = request.params as Static<typeof AccountParams>;
+  api.get(`${base}:account_id/keys/`, { config: read, schema: { params: AccountParams, response: { 200: AccountKeyList } } }, async (request) => {
+    const { account_id } = request.params;
     return (await listServiceAccountKeys(db, routeOrganization(request).record.id, account_id)).map((k) => show.apiKey(k));
   });
 
-  app.post(`${base}:account_id/keys/`, { config: write, schema: { params: AccountParams, body: AccountKeyCreate } }, async (request, reply) => {
-    const { account_id } = request.params as Static<typeof AccountParams>;
-    const body = request.body as Static<typeof AccountKeyCreate>;
+  api.post(`${base}:account_id/keys/`, { config: write, schema: { params: AccountParams, body: AccountKeyCreate, response: { 201: AccountKey } } }, async (request, reply) => {
+    const { account_id } = request.params;
+    const body = request.body;
     const { key, value } = await db.transaction((tx) =>
       createServiceAccountKey(tx, actorOf(request), routeOrganization(request).record.id, account_id, body),
     );
     return reply.code(201).send(show.apiKey(key, value));
   });
 
-  app.post(`${base}:account_id/keys/:key_id/roll/`, { config: write, schema: { params: KeyParams } }, async (request) => {
-    const { account_id, key_id } = request.params as Static<typeof KeyParams>;
+  api.post(`${base}:account_id/keys/:key_id/roll/`, { config: write, schema: { params: AccountKeyParams, response: { 200: AccountKey } } }, async (request) => {
+    const { account_id, key_id } = request.params;
     const { key, value } = await db.transaction((tx) =>
       rollServiceAccountKey(tx, actorOf(request), routeOrganization(request).record.id, account_id, key_id),
     );
     return show.apiKey(key, value);
   });
 
-  app.delete(`${base}:account_id/keys/:key_id/`, { config: write, schema: { params: KeyParams } }, async (request, reply) => {
-    const { account_id, key_id } = request.params as Static<typeof KeyParams>;
+  api.delete(`${base}:account_id/keys/:key_id/`, { config: write, schema: { params: AccountKeyParams, response: { 204: NoContent } } }, async (request, reply) => {
+    const { account_id, key_id } = request.params;
     await db.transaction((tx) => deleteServiceAccountKey(tx, actorOf(request), routeOrganization(request).record.id, account_id, key_id));
     return reply.code(204).send();
   });

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { serving } from '../../access/route-access.js';
 import { recordSensitiveRead } from '../../domain/activity-reads.js';
@@ -9,21 +9,22 @@ import { readPage } from '../pagination.js';
 import { resourceActor } from '../resource-actor.js';
 import * as show from '../serializers/events.js';
 import { placementOf } from './insights.js';
-import { ProjectParams } from './projects.js';
-
-const RecordingParams = Type.Object({ project_id: Type.String(), recording_id: Type.String() });
+import { NoContent } from '../schemas/common-b.js';
+import { ProjectParams } from '../schemas/projects.js';
+import { RecordingParams, RecordingQuery, SessionRecording, SessionRecordingList } from '../schemas/session-recordings.js';
 
 /**
  * Session recording metadata under /api/projects/:project_id/session_recordings/: PostHog's list
  * shape `{results, has_next}`, retrieve, and DELETE (a soft delete with its `Replay` entry).
  */
 export function sessionRecordingRoutes(app: FastifyInstance, { db }: Deps): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const base = '/api/projects/:project_id/session_recordings/';
   const one = `${base}:recording_id/`;
 
-  app.get(base, { config: { access: serving('session_recording', 'read', { resource: 'session_recording' }) }, schema: { params: ProjectParams } }, async (request) => {
+  api.get(base, { config: { access: serving('session_recording', 'read', { resource: 'session_recording' }) }, schema: { params: ProjectParams, querystring: RecordingQuery, response: { 200: SessionRecordingList } } }, async (request) => {
     const gate = await resourceActor(db, request);
-    const filters = readRecordingFilters(request.query as Record<string, unknown>);
+    const filters = readRecordingFilters(request.query);
     const page = readPage(request);
     const stored = await listRecordings(db, placementOf(request).projectId, filters);
     const visible = await visibleTo(gate, 'session_recording', stored.map((r) => ({ ...asAccessObject(r), record: r })));
@@ -42,8 +43,8 @@ export function sessionRecordingRoutes(app: FastifyInstance, { db }: Deps): void
     return { results: slice.map((v) => show.sessionRecording(v.record)), has_next: page.offset + page.limit < visible.length, version: 4 };
   });
 
-  app.get(one, { config: { access: serving('session_recording', 'read', { resource: 'session_recording', object: 'recording_id' }) }, schema: { params: RecordingParams } }, async (request) => {
-    const { recording_id } = request.params as Static<typeof RecordingParams>;
+  api.get(one, { config: { access: serving('session_recording', 'read', { resource: 'session_recording', object: 'recording_id' }) }, schema: { params: RecordingParams, response: { 200: SessionRecording } } }, async (request) => {
+    const { recording_id } = request.params;
     const recording = await getRecording(db, placementOf(request).projectId, recording_id);
     const { organizationId, projectId } = placementOf(request);
     await recordSensitiveRead(db, {
@@ -59,8 +60,8 @@ export function sessionRecordingRoutes(app: FastifyInstance, { db }: Deps): void
     return show.sessionRecording(recording);
   });
 
-  app.delete(one, { config: { access: serving('session_recording', 'write', { resource: 'session_recording', object: 'recording_id' }) }, schema: { params: RecordingParams } }, async (request, reply) => {
-    const { recording_id } = request.params as Static<typeof RecordingParams>;
+  api.delete(one, { config: { access: serving('session_recording', 'write', { resource: 'session_recording', object: 'recording_id' }) }, schema: { params: RecordingParams, response: { 204: NoContent } } }, async (request, reply) => {
+    const { recording_id } = request.params;
     const { organizationId, projectId } = placementOf(request);
     await db.transaction(async (tx) => deleteRecording(tx, actorOf(request), await resourceActor(tx, request), organizationId, projectId, recording_id));
     return reply.code(204).send();

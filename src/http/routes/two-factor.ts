@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { publicRoute, scoped } from '../../access/route-access.js';
@@ -27,12 +27,13 @@ import type { Database, Queryable } from '../../store/database.js';
 import { actorOf, currentUser, setSessionCookies, type Deps } from '../deps.js';
 import { assertSelf, ownSessionToken } from '../self.js';
 import type { RateLimiter } from '../rate-limits.js';
+import { Success } from '../schemas/common-b.js';
+import { BackupCodes, TotpSetup, TotpToken, TwoFactorStatus } from '../schemas/two-factor.js';
+import { UserParams } from '../schemas/users.js';
 
 /** The cookie naming a login that waits for its second factor (httpOnly, ten minutes). */
 export const PENDING_LOGIN_COOKIE = 'warden_2fa_pending';
 
-const UserParams = Type.Object({ user_id: Type.String() });
-const Token = Type.Object({ token: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
 
 export const sessionOrigin = (request: FastifyRequest): SessionOrigin => ({
   ip: request.ip,
@@ -84,10 +85,11 @@ const codeCounts = (request: FastifyRequest, userId: number) =>
 
 export function twoFactorRoutes(app: FastifyInstance, deps: Deps): void {
   const { db, config, limiter } = deps;
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const setup = { secondFactorSetup: true } as const;
 
-  app.post('/api/login/token/', { config: { access: publicRoute }, schema: { body: Token } }, async (request, reply) => {
-    const { token } = request.body as Static<typeof Token>;
+  api.post('/api/login/token/', { config: { access: publicRoute }, schema: { body: TotpToken, response: { 200: Success } } }, async (request, reply) => {
+    const { token } = request.body;
     const pendingToken = request.cookies[PENDING_LOGIN_COOKIE];
     const user = await pendingLoginUser(db, pendingToken);
     const session = await limiter.guard(
@@ -100,35 +102,35 @@ export function twoFactorRoutes(app: FastifyInstance, deps: Deps): void {
     return { success: true };
   });
 
-  app.get(
+  api.get(
     '/api/users/:user_id/two_factor_status/',
-    { config: { access: scoped('user', 'read'), ...setup }, schema: { params: UserParams } },
+    { config: { access: scoped('user', 'read'), ...setup }, schema: { params: UserParams, response: { 200: TwoFactorStatus } } },
     async (request) => {
       const user = currentUser(request);
-      assertSelf(user, (request.params as Static<typeof UserParams>).user_id);
+      assertSelf(user, request.params.user_id);
       return twoFactorStatus(db, user.id);
     },
   );
 
   // PostHog's name; a POST here (PostHog answers a GET): it writes the new, unconfirmed secret.
-  app.post(
+  api.post(
     '/api/users/:user_id/start_2fa_setup/',
-    { config: { access: scoped('user', 'write'), ...setup }, schema: { params: UserParams } },
+    { config: { access: scoped('user', 'write'), ...setup }, schema: { params: UserParams, response: { 200: TotpSetup } } },
     async (request) => {
       const user = currentUser(request);
-      assertSelf(user, (request.params as Static<typeof UserParams>).user_id);
+      assertSelf(user, request.params.user_id);
       const { secret, uri } = await db.transaction((tx) => startTotpSetup(tx, actorOf(request), user));
       return { success: true, secret, otpauth_uri: uri, qr_code: await QRCode.toDataURL(uri) };
     },
   );
 
-  app.post(
+  api.post(
     '/api/users/:user_id/two_factor_validate/',
-    { config: { access: scoped('user', 'write'), ...setup }, schema: { params: UserParams, body: Token } },
+    { config: { access: scoped('user', 'write'), ...setup }, schema: { params: UserParams, body: TotpToken, response: { 200: BackupCodes } } },
     async (request) => {
       const user = currentUser(request);
-      assertSelf(user, (request.params as Static<typeof UserParams>).user_id);
-      const { token } = request.body as Static<typeof Token>;
+      assertSelf(user, request.params.user_id);
+      const { token } = request.body;
       const codes = await withCode(db, limiter, request, user, 'setup', async (tx) => {
         const backupCodes = await confirmTotp(tx, actorOf(request), user, token);
         await deleteOtherSessions(tx, user.id, ownSessionToken(request));
@@ -138,13 +140,13 @@ export function twoFactorRoutes(app: FastifyInstance, deps: Deps): void {
     },
   );
 
-  app.post(
+  api.post(
     '/api/users/:user_id/two_factor_disable/',
-    { config: { access: scoped('user', 'write') }, schema: { params: UserParams, body: Token } },
+    { config: { access: scoped('user', 'write') }, schema: { params: UserParams, body: TotpToken, response: { 200: Success } } },
     async (request) => {
       const user = currentUser(request);
-      assertSelf(user, (request.params as Static<typeof UserParams>).user_id);
-      const { token } = request.body as Static<typeof Token>;
+      assertSelf(user, request.params.user_id);
+      const { token } = request.body;
       await withCode(db, limiter, request, user, 'disable', async (tx) => {
         await disableTotp(tx, actorOf(request), user, token);
         await deleteOtherSessions(tx, user.id, ownSessionToken(request));
@@ -153,13 +155,13 @@ export function twoFactorRoutes(app: FastifyInstance, deps: Deps): void {
     },
   );
 
-  app.post(
+  api.post(
     '/api/users/:user_id/two_factor_backup_codes/',
-    { config: { access: scoped('user', 'write') }, schema: { params: UserParams, body: Token } },
+    { config: { access: scoped('user', 'write') }, schema: { params: UserParams, body: TotpToken, response: { 200: BackupCodes } } },
     async (request) => {
       const user = currentUser(request);
-      assertSelf(user, (request.params as Static<typeof UserParams>).user_id);
-      const { token } = request.body as Static<typeof Token>;
+      assertSelf(user, request.params.user_id);
+      const { token } = request.body;
       const codes = await withCode(db, limiter, request, user, 'backup_codes', (tx) => regenerateBackupCodes(tx, actorOf(request), user, token));
       return { success: true, backup_codes: codes };
     },

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { scoped } from '../../access/route-access.js';
 import { recordActivity, diffFields } from '../../domain/activity.js';
@@ -14,22 +14,10 @@ import { qb, row } from '../../store/query-builder.js';
 import { actorOf, currentUser, reachesOrganization, type Deps } from '../deps.js';
 import { SESSION_COOKIE } from '../principal.js';
 import * as show from '../serializers.js';
-
-const UserParams = Type.Object({ user_id: Type.String() });
-const UserPatch = Type.Object(
-  {
-    first_name: Type.Optional(Type.String({ maxLength: 150 })),
-    last_name: Type.Optional(Type.String({ maxLength: 150 })),
-    set_current_organization: Type.Optional(Type.String()),
-    set_current_team: Type.Optional(Type.Integer({ minimum: -2_147_483_648, maximum: 2_147_483_647 })),
-    current_password: Type.Optional(Type.String()),
-    password: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
+import { User, UserParams, UserPatch } from '../schemas/users.js';
 
 /** The account as the request's credentials may see it: a key sees only the organizations it reaches. */
-async function userDetail(q: Queryable, user: UserRecord, reaches: (organizationId: string) => boolean) {
+async function userDetail(q: Queryable, user: UserRecord, reaches: (organizationId: string) => boolean): Promise<User> {
   const organizations = (await listOrganizationsOfUser(q, user.id)).filter((o) => reaches(o.id));
   const current = organizations.find((o) => o.id === user.current_organization_id) ?? organizations[0] ?? null;
   const access = user.current_project_id ? await findProjectAccess(q, user.current_project_id, user.id) : undefined;
@@ -52,19 +40,24 @@ function assertSelf(user: UserRecord, id: string): void {
 }
 
 export function userRoutes(app: FastifyInstance, { db }: Deps): void {
-  app.get('/api/users/:user_id/', { config: { access: scoped('user', 'read'), secondFactorSetup: true }, schema: { params: UserParams } }, async (request) => {
-    const user = currentUser(request);
-    assertSelf(user, (request.params as Static<typeof UserParams>).user_id);
-    return userDetail(db, user, (id) => reachesOrganization(request, id));
-  });
-
-  app.patch(
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get(
     '/api/users/:user_id/',
-    { config: { access: scoped('user', 'write') }, schema: { params: UserParams, body: UserPatch } },
+    { config: { access: scoped('user', 'read'), secondFactorSetup: true }, schema: { params: UserParams, response: { 200: User } } },
     async (request) => {
       const user = currentUser(request);
-      assertSelf(user, (request.params as Static<typeof UserParams>).user_id);
-      const body = request.body as Static<typeof UserPatch>;
+      assertSelf(user, request.params.user_id);
+      return userDetail(db, user, (id) => reachesOrganization(request, id));
+    },
+  );
+
+  api.patch(
+    '/api/users/:user_id/',
+    { config: { access: scoped('user', 'write') }, schema: { params: UserParams, body: UserPatch, response: { 200: User } } },
+    async (request) => {
+      const user = currentUser(request);
+      assertSelf(user, request.params.user_id);
+      const body = request.body;
       let passwordHash: string | undefined;
       if (body.password !== undefined) {
         if (!(await verifyPassword(user.password_hash, body.current_password ?? ''))) {

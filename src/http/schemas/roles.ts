@@ -1,0 +1,40 @@
+/** Request and response shapes of roles and role memberships (PostHog's ee/api/rbac/role.py). */
+import { Type, type Static } from '@sinclair/typebox';
+import { Nullable, OrganizationMember, Paginated, Timestamp, UserBasic } from './common-b.js';
+
+export const RoleParams = Type.Object({ organization_id: Type.String(), role_id: Type.String() });
+export type RoleParams = Static<typeof RoleParams>;
+export const RoleMembershipParams = Type.Object({ organization_id: Type.String(), role_id: Type.String(), membership_id: Type.String() });
+export type RoleMembershipParams = Static<typeof RoleMembershipParams>;
+
+export const RoleCreate = Type.Object({ name: Type.String() }, { additionalProperties: false });
+export type RoleCreate = Static<typeof RoleCreate>;
+export const RolePatch = Type.Object({ name: Type.Optional(Type.String()) }, { additionalProperties: false });
+export type RolePatch = Static<typeof RolePatch>;
+export const RoleMembershipCreate = Type.Object({ user_uuid: Type.String() }, { additionalProperties: false });
+export type RoleMembershipCreate = Static<typeof RoleMembershipCreate>;
+
+export const RoleMembership = Type.Object({
+  id: Type.String(),
+  role_id: Type.String(),
+  organization_member: OrganizationMember,
+  user: UserBasic,
+  joined_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type RoleMembership = Static<typeof RoleMembership>;
+
+export const Role = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  created_at: Timestamp,
+  created_by: Nullable(UserBasic),
+  members: Type.Array(RoleMembership),
+  is_default: Type.Boolean(),
+});
+export type Role = Static<typeof Role>;
+
+export const RoleList = Paginated(Role);
+export type RoleList = Static<typeof RoleList>;
+export const RoleMembershipList = Paginated(RoleMembership);
+export type RoleMembershipList = Static<typeof RoleMembershipList>;
