@@ -3,12 +3,13 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { OrganizationLevel } from '../../access/levels.js';
 import { ACCESS_CONTROL_RESOURCES, type AccessControlResource } from '../../access/resources.js';
-import { scoped, serving } from '../../access/route-access.js';
+import { scoped } from '../../access/route-access.js';
 import { findAccessObject, OBJECT_RESOURCES, type ObjectResource } from '../../domain/access-controls.js';
 import { notFound } from '../../domain/errors.js';
+import { loadResourceActor, requireAccess } from '../../domain/resource-access.js';
 import { isUuid } from '../../domain/users.js';
 import { usersWithAccess, type AccessSubject, type UserAccess } from '../../domain/users-with-access.js';
-import type { Deps } from '../deps.js';
+import { currentUser, type Deps } from '../deps.js';
 import { UsersWithAccess, UwaObjectParams, UwaProjectParams, UwaQuery, UwaResourceParams, type UserWithAccess } from '../schemas/users-with-access.js';
 import { routeProject } from './projects.js';
 
@@ -33,7 +34,8 @@ function show(u: UserAccess): Static<typeof UserWithAccess> {
 /**
  * PostHog's `users_with_access`: who has access to a project, to a resource type in it (Warden's
  * addition), or to one object, at which level and why. Reading it takes what reading the rules takes
- * (`access_control:read`, a member of the project; for an object, view access to it), as PostHog.
+ * (`access_control:read`, a member of the project; for an object, view access to it, checked by the
+ * object gate's rule), as PostHog.
  */
 export function usersWithAccessRoutes(app: FastifyInstance, { db }: Deps): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -64,12 +66,16 @@ export function usersWithAccessRoutes(app: FastifyInstance, { db }: Deps): void 
     api.get(
       `/api/projects/:project_id/${path}/:id/users_with_access/`,
       {
-        config: { access: serving('access_control', 'read', { resource, object: 'id' }) },
+        config: { access: scoped('access_control', 'read') },
         schema: { params: UwaObjectParams, querystring: UwaQuery, response },
       },
       async (request) => {
         const projectId = routeProject(request).project.id;
         const object = await findAccessObject(db, projectId, resource, request.params.id);
+        // Who may see an object's access is who may view the object (as its access_controls route).
+        const actor = await loadResourceActor(db, projectId, currentUser(request).id);
+        if (!actor) throw notFound();
+        requireAccess(actor, resource, 'read', object);
         return answer(projectId, { kind: 'object', resource, object }, request.query.member);
       },
     );
