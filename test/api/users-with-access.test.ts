@@ -110,7 +110,9 @@ describe('users with access', () => {
     await rule(org, `feature_flags/${flag.body.id}/access_controls/`, { access_level: 'editor', organization_member: await memberId(org, member) });
     const res = await member.client.get(project(org, `feature_flags/${flag.body.id}/users_with_access/`));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(entry(res.body, admin)).toMatchObject({ access_level: 'manager', access_source: 'organization_admin' });
+    // The creator comes first in PostHog's order, before being an admin.
+    expect(entry(res.body, admin)).toMatchObject({ access_level: 'manager', access_source: 'creator' });
+    expect(entry(res.body, org.owner)).toMatchObject({ access_level: 'manager', access_source: 'organization_admin' });
     expect(entry(res.body, member)).toMatchObject({ access_level: 'editor', access_source: 'explicit_member', reason: 'member or role rule on the object' });
     expect(entry(res.body, other)).toBeUndefined();
     // The creator, as a member: PostHog's `creator`.
