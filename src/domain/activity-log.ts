@@ -33,6 +33,8 @@ export interface ActivityFilters {
   before?: string;
   /** Organization route only: entries of this project (team_id). */
   projectId?: number;
+  /** Entries about any of these items. */
+  itemIds?: readonly string[];
   /** Entries by any of these users (UUIDs). */
   userUuids?: readonly string[];
   /** Only these activities, or all but these. */
@@ -149,6 +151,7 @@ function whereOf(area: ActivityArea, filters: ActivityFilters): { sql: string; p
     else if (!negate) parts.push('false');
   }
   if (filters.itemId !== undefined) parts.push(`a.item_id = ${p(filters.itemId)}::text`);
+  if (filters.itemIds) parts.push(`a.item_id IN (${filters.itemIds.map((i) => `${p(i)}::text`).join(', ') || 'NULL'})`);
   if (filters.after !== undefined) parts.push(`a.created_at >= ${p(filters.after)}::timestamptz`);
   if (filters.before !== undefined) parts.push(`a.created_at < ${p(filters.before)}::timestamptz`);
   return { sql: parts.join(' AND '), params };

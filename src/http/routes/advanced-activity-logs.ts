@@ -93,6 +93,10 @@ function readFilters(q: Query): ActivityFilters {
   const scopes = list(q.scopes);
   if (scopes.length > 100) throw validation('Ensure this field has no more than 100 elements.', 'scopes');
   if (scopes.length > 0) filters.scopes = [...new Set(scopes)];
+  const items = list(q.item_ids);
+  if (items.length > 100) throw validation('Ensure this field has no more than 100 elements.', 'item_ids');
+  if (items.some((i) => i.length > 72)) throw validation('Ensure this field has no more than 72 characters.', 'item_ids');
+  if (items.length > 0) filters.itemIds = [...new Set(items)];
   const activities = list(q.activities);
   if (activities.length > 100) throw validation('Ensure this field has no more than 100 elements.', 'activities');
   const classes = list(q.class_uid).map((c) => {

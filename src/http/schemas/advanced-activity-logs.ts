@@ -18,6 +18,7 @@ export const AdvancedActivityQuery = Type.Object({
   users: text('Comma-separated user UUIDs: entries by these actors.', 4000),
   scopes: text('Comma-separated activity scopes (FeatureFlag, Organization, Security, …).', 2000),
   activities: text('Comma-separated activity names (created, updated, login_failed, …).', 2000),
+  item_ids: text('Comma-separated ids of the items the entries are about.', 2000),
   class_uid: text('Comma-separated OCSF classes: 3001 Account Change, 3002 Authentication, 6003 API Activity.', 40),
   include_organization_scoped: text('Project route: `true` adds the organization-level entries.', 10),
 });
