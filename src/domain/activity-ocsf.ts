@@ -76,8 +76,8 @@ export function activitiesOfClasses(classes: readonly OcsfClass[]): { in: string
 function apiActivity(row: ActivityRow): [number, string] {
   const context = contextOf(row);
   const verb = row.scope === SECURITY_SCOPE ? String(context.method ?? '') : row.activity;
-  if (/^(POST)$|created|added|invited|linked|^exported$/.test(verb)) return [1, 'Create'];
-  if (/^(GET|HEAD)$|viewed|listed|queried|^read/.test(verb)) return [2, 'Read'];
+  if (/^(POST)$|created|added|invited|linked/.test(verb)) return [1, 'Create'];
+  if (/^(GET|HEAD)$|viewed|listed|queried|exported|^read/.test(verb)) return [2, 'Read'];
   if (/^(PATCH|PUT)$|updated|changed|rolled|renamed|^(enabled|disabled)$|restored/.test(verb)) return [3, 'Update'];
   if (/^(DELETE)$|deleted|removed|revoked|pruned|ended/.test(verb)) return [4, 'Delete'];
   return [99, 'Other'];
