@@ -3,6 +3,7 @@ import { Layout } from './components/Layout';
 import { ActivityLog } from './pages/ActivityLog';
 import { AcceptInvite } from './pages/AcceptInvite';
 import { ApiKeys } from './pages/ApiKeys';
+import { KeyInventory } from './pages/KeyInventory';
 import { Approvals } from './pages/Approvals';
 import { Members } from './pages/Members';
 import { OrganizationSettings } from './pages/OrganizationSettings';
@@ -29,6 +30,7 @@ export const PAGES: readonly PageEntry[] = [
   { path: '/roles', label: 'Roles & access', Page: RolesAccess },
   { path: '/keys', label: 'Personal API keys', Page: ApiKeys },
   { path: '/service-accounts', label: 'Service accounts', Page: ServiceAccounts },
+  { path: '/key-inventory', label: 'Key inventory', Page: KeyInventory },
   { path: '/sso', label: 'Single sign-on', Page: Sso },
   { path: '/activity', label: 'Activity log', Page: ActivityLog },
   { path: '/approvals', label: 'Approvals', Page: Approvals },

@@ -33,9 +33,17 @@ export interface AccessObject {
   created_by_id: number | null;
 }
 
+/**
+ * Where a level comes from, in PostHog's words (its `users_with_access` `access_source`): the
+ * object's creator, an organization admin, a rule for the member themself, a rule for one of their
+ * roles, or a default (the project-wide or object default rule, or the built-in level).
+ */
+export type AccessSource = 'creator' | 'organization_admin' | 'project_admin' | 'explicit_member' | 'explicit_role' | 'default';
+
 export interface AccessResolution {
   level: AccessLevel;
   reason: string;
+  source: AccessSource;
 }
 
 const mine = (facts: Pick<ResourceFacts, 'organizationMemberId' | 'roleIds'>, row: AccessControlRow) =>
@@ -49,6 +57,14 @@ function highest(resource: AccessControlResource, rows: readonly AccessControlRo
   return rows.map((r) => r.accessLevel).reduce((a, b) => (compareAccessLevels(resource, a, b) >= 0 ? a : b));
 }
 
+/** Which kind of row gave `level`: the member's own, else a role's, else a default row. */
+function sourceOf(facts: Pick<ResourceFacts, 'organizationMemberId'>, rows: readonly AccessControlRow[], level: AccessLevel): AccessSource {
+  const winners = rows.filter((r) => r.accessLevel === level);
+  if (winners.some((r) => r.organizationMemberId !== null && r.organizationMemberId === facts.organizationMemberId)) return 'explicit_member';
+  if (winners.some((r) => r.roleId !== null)) return 'explicit_role';
+  return 'default';
+}
+
 const isAdmin = (facts: ResourceFacts) => facts.organizationLevel >= OrganizationLevel.ADMIN;
 
 /**
@@ -56,9 +72,12 @@ const isAdmin = (facts: ResourceFacts) => facts.organizationLevel >= Organizatio
  * the highest of the project-wide rows that apply (default, member, role), else PostHog's default.
  */
 export function resourceAccess(facts: ResourceFacts, resource: AccessControlResource): AccessResolution {
-  if (isAdmin(facts)) return { level: highestAccessLevel(resource), reason: 'organization admin' };
-  const level = highest(resource, facts.rows.filter((r) => r.resource === resource && r.resourceId === null && applicable(facts, r)));
-  return level ? { level, reason: 'highest project-wide rule for the resource' } : { level: defaultAccessLevel(resource), reason: 'built-in default' };
+  if (isAdmin(facts)) return { level: highestAccessLevel(resource), reason: 'organization admin', source: 'organization_admin' };
+  const rows = facts.rows.filter((r) => r.resource === resource && r.resourceId === null && applicable(facts, r));
+  const level = highest(resource, rows);
+  return level
+    ? { level, reason: 'highest project-wide rule for the resource', source: sourceOf(facts, rows, level) }
+    : { level: defaultAccessLevel(resource), reason: 'built-in default', source: 'default' };
 }
 
 /**
@@ -69,17 +88,19 @@ export function resourceAccess(facts: ResourceFacts, resource: AccessControlReso
  */
 export function objectAccess(facts: ResourceFacts, resource: AccessControlResource, object: AccessObject): AccessResolution {
   if (object.created_by_id !== null && object.created_by_id === facts.userId) {
-    return { level: highestAccessLevel(resource), reason: 'creator of the object' };
+    return { level: highestAccessLevel(resource), reason: 'creator of the object', source: 'creator' };
   }
-  if (isAdmin(facts)) return { level: highestAccessLevel(resource), reason: 'organization admin' };
+  if (isAdmin(facts)) return { level: highestAccessLevel(resource), reason: 'organization admin', source: 'organization_admin' };
   const onObject = facts.rows.filter((r) => r.resource === resource && r.resourceId === String(object.id));
-  const specific = highest(resource, onObject.filter((r) => mine(facts, r)));
-  if (specific) return { level: specific, reason: 'member or role rule on the object' };
-  const projectWide = highest(resource, facts.rows.filter((r) => r.resource === resource && r.resourceId === null && applicable(facts, r)));
-  if (projectWide) return { level: projectWide, reason: 'highest project-wide rule for the resource' };
+  const own = onObject.filter((r) => mine(facts, r));
+  const specific = highest(resource, own);
+  if (specific) return { level: specific, reason: 'member or role rule on the object', source: sourceOf(facts, own, specific) };
+  const wide = facts.rows.filter((r) => r.resource === resource && r.resourceId === null && applicable(facts, r));
+  const projectWide = highest(resource, wide);
+  if (projectWide) return { level: projectWide, reason: 'highest project-wide rule for the resource', source: sourceOf(facts, wide, projectWide) };
   const objectDefault = highest(resource, onObject.filter(isDefault));
-  if (objectDefault) return { level: objectDefault, reason: 'default rule on the object' };
-  return { level: defaultAccessLevel(resource), reason: 'built-in default' };
+  if (objectDefault) return { level: objectDefault, reason: 'default rule on the object', source: 'default' };
+  return { level: defaultAccessLevel(resource), reason: 'built-in default', source: 'default' };
 }
 
 /** The level on the object when one is named, else on the resource type. */
@@ -101,7 +122,7 @@ export interface AccessFacts {
 
 /** accessFor, asked with one resource's rows. */
 export function resolveAccess(facts: AccessFacts): AccessResolution {
-  if (facts.isCreator) return { level: highestAccessLevel(facts.resource), reason: 'creator of the object' };
+  if (facts.isCreator) return { level: highestAccessLevel(facts.resource), reason: 'creator of the object', source: 'creator' };
   const resourceFacts: ResourceFacts = { ...facts, userId: 0, rows: facts.rows.map((r) => ({ ...r, resource: facts.resource })) };
   return accessFor(resourceFacts, facts.resource, facts.objectId === null ? null : { id: facts.objectId, created_by_id: null });
 }

@@ -1,4 +1,4 @@
-import { resolveAccess, type AccessControlRow } from './access-control.js';
+import { resolveAccess, type AccessControlRow, type AccessSource } from './access-control.js';
 import { OrganizationLevel, ProjectLevel } from './levels.js';
 import type { AccessLevel } from './resources.js';
 
@@ -43,6 +43,8 @@ export interface ProjectLevelResolution {
   level: number | null;
   source: ProjectAccessSource;
   reason: string;
+  /** The same in PostHog's `access_source` words (users_with_access). */
+  accessSource: AccessSource;
 }
 
 /** PostHog's mapping of a project access level to a membership level: admin -> 8, member -> 1, none -> no access. */
@@ -71,10 +73,10 @@ export function projectAccessLevelOf(level: number | null): 'none' | 'member' | 
 export function resolveProjectLevel(facts: ProjectAccessControlFacts): ProjectLevelResolution {
   const { organizationLevel } = facts;
   if (organizationLevel === null || facts.organizationMemberId === null) {
-    return { level: null, source: 'not a member', reason: 'not a member of the organization' };
+    return { level: null, source: 'not a member', reason: 'not a member of the organization', accessSource: 'default' };
   }
   if (organizationLevel >= OrganizationLevel.ADMIN) {
-    return { level: organizationLevel, source: 'organization admin', reason: 'organization admin' };
+    return { level: organizationLevel, source: 'organization admin', reason: 'organization admin', accessSource: 'organization_admin' };
   }
   const objectId = String(facts.projectId);
   const memberId = facts.organizationMemberId;
@@ -86,7 +88,7 @@ export function resolveProjectLevel(facts: ProjectAccessControlFacts): ProjectLe
         (row.roleId !== null && facts.roleIds.includes(row.roleId))),
   );
   if (applies.length > 0) {
-    const { level, reason } = resolveAccess({
+    const { level, reason, source } = resolveAccess({
       resource: 'project',
       objectId,
       isCreator: false,
@@ -95,12 +97,13 @@ export function resolveProjectLevel(facts: ProjectAccessControlFacts): ProjectLe
       roleIds: facts.roleIds,
       rows: applies,
     });
-    return { level: projectLevelOf(level), source: 'access control', reason: `${reason}: ${level}` };
+    return { level: projectLevelOf(level), source: 'access control', reason: `${reason}: ${level}`, accessSource: source };
   }
   const level = effectiveProjectLevel(facts);
   return {
     level,
     source: 'legacy',
     reason: level === null ? 'private project without membership' : facts.accessControl ? 'explicit project membership' : 'open project',
+    accessSource: level !== null && facts.accessControl ? 'explicit_member' : 'default',
   };
 }

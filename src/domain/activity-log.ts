@@ -33,6 +33,12 @@ export interface ActivityFilters {
   before?: string;
   /** Organization route only: entries of this project (team_id). */
   projectId?: number;
+  /** Entries about any of these items. */
+  itemIds?: readonly string[];
+  /** Entries by any of these users (UUIDs). */
+  userUuids?: readonly string[];
+  /** Only these activities, or all but these. */
+  activities?: { in: readonly string[] } | { notIn: readonly string[] };
 }
 
 export interface ActivityRow {
@@ -136,7 +142,16 @@ function whereOf(area: ActivityArea, filters: ActivityFilters): { sql: string; p
         : `a.user_id = (SELECT id FROM users WHERE uuid = ${p(filters.user.uuid)}::uuid)`,
     );
   }
+  if (filters.userUuids) {
+    parts.push(`a.user_id IN (SELECT id FROM users WHERE uuid::text IN (${filters.userUuids.map((u) => `${p(u)}::text`).join(', ') || 'NULL'}))`);
+  }
+  if (filters.activities) {
+    const [names, negate] = 'in' in filters.activities ? [filters.activities.in, false] : [filters.activities.notIn, true];
+    if (names.length > 0) parts.push(`a.activity ${negate ? 'NOT IN' : 'IN'} (${names.map((n) => `${p(n)}::text`).join(', ')})`);
+    else if (!negate) parts.push('false');
+  }
   if (filters.itemId !== undefined) parts.push(`a.item_id = ${p(filters.itemId)}::text`);
+  if (filters.itemIds) parts.push(`a.item_id IN (${filters.itemIds.map((i) => `${p(i)}::text`).join(', ') || 'NULL'})`);
   if (filters.after !== undefined) parts.push(`a.created_at >= ${p(filters.after)}::timestamptz`);
   if (filters.before !== undefined) parts.push(`a.created_at < ${p(filters.before)}::timestamptz`);
   return { sql: parts.join(' AND '), params };
@@ -175,6 +190,34 @@ export async function listActivityAfterCursor(
   const rows = raw.slice(0, limit).map(toRow);
   if (newer) rows.reverse();
   return { rows, more };
+}
+
+/**
+ * A keyset page for SIEM polling: newest first by `seq`, or oldest first by `chain_seq` (the order in
+ * which entries were committed and chained, so a poller following it misses none that commit late;
+ * entries not chained yet wait for their place). `after`: the last position the reader saw.
+ */
+export async function listActivityKeyset(
+  q: Queryable,
+  area: ActivityArea,
+  filters: ActivityFilters,
+  limit: number,
+  order: 'newest' | 'chain',
+  after: number | null,
+): Promise<{ rows: Array<ActivityRow & { position: number }>; more: boolean }> {
+  const { sql, params } = whereOf(area, filters);
+  const key = order === 'chain' ? 'a.chain_seq' : 'a.seq';
+  let condition = order === 'chain' ? `${sql} AND a.chain_seq IS NOT NULL` : sql;
+  if (after !== null) {
+    params.push(String(after));
+    condition += ` AND ${key} ${order === 'chain' ? '>' : '<'} $${params.length}::bigint`;
+  }
+  params.push(limit + 1);
+  const raw = await q.query<RawRow & { position: string }>(
+    `SELECT ${COLUMNS}, ${key}::text AS position ${FROM} WHERE ${condition} ORDER BY ${key} ${order === 'chain' ? 'ASC' : 'DESC'} LIMIT $${params.length}::int`,
+    params,
+  );
+  return { rows: raw.slice(0, limit).map((r) => ({ ...toRow(r), position: Number(r.position) })), more: raw.length > limit };
 }
 
 /** One numbered page (offset), newest first, with the total count. */

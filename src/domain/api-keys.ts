@@ -136,13 +136,15 @@ async function assertScopedTargets(q: Queryable, user: UserRecord, teams: number
   }
 }
 
-async function logKeyActivity(
+/** Writes the key's entry in every organization it reaches (`extra` joins the context). */
+export async function logKeyActivity(
   tx: Queryable,
   actor: Actor,
   user: UserRecord,
   key: PersonalApiKeyRecord,
   activity: string,
   changes: Array<{ type: string; action: 'changed' | 'created' | 'deleted'; field?: string; before?: unknown; after?: unknown }>,
+  extra: Record<string, unknown> = {},
 ): Promise<void> {
   for (const org of await reachableOrganizations(tx, user.id, key.scoped_teams, key.scoped_organizations)) {
     await recordActivity(tx, {
@@ -154,7 +156,7 @@ async function logKeyActivity(
       detail: {
         name: key.label,
         changes,
-        context: { user_id: user.id, user_email: user.email, organization_name: org.name, mask_value: key.mask_value },
+        context: { user_id: user.id, user_email: user.email, organization_name: org.name, mask_value: key.mask_value, ...extra },
       },
     });
   }

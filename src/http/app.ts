@@ -56,6 +56,9 @@ import { oidcRoutes } from './routes/oidc.js';
 import { answerScimNotFound, scimFrameworkError, scimRoutes } from './routes/scim.js';
 import { accessMatrixRoutes } from './routes/access-matrix.js';
 import { consoleRoutes } from './routes/console.js';
+import { keyInventoryRoutes } from './routes/key-inventory.js';
+import { advancedActivityLogRoutes } from './routes/advanced-activity-logs.js';
+import { usersWithAccessRoutes } from './routes/users-with-access.js';
 
 const INCOMING_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
@@ -212,6 +215,9 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     oidcRoutes,
     scimRoutes,
     accessMatrixRoutes,
+    keyInventoryRoutes,
+    advancedActivityLogRoutes,
+    usersWithAccessRoutes,
     // The admin console last: its catch-all GET answers only what no API route does.
     consoleRoutes,
   ]) {

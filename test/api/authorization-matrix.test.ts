@@ -42,7 +42,7 @@ function declared(access: RouteAccess): Access {
 }
 
 // The matrix walks every route as every principal: its budget grows with the route table.
-describe('authorization matrix', { timeout: 300_000 }, () => {
+describe('authorization matrix', { timeout: 480_000 }, () => {
   it('covers exactly the registered routes, with the access each declares', () => {
     const registered = server.routes.map((r) => `${r.method} ${r.url}`).sort();
     // A route may have more than one case (the grant ceiling adds some): each route at least once.

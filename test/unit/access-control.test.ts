@@ -39,7 +39,14 @@ describe('resolveAccess (PostHog resolution order)', () => {
     expect(resolveAccess({ ...base, rows: rows.slice(0, 2) }).level).toBe('none');
     expect(resolveAccess({ ...base, rows: rows.slice(1, 2) }).level).toBe('viewer');
     expect(resolveAccess({ ...base, rows: rows.slice(0, 1) }).level).toBe('none');
-    expect(resolveAccess({ ...base, rows: [] })).toEqual({ level: 'editor', reason: 'built-in default' });
+    expect(resolveAccess({ ...base, rows: [] })).toEqual({ level: 'editor', reason: 'built-in default', source: 'default' });
+    // Where each level comes from, in PostHog's users_with_access words.
+    expect(resolveAccess({ ...base, rows }).source).toBe('explicit_member');
+    expect(resolveAccess({ ...base, rows: rows.slice(0, 3) }).source).toBe('explicit_role');
+    expect(resolveAccess({ ...base, rows: rows.slice(0, 2) }).source).toBe('default');
+    expect(resolveAccess({ ...base, rows: rows.slice(1, 2) }).source).toBe('default');
+    expect(resolveAccess({ ...base, organizationLevel: 8, rows }).source).toBe('organization_admin');
+    expect(resolveAccess({ ...base, isCreator: true, rows }).source).toBe('creator');
   });
 
   it('takes the highest of several matching rows at one step, and ignores other people and roles', () => {

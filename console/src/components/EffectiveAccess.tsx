@@ -1,16 +1,7 @@
 import { useState, type ReactNode } from 'react';
-import { all, get } from '../api/client';
-import type { AccessControl, AccessControls, Member, Organization, ProjectMember, Role } from '../api/types';
-import {
-  levelName,
-  requiredLevel,
-  resolveAccess,
-  resolveProjectLevel,
-  satisfies,
-  type AccessControlResource,
-  type AccessControlRow,
-  type AccessLevel,
-} from '../rules';
+import { get } from '../api/client';
+import type { Member, Organization, Role } from '../api/types';
+import { levelName, type AccessControlResource } from '../rules';
 import { RESOURCE_GROUPS, resourceName } from '../resources';
 import { ErrorMessage } from './ErrorMessage';
 import { SelectField } from './Field';
@@ -18,28 +9,35 @@ import { useLoad } from './useLoad';
 
 type ProjectRef = Organization['teams'][number];
 
-const rowOf = (r: AccessControl): AccessControlRow => ({
-  accessLevel: r.access_level as AccessLevel,
-  resourceId: r.resource_id,
-  organizationMemberId: r.organization_member,
-  roleId: r.role,
-});
+/** The server's answer (GET /api/projects/:id/users_with_access/?member=…, PostHog's users_with_access). */
+interface ResourceAnswer {
+  resource: AccessControlResource;
+  access_level: string;
+  access_source: string;
+  reason: string;
+  can_read: boolean;
+  can_write: boolean;
+}
+interface UserWithAccess {
+  user_id: string;
+  project_access_level: 'none' | 'member' | 'admin';
+  access_source: string;
+  reason: string;
+  role_ids: string[];
+  resources?: ResourceAnswer[];
+}
 
 /**
- * "What can this person do in this project, and why": the API's facts (membership, roles, the
- * project's flag and explicit members, its access-control rules) run through the server's own
- * resolution (src/access/project-access.ts and access-control.ts).
+ * "What can this person do in this project, and why": the server's own answer (who has access and
+ * why, src/domain/users-with-access.ts), so the console shows exactly what the rules decide.
  */
 export function EffectiveAccess({ project, roles, members }: { project: ProjectRef; roles: Role[]; members: Member[] }) {
   const [memberId, setMemberId] = useState('');
   const facts = useLoad(
     async () => {
-      const [projectRules, resourceRules, explicit] = await Promise.all([
-        get<AccessControls>(`/api/projects/${project.id}/access_controls/`),
-        get<AccessControls>(`/api/projects/${project.id}/resource_access_controls/`),
-        all<ProjectMember>(`/api/projects/${project.id}/members/`),
-      ]);
-      return { projectRules, resourceRules, explicit, forMemberId: memberId };
+      if (!memberId) return { forMemberId: memberId, answer: null };
+      const res = await get<{ users: UserWithAccess[] }>(`/api/projects/${project.id}/users_with_access/?member=${encodeURIComponent(memberId)}`);
+      return { forMemberId: memberId, answer: res.users[0] ?? null };
     },
     // Read afresh for each question: the rules may have just changed on this page.
     [project.id, memberId],
@@ -48,27 +46,18 @@ export function EffectiveAccess({ project, roles, members }: { project: ProjectR
 
   let answer: ReactNode = null;
   // Answer only from facts read for this question, never from the previous one's while reloading.
-  if (member && facts.data && facts.data.forMemberId === memberId) {
-    const roleIds = roles.filter((r) => r.members.some((rm) => rm.organization_member.id === member.id)).map((r) => r.id);
-    const explicitLevel = facts.data.explicit.find((e) => e.user.uuid === member.user.uuid)?.level ?? null;
-    const reach = resolveProjectLevel({
-      projectId: project.id,
-      organizationLevel: member.level,
-      organizationMemberId: member.id,
-      accessControl: project.access_control,
-      explicitLevel,
-      roleIds,
-      rows: facts.data.projectRules.access_controls.map(rowOf),
-    });
-    const roleNames = roles.filter((r) => roleIds.includes(r.id)).map((r) => r.name);
+  const reach = facts.data && facts.data.forMemberId === memberId ? facts.data.answer : null;
+  if (member && reach) {
+    const byResource = new Map((reach.resources ?? []).map((r) => [r.resource, r]));
+    const roleNames = roles.filter((r) => reach.role_ids.includes(r.id)).map((r) => r.name);
     answer = (
       <div aria-live="polite">
         <p className="verdict">
           <strong>{member.user.email}</strong> is an organization {levelName(member.level).toLowerCase()}
           {roleNames.length ? ` with role${roleNames.length > 1 ? 's' : ''} ${roleNames.join(', ')}` : ' with no roles'}.{' '}
-          In {project.name}: <strong>{reach.level === null ? 'no access' : `project ${levelName(reach.level >= 8 ? 8 : 1).toLowerCase()}`}</strong> — {reach.reason}.
+          In {project.name}: <strong>{reach.project_access_level === 'none' ? 'no access' : `project ${reach.project_access_level}`}</strong> — {reach.reason}.
         </p>
-        {reach.level !== null ? (
+        {reach.project_access_level !== 'none' ? (
           <div className="table-wrap">
             <table className="grid" aria-label={`What ${member.user.email} can do in ${project.name}`}>
               <thead>
@@ -88,29 +77,18 @@ export function EffectiveAccess({ project, roles, members }: { project: ProjectR
                     </th>
                   </tr>,
                   ...(Object.keys(group.resources) as AccessControlResource[]).map((resource) => {
-                  const rows = facts.data!.resourceRules.access_controls.filter((r) => r.resource === resource).map(rowOf);
-                  const { level, reason } = resolveAccess({
-                    resource,
-                    objectId: null,
-                    isCreator: false,
-                    organizationLevel: member.level,
-                    organizationMemberId: member.id,
-                    roleIds,
-                    rows,
-                  });
-                  const read = satisfies(resource, level, requiredLevel(resource, 'read'));
-                  const write = satisfies(resource, level, requiredLevel(resource, 'write'));
-                  return (
-                    <tr key={resource}>
-                      <th scope="row" title={resource}>
-                        {resourceName(resource)}
-                      </th>
-                      <td>{level}</td>
-                      <td>{read ? 'yes' : 'no'}</td>
-                      <td>{write ? 'yes' : 'no'}</td>
-                      <td>{reason}</td>
-                    </tr>
-                  );
+                    const r = byResource.get(resource);
+                    return (
+                      <tr key={resource}>
+                        <th scope="row" title={resource}>
+                          {resourceName(resource)}
+                        </th>
+                        <td>{r?.access_level ?? '—'}</td>
+                        <td>{r ? (r.can_read ? 'yes' : 'no') : '—'}</td>
+                        <td>{r ? (r.can_write ? 'yes' : 'no') : '—'}</td>
+                        <td>{r?.reason ?? ''}</td>
+                      </tr>
+                    );
                   }),
                 ])}
               </tbody>

@@ -174,7 +174,7 @@ function includeOrganizationScoped(q: Query, filters: ActivityFilters): boolean 
 }
 
 /** The organization-wide area the caller may read: admins everything, members the projects they reach whose activity log they may view. */
-async function organizationArea(request: FastifyRequest, db: Deps['db']): Promise<ActivityArea> {
+export async function organizationArea(request: FastifyRequest, db: Deps['db']): Promise<ActivityArea> {
   const { record, membership } = routeOrganization(request);
   let projectIds: number[] | null =
     membership.level >= OrganizationLevel.ADMIN

@@ -11,6 +11,7 @@ import { resourceCases } from './resources.js';
 import { roleCases } from './roles.js';
 import { schemaCases } from './schema.js';
 import { oidcCases } from './oidc.js';
+import { parityCases } from './parity.js';
 import { samlCases } from './saml.js';
 import { scimCases } from './scim.js';
 import { ssoCases } from './sso.js';
@@ -34,6 +35,7 @@ export function allCases(w: World): Case[] {
     ...accessMatrixCases(w),
     ...consoleCases(w),
     ...signInSecurityCases(w),
+    ...parityCases(w),
     // Logging out ends the caller's session, so it runs last.
     { route: 'POST /api/logout/', access: 'public', who: 'anyone', ok: 204, request: async () => ({ method: 'POST', path: '/api/logout/' }) },
   ];

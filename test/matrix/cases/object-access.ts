@@ -61,6 +61,13 @@ export function objectAccessCases(): AccessCase[] {
       target: { resource, scope: SCOPE[resource] },
     },
     {
+      // The SIEM endpoint passes the same gate and redaction as the activity log.
+      route: 'GET /api/projects/:project_id/advanced_activity_logs/',
+      request: (aw, t) => ({ method: 'GET', path: `/api/projects/${aw.projectQ}/advanced_activity_logs/?scopes=${SCOPE[resource]}&item_ids=${t[resource].target}` }),
+      expect: (config, asker) => expectedProjectActivity(config, asker, resource),
+      target: { resource, scope: SCOPE[resource] },
+    },
+    {
       route: 'GET /api/organizations/:organization_id/activity_log/',
       request: (aw, t) => ({ method: 'GET', path: `/api/organizations/${aw.organizationId}/activity_log/?project=${aw.projectQ}&scope=${SCOPE[resource]}&item_id=${t[resource].target}` }),
       expect: (config, asker) => expectedOrganizationActivity(config, asker, resource),

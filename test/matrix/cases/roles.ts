@@ -63,7 +63,7 @@ const adminMembershipId = (w: World) =>
     return res.body.results[0].id as string;
   });
 
-const OBJECTS = {
+export const OBJECTS = {
   feature_flags: `INSERT INTO feature_flags (team_id, key, created_by_id) VALUES ($1, 'matrix-ac-' || gen_random_uuid(), $2) RETURNING id::text AS id`,
   insights: `INSERT INTO insights (team_id, short_id, created_by_id) VALUES ($1, substr(md5(gen_random_uuid()::text), 1, 12), $2) RETURNING id::text AS id`,
   dashboards: `INSERT INTO dashboards (team_id, name, created_by_id) VALUES ($1, 'matrix', $2) RETURNING id::text AS id`,
@@ -72,7 +72,7 @@ const OBJECTS = {
 } as const;
 
 /** An object in P created by O (straight into its table), one per kind. */
-const objectInP = (w: World, path: keyof typeof OBJECTS) =>
+export const objectInP = (w: World, path: keyof typeof OBJECTS) =>
   once(w, `object:${path}`, async () => {
     const [row] = await w.server.db.query<{ id: string }>(OBJECTS[path], [w.projectP, w.people.O.user.id]);
     return row!.id;
