@@ -1,11 +1,12 @@
-import { performOrRequest } from '../../domain/change-requests.js';
-import { showChangeRequest } from '../serializers/change-requests.js';
+import { gateFlagChange } from '../../domain/change-requests.js';
+import { approvalRequired } from '../serializers/change-requests.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { serving } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
 import {
   createFeatureFlag,
+  deleteFeatureFlag,
   listFeatureFlagPage,
   parseFlagId,
   requireFeatureFlag,
@@ -14,7 +15,7 @@ import {
   type FlagListOptions,
 } from '../../domain/feature-flags.js';
 import type { UserRecord } from '../../domain/records.js';
-import { seesEveryObject, visibleTo, type ResourceActor } from '../../domain/resource-access.js';
+import { seesEveryObject, visibleTo } from '../../domain/resource-access.js';
 import { findUserById } from '../../domain/users.js';
 import type { Queryable } from '../../store/database.js';
 import { actorOf, type Deps } from '../deps.js';
@@ -71,15 +72,6 @@ async function shown(q: Queryable, flags: readonly FeatureFlagRecord[]) {
 
 const flagIdOf = (request: FastifyRequest) => parseFlagId((request.params as Static<typeof FlagParams>).flag_id);
 
-/**
- * The decision to delete a flag, for DELETE and for PATCH `{deleted: true}` alike: the one place
- * where a request becomes a deletion. Where the project's approval policy covers the caller, it
- * becomes a change request instead (src/domain/change-requests.ts).
- */
-function deleteAsRequested(tx: Queryable, request: FastifyRequest, actor: ResourceActor, flag: FeatureFlagRecord) {
-  return performOrRequest(tx, actorOf(request), actor, 'delete_feature_flag', flag);
-}
-
 /** Feature flags CRUD under /api/projects/:project_id/feature_flags/; each route declares the object gate it passes. */
 export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
   const base = '/api/projects/:project_id/feature_flags/';
@@ -121,14 +113,16 @@ export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
         const { deleted, ...patch } = request.body as Static<typeof FlagPatch>;
         const actor = await resourceActor(db, request);
         const result = await db.transaction(async (tx) => {
-          await requireFeatureFlag(tx, actor.projectId, id, true);
+          // Where an approval policy covers the change, it is held as a change request (src/domain/change-requests.ts).
+          const gate = await gateFlagChange(tx, actorOf(request), actor, await requireFeatureFlag(tx, actor.projectId, id, true), { patch, deleted: deleted === true });
+          if (gate.kind !== 'pass') return { flag: null, gate };
           const updated = await updateFeatureFlag(tx, actorOf(request), actor.projectId, id, patch);
-          if (deleted !== true) return { flag: updated, pending: null };
-          const outcome = await deleteAsRequested(tx, request, actor, updated);
-          return outcome.performed ? { flag: { ...updated, deleted: true }, pending: null } : { flag: updated, pending: outcome.changeRequest };
+          if (deleted !== true) return { flag: updated, gate: null };
+          await deleteFeatureFlag(tx, actorOf(request), actor.projectId, id);
+          return { flag: { ...updated, deleted: true }, gate: null };
         });
-        if (result.pending) return reply.code(202).send(await showChangeRequest(db, result.pending));
-        return (await shown(db, [result.flag]))[0];
+        if (result.gate) return reply.code(409).send(await approvalRequired(db, actor, result.gate));
+        return (await shown(db, [result.flag!]))[0];
       },
     });
   }
@@ -136,8 +130,12 @@ export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
   app.delete(item, { config: write, schema: { params: FlagParams } }, async (request, reply) => {
     const id = flagIdOf(request);
     const actor = await resourceActor(db, request);
-    const outcome = await db.transaction(async (tx) => deleteAsRequested(tx, request, actor, await requireFeatureFlag(tx, actor.projectId, id, true)));
-    if (!outcome.performed) return reply.code(202).send(await showChangeRequest(db, outcome.changeRequest));
+    const gate = await db.transaction(async (tx) => {
+      const outcome = await gateFlagChange(tx, actorOf(request), actor, await requireFeatureFlag(tx, actor.projectId, id, true), { patch: {}, deleted: true });
+      if (outcome.kind === 'pass') await deleteFeatureFlag(tx, actorOf(request), actor.projectId, id);
+      return outcome;
+    });
+    if (gate.kind !== 'pass') return reply.code(409).send(await approvalRequired(db, actor, gate));
     return reply.code(204).send();
   });
 }
