@@ -25,6 +25,7 @@ export const PROJECT_WIDE_NEEDS_ORG_ADMIN = 'Must be an Organization admin to mo
 export const VERIFICATION_REQUIRED = 'This attribute cannot be updated until the domain is verified.';
 /** src/domain/change-requests.ts */
 export const OWN_CHANGE_REQUEST = 'You cannot approve or reject your own change request.';
+export const NOT_AN_APPROVER = 'You are not an approver of this change request.';
 export const POLICY_NEEDS_ADMIN = 'You need to be an organization admin to change approval policies.';
 /** src/domain/access-controls.ts minimumAccessLevel: `action` never below viewer. */
 export const minimumAccessLevel = (resource: string) => (resource === 'action' ? 'viewer' : 'none');

@@ -122,7 +122,8 @@ export async function currentFlag(tx: Queryable, projectId: number, flagId: numb
 
 /** Has the flag changed (or gone) since the request was made? */
 export function isStale(flag: FlagState | undefined, intent: FlagIntent): boolean {
-  return !flag || flagVersion(flag) !== intent.preconditions.version;
+  // A request from before versions were kept (a deletion) is stale only once its flag is gone.
+  return !flag || (intent.preconditions?.version !== undefined && flagVersion(flag) !== intent.preconditions.version);
 }
 
 /** Applies a held change as `actor` (the requester): its field changes, then its deletion. */

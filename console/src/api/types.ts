@@ -7,7 +7,7 @@
 import type * as show from '../../../src/http/serializers.js';
 import type { accessControl, accessControls } from '../../../src/http/serializers/access-controls.js';
 import type { activityEntry } from '../../../src/http/serializers/activity-log.js';
-import type { showChangeRequest } from '../../../src/http/serializers/change-requests.js';
+import type { showApprovalPolicy, showChangeRequest } from '../../../src/http/serializers/change-requests.js';
 import type { domain, groupMapping } from '../../../src/http/serializers/domains.js';
 import type { role, roleMembership } from '../../../src/http/serializers/roles.js';
 import type { ChainReport } from '../../../src/domain/activity-chain.js';
@@ -61,14 +61,8 @@ export interface ServiceAccount {
   created_at: string;
 }
 
-/** `…/approval_policies/` (src/http/routes/change-requests.ts, policy). */
-export interface ApprovalPolicy {
-  id: string;
-  action: string;
-  role: string | null;
-  created_by_id: number | null;
-  created_at: string;
-}
+/** `…/approval_policies/` (src/http/routes/change-requests.ts). */
+export type ApprovalPolicy = Wire<ReturnType<typeof showApprovalPolicy>>;
 
 /** `POST …/domains/:id/scim/token/` (src/http/routes/scim-token.ts). */
 export interface ScimToken {

@@ -46,6 +46,9 @@ ALTER TABLE change_requests
 UPDATE change_requests c SET organization_id = p.organization_id FROM projects p WHERE p.id = c.team_id;
 -- The first version's "approved" meant performed: PostHog calls that "applied".
 UPDATE change_requests SET state = 'applied', applied_at = decided_at, applied_by_id = decided_by_id WHERE state = 'approved';
+-- The first version's requests held a deletion only, and no version of the flag.
+UPDATE change_requests SET intent = jsonb_build_object('flag_id', resource_id::int, 'flag_key', '', 'full_request_data', '{"deleted": true}'::jsonb, 'preconditions', '{}'::jsonb)
+  WHERE action = 'feature_flag.delete' AND resource_id ~ '^[0-9]{1,9}$';
 UPDATE change_requests SET expires_at = CASE WHEN state = 'pending' THEN now() ELSE created_at END + interval '14 days';
 ALTER TABLE change_requests
   ALTER COLUMN organization_id SET NOT NULL,
