@@ -151,6 +151,22 @@ describe('change requests for flag changes', () => {
     expect((await flagRow(id)).active).toBe(true);
   });
 
+  it('lets the levels and roles a policy names bypass it', async () => {
+    const org = await newOrganization(server.url);
+    const member = await addMember(org, 1);
+    const admin = await addMember(org, 8);
+    const [role] = await server.db.query<{ id: string }>("INSERT INTO roles (organization_id, name) VALUES ($1, 'release') RETURNING id", [org.id]);
+    await server.db.query(
+      `INSERT INTO role_memberships (role_id, organization_member_id) SELECT $1, id FROM organization_memberships WHERE organization_id = $2 AND user_id = $3`,
+      [role!.id, org.id, admin.user.id],
+    );
+    const created = await policy(org, { action_key: 'feature_flag.disable', approver_config: { quorum: 1 }, bypass_org_membership_levels: ['15'], bypass_roles: [role!.id] });
+    expect(created).toMatchObject({ bypass_org_membership_levels: ['15'], bypass_roles: [role!.id] });
+    expect((await org.owner.client.patch(`${flags(org)}${await flag(org)}/`, { active: false })).status).toBe(200);
+    expect((await admin.client.patch(`${flags(org)}${await flag(org)}/`, { active: false })).status).toBe(200);
+    expect((await member.client.patch(`${flags(org)}${await flag(org)}/`, { active: false })).status).toBe(409);
+  });
+
   it('refuses to apply a stale request, and expires old ones (logged, by the system)', async () => {
     const org = await newOrganization(server.url);
     const member = await addMember(org, 1);

@@ -29,12 +29,14 @@ import { showApprovalPolicies, showChangeRequest, showChangeRequests } from '../
 import { ProjectParams, routeProject } from './projects.js';
 import { OrgParams, routeOrganization } from './organizations.js';
 
+const isState = (s: string): s is ChangeRequestState => CHANGE_REQUEST_STATES.some((state) => state === s);
+
 function states(raw: string | undefined): ChangeRequestState[] | undefined {
   if (raw === undefined) return undefined;
   const list = raw.split(',');
-  const bad = list.find((s) => !(CHANGE_REQUEST_STATES as readonly string[]).includes(s));
+  const bad = list.find((s) => !isState(s));
   if (bad !== undefined) throw validation(`Select a valid choice. ${bad} is not one of the available choices.`, 'state', 'invalid_choice');
-  return list as ChangeRequestState[];
+  return list.filter(isState);
 }
 
 /** The body as the domain takes it: PostHog sends bypass levels as text. */

@@ -11,7 +11,7 @@ export const RequestListQuery = Type.Object({
   state: Type.Optional(Type.String({ maxLength: 100 })),
   action_key: Type.Optional(Type.String({ maxLength: 128 })),
   action_type: Type.Optional(Type.String({ maxLength: 128 })),
-  requester: Type.Optional(Type.String({ pattern: '^[0-9]{1,10}$' })),
+  requester: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
   resource_type: Type.Optional(Type.String({ maxLength: 64 })),
   resource_id: Type.Optional(Type.String({ maxLength: 128 })),
   limit: Type.Optional(Type.String()),
