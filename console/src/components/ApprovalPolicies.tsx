@@ -122,7 +122,7 @@ export function ApprovalPolicies({ projectId }: { projectId: number }) {
             </option>
           ))}
         </SelectField>
-        <SelectField label="Deleting a feature flag needs approval for" name="role" value={form.role} disabledReason={denial} onChange={(e) => set({ role: e.target.value })}>
+        <SelectField label="Changes by" name="role" value={form.role} disabledReason={denial} onChange={(e) => set({ role: e.target.value })}>
           <option value="">Everyone</option>
           {(roles.data ?? []).map((r) => (
             <option key={r.id} value={r.id}>
