@@ -27,6 +27,7 @@ export const VERIFICATION_REQUIRED_CODE = 'verification_required';
 
 export const OWN_CHANGE_REQUEST = 'You cannot approve or reject your own change request.';
 export const POLICY_NEEDS_ADMIN = 'You need to be an organization admin to change approval policies.';
+export const NOT_AN_APPROVER = 'You are not an approver of this change request.';
 
 // The grant ceiling (grant-ceiling.ts): the codes are its breaches.
 

@@ -7,7 +7,7 @@
 import { putAccessControl } from '../domain/access-controls.js';
 import type { Actor } from '../domain/actor.js';
 import { updateApiKey } from '../domain/api-keys.js';
-import { createApprovalPolicy, deleteApprovalPolicy } from '../domain/change-requests.js';
+import { createApprovalPolicy, deleteApprovalPolicy } from '../domain/approval-policies.js';
 import { DomainError } from '../domain/errors.js';
 import { createGroupMapping, deleteGroupMapping } from '../domain/group-mapping-settings.js';
 import { loadResourceActor } from '../domain/resource-access.js';

@@ -38,7 +38,7 @@ export const CAPABILITIES: readonly Capability[] = [
 
 /** `can_delete_flags: false` puts flag deletion behind an approval (this approval action) for the group. */
 export const DELETE_FLAGS = 'can_delete_flags';
-export const DELETE_FLAGS_ACTION = 'delete_feature_flag';
+export const DELETE_FLAGS_ACTION = 'feature_flag.delete';
 
 export const capabilityOf = (resource: string) => CAPABILITIES.find((c) => c.resource === resource);
 export const isServiceAccountKey = (key: string) => key.endsWith(SERVICE_ACCOUNT_SUFFIX) && key.length > SERVICE_ACCOUNT_SUFFIX.length;

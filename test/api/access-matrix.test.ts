@@ -122,8 +122,8 @@ describe("the source document's matrix, applied verbatim", () => {
     expect((await w.engineer.client.delete(`/api/projects/${w.staging}/feature_flags/${staging}/`)).status).toBe(204);
     const production = await flag(w, w.production);
     const asked = await w.engineer.client.delete(`/api/projects/${w.production}/feature_flags/${production}/`);
-    expect(asked.status, JSON.stringify(asked.body)).toBe(202);
-    expect(asked.body).toMatchObject({ action: 'delete_feature_flag', state: 'pending', resource_id: String(production) });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(409);
+    expect(asked.body).toMatchObject({ code: 'approval_required', change_request: { action: 'delete_feature_flag', state: 'pending', resource_id: String(production) } });
     expect((await w.engineer.client.get(`/api/projects/${w.production}/feature_flags/${production}/`)).status).toBe(200);
     // Engineers create flags in both.
     await flag(w, w.production, w.engineer.client);

@@ -66,7 +66,7 @@ async function all(client: Client, path: string): Promise<any[]> {
   const events: any[] = [];
   let next: string | null = path;
   for (let pages = 0; next && pages < 50; pages++) {
-    const res = await client.get(next.replace(/^https?:\/\/[^/]+/, ''));
+    const res: { status: number; body: any } = await client.get(next.replace(/^https?:\/\/[^/]+/, ''));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     events.push(...res.body.results);
     next = res.body.next;

@@ -19,8 +19,8 @@ async function flag(org: Org, by: Person = org.owner): Promise<number> {
 }
 
 async function activity(org: Org, scope: string) {
-  return server.db.query<{ activity: string; user_id: number; item_id: string }>(
-    'SELECT activity, user_id, item_id FROM activity_log WHERE organization_id = $1 AND scope = $2 ORDER BY seq',
+  return server.db.query<{ activity: string; user_id: number; item_id: string; detail: any }>(
+    'SELECT activity, user_id, item_id, detail FROM activity_log WHERE organization_id = $1 AND scope = $2 ORDER BY seq',
     [org.id, scope],
   );
 }
@@ -36,24 +36,29 @@ describe('approvals for flag deletion', () => {
     expectError(await org.owner.client.post(policies(org), { action: 'delete_everything' }), 400, '"delete_everything" is not a valid choice.', 'action');
     const created = await org.owner.client.post(policies(org), { action: 'delete_feature_flag' });
     expect(created.status).toBe(201);
-    expect((await member.client.get(policies(org))).body).toHaveLength(1);
+    expect((await member.client.get(policies(org))).body.results).toHaveLength(1);
 
     const guarded = await flag(org);
+    // PostHog's answer to a gated change: 409 approval_required, with the change request.
     const first = await member.client.delete(`${flags(org)}${guarded}/`);
-    expect(first.status).toBe(202);
-    expect(first.body).toMatchObject({ action: 'delete_feature_flag', resource: 'feature_flag', resource_id: String(guarded), state: 'pending' });
-    expect(first.body.requested_by.uuid).toBe(member.user.uuid);
+    expect(first.status).toBe(409);
+    expect(first.body).toMatchObject({ code: 'approval_required', status: 'approval_required', resource_type: 'feature_flag', resource_id: String(guarded) });
+    expect(first.body.change_request).toMatchObject({ action: 'delete_feature_flag', action_key: 'feature_flag.delete', resource: 'feature_flag', resource_id: String(guarded), state: 'pending' });
+    expect(first.body.change_request.requested_by.uuid).toBe(member.user.uuid);
+    expect(first.body.change_request_id).toBe(first.body.change_request.id);
     const again = await member.client.delete(`${flags(org)}${guarded}/`);
-    expect(again.status).toBe(202);
-    expect(again.body.id).toBe(first.body.id);
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ code: 'change_request_pending', change_request_id: first.body.change_request.id });
     expect((await member.client.get(`${flags(org)}${guarded}/`)).status).toBe(200);
 
     // PATCH {deleted: true} is a deletion too, and goes the same way.
+    // The whole PATCH is held (PostHog's intent), not only its deletion.
     const patched = await member.client.patch(`${flags(org)}${await flag(org)}/`, { deleted: true, name: 'renamed' });
-    expect(patched.status).toBe(202);
-    expect(patched.body.state).toBe('pending');
+    expect(patched.status).toBe(409);
+    expect(patched.body.change_request.state).toBe('pending');
+    expect(patched.body.change_request.intent.full_request_data).toEqual({ name: 'renamed', deleted: true });
     const stillThere = await member.client.get(`${flags(org)}${patched.body.resource_id}/`);
-    expect(stillThere.body).toMatchObject({ name: 'renamed', deleted: false });
+    expect(stillThere.body).toMatchObject({ name: 'F', deleted: false });
 
     // Owners and admins have manager access: they delete directly.
     const ownerFlag = await flag(org);
@@ -68,8 +73,8 @@ describe('approvals for flag deletion', () => {
     await org.owner.client.post(policies(org), { action: 'delete_feature_flag' });
     const target = await flag(org);
     const request = await member.client.delete(`${flags(org)}${target}/`);
-    expect(request.status).toBe(202);
-    const path = `${requests(org)}${request.body.id}/`;
+    expect(request.status).toBe(409);
+    const path = `${requests(org)}${request.body.change_request_id}/`;
 
     expectError(await member.client.post(`${path}approve/`, {}), 403, 'You cannot approve or reject your own change request.');
     expectError(await other.client.post(`${path}approve/`, {}), 403, 'Must be manager to approve or reject this change request.');
@@ -77,19 +82,23 @@ describe('approvals for flag deletion', () => {
 
     const approved = await admin.client.post(`${path}approve/`, { reason: 'cleanup' });
     expect(approved.status).toBe(200);
-    expect(approved.body).toMatchObject({ state: 'approved', reason: 'cleanup' });
-    expect(approved.body.decided_by.uuid).toBe(admin.user.uuid);
+    expect(approved.body).toMatchObject({ status: 'applied', change_request: { state: 'applied', reason: 'cleanup' } });
+    expect(approved.body.change_request.decided_by.uuid).toBe(admin.user.uuid);
+    expect(approved.body.change_request.applied_by.uuid).toBe(admin.user.uuid);
+    expect(approved.body.change_request.approvals.map((a: any) => [a.created_by.uuid, a.decision, a.reason])).toEqual([[admin.user.uuid, 'approved', 'cleanup']]);
     expect((await member.client.get(`${flags(org)}${target}/`)).status).toBe(404);
-    expectError(await admin.client.post(`${path}reject/`, {}), 400, 'This change request has already been approved.');
+    expectError(await admin.client.post(`${path}reject/`, {}), 400, 'This change request can no longer be rejected.');
 
-    const listed = await member.client.get(`${requests(org)}?state=approved`);
-    expect(listed.body.results.map((r: { id: string }) => r.id)).toEqual([request.body.id]);
+    const listed = await member.client.get(`${requests(org)}?state=applied`);
+    expect(listed.body.results.map((r: { id: string }) => r.id)).toEqual([request.body.change_request_id]);
     expectError(await member.client.get(`${requests(org)}?state=bogus`), 400);
 
-    expect((await activity(org, 'ChangeRequest')).map((e) => e.activity)).toEqual(['created', 'approved']);
+    expect((await activity(org, 'ChangeRequest')).map((e) => e.activity)).toEqual(['created', 'approved', 'applied']);
+    // The deletion is the requester's, and names its approvers.
     const deletions = (await activity(org, 'FeatureFlag')).filter((e) => e.activity === 'deleted' && e.item_id === String(target));
     expect(deletions).toHaveLength(1);
-    expect(deletions[0]!.user_id).toBe(admin.user.id);
+    expect(deletions[0]!.user_id).toBe(member.user.id);
+    expect(deletions[0]!.detail.context).toMatchObject({ change_request_id: request.body.change_request_id, approved_by: [admin.user.id] });
   });
 
   it('leaves the object alone when a request is rejected', async () => {
@@ -98,12 +107,12 @@ describe('approvals for flag deletion', () => {
     await org.owner.client.post(policies(org), { action: 'delete_feature_flag' });
     const target = await flag(org);
     const request = await member.client.delete(`${flags(org)}${target}/`);
-    const rejected = await org.owner.client.post(`${requests(org)}${request.body.id}/reject/`, { reason: 'still in use' });
-    expect(rejected.body).toMatchObject({ state: 'rejected', reason: 'still in use' });
+    const rejected = await org.owner.client.post(`${requests(org)}${request.body.change_request_id}/reject/`, { reason: 'still in use' });
+    expect(rejected.body).toMatchObject({ status: 'rejected', change_request: { state: 'rejected', reason: 'still in use' } });
     expect((await member.client.get(`${flags(org)}${target}/`)).status).toBe(200);
     expect((await activity(org, 'ChangeRequest')).map((e) => e.activity)).toEqual(['created', 'rejected']);
     // A new request may be filed after a rejection.
-    expect((await member.client.delete(`${flags(org)}${target}/`)).body.state).toBe('pending');
+    expect((await member.client.delete(`${flags(org)}${target}/`)).body.change_request.state).toBe('pending');
   });
 
   it('applies a role-scoped policy to that role only, and never to managers of the object', async () => {
@@ -120,7 +129,7 @@ describe('approvals for flag deletion', () => {
     expect((await org.owner.client.post(policies(org), { action: 'delete_feature_flag', role: role!.id })).status).toBe(201);
     expectError(await org.owner.client.post(policies(org), { action: 'delete_feature_flag', role: '00000000-0000-4000-8000-000000000000' }), 400, 'Role does not exist.', 'role');
 
-    expect((await inRole.client.delete(`${flags(org)}${await flag(org)}/`)).status).toBe(202);
+    expect((await inRole.client.delete(`${flags(org)}${await flag(org)}/`)).status).toBe(409);
     expect((await outside.client.delete(`${flags(org)}${await flag(org)}/`)).status).toBe(204);
 
     const managed = await flag(org);
@@ -137,7 +146,7 @@ describe('approvals for flag deletion', () => {
     expect((await manager.client.delete(`${flags(org)}${managed}/`)).status).toBe(204);
 
     const listed = await org.owner.client.get(policies(org));
-    const policy = listed.body[0];
+    const policy = listed.body.results[0];
     expect((await org.owner.client.delete(`${policies(org)}${policy.id}/`)).status).toBe(204);
     expect((await inRole.client.delete(`${flags(org)}${await flag(org)}/`)).status).toBe(204);
     expect((await activity(org, 'ApprovalPolicy')).map((e) => e.activity)).toEqual(['created', 'deleted']);

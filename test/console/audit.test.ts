@@ -113,14 +113,14 @@ describe('approvals', () => {
     await open(page, 'Approvals');
     await page.getByRole('button', { name: 'Add policy' }).click();
     await saysDone(page, 'Policy added.');
-    const policies = (await org.owner.client.get(`/api/projects/${org.defaultProjectId}/approval_policies/`)).body as any[];
+    const policies = (await org.owner.client.get(`/api/projects/${org.defaultProjectId}/approval_policies/`)).body.results as any[];
     expect(policies.map((p) => [p.action, p.role])).toEqual([['delete_feature_flag', null]]);
 
     const approveMe = await newFlag('old-banner');
     const rejectMe = await newFlag('pricing');
     for (const id of [approveMe, rejectMe]) {
       const res = await member.client.request('DELETE', `${flags}${id}/`);
-      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      expect(res.status, JSON.stringify(res.body)).toBe(409);
     }
     await page.getByLabel('State').selectOption('approved');
     await page.getByLabel('State').selectOption('pending');
@@ -137,7 +137,7 @@ describe('approvals', () => {
     const decided = (await org.owner.client.get(`/api/projects/${org.defaultProjectId}/change_requests/`)).body.results as any[];
     expect(decided.map((r) => [r.resource_id, r.state, r.reason]).sort()).toEqual(
       [
-        [String(approveMe), 'approved', null],
+        [String(approveMe), 'applied', null],
         [String(rejectMe), 'rejected', 'Still in use'],
       ].sort(),
     );
@@ -150,7 +150,7 @@ describe('approvals', () => {
 
   it('shows the requester their own request with approve and reject disabled', async () => {
     const id = await newFlag('mine');
-    expect((await member.client.request('DELETE', `${flags}${id}/`)).status).toBe(202);
+    expect((await member.client.request('DELETE', `${flags}${id}/`)).status).toBe(409);
     const { page, context, problems } = await visit(browser, server.url);
     await logIn(page, member.user.email);
     await open(page, 'Approvals');

@@ -9,7 +9,7 @@
  * '../../../src/http/schemas/<resource>.js'` (each schema file exports `type X = Static<typeof X>`).
  */
 import type * as show from '../../../src/http/serializers.js';
-import type { showChangeRequest } from '../../../src/http/serializers/change-requests.js';
+import type { showApprovalPolicy, showChangeRequest } from '../../../src/http/serializers/change-requests.js';
 import type { role, roleMembership } from '../../../src/http/serializers/roles.js';
 import type { Change } from '../../../src/domain/activity.js';
 import type * as accessControls from '../../../src/http/schemas/access-controls.js';
@@ -68,14 +68,8 @@ export interface ServiceAccount {
   created_at: string;
 }
 
-/** `…/approval_policies/` (src/http/routes/change-requests.ts, policy). */
-export interface ApprovalPolicy {
-  id: string;
-  action: string;
-  role: string | null;
-  created_by_id: number | null;
-  created_at: string;
-}
+/** `…/approval_policies/` (src/http/routes/change-requests.ts). */
+export type ApprovalPolicy = Wire<ReturnType<typeof showApprovalPolicy>>;
 
 /** `POST …/domains/:id/scim/token/` (src/http/routes/scim-token.ts). */
 export interface ScimToken {

@@ -1,40 +1,22 @@
 import { useState } from 'react';
-import { all, get } from '../api/client';
-import type { AccessControls, ChangeRequest } from '../api/types';
+import { all } from '../api/client';
+import type { ChangeRequest } from '../api/types';
 import { ApprovalPolicies } from '../components/ApprovalPolicies';
 import { ChangeRequestItem } from '../components/ChangeRequestItem';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { SelectField } from '../components/Field';
 import { useLoad } from '../components/useLoad';
-import { OrganizationLevel } from '../rules';
 import { useSession } from '../session';
 
-/** Object routes whose access controls tell the caller's level (change requests name their resource). */
-const OBJECT_PATHS: Record<string, string> = { feature_flag: 'feature_flags', insight: 'insights', dashboard: 'dashboards', session_recording: 'session_recordings' };
-
-/** Approvals: a project's change requests, pending first, approved or rejected by a manager other than the requester. */
+/** Approvals: a project's change requests, pending first, decided by their approvers (the server says who may vote), and the approval policies. */
 export function Approvals() {
-  const { organization, me, level } = useSession();
+  const { organization, me } = useSession();
   const projects = organization?.teams ?? [];
   const [projectId, setProjectId] = useState<number | null>(me.team?.id ?? projects[0]?.id ?? null);
   const [state, setState] = useState('pending');
   const [notice, setNotice] = useState<string | null>(null);
   const base = `/api/projects/${projectId}/change_requests/`;
-  const requests = useLoad(async () => {
-    if (projectId === null) return [];
-    const rows = await all<ChangeRequest>(`${base}${state ? `?state=${state}` : ''}`);
-    // The caller's level on each object: only its managers decide (admins always are).
-    const levels = await Promise.all(
-      rows.map(async (r) => {
-        if (level >= OrganizationLevel.ADMIN || r.state !== 'pending' || !OBJECT_PATHS[r.resource]) return null;
-        return get<AccessControls>(`/api/projects/${projectId}/${OBJECT_PATHS[r.resource]}/${r.resource_id}/access_controls/`).then(
-          (v) => ({ have: v.user_access_level, need: v.maximum_access_level }),
-          () => ({ have: 'none', need: 'manager' }),
-        );
-      }),
-    );
-    return rows.map((r, i) => ({ request: r, access: levels[i] ?? null }));
-  }, [projectId, state, level]);
+  const requests = useLoad(async () => (projectId === null ? [] : all<ChangeRequest>(`${base}${state ? `?state=${state}` : ''}`)), [projectId, state]);
 
   return (
     <>
@@ -49,8 +31,10 @@ export function Approvals() {
         </SelectField>
         <SelectField label="State" value={state} onChange={(e) => setState(e.target.value)}>
           <option value="pending">Pending</option>
+          <option value="applied">Applied</option>
           <option value="approved">Approved</option>
           <option value="rejected">Rejected</option>
+          <option value="expired">Expired</option>
           <option value="">All</option>
         </SelectField>
       </div>
@@ -62,13 +46,11 @@ export function Approvals() {
         <h2 id="requests-heading">Change requests</h2>
         {requests.data && requests.data.length === 0 ? <p>No {state || ''} change requests.</p> : null}
         <ul className="request-list">
-          {(requests.data ?? []).map(({ request, access }) => (
+          {(requests.data ?? []).map((request) => (
             <ChangeRequestItem
               key={request.id}
               request={request}
               base={base}
-              myUserId={me.id}
-              denialByLevel={access && access.have !== access.need ? `Must be ${access.need} to approve or reject this change request.` : null}
               onDecided={(message) => {
                 setNotice(message);
                 void requests.reload();

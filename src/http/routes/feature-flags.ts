@@ -1,11 +1,12 @@
-import { performOrRequest } from '../../domain/change-requests.js';
-import { showChangeRequest } from '../serializers/change-requests.js';
+import { gateFlagChange } from '../../domain/change-requests.js';
+import { approvalRequired } from '../serializers/change-requests.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { serving } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
 import {
   createFeatureFlag,
+  deleteFeatureFlag,
   listFeatureFlagPage,
   parseFlagId,
   requireFeatureFlag,
@@ -14,7 +15,7 @@ import {
   type FlagListOptions,
 } from '../../domain/feature-flags.js';
 import type { UserRecord } from '../../domain/records.js';
-import { seesEveryObject, visibleTo, type ResourceActor } from '../../domain/resource-access.js';
+import { seesEveryObject, visibleTo } from '../../domain/resource-access.js';
 import { findUserById } from '../../domain/users.js';
 import type { Queryable } from '../../store/database.js';
 import { actorOf, type Deps } from '../deps.js';
@@ -23,7 +24,7 @@ import { JSON_TYPE, jsonFor, preserialized } from '../serialized.js';
 import { resourceActor } from '../resource-actor.js';
 import * as show from '../serializers/feature-flags.js';
 import { NoContent, ProjectParams } from '../schemas/common.js';
-import { FeatureFlag, FeatureFlagList, FlagCreate, FlagListQuery, FlagParams, FlagPatch, PendingChange } from '../schemas/feature-flags.js';
+import { FeatureFlag, FeatureFlagList, FlagCreate, FlagListQuery, FlagParams, FlagPatch, ApprovalRequired } from '../schemas/feature-flags.js';
 
 const RESOURCE = 'feature_flag';
 const list = { access: serving(RESOURCE, 'read', { resource: RESOURCE }) };
@@ -56,15 +57,6 @@ async function shown(q: Queryable, flags: readonly FeatureFlagRecord[]) {
 }
 
 const flagIdOf = (params: FlagParams) => parseFlagId(params.flag_id);
-
-/**
- * The decision to delete a flag, for DELETE and for PATCH `{deleted: true}` alike: the one place
- * where a request becomes a deletion. Where the project's approval policy covers the caller, it
- * becomes a change request instead (src/domain/change-requests.ts).
- */
-function deleteAsRequested(tx: Queryable, request: FastifyRequest, actor: ResourceActor, flag: FeatureFlagRecord) {
-  return performOrRequest(tx, actorOf(request), actor, 'delete_feature_flag', flag);
-}
 
 /** Feature flags CRUD under /api/projects/:project_id/feature_flags/; each route declares the object gate it passes. */
 export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
@@ -102,29 +94,35 @@ export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
       method,
       url: item,
       config: write,
-      schema: { params: FlagParams, body: FlagPatch, response: { 200: FeatureFlag, 202: PendingChange } },
+      schema: { params: FlagParams, body: FlagPatch, response: { 200: FeatureFlag, 409: ApprovalRequired } },
       handler: async (request, reply) => {
         const id = flagIdOf(request.params);
         const { deleted, ...patch } = request.body;
         const actor = await resourceActor(db, request);
         const result = await db.transaction(async (tx) => {
-          await requireFeatureFlag(tx, actor.projectId, id, true);
+          // Where an approval policy covers the change, it is held as a change request (src/domain/change-requests.ts).
+          const gate = await gateFlagChange(tx, actorOf(request), actor, await requireFeatureFlag(tx, actor.projectId, id, true), { patch, deleted: deleted === true });
+          if (gate.kind !== 'pass') return { flag: null, gate };
           const updated = await updateFeatureFlag(tx, actorOf(request), actor.projectId, id, patch);
-          if (deleted !== true) return { flag: updated, pending: null };
-          const outcome = await deleteAsRequested(tx, request, actor, updated);
-          return outcome.performed ? { flag: { ...updated, deleted: true }, pending: null } : { flag: updated, pending: outcome.changeRequest };
+          if (deleted !== true) return { flag: updated, gate: null };
+          await deleteFeatureFlag(tx, actorOf(request), actor.projectId, id);
+          return { flag: { ...updated, deleted: true }, gate: null };
         });
-        if (result.pending) return reply.code(202).send(await showChangeRequest(db, result.pending));
-        return (await shown(db, [result.flag]))[0]!;
+        if (result.gate) return reply.code(409).send(await approvalRequired(db, actor, result.gate));
+        return (await shown(db, [result.flag!]))[0];
       },
     });
   }
 
-  api.delete(item, { config: write, schema: { params: FlagParams, response: { 202: PendingChange, 204: NoContent } } }, async (request, reply) => {
+  api.delete(item, { config: write, schema: { params: FlagParams, response: { 409: ApprovalRequired, 204: NoContent } } }, async (request, reply) => {
     const id = flagIdOf(request.params);
     const actor = await resourceActor(db, request);
-    const outcome = await db.transaction(async (tx) => deleteAsRequested(tx, request, actor, await requireFeatureFlag(tx, actor.projectId, id, true)));
-    if (!outcome.performed) return reply.code(202).send(await showChangeRequest(db, outcome.changeRequest));
+    const gate = await db.transaction(async (tx) => {
+      const outcome = await gateFlagChange(tx, actorOf(request), actor, await requireFeatureFlag(tx, actor.projectId, id, true), { patch: {}, deleted: true });
+      if (outcome.kind === 'pass') await deleteFeatureFlag(tx, actorOf(request), actor.projectId, id);
+      return outcome;
+    });
+    if (gate.kind !== 'pass') return reply.code(409).send(await approvalRequired(db, actor, gate));
     return reply.code(204).send();
   });
 }

@@ -44,4 +44,5 @@ export const FeatureFlagList = Paginated(FeatureFlag);
 export type FeatureFlagList = Static<typeof FeatureFlagList>;
 
 /** A change request made instead of the change (the project's approval policy covers the caller). */
-export const PendingChange = Type.Object({}, { additionalProperties: true, description: 'The change request (see change_requests).' });
+/** 409 where an approval policy holds the change: PostHog's approval_required (or change_request_pending) body with the change request. */
+export const ApprovalRequired = Type.Object({}, { additionalProperties: true, description: 'The change is held for approval: the change request (see change_requests).' });
