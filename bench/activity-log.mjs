@@ -5,9 +5,9 @@
 //   without and with its recordActivity entry, as a ratio.
 // Needs DATABASE_URL (a fresh database is created and dropped). BENCH_ACTIVITY_ENTRIES changes the size.
 import { loadConfig } from '../dist/config.js';
-import { recordActivity } from '../dist/domain/activity.js';
+import { recordActivity } from '../dist/domain/activity/activity.js';
 import { userActor } from '../dist/domain/actor.js';
-import { bootstrap } from '../dist/domain/signup.js';
+import { bootstrap } from '../dist/domain/identity/signup.js';
 import { buildApp } from '../dist/http/app.js';
 import { freshStore } from './databases.mjs';
 import { compare } from './timing.mjs';

@@ -11,7 +11,7 @@
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { loadConfig } from '../dist/config.js';
-import { bootstrap } from '../dist/domain/signup.js';
+import { bootstrap } from '../dist/domain/identity/signup.js';
 import { buildApp } from '../dist/http/app.js';
 import { join } from 'node:path';
 import { freshStore } from './databases.mjs';

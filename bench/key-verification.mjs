@@ -4,7 +4,7 @@
 // ratios should stay near 1. Runs on the embedded database, or on Postgres when DATABASE_URL is set
 // (in a fresh database each, dropped afterwards).
 import { cacheOf } from '../dist/cache/caching-database.js';
-import { findKeyByValue } from '../dist/domain/api-keys.js';
+import { findKeyByValue } from '../dist/domain/organizations/api-keys.js';
 import { freshStore } from './databases.mjs';
 import { compare } from './timing.mjs';
 

@@ -1,8 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { WardenConfig } from '../config.js';
-import { iterateActivity, type ActivityFilters } from '../domain/activity-log.js';
-import { isUuid } from '../domain/users.js';
+import { iterateActivity, type ActivityFilters } from '../domain/activity/activity-log.js';
+import { isUuid } from '../domain/identity/users.js';
 import { activityCsvHeader, activityCsvLine, activityExportEntry } from '../http/serializers/activity-log.js';
 import { openForReading } from './read-only.js';
 

@@ -1,7 +1,7 @@
 import type { WardenConfig } from '../config.js';
-import { chainedOrganizations, verifyChain, type ChainReport } from '../domain/activity-chain.js';
-import { readAuditKey } from '../domain/activity-signing.js';
-import { isUuid } from '../domain/users.js';
+import { chainedOrganizations, verifyChain, type ChainReport } from '../domain/activity/activity-chain.js';
+import { readAuditKey } from '../domain/activity/activity-signing.js';
+import { isUuid } from '../domain/identity/users.js';
 import { runAuditExport } from './audit-export.js';
 import { openForReading } from './read-only.js';
 

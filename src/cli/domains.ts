@@ -1,6 +1,6 @@
 import type { WardenConfig } from '../config.js';
 import { DomainError } from '../domain/errors.js';
-import { markDomainVerifiedByOperator } from '../domain/organization-domains.js';
+import { markDomainVerifiedByOperator } from '../domain/sso/organization-domains.js';
 import { openStore, storeOptions } from '../store/open.js';
 
 /**

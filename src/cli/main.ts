@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig, type WardenConfig } from '../config.js';
 import { DomainError } from '../domain/errors.js';
-import { bootstrap } from '../domain/signup.js';
+import { bootstrap } from '../domain/identity/signup.js';
 import { buildApp } from '../http/app.js';
 import { migrate } from '../store/migrate.js';
 import { openDatabase, openStore, storeOptions } from '../store/open.js';

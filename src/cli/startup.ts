@@ -1,4 +1,4 @@
-import { countUsers } from '../domain/users.js';
+import { countUsers } from '../domain/identity/users.js';
 import type { Queryable } from '../store/database.js';
 
 /**

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { WardenConfig } from '../config.js';
-import { backgroundChainer } from '../domain/activity-chain.js';
+import { backgroundChainer } from '../domain/activity/activity-chain.js';
 import type { Database } from '../store/database.js';
 import type { Deps } from './deps.js';
 import { errorBody, HttpError, sendError, toErrorResponse } from './errors.js';
@@ -48,7 +48,7 @@ import { remoteConfigRoutes } from './routes/remote-config.js';
 import { featureFlagRoutes } from './routes/feature-flags.js';
 import { activityLogRoutes } from './routes/activity-log.js';
 import { activitySinkRoutes } from './routes/activity-sinks.js';
-import { startActivityJobs } from '../domain/activity-jobs.js';
+import { startActivityJobs } from '../domain/activity/activity-jobs.js';
 import { activityExportEntry } from './serializers/activity-log.js';
 import { domainRoutes } from './routes/domains.js';
 import { samlRoutes } from './routes/saml.js';
@@ -156,7 +156,7 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
   });
   app.addHook('onClose', () => chainer.stop());
   chainer.schedule();
-  // Delivery to activity-log sinks and retention run in the background (src/domain/activity-jobs.ts).
+  // Delivery to activity-log sinks and retention run in the background (src/domain/activity/activity-jobs.ts).
   const activityJobs = startActivityJobs(db, config, app.log, activityExportEntry);
   app.addHook('onClose', () => activityJobs.stop());
 

@@ -3,7 +3,7 @@ import type { Actor } from '../domain/actor.js';
 import { userActor } from '../domain/actor.js';
 import { notAuthenticated } from '../domain/errors.js';
 import type { UserRecord } from '../domain/records.js';
-import type { Session } from '../domain/sessions.js';
+import type { Session } from '../domain/identity/sessions.js';
 import type { Database } from '../store/database.js';
 import type { WardenConfig } from '../config.js';
 import type { Registry } from 'prom-client';

@@ -2,20 +2,20 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { decide, type Denial, type OrganizationFacts, type ProjectFacts } from '../access/decide.js';
 import type { RouteAccess } from '../access/route-access.js';
 import { secondFactorGate } from '../access/second-factor.js';
-import { findMembership, findOrganization, keyPolicyOf, listOrganizationsOfUser } from '../domain/organizations.js';
-import { findProjectAccess, type ProjectAccess } from '../domain/projects.js';
+import { findMembership, findOrganization, keyPolicyOf, listOrganizationsOfUser } from '../domain/organizations/organizations.js';
+import { findProjectAccess, type ProjectAccess } from '../domain/organizations/projects.js';
 import type { MembershipRecord, OrganizationRecord } from '../domain/records.js';
-import { isUuid } from '../domain/users.js';
+import { isUuid } from '../domain/identity/users.js';
 import type { Database, Queryable } from '../store/database.js';
-import { findKeyByValue } from '../domain/api-keys.js';
-import { findProjectByToken } from '../domain/feature-flags.js';
+import { findKeyByValue } from '../domain/organizations/api-keys.js';
+import { findProjectByToken } from '../domain/analytics/feature-flags.js';
 import { DomainError } from '../domain/errors.js';
-import { maskKeyValue, recordSecurityEvent } from '../domain/security-events.js';
+import { maskKeyValue, recordSecurityEvent } from '../domain/activity/security-events.js';
 import { errorBody, HttpError } from './errors.js';
 import { LIMITS, type RateLimiter } from './rate-limits.js';
 import { anonymous, authenticate, CSRF_HEADER, presentedKey, type Authentication } from './principal.js';
-import { safeEqual } from '../domain/tokens.js';
-import type { ResourceActor } from '../domain/resource-access.js';
+import { safeEqual } from '../domain/identity/tokens.js';
+import type { ResourceActor } from '../domain/access-control/resource-access.js';
 import { gateResource } from './resource-gate.js';
 
 export interface RequestContext extends Authentication {

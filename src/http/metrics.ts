@@ -1,7 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { securityEventsRecorded } from '../domain/security-events.js';
+import { securityEventsRecorded } from '../domain/activity/security-events.js';
 import type { AccessCache } from '../cache/access-cache.js';
 import { cacheOf } from '../cache/caching-database.js';
 import type { Database } from '../store/database.js';

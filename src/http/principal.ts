@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../access/decide.js';
-import { findKeyByValue, touchApiKey } from '../domain/api-keys.js';
+import { findKeyByValue, touchApiKey } from '../domain/organizations/api-keys.js';
 import { authenticationFailed } from '../domain/errors.js';
 import type { PersonalApiKeyRecord, UserRecord } from '../domain/records.js';
-import { findSessionUser } from '../domain/sessions.js';
+import { findSessionUser } from '../domain/identity/sessions.js';
 import type { Queryable } from '../store/database.js';
 
 export const SESSION_COOKIE = 'sessionid';

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { hit, LIMITS, unhit, type Limit } from '../domain/rate-limits.js';
+import { hit, LIMITS, unhit, type Limit } from '../domain/identity/rate-limits.js';
 import type { Database } from '../store/database.js';
 import { errorBody, HttpError } from './errors.js';
 

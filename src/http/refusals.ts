@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
-import { recordSecurityEvent } from '../domain/security-events.js';
+import { recordSecurityEvent } from '../domain/activity/security-events.js';
 import { ScimError } from '../scim/errors.js';
 import type { Database } from '../store/database.js';
 

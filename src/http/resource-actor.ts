@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { notFound } from '../domain/errors.js';
-import { loadResourceActor, type ResourceActor } from '../domain/resource-access.js';
+import { loadResourceActor, type ResourceActor } from '../domain/access-control/resource-access.js';
 import type { Queryable } from '../store/database.js';
 
 /**

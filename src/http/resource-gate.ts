@@ -2,12 +2,12 @@ import type { FastifyRequest } from 'fastify';
 import { objectGate, routeGate, type AccessObject } from '../access/access-control.js';
 import type { AccessControlResource } from '../access/resources.js';
 import { createsObject, type RouteAccess } from '../access/route-access.js';
-import { getDashboard } from '../domain/dashboards.js';
+import { getDashboard } from '../domain/analytics/dashboards.js';
 import { notFound, permissionDenied } from '../domain/errors.js';
-import { parseFlagId, requireFeatureFlag } from '../domain/feature-flags.js';
-import { findInsight } from '../domain/insights.js';
-import { loadResourceActor } from '../domain/resource-access.js';
-import { asAccessObject, getRecording } from '../domain/session-recordings.js';
+import { parseFlagId, requireFeatureFlag } from '../domain/analytics/feature-flags.js';
+import { findInsight } from '../domain/analytics/insights.js';
+import { loadResourceActor } from '../domain/access-control/resource-access.js';
+import { asAccessObject, getRecording } from '../domain/analytics/session-recordings.js';
 import type { Queryable } from '../store/database.js';
 import { isStorableText } from './storable-text.js';
 

@@ -1,8 +1,8 @@
 /** PostHog's JSON shapes for Warden's records. The only place that decides what a response shows. */
-import { hasAllScopes } from '../domain/api-keys.js';
-import { isExpired } from '../domain/invites.js';
-import type { MemberRow } from '../domain/members.js';
-import type { ProjectMemberRow } from '../domain/project-members.js';
+import { hasAllScopes } from '../domain/organizations/api-keys.js';
+import { isExpired } from '../domain/organizations/invites.js';
+import type { MemberRow } from '../domain/organizations/members.js';
+import type { ProjectMemberRow } from '../domain/access-control/project-members.js';
 import type {
   InviteRecord,
   OrganizationRecord,

@@ -4,21 +4,21 @@
  * change is checked and logged exactly as when made by hand. A change the domain refuses stops the
  * apply; the transaction then changes nothing.
  */
-import { putAccessControl } from '../domain/access-controls.js';
+import { putAccessControl } from '../domain/access-control/access-controls.js';
 import type { Actor } from '../domain/actor.js';
-import { updateApiKey } from '../domain/api-keys.js';
-import { createApprovalPolicy, deleteApprovalPolicy } from '../domain/approval-policies.js';
+import { updateApiKey } from '../domain/organizations/api-keys.js';
+import { createApprovalPolicy, deleteApprovalPolicy } from '../domain/access-control/approval-policies.js';
 import { DomainError } from '../domain/errors.js';
-import { createGroupMapping, deleteGroupMapping } from '../domain/group-mapping-settings.js';
-import { loadResourceActor } from '../domain/resource-access.js';
-import { addRoleMember, createRole, deleteRole, removeRoleMember, updateRole } from '../domain/roles.js';
+import { createGroupMapping, deleteGroupMapping } from '../domain/sso/group-mapping-settings.js';
+import { loadResourceActor } from '../domain/access-control/resource-access.js';
+import { addRoleMember, createRole, deleteRole, removeRoleMember, updateRole } from '../domain/access-control/roles.js';
 import {
   createServiceAccount,
   createServiceAccountKey,
   deleteServiceAccount,
   deleteServiceAccountKey,
   findServiceAccount,
-} from '../domain/service-accounts.js';
+} from '../domain/organizations/service-accounts.js';
 import type { Queryable } from '../store/database.js';
 import type { Catalog, CatalogDomain } from './catalog.js';
 import { MatrixError } from './errors.js';

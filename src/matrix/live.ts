@@ -10,7 +10,7 @@
  * other service accounts are left alone (and reported as warnings where they look related).
  */
 import type { AccessLevel } from '../access/resources.js';
-import { listServiceAccounts } from '../domain/service-accounts.js';
+import { listServiceAccounts } from '../domain/organizations/service-accounts.js';
 import type { Queryable } from '../store/database.js';
 import { projectName, type Catalog } from './catalog.js';
 import type { GroupGrant, MatrixState, ProjectAccessLevel } from './model.js';

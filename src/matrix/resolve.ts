@@ -5,7 +5,7 @@
  */
 import type { AccessLevel } from '../access/resources.js';
 import { DomainError } from '../domain/errors.js';
-import { validateRoleName } from '../domain/roles.js';
+import { validateRoleName } from '../domain/access-control/roles.js';
 import type { Catalog, CatalogDomain } from './catalog.js';
 import { Problems } from './errors.js';
 import type { GroupGrant, MatrixState, Origin } from './model.js';

@@ -5,10 +5,10 @@
  * everyone's access.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { recordActivity } from '../domain/activity.js';
+import { recordActivity } from '../domain/activity/activity.js';
 import type { Actor } from '../domain/actor.js';
 import { validation } from '../domain/errors.js';
-import { lockAsAdmin, requireAdminMembership } from '../domain/organizations.js';
+import { lockAsAdmin, requireAdminMembership } from '../domain/organizations/organizations.js';
 import type { Database, Queryable } from '../store/database.js';
 import { applyChanges, type NewKey } from './apply.js';
 import { readCatalog, type Catalog, type CatalogDomain } from './catalog.js';

@@ -3,8 +3,8 @@
  * what identity providers add (enterprise extension, unknown attributes, string booleans such as
  * Entra's "False") and strict about what Warden stores.
  */
-import type { ScimGroupInput, ScimGroupRow } from '../domain/scim-groups.js';
-import type { ScimUserInput, ScimUserRow } from '../domain/scim-users.js';
+import type { ScimGroupInput, ScimGroupRow } from '../domain/sso/scim-groups.js';
+import type { ScimUserInput, ScimUserRow } from '../domain/sso/scim-users.js';
 import { scimBadRequest } from './errors.js';
 import { getAttribute, GROUP_SCHEMA, USER_SCHEMA } from './filter.js';
 

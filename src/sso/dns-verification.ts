@@ -1,5 +1,5 @@
 import { Resolver } from 'node:dns/promises';
-import type { TxtLookup } from '../domain/organization-domains.js';
+import type { TxtLookup } from '../domain/sso/organization-domains.js';
 
 /** Errors that mean "no such record", as opposed to a resolver failure. */
 const NO_RECORD = new Set(['ENOTFOUND', 'ENODATA', 'NXDOMAIN']);

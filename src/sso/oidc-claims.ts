@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import type { SsoIdentity } from '../domain/sso-login.js';
+import type { SsoIdentity } from '../domain/sso/sso-login.js';
 
 type Claims = Record<string, unknown>;
 

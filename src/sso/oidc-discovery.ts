@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
-import type { DomainRecord } from '../domain/sso-domains.js';
+import type { DomainRecord } from '../domain/sso/sso-domains.js';
 import type { OidcFetch } from './oidc-http.js';
 
 /** How long a provider's discovered metadata (and the signing keys fetched with it) is reused. */

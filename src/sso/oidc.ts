@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
-import { completeSsoLogin, SsoLoginRefused, type SsoLoginResult } from '../domain/sso-login.js';
-import { findDomainById, hasOidc, type DomainRecord } from '../domain/sso-domains.js';
-import { safeEqual } from '../domain/tokens.js';
+import { completeSsoLogin, SsoLoginRefused, type SsoLoginResult } from '../domain/sso/sso-login.js';
+import { findDomainById, hasOidc, type DomainRecord } from '../domain/sso/sso-domains.js';
+import { safeEqual } from '../domain/identity/tokens.js';
 import type { Database } from '../store/database.js';
 import { readOidcClaims } from './oidc-claims.js';
 import type { OidcDiscovery } from './oidc-discovery.js';

@@ -1,6 +1,6 @@
 import { generateServiceProviderMetadata, SAML, ValidateInResponseTo, type Profile } from '@node-saml/node-saml';
 import type { WardenConfig } from '../config.js';
-import type { DomainRecord } from '../domain/sso-domains.js';
+import type { DomainRecord } from '../domain/sso/sso-domains.js';
 import type { Database } from '../store/database.js';
 import { readAssertion, type SamlAssertionIdentity } from './saml-assertion.js';
 import { splitCertificates } from './saml-certificates.js';

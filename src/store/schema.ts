@@ -81,11 +81,21 @@ export interface ActivityLogSinks {
 
 export interface ApprovalPolicies {
   id: Generated<string>;
-  team_id: number;
+  team_id: number | null;
   action: string;
   role_id: string | null;
   created_by_id: number | null;
   created_at: Generated<Timestamp>;
+  organization_id: string;
+  conditions: Generated<Json>;
+  approver_config: Generated<Json>;
+  allow_self_approve: Generated<boolean>;
+  bypass_org_membership_levels: Generated<number[]>;
+  bypass_roles: Generated<string[]>;
+  bypass_object_managers: Generated<boolean>;
+  expires_after_seconds: Generated<number>;
+  enabled: Generated<boolean>;
+  updated_at: Generated<Timestamp>;
 }
 
 export interface BackupCodes {
@@ -93,6 +103,15 @@ export interface BackupCodes {
   user_id: number;
   code_hash: string;
   used_at: Timestamp | null;
+}
+
+export interface ChangeRequestApprovals {
+  id: Generated<string>;
+  change_request_id: string;
+  user_id: number | null;
+  decision: string;
+  reason: Generated<string>;
+  created_at: Generated<Timestamp>;
 }
 
 export interface ChangeRequests {
@@ -107,6 +126,17 @@ export interface ChangeRequests {
   decided_at: Timestamp | null;
   reason: string | null;
   created_at: Generated<Timestamp>;
+  organization_id: string;
+  policy_id: string | null;
+  intent: Generated<Json>;
+  intent_display: Generated<Json>;
+  policy_snapshot: Generated<Json>;
+  validation_status: Generated<string>;
+  expires_at: Timestamp;
+  applied_at: Timestamp | null;
+  applied_by_id: number | null;
+  apply_error: Generated<string>;
+  updated_at: Generated<Timestamp>;
 }
 
 export interface DashboardTiles {
@@ -160,6 +190,7 @@ export interface FeatureFlags {
   created_by_id: number | null;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
+  tags: Generated<string[]>;
 }
 
 export interface Insights {
@@ -441,6 +472,7 @@ export interface DB {
   activity_log_sinks: ActivityLogSinks;
   approval_policies: ApprovalPolicies;
   backup_codes: BackupCodes;
+  change_request_approvals: ChangeRequestApprovals;
   change_requests: ChangeRequests;
   dashboard_tiles: DashboardTiles;
   dashboards: Dashboards;

@@ -69,7 +69,7 @@ async function put(client: Client, url: string, body: Record<string, unknown>) {
 
 async function snapshot() {
   const out: Record<string, unknown> = {};
-  // Security events (src/domain/security-events.ts) are the one thing a rejected request may leave; the
+  // Security events (src/domain/activity/security-events.ts) are the one thing a rejected request may leave; the
   // hash-chain columns are filled in after commit, in the background, so they are not compared.
   for (const table of ['access_controls', 'activity_log', 'roles', 'role_memberships']) {
     out[table] = await server.db.query(`SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS d, count(*)::int AS n FROM ${table === 'activity_log' ? `(SELECT id, seq, organization_id, team_id, user_id, was_impersonated, is_system, activity, scope, item_id, detail, created_at FROM activity_log WHERE scope <> 'Security')` : table} t`);

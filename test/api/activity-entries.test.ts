@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userActor, type Actor } from '../../src/domain/actor.js';
-import { recordActivity } from '../../src/domain/activity.js';
-import { createRole } from '../../src/domain/roles.js';
+import { recordActivity } from '../../src/domain/activity/activity.js';
+import { createRole } from '../../src/domain/access-control/roles.js';
 import type { Response } from '../helpers/client.js';
 import { lastSeq as lastSeqOf, rowsSince as rowsSinceOf } from '../helpers/activity.js';
 import { startServer, type TestServer } from '../helpers/server.js';

@@ -238,7 +238,7 @@ describe('operator verification from the CLI', () => {
       expect(boot.code, boot.stderr).toBe(0);
       const { organization } = JSON.parse(boot.stdout);
       const { openStore } = await import('../../src/store/open.js');
-      const { createDomain } = await import('../../src/domain/organization-domains.js');
+      const { createDomain } = await import('../../src/domain/sso/organization-domains.js');
       const store = { databaseUrl: instance.env.DATABASE_URL || undefined, dataDir: instance.args[1] ?? null };
       const db = await openStore(store);
       try {

@@ -69,7 +69,7 @@ const TABLES = [
 
 /**
  * A rejected request changes nothing, except that it may leave a Security event (its own entry in
- * the activity log, written on purpose: see src/domain/security-events.ts). The hash-chain columns
+ * the activity log, written on purpose: see src/domain/activity/security-events.ts). The hash-chain columns
  * are filled in after commit, in the background, so they are not compared.
  */
 const from = (table: string) => (table === 'activity_log' ? `(SELECT id, seq, organization_id, team_id, user_id, was_impersonated, is_system, activity, scope, item_id, detail, created_at FROM activity_log WHERE scope <> 'Security')` : table);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateFlag } from '../../src/domain/flag-evaluation.js';
+import { evaluateFlag } from '../../src/domain/analytics/flag-evaluation.js';
 import { Client } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { addMember, expectError, keyClient, newOrganization, type Org } from '../helpers/world.js';

@@ -7,7 +7,7 @@
  * lower invite replacing a higher one, unverified domain claims, and an empty group attribute.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { markDomainVerifiedByOperator } from '../../src/domain/organization-domains.js';
+import { markDomainVerifiedByOperator } from '../../src/domain/sso/organization-domains.js';
 import { lastSeq, rowsSince } from '../helpers/activity.js';
 import { Client } from '../helpers/client.js';
 import { newSigningKey, startIdp, type SigningKey, type TestIdp } from '../helpers/saml-idp.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
-import { LIMITS } from '../../src/domain/rate-limits.js';
+import { LIMITS } from '../../src/domain/identity/rate-limits.js';
 import { Client } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { newOrganization, PASSWORD, uniqueEmail } from '../helpers/world.js';

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../../src/domain/tokens.js';
+import { sha256Hex } from '../../src/domain/identity/tokens.js';
 import { lastSeq, rowsSince } from '../helpers/activity.js';
 import { Client } from '../helpers/client.js';
 import { expectScimError, insertDomain, issueToken, PATCH_SCHEMA, scimRequest, scimSetup, USER_SCHEMA } from '../helpers/scim.js';

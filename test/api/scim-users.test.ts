@@ -9,7 +9,7 @@ import { lastSeq, rowsSince } from '../helpers/activity.js';
 import { Client, type Response } from '../helpers/client.js';
 import { domainMember, expectScimError, LIST_SCHEMA, PATCH_SCHEMA, scimRequest, scimSetup, USER_SCHEMA, type ScimSetup } from '../helpers/scim.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { createSession } from '../../src/domain/sessions.js';
+import { createSession } from '../../src/domain/identity/sessions.js';
 
 let server: TestServer;
 beforeAll(async () => {

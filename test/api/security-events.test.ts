@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emailDomain, maskKeyValue, recordSecurityEvent } from '../../src/domain/security-events.js';
+import { emailDomain, maskKeyValue, recordSecurityEvent } from '../../src/domain/activity/security-events.js';
 import type { Database } from '../../src/store/database.js';
 import { Client } from '../helpers/client.js';
 import { lastSeq as lastSeqOf, rowsSince as rowsSinceOf } from '../helpers/activity.js';

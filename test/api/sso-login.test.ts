@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findDomainById, type DomainRecord } from '../../src/domain/sso-domains.js';
-import { completeSsoLogin, SsoLoginRefused, type SsoIdentity } from '../../src/domain/sso-login.js';
+import { findDomainById, type DomainRecord } from '../../src/domain/sso/sso-domains.js';
+import { completeSsoLogin, SsoLoginRefused, type SsoIdentity } from '../../src/domain/sso/sso-login.js';
 import { lastSeq, rowsSince } from '../helpers/activity.js';
 import { Client } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';

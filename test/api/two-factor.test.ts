@@ -1,6 +1,6 @@
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSession } from '../../src/domain/sessions.js';
+import { createSession } from '../../src/domain/identity/sessions.js';
 import { lastSeq, rowsSince } from '../helpers/activity.js';
 import { Client } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';

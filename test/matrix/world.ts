@@ -1,7 +1,7 @@
 /** The authorization matrix's world: two organizations, every kind of person and key, and factories for fresh targets. */
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { hashKeyValue, maskKeyValue, newKeyValue } from '../../src/domain/api-keys.js';
+import { hashKeyValue, maskKeyValue, newKeyValue } from '../../src/domain/organizations/api-keys.js';
 import { Client } from '../helpers/client.js';
 import type { TestServer } from '../helpers/server.js';
 import { addMember, newOrganization, type Person } from '../helpers/world.js';

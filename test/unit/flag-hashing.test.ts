@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.js';
-import { parseFilters } from '../../src/domain/flag-filters.js';
+import { parseFilters } from '../../src/domain/analytics/flag-filters.js';
 import {
   evaluateFlag,
   MAX_REGEX_INPUT,
@@ -11,7 +11,7 @@ import {
   type EvaluableFlag,
   type FlagFilters,
   type PropertyFilter,
-} from '../../src/domain/flag-evaluation.js';
+} from '../../src/domain/analytics/flag-evaluation.js';
 
 const flag = (key: string, filters: Partial<FlagFilters>, active = true): EvaluableFlag => ({
   key,

@@ -265,7 +265,7 @@ describe('matches', () => {
 });
 
 describe('filterToSql', () => {
-  // The columns of src/domain/scim-users.ts and scim-groups.ts, as the list queries use them.
+  // The columns of src/domain/sso/scim-users.ts and scim-groups.ts, as the list queries use them.
   const USERS: ColumnMap = {
     username: { expr: 'u.email', type: 'text' },
     'emails.value': { expr: 'u.email', type: 'text' },

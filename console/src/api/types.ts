@@ -11,7 +11,7 @@
 import type * as show from '../../../src/http/serializers.js';
 import type { showApprovalPolicy, showChangeRequest } from '../../../src/http/serializers/change-requests.js';
 import type { role, roleMembership } from '../../../src/http/serializers/roles.js';
-import type { Change } from '../../../src/domain/activity.js';
+import type { Change } from '../../../src/domain/activity/activity.js';
 import type * as accessControls from '../../../src/http/schemas/access-controls.js';
 import type * as activityLog from '../../../src/http/schemas/activity-log.js';
 import type * as apiKeys from '../../../src/http/schemas/api-keys.js';

@@ -29,7 +29,7 @@ interface UserWithAccess {
 
 /**
  * "What can this person do in this project, and why": the server's own answer (who has access and
- * why, src/domain/users-with-access.ts), so the console shows exactly what the rules decide.
+ * why, src/domain/access-control/users-with-access.ts), so the console shows exactly what the rules decide.
  */
 export function EffectiveAccess({ project, roles, members }: { project: ProjectRef; roles: Role[]; members: Member[] }) {
   const [memberId, setMemberId] = useState('');

@@ -7,7 +7,7 @@ import {
   putAccessControl,
   type AccessControlScope,
   type ObjectResource,
-} from '../../domain/access-controls.js';
+} from '../../domain/access-control/access-controls.js';
 import { actorOf, currentUser, type Deps } from '../deps.js';
 import * as show from '../serializers/access-controls.js';
 import { AccessControl, AccessControlBody, AccessControls, ObjectParams } from '../schemas/access-controls.js';
@@ -16,7 +16,7 @@ import { routeProject } from './projects.js';
 
 /*
  * PostHog's AccessControlViewSetMixin: GET needs access_control:read, PUT access_control:write.
- * Who may change which rules is the domain's business (src/domain/access-controls.ts).
+ * Who may change which rules is the domain's business (src/domain/access-control/access-controls.ts).
  */
 
 export function accessControlRoutes(app: FastifyInstance, { db }: Deps): void {

@@ -3,8 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OrganizationLevel } from '../../access/levels.js';
 import { scoped, serving } from '../../access/route-access.js';
-import { verifyChain } from '../../domain/activity-chain.js';
-import { readAuditKey } from '../../domain/activity-signing.js';
+import { verifyChain } from '../../domain/activity/activity-chain.js';
+import { readAuditKey } from '../../domain/activity/activity-signing.js';
 import {
   iterateActivity,
   listActivityAfterCursor,
@@ -13,12 +13,12 @@ import {
   type ActivityCursor,
   type ActivityFilters,
   type ActivityRow,
-} from '../../domain/activity-log.js';
+} from '../../domain/activity/activity-log.js';
 import { permissionDenied, validation } from '../../domain/errors.js';
 import { INSUFFICIENT_ORG_LEVEL } from '../../access/messages.js';
-import { listVisibleProjects } from '../../domain/projects.js';
-import { projectsWithActivityAccess, redactForReader } from '../../domain/activity-visibility.js';
-import { isUuid } from '../../domain/users.js';
+import { listVisibleProjects } from '../../domain/organizations/projects.js';
+import { projectsWithActivityAccess, redactForReader } from '../../domain/activity/activity-visibility.js';
+import { isUuid } from '../../domain/identity/users.js';
 import { currentUser, type Deps } from '../deps.js';
 import { activityCsvHeader, activityCsvLine, activityEntry, activityExportEntry } from '../serializers/activity-log.js';
 import {
@@ -245,7 +245,7 @@ export function activityLogRoutes(app: FastifyInstance, { db, config }: Deps): v
     },
   );
 
-  // Tamper evidence: walks the organization's hash chain (src/domain/activity-chain.ts).
+  // Tamper evidence: walks the organization's hash chain (src/domain/activity/activity-chain.ts).
   api.get(
     '/api/organizations/:organization_id/activity_log/verify/',
     { config: { access: scoped('activity_log', 'read') }, schema: { params: OrgParams, response: { 200: ChainReport } } },

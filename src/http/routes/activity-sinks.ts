@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { scoped } from '../../access/route-access.js';
-import { createSink, deleteSink, getSink, listSinks, updateSink, type SinkRecord } from '../../domain/activity-sinks.js';
+import { createSink, deleteSink, getSink, listSinks, updateSink, type SinkRecord } from '../../domain/activity/activity-sinks.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import { Sink, SinkCreate, SinkList, SinkParams, SinkPatch } from '../schemas/activity-sinks.js';

@@ -3,11 +3,11 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OrganizationLevel } from '../../access/levels.js';
 import { scoped, serving } from '../../access/route-access.js';
-import { listActivityKeyset, type ActivityArea, type ActivityFilters } from '../../domain/activity-log.js';
-import { activitiesOfClasses, OCSF_CLASSES, ocsfClassOf, toOcsf, type OcsfClass } from '../../domain/activity-ocsf.js';
-import { redactForReader } from '../../domain/activity-visibility.js';
+import { listActivityKeyset, type ActivityArea, type ActivityFilters } from '../../domain/activity/activity-log.js';
+import { activitiesOfClasses, OCSF_CLASSES, ocsfClassOf, toOcsf, type OcsfClass } from '../../domain/activity/activity-ocsf.js';
+import { redactForReader } from '../../domain/activity/activity-visibility.js';
 import { validation } from '../../domain/errors.js';
-import { isUuid } from '../../domain/users.js';
+import { isUuid } from '../../domain/identity/users.js';
 import { VERSION } from '../../version.js';
 import { currentUser, type Deps } from '../deps.js';
 import { AdvancedActivityPage, AdvancedActivityQuery, AdvancedOrgParams, AdvancedProjectParams } from '../schemas/advanced-activity-logs.js';
@@ -20,7 +20,7 @@ import { routeProject } from './projects.js';
  * `GET /api/organizations/:id/advanced_activity_logs/` and `GET /api/projects/:id/advanced_activity_logs/`,
  * with `schema=ocsf` for OCSF events and `ordering=created_at&follow=true` for a poller that resumes
  * from its last `next`. The entries are those the activity log shows the caller (same area, same
- * redaction: src/domain/activity-visibility.ts).
+ * redaction: src/domain/activity/activity-visibility.ts).
  */
 type Query = Static<typeof AdvancedActivityQuery>;
 type Order = 'newest' | 'chain';

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { RouteAccess } from '../../access/route-access.js';
-import { createApiKey, deleteApiKey, getApiKey, listApiKeys, rollApiKey, updateApiKey } from '../../domain/api-keys.js';
+import { createApiKey, deleteApiKey, getApiKey, listApiKeys, rollApiKey, updateApiKey } from '../../domain/organizations/api-keys.js';
 import { actorOf, currentUser, type Deps } from '../deps.js';
 import { NoContent } from '../schemas/common.js';
 import { ApiKey, ApiKeyList, KeyBody, KeyParams } from '../schemas/api-keys.js';

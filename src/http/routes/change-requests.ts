@@ -9,7 +9,7 @@ import {
   updateApprovalPolicy,
   type PolicyCaller,
   type PolicyInput,
-} from '../../domain/approval-policies.js';
+} from '../../domain/access-control/approval-policies.js';
 import {
   CHANGE_REQUEST_STATES,
   cancelChangeRequest,
@@ -18,7 +18,7 @@ import {
   getChangeRequest,
   listChangeRequests,
   type ChangeRequestState,
-} from '../../domain/change-requests.js';
+} from '../../domain/access-control/change-requests.js';
 import { validation } from '../../domain/errors.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';

@@ -9,10 +9,10 @@ import {
   tilesOf,
   updateDashboard,
   type DashboardRecord,
-} from '../../domain/dashboards.js';
+} from '../../domain/analytics/dashboards.js';
 import { validation } from '../../domain/errors.js';
-import { withDashboards } from '../../domain/insights.js';
-import { visibleTo, type ResourceActor } from '../../domain/resource-access.js';
+import { withDashboards } from '../../domain/analytics/insights.js';
+import { visibleTo, type ResourceActor } from '../../domain/access-control/resource-access.js';
 import type { Queryable } from '../../store/database.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OrganizationLevel } from '../../access/levels.js';
 import { scoped } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
-import { createGroupMapping, deleteGroupMapping, listGroupMappings } from '../../domain/group-mapping-settings.js';
+import { createGroupMapping, deleteGroupMapping, listGroupMappings } from '../../domain/sso/group-mapping-settings.js';
 import {
   createDomain,
   deleteDomain,
@@ -12,7 +12,7 @@ import {
   updateDomain,
   verifyDomain,
   withSamlMetadata,
-} from '../../domain/organization-domains.js';
+} from '../../domain/sso/organization-domains.js';
 import { txtLookup } from '../../sso/dns-verification.js';
 import { outboundPolicy } from '../../net/outbound-policy.js';
 import { actorOf, type Deps } from '../deps.js';

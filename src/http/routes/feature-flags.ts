@@ -1,4 +1,4 @@
-import { gateFlagChange } from '../../domain/change-requests.js';
+import { gateFlagChange } from '../../domain/access-control/change-requests.js';
 import { approvalRequired } from '../serializers/change-requests.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
@@ -13,10 +13,10 @@ import {
   updateFeatureFlag,
   type FeatureFlagRecord,
   type FlagListOptions,
-} from '../../domain/feature-flags.js';
+} from '../../domain/analytics/feature-flags.js';
 import type { UserRecord } from '../../domain/records.js';
-import { seesEveryObject, visibleTo } from '../../domain/resource-access.js';
-import { findUserById } from '../../domain/users.js';
+import { seesEveryObject, visibleTo } from '../../domain/access-control/resource-access.js';
+import { findUserById } from '../../domain/identity/users.js';
 import type { Queryable } from '../../store/database.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
@@ -100,7 +100,7 @@ export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
         const { deleted, ...patch } = request.body;
         const actor = await resourceActor(db, request);
         const result = await db.transaction(async (tx) => {
-          // Where an approval policy covers the change, it is held as a change request (src/domain/change-requests.ts).
+          // Where an approval policy covers the change, it is held as a change request (src/domain/access-control/change-requests.ts).
           const gate = await gateFlagChange(tx, actorOf(request), actor, await requireFeatureFlag(tx, actor.projectId, id, true), { patch, deleted: deleted === true });
           if (gate.kind !== 'pass') return { flag: null, gate };
           const updated = await updateFeatureFlag(tx, actorOf(request), actor.projectId, id, patch);

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { projectToken } from '../../access/route-access.js';
-import { findProjectByToken, ingestEvents, invalidToken, missingToken, payloadToken, readCapturePayload } from '../../domain/ingestion.js';
+import { findProjectByToken, ingestEvents, invalidToken, missingToken, payloadToken, readCapturePayload } from '../../domain/analytics/ingestion.js';
 import type { Deps } from '../deps.js';
 import { errorBody, HttpError } from '../errors.js';
 import { presentedProjectToken } from '../guard.js';

@@ -11,8 +11,8 @@ import {
   withDashboards,
   type InsightRecord,
   type Placement,
-} from '../../domain/insights.js';
-import { visibleTo } from '../../domain/resource-access.js';
+} from '../../domain/analytics/insights.js';
+import { visibleTo } from '../../domain/access-control/resource-access.js';
 import type { Queryable } from '../../store/database.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';

@@ -1,9 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { scoped } from '../../access/route-access.js';
-import { createInvite, deleteInvite, listInvites } from '../../domain/invites.js';
+import { createInvite, deleteInvite, listInvites } from '../../domain/organizations/invites.js';
 import type { UserRecord } from '../../domain/records.js';
-import { findUserById } from '../../domain/users.js';
+import { findUserById } from '../../domain/identity/users.js';
 import { actorOf, type Deps } from '../deps.js';
 import { sendInviteEmail } from '../../mail/invite-email.js';
 import { paginated, readPage } from '../pagination.js';

@@ -4,7 +4,7 @@ import type { Static } from '@sinclair/typebox';
 import { OrganizationLevel } from '../../access/levels.js';
 import { scoped } from '../../access/route-access.js';
 import { permissionDenied } from '../../domain/errors.js';
-import { listOrganizationKeys, mayRevoke, revokeOrganizationKey, type InventoryKey as Key } from '../../domain/key-inventory.js';
+import { listOrganizationKeys, mayRevoke, revokeOrganizationKey, type InventoryKey as Key } from '../../domain/organizations/key-inventory.js';
 import { INSUFFICIENT_ORG_LEVEL } from '../../access/messages.js';
 import { actorOf, type Deps } from '../deps.js';
 import { InventoryKeyParams, InventoryList, InventoryParams, type InventoryKey } from '../schemas/key-inventory.js';

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { scoped } from '../../access/route-access.js';
-import { listMembers, removeMember, updateMemberLevel } from '../../domain/members.js';
+import { listMembers, removeMember, updateMemberLevel } from '../../domain/organizations/members.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers.js';

@@ -7,10 +7,10 @@ import {
   deleteOrganization,
   listOrganizationsOfUser,
   updateOrganization,
-} from '../../domain/organizations.js';
-import { countMembersWithoutSecondFactor } from '../../domain/second-factor-rule.js';
-import { ssoEnforcementOf } from '../../domain/organization-domains.js';
-import { listVisibleProjects } from '../../domain/projects.js';
+} from '../../domain/organizations/organizations.js';
+import { countMembersWithoutSecondFactor } from '../../domain/identity/second-factor-rule.js';
+import { ssoEnforcementOf } from '../../domain/sso/organization-domains.js';
+import { listVisibleProjects } from '../../domain/organizations/projects.js';
 import type { OrganizationRecord } from '../../domain/records.js';
 import type { Queryable } from '../../store/database.js';
 import { actorOf, currentUser, reachesOrganization, type Deps } from '../deps.js';

@@ -11,11 +11,11 @@ import {
   removePasskey,
   renamePasskey,
   verifyPasskeyAssertion,
-} from '../../domain/passkeys.js';
-import { completeVerifiedSecondStep, pendingLoginUser, pendingLoginUserOrNull, SECOND_FACTOR_LIMITS } from '../../domain/second-factor-login.js';
-import { createSession, deleteOtherSessions } from '../../domain/sessions.js';
-import { assertPasswordAuthAllowed } from '../../domain/sso-domains.js';
-import { findUserById } from '../../domain/users.js';
+} from '../../domain/identity/passkeys.js';
+import { completeVerifiedSecondStep, pendingLoginUser, pendingLoginUserOrNull, SECOND_FACTOR_LIMITS } from '../../domain/identity/second-factor-login.js';
+import { createSession, deleteOtherSessions } from '../../domain/identity/sessions.js';
+import { assertPasswordAuthAllowed } from '../../domain/sso/sso-domains.js';
+import { findUserById } from '../../domain/identity/users.js';
 import { actorOf, currentUser, setSessionCookies, type Deps } from '../deps.js';
 import { assertSelf, ownSessionToken } from '../self.js';
 import { NoContent, Success } from '../schemas/common-b.js';

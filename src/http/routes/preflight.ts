@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { publicRoute } from '../../access/route-access.js';
-import { countUsers } from '../../domain/users.js';
+import { countUsers } from '../../domain/identity/users.js';
 import type { Deps } from '../deps.js';
 import { Preflight } from '../schemas/preflight.js';
 

@@ -8,7 +8,7 @@ import {
   removeProjectMember,
   updateProjectMember,
   type UserReference,
-} from '../../domain/project-members.js';
+} from '../../domain/access-control/project-members.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers.js';

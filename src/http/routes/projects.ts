@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { scoped } from '../../access/route-access.js';
-import { createProjectAsMember, deleteProject, listVisibleProjects, updateProject } from '../../domain/projects.js';
+import { createProjectAsMember, deleteProject, listVisibleProjects, updateProject } from '../../domain/organizations/projects.js';
 import type { ProjectRecord } from '../../domain/records.js';
 import { currentUser, actorOf, reachesOrganization, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { publicRoute } from '../../access/route-access.js';
 import { notFound } from '../../domain/errors.js';
-import { findProjectByToken, flagsForEvaluation } from '../../domain/feature-flags.js';
+import { findProjectByToken, flagsForEvaluation } from '../../domain/analytics/feature-flags.js';
 import type { Deps } from '../deps.js';
 import { RemoteConfig, RemoteConfigParams } from '../schemas/remote-config.js';
 

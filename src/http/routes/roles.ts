@@ -11,7 +11,7 @@ import {
   listRoles,
   removeRoleMember,
   updateRole,
-} from '../../domain/roles.js';
+} from '../../domain/access-control/roles.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers/roles.js';

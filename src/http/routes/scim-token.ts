@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { scoped } from '../../access/route-access.js';
-import { issueScimToken, revokeScimToken } from '../../domain/scim-tokens.js';
+import { issueScimToken, revokeScimToken } from '../../domain/sso/scim-tokens.js';
 import { actorOf, type Deps } from '../deps.js';
 import { NoContent } from '../schemas/common-b.js';
 import { ScimTokenIssued, ScimTokenParams } from '../schemas/scim-token.js';

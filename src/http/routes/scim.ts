@@ -1,10 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { scimToken } from '../../access/route-access.js';
-import { createScimGroup, deleteScimGroup, getScimGroup, listScimGroups, replaceScimGroup } from '../../domain/scim-groups.js';
-import { authenticateScimToken, recordScimAuthFailure } from '../../domain/scim-tokens.js';
-import { createScimUser, deleteScimUser, getScimUser, listScimUsers, replaceScimUser } from '../../domain/scim-users.js';
-import type { DomainRecord } from '../../domain/sso-domains.js';
+import { createScimGroup, deleteScimGroup, getScimGroup, listScimGroups, replaceScimGroup } from '../../domain/sso/scim-groups.js';
+import { authenticateScimToken, recordScimAuthFailure } from '../../domain/sso/scim-tokens.js';
+import { createScimUser, deleteScimUser, getScimUser, listScimUsers, replaceScimUser } from '../../domain/sso/scim-users.js';
+import type { DomainRecord } from '../../domain/sso/sso-domains.js';
 import { MAX_RESULTS, resourceTypes, schemas, serviceProviderConfig } from '../../scim/discovery.js';
 import { recordRefusal } from '../refusals.js';
 import { SCIM_CONTENT_TYPE, scimBadRequest, scimErrorBody, ScimError, scimNotFound } from '../../scim/errors.js';

@@ -11,7 +11,7 @@ import {
   listServiceAccounts,
   rollServiceAccountKey,
   type ServiceAccountRow,
-} from '../../domain/service-accounts.js';
+} from '../../domain/organizations/service-accounts.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers.js';

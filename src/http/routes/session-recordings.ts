@@ -1,9 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { serving } from '../../access/route-access.js';
-import { recordSensitiveRead } from '../../domain/activity-reads.js';
-import { visibleTo } from '../../domain/resource-access.js';
-import { asAccessObject, deleteRecording, getRecording, listRecordings, readRecordingFilters } from '../../domain/session-recordings.js';
+import { recordSensitiveRead } from '../../domain/activity/activity-reads.js';
+import { visibleTo } from '../../domain/access-control/resource-access.js';
+import { asAccessObject, deleteRecording, getRecording, listRecordings, readRecordingFilters } from '../../domain/analytics/session-recordings.js';
 import { actorOf, type Deps } from '../deps.js';
 import { readPage } from '../pagination.js';
 import { resourceActor } from '../resource-actor.js';

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { scoped } from '../../access/route-access.js';
-import { endMemberSessions, endOtherSessions, endOwnSession, listOwnSessions } from '../../domain/session-control.js';
+import { endMemberSessions, endOtherSessions, endOwnSession, listOwnSessions } from '../../domain/identity/session-control.js';
 import { actorOf, currentUser, type Deps } from '../deps.js';
 import { assertSelf, ownSessionToken } from '../self.js';
 import { NoContent } from '../schemas/common-b.js';

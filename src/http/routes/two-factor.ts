@@ -12,8 +12,8 @@ import {
   SECOND_FACTOR_LIMITS,
   secondFactorRequired,
   type LoginOutcome,
-} from '../../domain/second-factor-login.js';
-import { deleteOtherSessions, type SessionOrigin } from '../../domain/sessions.js';
+} from '../../domain/identity/second-factor-login.js';
+import { deleteOtherSessions, type SessionOrigin } from '../../domain/identity/sessions.js';
 import {
   confirmTotp,
   disableTotp,
@@ -22,7 +22,7 @@ import {
   SecondFactorRejected,
   startTotpSetup,
   twoFactorStatus,
-} from '../../domain/two-factor.js';
+} from '../../domain/identity/two-factor.js';
 import type { Database, Queryable } from '../../store/database.js';
 import { actorOf, currentUser, setSessionCookies, type Deps } from '../deps.js';
 import { assertSelf, ownSessionToken } from '../self.js';

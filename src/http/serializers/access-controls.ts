@@ -1,5 +1,5 @@
 /** PostHog's JSON shapes for access controls (ee/api/rbac/access_control.py). */
-import type { AccessControlRecord, AccessControlsView } from '../../domain/access-controls.js';
+import type { AccessControlRecord, AccessControlsView } from '../../domain/access-control/access-controls.js';
 
 export function accessControl(row: AccessControlRecord) {
   return {

@@ -1,4 +1,4 @@
-import type { ActivityRow } from '../../domain/activity-log.js';
+import type { ActivityRow } from '../../domain/activity/activity-log.js';
 
 /** PostHog's ActivityLogSerializer shape. `user` is null for system entries and deleted users. */
 export function activityEntry(row: ActivityRow) {

@@ -1,9 +1,9 @@
-import { formatDuration, legacyActionOf, type ApprovalPolicyRecord } from '../../domain/approval-policies.js';
-import { approvalsOf, isApprover, type ChangeRequestRecord, type GateOutcome } from '../../domain/change-requests.js';
-import type { FeatureFlagRecord } from '../../domain/feature-flags.js';
+import { formatDuration, legacyActionOf, type ApprovalPolicyRecord } from '../../domain/access-control/approval-policies.js';
+import { approvalsOf, isApprover, type ChangeRequestRecord, type GateOutcome } from '../../domain/access-control/change-requests.js';
+import type { FeatureFlagRecord } from '../../domain/analytics/feature-flags.js';
 import type { UserRecord } from '../../domain/records.js';
-import type { ResourceActor } from '../../domain/resource-access.js';
-import { findUserById } from '../../domain/users.js';
+import type { ResourceActor } from '../../domain/access-control/resource-access.js';
+import { findUserById } from '../../domain/identity/users.js';
 import type { Queryable } from '../../store/database.js';
 import { userBasic } from '../serializers.js';
 

@@ -1,6 +1,6 @@
 /** PostHog's OrganizationDomain shape (posthog/api/organization_domain.py), plus Warden's OIDC and mapping fields. */
-import type { GroupMappingRecord } from '../../domain/sso-group-mapping.js';
-import { hasOidc, hasSaml, type DomainRecord } from '../../domain/sso-domains.js';
+import type { GroupMappingRecord } from '../../domain/sso/sso-group-mapping.js';
+import { hasOidc, hasSaml, type DomainRecord } from '../../domain/sso/sso-domains.js';
 
 /**
  * Members may see that a domain exists and how it signs in; provider configuration (certificates,

@@ -1,6 +1,6 @@
 /** PostHog's JSON shapes for events and recordings (posthog/api/event.py, session_recording_api.py). */
-import type { EventRecord } from '../../domain/events.js';
-import type { SessionRecordingRecord } from '../../domain/session-recordings.js';
+import type { EventRecord } from '../../domain/analytics/events.js';
+import type { SessionRecordingRecord } from '../../domain/analytics/session-recordings.js';
 
 export function event(e: EventRecord) {
   return {

@@ -1,6 +1,6 @@
 /** PostHog's JSON shapes for feature flags: the API's, local evaluation's, and /flags' flag details. */
-import type { EvaluationFlagRecord, FeatureFlagRecord } from '../../domain/feature-flags.js';
-import { isSimpleFlag, type FlagEvaluation } from '../../domain/flag-evaluation.js';
+import type { EvaluationFlagRecord, FeatureFlagRecord } from '../../domain/analytics/feature-flags.js';
+import { isSimpleFlag, type FlagEvaluation } from '../../domain/analytics/flag-evaluation.js';
 import type { UserRecord } from '../../domain/records.js';
 import { userBasic } from '../serializers.js';
 

@@ -1,6 +1,6 @@
 /** PostHog's JSON shapes for insights and dashboards (posthog/api/insight.py, dashboards/dashboard.py). */
-import type { DashboardRecord, TileRecord } from '../../domain/dashboards.js';
-import type { InsightView } from '../../domain/insights.js';
+import type { DashboardRecord, TileRecord } from '../../domain/analytics/dashboards.js';
+import type { InsightView } from '../../domain/analytics/insights.js';
 import type { UserRecord } from '../../domain/records.js';
 import type { Queryable } from '../../store/database.js';
 import { qb, rows as all, sql } from '../../store/query-builder.js';

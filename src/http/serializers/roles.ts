@@ -1,5 +1,5 @@
 /** PostHog's JSON shapes for roles and role memberships (ee/api/rbac/role.py). */
-import type { RoleMembershipRow, RoleRow } from '../../domain/roles.js';
+import type { RoleMembershipRow, RoleRow } from '../../domain/access-control/roles.js';
 import { member, userBasic } from '../serializers.js';
 
 export function roleMembership(row: RoleMembershipRow) {

@@ -1,7 +1,7 @@
 /**
  * Tamper evidence for the activity log: the entries of each organization form a hash chain. Rows
  * are written unchained (chain_seq, prev_hash and hash NULL) by the change's own transaction and
- * chained after commit (src/domain/activity-chain.ts), so writers never wait on a chain lock.
+ * chained after commit (src/domain/activity/activity-chain.ts), so writers never wait on a chain lock.
  */
 export const sql = `
 ALTER TABLE activity_log ADD COLUMN chain_seq bigint;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { hashKeyValue } from '../../../src/domain/api-keys.js';
+import { hashKeyValue } from '../../../src/domain/organizations/api-keys.js';
 import { Client } from '../../helpers/client.js';
 import type { Case, Req } from '../model.js';
 import { sessionOf, type World } from '../world.js';

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { sha256Hex } from '../../../src/domain/tokens.js';
+import { sha256Hex } from '../../../src/domain/identity/tokens.js';
 import type { Case, Req } from '../model.js';
 import type { World } from '../world.js';
 import { inA } from './core.js';
