@@ -115,10 +115,10 @@ export async function benchActivityLog() {
     }
 
     // Write overhead: the same change in its own transaction, without and with its entry.
-    const [flag] = await store.db.query(
-      `INSERT INTO feature_flags (team_id, key, name, created_by_id) VALUES ($1, 'bench-flag', 'bench', $2) RETURNING id`,
-      [projectId, boot.user.id],
-    );
+    const [flag] = await store.db.query(`INSERT INTO feature_flags (team_id, key, name, created_by_id) VALUES ($1, 'bench-flag', 'bench', $2) RETURNING id`, [
+      projectId,
+      boot.user.id,
+    ]);
     const actor = userActor(boot.user.id);
     const change = (withEntry) => async (i) =>
       store.db.transaction(async (tx) => {

@@ -109,9 +109,7 @@ export async function alternate(targets, { rounds = ROUNDS, seconds = SECONDS } 
   for (let round = 0; round < rounds; round++) {
     for (const [name, target] of Object.entries(targets)) runs[name].push(await load(target, seconds));
   }
-  return Object.fromEntries(
-    Object.entries(runs).map(([name, r]) => [name, { rps: median(r.map((x) => x.rps)), p99: median(r.map((x) => x.p99)) }]),
-  );
+  return Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, { rps: median(r.map((x) => x.rps)), p99: median(r.map((x) => x.p99)) }]));
 }
 
 export const ROUTES = {

@@ -115,7 +115,15 @@ function generateWorld(random) {
   const memberships = [];
   for (let userId = 1; userId <= SIZE.users; userId++) {
     const first = pick(random, organizations);
-    const theirs = chance(random, 0.2) ? [first, pick(random, organizations.filter((o) => o !== first))] : [first];
+    const theirs = chance(random, 0.2)
+      ? [
+          first,
+          pick(
+            random,
+            organizations.filter((o) => o !== first),
+          ),
+        ]
+      : [first];
     for (const org of theirs) {
       const membership = {
         userId,
@@ -423,11 +431,9 @@ async function benchWardenVsCasbin() {
   const outcomes = await checkAgreement(requests, warden, casbin);
 
   const n = requests.length;
-  const { a, b } = await compare(
-    replay(warden, WARDEN_BATCH, n),
-    sync ? replay(casbin, CASBIN_BATCH, n) : replayAsync(casbin, CASBIN_BATCH, n),
-    { iterations: ITERATIONS },
-  );
+  const { a, b } = await compare(replay(warden, WARDEN_BATCH, n), sync ? replay(casbin, CASBIN_BATCH, n) : replayAsync(casbin, CASBIN_BATCH, n), {
+    iterations: ITERATIONS,
+  });
   const wardenNs = a / WARDEN_BATCH;
   const casbinNs = b / CASBIN_BATCH;
   console.log(`Warden vs casbin ${CASBIN_VERSION} (${sync ? 'enforceSync' : 'enforce'}), same policy, same ${requests.length} requests`);

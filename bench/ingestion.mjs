@@ -24,7 +24,6 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 100);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const GZIP = (process.env.BENCH_GZIP ?? '1') !== '0';
 
-
 function run(args, env) {
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [WARDEN, ...args], { env: { ...process.env, ...env }, cwd: REPO });
@@ -59,7 +58,13 @@ async function serve(store) {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`warden serve exited early:\n${output}`);
-    if (await fetch(`${url}/_health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/_health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error(`warden serve did not become healthy:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -12,12 +12,9 @@ const LARGE = Number(process.env.BENCH_KEYS ?? 1_000_000);
 /** Keys in use at once (each seen before): what the cache holds in the steady state. */
 const HOT = 1_000;
 
-
 /** n keys for one user; key i has the value phx_bench<i>, stored as PostHog stores it (sha256$hex). */
 async function seed(db, n) {
-  const [user] = await db.query(
-    "INSERT INTO users (distinct_id, email, first_name) VALUES ('bench', 'bench@example.com', 'Bench') RETURNING id",
-  );
+  const [user] = await db.query("INSERT INTO users (distinct_id, email, first_name) VALUES ('bench', 'bench@example.com', 'Bench') RETURNING id");
   const batch = 100_000;
   for (let from = 1; from <= n; from += batch) {
     const to = Math.min(n, from + batch - 1);
@@ -58,9 +55,15 @@ export async function benchKeyVerification() {
     const cached = await compare(probe(small.db, 10), probe(large.db, HOT), { iterations: 20_000 });
     const { hits, misses } = caches[1].stats();
     console.log(`key verification on ${store} (seeded 10 and ${LARGE.toLocaleString('en')} keys in ${seeded}s)`);
-    console.log(`  valid key, from memory       : ${(cached.a / 1000).toFixed(2)} us with 10, ${(cached.b / 1000).toFixed(2)} us with ${LARGE.toLocaleString('en')}; ratio ${(cached.b / cached.a).toFixed(2)} (${HOT} hot keys; ${hits} hits, ${misses} misses)`);
-    console.log(`  valid key, from the database : ${(hit.a / 1000).toFixed(1)} us with 10, ${(hit.b / 1000).toFixed(1)} us with ${LARGE.toLocaleString('en')}; ratio ${(hit.b / hit.a).toFixed(2)}`);
-    console.log(`  unknown key (database)       : ${(absent.a / 1000).toFixed(1)} us with 10, ${(absent.b / 1000).toFixed(1)} us with ${LARGE.toLocaleString('en')}; ratio ${(absent.b / absent.a).toFixed(2)}`);
+    console.log(
+      `  valid key, from memory       : ${(cached.a / 1000).toFixed(2)} us with 10, ${(cached.b / 1000).toFixed(2)} us with ${LARGE.toLocaleString('en')}; ratio ${(cached.b / cached.a).toFixed(2)} (${HOT} hot keys; ${hits} hits, ${misses} misses)`,
+    );
+    console.log(
+      `  valid key, from the database : ${(hit.a / 1000).toFixed(1)} us with 10, ${(hit.b / 1000).toFixed(1)} us with ${LARGE.toLocaleString('en')}; ratio ${(hit.b / hit.a).toFixed(2)}`,
+    );
+    console.log(
+      `  unknown key (database)       : ${(absent.a / 1000).toFixed(1)} us with 10, ${(absent.b / 1000).toFixed(1)} us with ${LARGE.toLocaleString('en')}; ratio ${(absent.b / absent.a).toFixed(2)}`,
+    );
     console.log(`  database / memory, valid key with ${LARGE.toLocaleString('en')}: ${(hit.b / cached.b).toFixed(0)}x`);
   } finally {
     await small.drop();

@@ -55,7 +55,9 @@ async function tableFor(env) {
     for (const { name, fixed, capacity } of rows) {
       const cell = (r) => `${ms(r.p50)} / ${ms(r.p95)} / ${ms(r.p99)} ms${r.served < 0.9 * r.offered ? ' (not sustained)' : ''}`;
       for (const [rate, r] of Object.entries(fixed)) r.offered = Number(rate);
-      console.log(`| ${ROUTES[name]} | ${cell(fixed[500])} | ${cell(fixed[2000])} | ${capacity ? `${capacity.toLocaleString('en-US')} req/s` : `< ${LADDER[0]} req/s`} |`);
+      console.log(
+        `| ${ROUTES[name]} | ${cell(fixed[500])} | ${cell(fixed[2000])} | ${capacity ? `${capacity.toLocaleString('en-US')} req/s` : `< ${LADDER[0]} req/s`} |`,
+      );
     }
   } finally {
     await server.stop();

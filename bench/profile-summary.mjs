@@ -52,5 +52,6 @@ console.log('\nself time by function:');
 for (const [k, v] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, Number(top))) console.log(`  ${pct(v)}  ${k}`);
 if (requests) {
   console.log(`\nself time per request (${requests} requests), by source:`);
-  for (const [k, v] of [...usBySource].sort((a, b) => b[1] - a[1]).slice(0, Number(top))) console.log(`  ${(v / Number(requests)).toFixed(2).padStart(7)} µs  ${k}`);
+  for (const [k, v] of [...usBySource].sort((a, b) => b[1] - a[1]).slice(0, Number(top)))
+    console.log(`  ${(v / Number(requests)).toFixed(2).padStart(7)} µs  ${k}`);
 }

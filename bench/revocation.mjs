@@ -16,13 +16,16 @@ const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 200);
 const GIVE_UP_MS = 5_000;
 const ENV = CHILD_ENV;
 
-
 async function startNode(databaseUrl) {
   const port = await freePort();
-  const child = spawn(process.execPath, [WARDEN, 'serve', '--database-url', databaseUrl, '--port', String(port), '--log-level', 'silent', '--rate-limits', 'false'], {
-    env: ENV,
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    process.execPath,
+    [WARDEN, 'serve', '--database-url', databaseUrl, '--port', String(port), '--log-level', 'silent', '--rate-limits', 'false'],
+    {
+      env: ENV,
+      stdio: 'ignore',
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -68,9 +71,23 @@ export async function benchRevocation() {
     return;
   }
   const database = await createPostgresDatabase();
-  const { stdout } = await promisify(execFile)(process.execPath, [
-    WARDEN, 'bootstrap', '--database-url', database.url, '--email', 'bench@example.com', '--password', 'a long bench password', '--organization', 'Bench', '--json',
-  ], { env: ENV });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      WARDEN,
+      'bootstrap',
+      '--database-url',
+      database.url,
+      '--email',
+      'bench@example.com',
+      '--password',
+      'a long bench password',
+      '--organization',
+      'Bench',
+      '--json',
+    ],
+    { env: ENV },
+  );
   const setup = JSON.parse(stdout);
   const a = await startNode(database.url);
   const b = await startNode(database.url);
@@ -82,7 +99,13 @@ export async function benchRevocation() {
     const afterAck = [];
     const plain = [];
     for (let i = 0; i < REVOCATIONS; i++) {
-      const key = await (await fetch(`${a.url}/api/personal_api_keys/`, { method: 'POST', headers: star, body: JSON.stringify({ label: `r${i}`, scopes: ['feature_flag:read'] }) })).json();
+      const key = await (
+        await fetch(`${a.url}/api/personal_api_keys/`, {
+          method: 'POST',
+          headers: star,
+          body: JSON.stringify({ label: `r${i}`, scopes: ['feature_flag:read'] }),
+        })
+      ).json();
       for (const node of [a, b]) {
         for (let j = 0; j < 2; j++) {
           const t = performance.now();

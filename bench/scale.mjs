@@ -56,8 +56,10 @@ const fmt = (n) => Math.round(n).toLocaleString('en');
 const secs = (ms) => `${(ms / 1000).toFixed(1)}s`;
 const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
-const load1 = () => loadavg().map((l) => l.toFixed(2)).join(', ');
-
+const load1 = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
 
 /** `--database-url U` or `--data-dir D`: where a database of this run lives. */
 const whereArgs = (database) => (database.url ? ['--database-url', database.url] : ['--data-dir', database.dir]);
@@ -65,7 +67,22 @@ const whereArgs = (database) => (database.url ? ['--database-url', database.url]
 /** A `warden serve` child process on the database, once it answers /_health. */
 async function startNode(database) {
   const port = await freePort();
-  const args = ['--expose-gc', '--import', GC_ON_SIGNAL, WARDEN, 'serve', ...whereArgs(database), '--port', String(port), '--log-level', 'silent', '--rate-limits', 'false', '--metrics-token', METRICS_TOKEN];
+  const args = [
+    '--expose-gc',
+    '--import',
+    GC_ON_SIGNAL,
+    WARDEN,
+    'serve',
+    ...whereArgs(database),
+    '--port',
+    String(port),
+    '--log-level',
+    'silent',
+    '--rate-limits',
+    'false',
+    '--metrics-token',
+    METRICS_TOKEN,
+  ];
   const child = spawn(process.execPath, args, { env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
@@ -357,7 +374,10 @@ export async function benchScale() {
       for (const [name, target] of Object.entries(targets)) runs[name].push(await loadOnce(target, SECONDS));
     }
     const m = Object.fromEntries(
-      Object.entries(runs).map(([name, r]) => [name, { rps: median(r.map((x) => x.rps)), p99: median(r.map((x) => x.p99)), requests: r.reduce((s, x) => s + x.total, 0) }]),
+      Object.entries(runs).map(([name, r]) => [
+        name,
+        { rps: median(r.map((x) => x.rps)), p99: median(r.map((x) => x.p99)), requests: r.reduce((s, x) => s + x.total, 0) },
+      ]),
     );
     const afterLoad = { small: await memory(smallNode.pid), large: await memory(largeNode.pid) };
     const gauges = { small: await metrics(smallNode), large: await metrics(largeNode) };
@@ -374,12 +394,18 @@ export async function benchScale() {
       `scale on ${kind}: LARGE = benchmark 1's setup + ${fmt(ORGS)} organizations (one project, one flag each), ${fmt(USERS)} users with memberships, ` +
         `${fmt(KEYS)} keys, ${fmt(ENTRIES)} activity entries${SCALE === 1 ? '' : ` (BENCH_SCALE=${SCALE})`}; SMALL = benchmark 1's setup`,
     );
-    console.log(`  setup of both through CLI + API: ${secs(setupMs)}; seeding LARGE: ${secs(seedMs)} ` +
-      `(organizations ${secs(t.organizations)}, projects ${secs(t.projects)}, flags ${secs(t.flags)}, users ${secs(t.users)}, memberships ${secs(t.memberships)}, ` +
-      `keys ${secs(t.keys)}, activity ${secs(t.activity)}, ANALYZE ${secs(t.analyze)})`);
-    console.log(`  database size: small ${mb(sizes.small)}, large ${mb(sizes.large)}; node start to /_health: small ${secs(smallNode.startMs)}, large ${secs(largeNode.startMs)}`);
-    console.log(`  load: autocannon, ${CONNECTIONS} connections, ${ROUNDS}x${SECONDS}s alternating, medians; every response 200 ` +
-      `(benchmark 1's flag ${bytes.flag} bytes, a tenant's flag up to ${bytes.tenant} bytes)`);
+    console.log(
+      `  setup of both through CLI + API: ${secs(setupMs)}; seeding LARGE: ${secs(seedMs)} ` +
+        `(organizations ${secs(t.organizations)}, projects ${secs(t.projects)}, flags ${secs(t.flags)}, users ${secs(t.users)}, memberships ${secs(t.memberships)}, ` +
+        `keys ${secs(t.keys)}, activity ${secs(t.activity)}, ANALYZE ${secs(t.analyze)})`,
+    );
+    console.log(
+      `  database size: small ${mb(sizes.small)}, large ${mb(sizes.large)}; node start to /_health: small ${secs(smallNode.startMs)}, large ${secs(largeNode.startMs)}`,
+    );
+    console.log(
+      `  load: autocannon, ${CONNECTIONS} connections, ${ROUNDS}x${SECONDS}s alternating, medians; every response 200 ` +
+        `(benchmark 1's flag ${bytes.flag} bytes, a tenant's flag up to ${bytes.tenant} bytes)`,
+    );
     for (const [name, r] of Object.entries(m)) {
       console.log(`    ${name.padEnd(30)}: ${r.rps.toFixed(0).padStart(7)} req/s   p99 ${String(r.p99).padStart(4)} ms   (${fmt(r.requests)} requests)`);
     }

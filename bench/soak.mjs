@@ -32,7 +32,11 @@ const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 async function seed(database) {
   const where = database.url ? ['--database-url', database.url] : ['--data-dir', database.dir];
-  const { stdout } = await promisify(execFile)(process.execPath, [WARDEN, 'bootstrap', ...where, '--email', 'soak@example.com', '--password', 'a long soak password', '--organization', 'Soak', '--json'], { env: CHILD_ENV });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [WARDEN, 'bootstrap', ...where, '--email', 'soak@example.com', '--password', 'a long soak password', '--organization', 'Soak', '--json'],
+    { env: CHILD_ENV },
+  );
   const boot = JSON.parse(stdout);
   const db = await openStore(database.url ? { databaseUrl: database.url, dataDir: null } : { dataDir: database.dir });
   try {
@@ -54,13 +58,33 @@ async function seed(database) {
 async function startNode(database) {
   const port = await freePort();
   const where = database.url ? ['--database-url', database.url] : ['--data-dir', database.dir];
-  const args = ['--expose-gc', '--import', GC_ON_SIGNAL, WARDEN, 'serve', ...where, '--port', String(port), '--log-level', 'silent', '--rate-limits', 'false', '--metrics-token', METRICS_TOKEN];
+  const args = [
+    '--expose-gc',
+    '--import',
+    GC_ON_SIGNAL,
+    WARDEN,
+    'serve',
+    ...where,
+    '--port',
+    String(port),
+    '--log-level',
+    'silent',
+    '--rate-limits',
+    'false',
+    '--metrics-token',
+    METRICS_TOKEN,
+  ];
   const child = spawn(process.execPath, args, { env: CHILD_ENV, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
   const started = Date.now();
-  while (!(await fetch(`${url}/_health`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${url}/_health`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (child.exitCode !== null || Date.now() - started > 120_000) throw new Error(`warden serve did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -111,7 +135,11 @@ async function loadFor(node, data, seconds, onSample) {
       let res;
       if (n % 10 === 9) {
         counts.writes++;
-        res = await fetch(`${base}${pick()}/`, { method: 'PATCH', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ name: `Soak ${n}` }) });
+        res = await fetch(`${base}${pick()}/`, {
+          method: 'PATCH',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: `Soak ${n}` }),
+        });
       } else if (n % 3 === 0) {
         res = await fetch(`${base}?limit=100&offset=${Math.floor(Math.random() * Math.max(1, data.ids.length - 100))}`, { headers });
       } else if (n % 3 === 1) {
@@ -152,10 +180,18 @@ export async function benchSoak() {
     const lastHalf = samples.filter((s) => s.t >= SECONDS / 2);
     const first = warm[0] ?? start;
     const last = warm.at(-1) ?? end;
-    console.log(`soak on ${postgres ? 'Postgres' : 'the embedded database'}: ${FLAGS.toLocaleString('en')} flags, ${SECONDS} s, ${WORKERS} clients, load average ${load1} at start`);
-    console.log(`  requests: ${counts.requests.toLocaleString('en')} (${Math.round(counts.requests / SECONDS)}/s), of which PATCH ${counts.writes.toLocaleString('en')}; ${samples.length} samples`);
-    console.log(`  RSS:  after start ${mb(start.rss)}, after warm-up ${mb(first.rss)}, end ${mb(last.rss)}, peak ${mb(end.peak)}, last half ${mb(perMinute(lastHalf.map((s) => ({ t: s.t, v: s.rss }))))}/min`);
-    console.log(`  heap: after start + GC ${mb(start.heap)}, after warm-up ${mb(first.heap)}, end ${mb(last.heap)}, max ${mb(Math.max(...samples.map((s) => s.heap)))}, end + GC ${mb(endGc.heap)}, last half ${mb(perMinute(lastHalf.map((s) => ({ t: s.t, v: s.heap }))))}/min`);
+    console.log(
+      `soak on ${postgres ? 'Postgres' : 'the embedded database'}: ${FLAGS.toLocaleString('en')} flags, ${SECONDS} s, ${WORKERS} clients, load average ${load1} at start`,
+    );
+    console.log(
+      `  requests: ${counts.requests.toLocaleString('en')} (${Math.round(counts.requests / SECONDS)}/s), of which PATCH ${counts.writes.toLocaleString('en')}; ${samples.length} samples`,
+    );
+    console.log(
+      `  RSS:  after start ${mb(start.rss)}, after warm-up ${mb(first.rss)}, end ${mb(last.rss)}, peak ${mb(end.peak)}, last half ${mb(perMinute(lastHalf.map((s) => ({ t: s.t, v: s.rss }))))}/min`,
+    );
+    console.log(
+      `  heap: after start + GC ${mb(start.heap)}, after warm-up ${mb(first.heap)}, end ${mb(last.heap)}, max ${mb(Math.max(...samples.map((s) => s.heap)))}, end + GC ${mb(endGc.heap)}, last half ${mb(perMinute(lastHalf.map((s) => ({ t: s.t, v: s.heap }))))}/min`,
+    );
   } finally {
     await node?.stop();
     if (database.drop) await database.drop();

@@ -95,7 +95,6 @@ console.log(JSON.stringify({ steps: Object.fromEntries(steps), ...split, migrati
 process.exit(0);
 `;
 
-
 /** The status of one GET /_health, or 0 when nothing answered. */
 function probe(port) {
   return new Promise((done) => {
@@ -163,7 +162,11 @@ async function bare() {
 
 /** The probe of PHASES on `dataDir`: milliseconds per step. */
 async function phases(dataDir) {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', PHASES, DIST, PGLITE, dataDir], { cwd: REPO, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', PHASES, DIST, PGLITE, dataDir], {
+    cwd: REPO,
+    env: ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
@@ -203,7 +206,9 @@ export async function benchStartup() {
     const r = median(again);
     const b = median(floor);
     const ms = (values) => values.map((v) => v.toFixed(0)).join(', ');
-    console.log(`start-up to ready on the embedded database: spawn to the first 200 from /_health (polled every ${POLL_MS} ms), ${ROUNDS} alternating rounds, medians`);
+    console.log(
+      `start-up to ready on the embedded database: spawn to the first 200 from /_health (polled every ${POLL_MS} ms), ${ROUNDS} alternating rounds, medians`,
+    );
     console.log(`  first start (empty data dir)   : ${f.toFixed(0).padStart(6)} ms   (${ms(first)})`);
     console.log(`  restart (initialised data dir) : ${r.toFixed(0).padStart(6)} ms   (${ms(again)})`);
     console.log(`  bare Fastify process           : ${b.toFixed(0).padStart(6)} ms   (${ms(floor)})`);
@@ -242,7 +247,9 @@ export async function benchStartup() {
       const proper = median(fresh.map((st) => st.initdb));
       const copy = median(fresh.map((st) => st.copy));
       const properShare = median(fresh.map((st) => st.initdb / total(st)));
-      console.log(`      of which initdb itself (in a second, in-memory PGlite): ${proper.toFixed(0)} ms, ${(properShare * 100).toFixed(0)}% of the empty-dir total`);
+      console.log(
+        `      of which initdb itself (in a second, in-memory PGlite): ${proper.toFixed(0)} ms, ${(properShare * 100).toFixed(0)}% of the empty-dir total`,
+      );
       console.log(`      and copying its cluster into the data directory    : ${copy.toFixed(0)} ms`);
     }
     return { firstStartMs: f, restartMs: r, bareMs: b, steps: stepMedians, initdbMs: initdb };

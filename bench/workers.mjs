@@ -65,7 +65,9 @@ export async function benchWorkers() {
     );
     console.log('| workers | req/s | ratio to 1 worker | target (0.8 x N) | p99 |\n|---|---|---|---|---|');
     for (const n of counts) {
-      console.log(`| ${n} | ${Math.round(m[n].rps).toLocaleString('en-US')} | ${(m[n].rps / m[1].rps).toFixed(2)} | ${(0.8 * n).toFixed(1)} | ${m[n].p99} ms |`);
+      console.log(
+        `| ${n} | ${Math.round(m[n].rps).toLocaleString('en-US')} | ${(m[n].rps / m[1].rps).toFixed(2)} | ${(0.8 * n).toFixed(1)} | ${m[n].p99} ms |`,
+      );
     }
     if (counts.length < 4) console.log(`(4 and 8 workers not run: ${cores} cores)`);
     return m;

@@ -75,7 +75,11 @@ function tsType(udt) {
   return type;
 }
 
-const pascal = (name) => name.split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+const pascal = (name) =>
+  name
+    .split('_')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
 
 /** Runs `migrations` ({ name, sql }[]) on a fresh PGlite and returns the text of schema.ts. */
 export async function generateDbTypes(migrations) {

@@ -70,10 +70,40 @@ export class ConfigError extends Error {}
 
 /** Every setting's flag name: what a configuration file may set. */
 export const CONFIG_FLAGS: ReadonlySet<string> = new Set([
-  'host', 'port', 'data-dir', 'database-url', 'open-signup', 'secure-cookies', 'trust-proxy', 'body-limit', 'log-level',
-  'public-url', 'dns-servers', 'metrics-token', 'rate-limits', 'access-cache', 'cache-max-entries', 'outbound-allow', 'db-connect-timeout-ms', 'db-statement-timeout-ms', 'oidc-ca-file', 'sink-ca-file', 'sink-poll-ms', 'sink-retry-base-ms',
-  'sink-retry-max-ms', 'audit-key-file', 'retention-interval-ms', 'cors-origins',
-  'smtp-host', 'smtp-port', 'smtp-tls', 'smtp-user', 'smtp-password', 'smtp-from', 'smtp-ca-file', 'workers',
+  'host',
+  'port',
+  'data-dir',
+  'database-url',
+  'open-signup',
+  'secure-cookies',
+  'trust-proxy',
+  'body-limit',
+  'log-level',
+  'public-url',
+  'dns-servers',
+  'metrics-token',
+  'rate-limits',
+  'access-cache',
+  'cache-max-entries',
+  'outbound-allow',
+  'db-connect-timeout-ms',
+  'db-statement-timeout-ms',
+  'oidc-ca-file',
+  'sink-ca-file',
+  'sink-poll-ms',
+  'sink-retry-base-ms',
+  'sink-retry-max-ms',
+  'audit-key-file',
+  'retention-interval-ms',
+  'cors-origins',
+  'smtp-host',
+  'smtp-port',
+  'smtp-tls',
+  'smtp-user',
+  'smtp-password',
+  'smtp-from',
+  'smtp-ca-file',
+  'workers',
 ]);
 
 function bool(name: string, value: string | undefined, fallback: boolean): boolean {
@@ -122,8 +152,20 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     accessCache: bool('WARDEN_ACCESS_CACHE', pick('access-cache', 'WARDEN_ACCESS_CACHE'), true),
     cacheMaxEntries: int('WARDEN_CACHE_MAX_ENTRIES', pick('cache-max-entries', 'WARDEN_CACHE_MAX_ENTRIES'), 100_000, 100, 10_000_000),
     outboundAllow: outboundAllow(pick('outbound-allow', 'WARDEN_OUTBOUND_ALLOW')),
-    dbConnectTimeoutMs: int('WARDEN_DB_CONNECT_TIMEOUT_MS', pick('db-connect-timeout-ms', 'WARDEN_DB_CONNECT_TIMEOUT_MS'), DEFAULT_POSTGRES_SETTINGS.connectTimeoutMs, 100, 600_000),
-    dbStatementTimeoutMs: int('WARDEN_DB_STATEMENT_TIMEOUT_MS', pick('db-statement-timeout-ms', 'WARDEN_DB_STATEMENT_TIMEOUT_MS'), DEFAULT_POSTGRES_SETTINGS.statementTimeoutMs, 100, 3_600_000),
+    dbConnectTimeoutMs: int(
+      'WARDEN_DB_CONNECT_TIMEOUT_MS',
+      pick('db-connect-timeout-ms', 'WARDEN_DB_CONNECT_TIMEOUT_MS'),
+      DEFAULT_POSTGRES_SETTINGS.connectTimeoutMs,
+      100,
+      600_000,
+    ),
+    dbStatementTimeoutMs: int(
+      'WARDEN_DB_STATEMENT_TIMEOUT_MS',
+      pick('db-statement-timeout-ms', 'WARDEN_DB_STATEMENT_TIMEOUT_MS'),
+      DEFAULT_POSTGRES_SETTINGS.statementTimeoutMs,
+      100,
+      3_600_000,
+    ),
     oidcCaFile: caFile('WARDEN_OIDC_CA_FILE', pick('oidc-ca-file', 'WARDEN_OIDC_CA_FILE')),
     ...activityLogConfig(pick, dataDir),
     corsOrigins: corsOrigins(pick('cors-origins', 'WARDEN_CORS_ORIGINS')),
@@ -158,18 +200,22 @@ function publicUrl(value: string | undefined): string {
 /** `https://app.example.com,http://localhost:3000`: origins only (scheme, host, port; no path). */
 function corsOrigins(value: string | undefined): string[] {
   if (value === undefined || value.trim() === '') return [];
-  return value.split(',').map((s) => s.trim()).filter(Boolean).map((origin) => {
-    let url: URL | undefined;
-    try {
-      url = new URL(origin);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin.replace(/\/$/, '')) {
-      throw new ConfigError(`WARDEN_CORS_ORIGINS must be a comma-separated list of origins (https://host[:port]), not "${origin}".`);
-    }
-    return url.origin;
-  });
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      let url: URL | undefined;
+      try {
+        url = new URL(origin);
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin.replace(/\/$/, '')) {
+        throw new ConfigError(`WARDEN_CORS_ORIGINS must be a comma-separated list of origins (https://host[:port]), not "${origin}".`);
+      }
+      return url.origin;
+    });
 }
 
 function caFile(name: string, value: string | undefined): string | undefined {
@@ -179,7 +225,10 @@ function caFile(name: string, value: string | undefined): string | undefined {
 }
 
 function outboundAllow(value: string | undefined): string[] {
-  const entries = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   try {
     parseOutboundAllow(entries);
   } catch (err) {
@@ -190,7 +239,10 @@ function outboundAllow(value: string | undefined): string[] {
 
 function dnsServers(value: string | undefined): string[] {
   if (value === undefined || value.trim() === '') return [];
-  const servers = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const servers = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const server of servers) {
     if (!/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\])(:\d{1,5})?$/i.test(server)) {
       throw new ConfigError(`WARDEN_DNS_SERVERS must be a comma-separated list of ip or ip:port, not "${value}".`);

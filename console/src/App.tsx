@@ -55,7 +55,12 @@ export function App() {
     else if (status === 'anonymous' && path !== '/setup' && path !== '/signin') navigate(`/signin`, true);
   }, [status, page, path, initiated, inviteId]);
 
-  if (status === 'loading') return <p className="loading" role="status">Loading…</p>;
+  if (status === 'loading')
+    return (
+      <p className="loading" role="status">
+        Loading…
+      </p>
+    );
   if (status === 'error') {
     return (
       <main className="center">

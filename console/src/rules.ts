@@ -6,7 +6,14 @@
 export { explicitMemberDenial, inviteDenial, membershipUpdateDenial, OWNER_CANNOT_LEAVE } from '../../src/access/membership-rules.js';
 export { OrganizationLevel, ProjectLevel, organizationLevelName } from '../../src/access/levels.js';
 export { SCOPE_OBJECTS, ALL_SCOPES, isValidScope } from '../../src/access/scopes.js';
-export { ACCESS_CONTROL_RESOURCES, accessLevelsFor, defaultAccessLevel, minimumAccessLevel, type AccessLevel, type AccessControlResource } from '../../src/access/resources.js';
+export {
+  ACCESS_CONTROL_RESOURCES,
+  accessLevelsFor,
+  defaultAccessLevel,
+  minimumAccessLevel,
+  type AccessLevel,
+  type AccessControlResource,
+} from '../../src/access/resources.js';
 export { resolveAccess, requiredLevel, satisfies, type AccessControlRow } from '../../src/access/access-control.js';
 export { resolveProjectLevel } from '../../src/access/project-access.js';
 export { scopesOutsidePolicy } from '../../src/access/key-policy.js';
@@ -24,7 +31,7 @@ export {
 } from '../../src/access/messages.js';
 
 export const LEVEL_NAMES: Record<number, string> = { 1: 'Member', 8: 'Admin', 15: 'Owner' };
-export const levelName = (level: number | null | undefined) => (level == null ? 'No access' : LEVEL_NAMES[level] ?? `Level ${level}`);
+export const levelName = (level: number | null | undefined) => (level == null ? 'No access' : (LEVEL_NAMES[level] ?? `Level ${level}`));
 
 /** The source document's three keys. */
 export const SCOPE_PRESETS: ReadonlyArray<{ name: string; label: string; scopes: string[] }> = [

@@ -112,8 +112,7 @@ function keyDecisionFor(key: KeyPrincipal, input: DecisionInput): Denial | { key
   }
   if (access.kind !== 'scoped') return null;
   const granted =
-    scopesGrant(key.scopes, access.scope, access.action) ||
-    (access.alsoAccepts !== undefined && scopesGrant(key.scopes, access.alsoAccepts, access.action));
+    scopesGrant(key.scopes, access.scope, access.action) || (access.alsoAccepts !== undefined && scopesGrant(key.scopes, access.alsoAccepts, access.action));
   if (!granted) {
     const needed = `${access.scope}:${access.action}`;
     return deny(403, 'permission_denied', `API key missing required scope '${needed}'`, `key lacks ${needed}`);
@@ -206,12 +205,7 @@ function organizationKeyDenial(
   return null;
 }
 
-function describeGrant(
-  principal: Principal,
-  access: RouteAccess,
-  organization: OrganizationFacts | undefined,
-  project: ProjectFacts | undefined,
-): string {
+function describeGrant(principal: Principal, access: RouteAccess, organization: OrganizationFacts | undefined, project: ProjectFacts | undefined): string {
   const who = principal.kind === 'user' ? 'signed-in user' : `key ${principal.keyId}`;
   const what = access.kind === 'scoped' ? `${access.scope}:${access.action}` : 'key management';
   const where = project ? ` in project ${project.id} (level ${project.effectiveLevel})` : organization ? ` in organization (level ${organization.level})` : '';

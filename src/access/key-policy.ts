@@ -37,11 +37,7 @@ export function policyDeadline(policy: Pick<KeyPolicy, 'maxLifetimeDays'>, creat
  * The expiry a new key gets: the requested one, or the policy's deadline when none was asked for.
  * Returns an error message when the request exceeds the policy.
  */
-export function expiryUnderPolicy(
-  policy: KeyPolicy,
-  now: Date,
-  requested: Date | null,
-): { expiresAt: Date | null } | { error: string } {
+export function expiryUnderPolicy(policy: KeyPolicy, now: Date, requested: Date | null): { expiresAt: Date | null } | { error: string } {
   const deadline = policyDeadline(policy, now);
   if (deadline === null) return { expiresAt: requested };
   if (requested === null) return { expiresAt: deadline };

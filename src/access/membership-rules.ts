@@ -13,11 +13,7 @@ export interface MembershipFacts {
  * level to `newLevel` (or, with newLevel undefined, remove/edit target)? Returns the denial message
  * or null. One place for the rule: level changes and removals both call it.
  */
-export function membershipUpdateDenial(
-  requester: MembershipFacts,
-  target: MembershipFacts,
-  newLevel?: number,
-): string | null {
+export function membershipUpdateDenial(requester: MembershipFacts, target: MembershipFacts, newLevel?: number): string | null {
   const self = requester.userId === target.userId;
   if (newLevel !== undefined) {
     if (self) return "You can't change your own access level.";

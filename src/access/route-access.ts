@@ -48,15 +48,15 @@ export function describeAccess(access: RouteAccess): string {
       return 'No credentials required.';
     case 'scoped':
       return `Requires scope \`${access.scope}:${access.action}\`${access.alsoAccepts ? ` or \`${access.alsoAccepts}:${access.action}\`` : ''} for personal API keys.${
-        access.serves ? ` Needs ${access.action === 'read' ? 'viewer' : 'editor'} access to ${access.serves.resource}${access.serves.object ? ' (the object)' : ''}.` : ''
+        access.serves
+          ? ` Needs ${access.action === 'read' ? 'viewer' : 'editor'} access to ${access.serves.resource}${access.serves.object ? ' (the object)' : ''}.`
+          : ''
       }`;
     case 'project_token':
       return "A project's token (phc_...); no user credentials.";
     case 'scim_token':
-      return "The SCIM bearer token of the domain in the path; no user credentials.";
+      return 'The SCIM bearer token of the domain in the path; no user credentials.';
     case 'key_management':
-      return access.keys === 'self'
-        ? 'Signed-in users; a personal API key may read itself.'
-        : 'Signed-in users, or a personal API key with scope `*`.';
+      return access.keys === 'self' ? 'Signed-in users; a personal API key may read itself.' : 'Signed-in users, or a personal API key with scope `*`.';
   }
 }

@@ -3,8 +3,7 @@
  * factor who signed in with a password reaches only the routes that set one up (and reads
  * themselves, and logs out) until they have one. API keys and SSO sessions are not affected.
  */
-export const SECOND_FACTOR_SETUP_REQUIRED =
-  'Your organization requires two-factor authentication. Set up a second factor to continue.';
+export const SECOND_FACTOR_SETUP_REQUIRED = 'Your organization requires two-factor authentication. Set up a second factor to continue.';
 
 export type SecondFactorGate = { allow: true } | { allow: false; status: 403; code: 'two_factor_setup_required'; detail: string; reason: string };
 

@@ -35,11 +35,7 @@ export interface InvalidationListener {
  * trust lasts `trustMs` past each answered heartbeat: a connection that goes silent without failing
  * (half-open TCP, a stopped backend) stops the cache being trusted within that bound too.
  */
-export async function listenForInvalidations(
-  connectionString: string,
-  cache: AccessCache,
-  options: ListenerOptions = {},
-): Promise<InvalidationListener> {
+export async function listenForInvalidations(connectionString: string, cache: AccessCache, options: ListenerOptions = {}): Promise<InvalidationListener> {
   const trustMs = options.trustMs ?? DEFAULT_TRUST_MS;
   const heartbeatMs = options.heartbeatMs ?? Math.max(10, Math.floor(trustMs / 4));
   const deadMs = options.deadMs ?? Math.max(5_000, trustMs * 2);

@@ -32,7 +32,11 @@ export async function runAuditExport(config: WardenConfig, flags: Record<string,
     filters[bound] = new Date(value).toISOString();
   }
   const progress = !flags.json && process.stderr.isTTY;
-  const db = await openForReading(config, 'warden audit export', 'GET /api/organizations/:id/activity_log/export/?format=ndjson|csv (an admin\'s session or key with activity_log:read).');
+  const db = await openForReading(
+    config,
+    'warden audit export',
+    "GET /api/organizations/:id/activity_log/export/?format=ndjson|csv (an admin's session or key with activity_log:read).",
+  );
   if (!db) return 1;
   const file = createWriteStream(out, { mode: 0o600 });
   let entries = 0;

@@ -31,7 +31,11 @@ export async function runAudit(config: WardenConfig, sub: string | undefined, fl
     console.error('warden audit verify: --organization must be an organization id (uuid)');
     return 2;
   }
-  const db = await openForReading(config, 'warden audit verify', 'GET /api/organizations/:id/activity_log/verify/ (an admin\'s session or key with activity_log:read).');
+  const db = await openForReading(
+    config,
+    'warden audit verify',
+    "GET /api/organizations/:id/activity_log/verify/ (an admin's session or key with activity_log:read).",
+  );
   if (!db) return 1;
   try {
     const orgs = only ? [only.toLowerCase()] : await chainedOrganizations(db);

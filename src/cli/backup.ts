@@ -1,8 +1,7 @@
 import type { WardenConfig } from '../config.js';
 import { backupEmbedded, restoreEmbedded, type BackupSummary } from '../store/backup.js';
 
-const POSTGRES_HINT =
-  'warden backup/restore handle the embedded database; on Postgres use pg_dump / pg_restore (see docs/deployment.md).';
+const POSTGRES_HINT = 'warden backup/restore handle the embedded database; on Postgres use pg_dump / pg_restore (see docs/deployment.md).';
 
 function summaryLine(verb: string, s: BackupSummary): string {
   return `${verb} ${s.organizations} organizations, ${s.users} users, ${s.activity_entries} activity entries (${(s.bytes / 1024).toFixed(1)} KiB) ${verb === 'Backed up' ? 'to' : 'from'} ${s.file}`;

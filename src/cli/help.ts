@@ -27,7 +27,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   bootstrap: {
     usage: 'warden bootstrap --email E --password P --organization NAME [--first-name N] [--json]',
-    summary: 'First run for scripts: creates the owner, the organization, its first project and an all-scopes\npersonal API key (shown once). Refuses (exit 1, nothing changed) when the instance has users.',
+    summary:
+      'First run for scripts: creates the owner, the organization, its first project and an all-scopes\npersonal API key (shown once). Refuses (exit 1, nothing changed) when the instance has users.',
     flags: ['email', 'password', 'organization', 'first-name', 'json'],
     settings: true,
   },
@@ -152,7 +153,9 @@ export function commandHelp(name: string): string {
 }
 
 export function groupHelp(group: string): string {
-  const subs = GROUPS[group]!.map((sub) => `  ${COMMANDS[`${group} ${sub}`]!.usage}\n      ${COMMANDS[`${group} ${sub}`]!.summary.split('\n').join('\n      ')}`);
+  const subs = GROUPS[group]!.map(
+    (sub) => `  ${COMMANDS[`${group} ${sub}`]!.usage}\n      ${COMMANDS[`${group} ${sub}`]!.summary.split('\n').join('\n      ')}`,
+  );
   return `Usage: warden ${group} <${GROUPS[group]!.join('|')}> [options]\n\n${subs.join('\n')}\n\nwarden ${group} <subcommand> --help: its options.\n`;
 }
 

@@ -145,7 +145,9 @@ async function plan(sub: 'plan' | 'check', file: string | undefined, flags: Reco
   else if (!drift) console.log(`No changes: the organization matches ${file}.`);
   else if (sub === 'plan') console.log(`Plan for ${file} (sha256 ${hash.slice(0, 12)}):\n${lines(answer.changes)}\n\nPlan: ${summaryLine(answer.summary)}.`);
   else {
-    console.log(`Drift: the organization differs from ${file} in ${answer.changes.length} place(s) (+ in the file only, - in the organization only, ~ different):`);
+    console.log(
+      `Drift: the organization differs from ${file} in ${answer.changes.length} place(s) (+ in the file only, - in the organization only, ~ different):`,
+    );
     console.log(lines(answer.changes));
   }
   warn(answer);

@@ -46,7 +46,8 @@ export function servingCache(config: Pick<WardenConfig, 'accessCache' | 'cacheMa
     maxEntriesPerSpace: config.cacheMaxEntries,
     listener: {
       onStateChange: (state, err) => {
-        if (state === 'lost') process.emitWarning(`Cache invalidation connection lost (${err?.message ?? 'closed'}); reading from the database until it is back`);
+        if (state === 'lost')
+          process.emitWarning(`Cache invalidation connection lost (${err?.message ?? 'closed'}); reading from the database until it is back`);
       },
     },
   };

@@ -8,8 +8,6 @@ import type { Queryable } from '../store/database.js';
  */
 export async function startupMessage(db: Queryable, url: string): Promise<string> {
   const fresh = (await countUsers(db)) === 0;
-  const next = fresh
-    ? 'This is a new instance: open it in a browser, and its first page creates the owner account.'
-    : 'Open it in a browser to sign in.';
+  const next = fresh ? 'This is a new instance: open it in a browser, and its first page creates the owner account.' : 'Open it in a browser to sign in.';
   return `\n  Warden is running at ${url}\n  ${next}\n  Ctrl-C stops it.\n`;
 }

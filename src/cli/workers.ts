@@ -24,7 +24,7 @@ const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 4
 
 /** JSON log lines in the shape of the workers' own (pino's), so a log collector reads one format. */
 function primaryLog(logLevel: string) {
-  const threshold = logLevel === 'silent' ? Infinity : LEVELS[logLevel] ?? 30;
+  const threshold = logLevel === 'silent' ? Infinity : (LEVELS[logLevel] ?? 30);
   const line = (level: number, msg: string, extra: Record<string, unknown> = {}) => {
     if (level < threshold) return;
     process.stdout.write(`${JSON.stringify({ level, time: Date.now(), pid: process.pid, hostname: hostname(), role: 'primary', ...extra, msg })}\n`);
@@ -80,7 +80,8 @@ export async function servePrimary(config: WardenConfig): Promise<number> {
     const pids = [...slots.keys()].map((w) => w.process.pid);
     log.info(`Warden listening on ${address} (Postgres, ${count} workers)`, { workers: count, worker_pids: pids });
     try {
-      if (process.stdout.isTTY) console.log((await startupMessage(db, config.publicUrl || address)).replace('\n  Ctrl-C', `\n  ${count} worker processes.\n  Ctrl-C`));
+      if (process.stdout.isTTY)
+        console.log((await startupMessage(db, config.publicUrl || address)).replace('\n  Ctrl-C', `\n  ${count} worker processes.\n  Ctrl-C`));
     } finally {
       await db.close();
     }

@@ -22,11 +22,8 @@ export class DomainError extends Error {
   }
 }
 
-export const validation = (detail: string, attr: string | null = null, code = 'invalid_input') =>
-  new DomainError('validation', detail, code, attr);
+export const validation = (detail: string, attr: string | null = null, code = 'invalid_input') => new DomainError('validation', detail, code, attr);
 export const permissionDenied = (detail: string) => new DomainError('permission_denied', detail, 'permission_denied');
 export const notFound = (detail = 'Not found.') => new DomainError('not_found', detail, 'not_found');
-export const notAuthenticated = (detail = 'Authentication credentials were not provided.') =>
-  new DomainError('not_authenticated', detail, 'not_authenticated');
-export const authenticationFailed = (detail: string) =>
-  new DomainError('authentication_failed', detail, 'authentication_failed');
+export const notAuthenticated = (detail = 'Authentication credentials were not provided.') => new DomainError('not_authenticated', detail, 'not_authenticated');
+export const authenticationFailed = (detail: string) => new DomainError('authentication_failed', detail, 'authentication_failed');

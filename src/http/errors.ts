@@ -73,7 +73,12 @@ function validationBody(error: FastifyError): ErrorBody {
       return errorBody('validation_error', 'invalid_choice', 'Not a valid choice.', path);
     case 'minimum':
     case 'maximum':
-      return errorBody('validation_error', 'invalid_input', `Ensure this value is ${first.keyword === 'minimum' ? 'greater' : 'less'} than or equal to ${String(params.limit)}.`, path);
+      return errorBody(
+        'validation_error',
+        'invalid_input',
+        `Ensure this value is ${first.keyword === 'minimum' ? 'greater' : 'less'} than or equal to ${String(params.limit)}.`,
+        path,
+      );
     case 'format':
       return errorBody('validation_error', 'invalid_input', `Enter a valid ${String(params.format)}.`, path);
     default:

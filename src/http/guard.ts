@@ -98,10 +98,7 @@ export function guardStep(app: FastifyInstance, db: Database, limiter: RateLimit
     if (decision.allow && decision.keyOrganizations) request.ctx.keyOrganizations = new Set(decision.keyOrganizations);
     if (!decision.allow) {
       if (decision.status === 403) await recordDenial(db, request, auth, decision, organization, project);
-      throw new HttpError(
-        decision.status,
-        errorBody(decision.status === 404 ? 'invalid_request' : 'authentication_error', decision.code, decision.detail),
-      );
+      throw new HttpError(decision.status, errorBody(decision.status === 404 ? 'invalid_request' : 'authentication_error', decision.code, decision.detail));
     }
     if (project && project !== 'missing') request.ctx.project = project;
     await gateResource(db, request, access);
@@ -179,7 +176,7 @@ function enforceCsrf(request: FastifyRequest, auth: Authentication): void {
 
 async function resolveOrganization(db: Queryable, request: FastifyRequest, idParam: string): Promise<OrganizationFacts | 'missing'> {
   const user = request.ctx.user;
-  const id = idParam === '@current' ? user?.current_organization_id ?? (await firstOrganizationId(db, user?.id)) : idParam;
+  const id = idParam === '@current' ? (user?.current_organization_id ?? (await firstOrganizationId(db, user?.id))) : idParam;
   if (!id || !isUuid(id)) return 'missing';
   const record = await findOrganization(db, id);
   if (!record) return 'missing';

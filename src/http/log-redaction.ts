@@ -19,9 +19,7 @@ function redactedPath(request: FastifyRequest, rawPath: string): string {
   const params = (request.params ?? {}) as Record<string, unknown>;
   if (!pattern || !Object.keys(params).some((name) => SECRET_PARAMS.has(name))) return rawPath;
   // Rebuild from the route's pattern: the secret parameter never appears, in any encoding.
-  return pattern.replace(/:([A-Za-z0-9_]+)/g, (_m, name: string) =>
-    SECRET_PARAMS.has(name) ? REDACTED : encodeURIComponent(String(params[name] ?? '')),
-  );
+  return pattern.replace(/:([A-Za-z0-9_]+)/g, (_m, name: string) => (SECRET_PARAMS.has(name) ? REDACTED : encodeURIComponent(String(params[name] ?? ''))));
 }
 
 function redactedQuery(request: FastifyRequest, rawQuery: string): string {

@@ -54,7 +54,9 @@ export function installMetrics(app: FastifyInstance, db: Database): RequestMetri
       self.hashMap = {};
       for (const series of tally.series()) {
         const bucketValues: Record<number, number> = {};
-        LATENCY_BUCKETS.forEach((bound, i) => (bucketValues[bound] = series.buckets[i]!));
+        LATENCY_BUCKETS.forEach((bound, i) => {
+          bucketValues[bound] = series.buckets[i]!;
+        });
         self.hashMap[`${series.labels.method}|${series.labels.route}`] = { labels: series.labels, bucketValues, sum: series.sum, count: series.count };
       }
     },

@@ -52,7 +52,7 @@ export async function authenticate(q: Queryable, request: FastifyRequest): Promi
   const key = presentedKey(request);
   if (key) {
     const found = await findKeyByValue(q, key.value);
-    if (!found || !found.user.is_active) {
+    if (!found?.user.is_active) {
       throw authenticationFailed(`Personal API key found in request ${key.source} is invalid.`);
     }
     if (found.key.expires_at && new Date(found.key.expires_at).getTime() <= Date.now()) {

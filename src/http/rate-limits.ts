@@ -7,11 +7,9 @@ export { LIMITS };
 
 /** PostHog's (DRF's) answer to a throttled request, with Retry-After. */
 export function throttled(retryAfter: number): HttpError {
-  return new HttpError(
-    429,
-    errorBody('throttled_error', 'throttled', `Request was throttled. Expected available in ${retryAfter} seconds.`),
-    { 'retry-after': String(retryAfter) },
-  );
+  return new HttpError(429, errorBody('throttled_error', 'throttled', `Request was throttled. Expected available in ${retryAfter} seconds.`), {
+    'retry-after': String(retryAfter),
+  });
 }
 
 /**

@@ -88,7 +88,15 @@ export function routeTableMarkdown(document: RouteDocsSource): string {
     'resource. [api.md](api.md) describes the API; a running server serves the same routes as OpenAPI at',
     '`/api/schema/` and browses them at `/api/schema/docs/`.',
     '',
-    groups.map((g) => `[${g}](#${g.toLowerCase().replace(/[^a-z0-9_ -]/g, '').replace(/ /g, '-')})`).join(' · '),
+    groups
+      .map(
+        (g) =>
+          `[${g}](#${g
+            .toLowerCase()
+            .replace(/[^a-z0-9_ -]/g, '')
+            .replace(/ /g, '-')})`,
+      )
+      .join(' · '),
   ];
   for (const group of groups) {
     lines.push('', `## ${group}`, '', '| method | path | who may call | summary |', '|---|---|---|---|');

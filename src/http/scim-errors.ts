@@ -41,4 +41,3 @@ export function toScimError(error: unknown): { status: number; body: ScimErrorBo
   }
   return { status: 500, body: scimErrorBody(500, 'A server error occurred.') };
 }
-

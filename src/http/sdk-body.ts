@@ -14,8 +14,7 @@ import { errorBody, HttpError } from './errors.js';
 /** How much larger than the request body limit a body may grow once decompressed. */
 const DECOMPRESSED_FACTOR = 10;
 
-export const malformedPayload = (detail: string) =>
-  new HttpError(400, errorBody('validation_error', 'invalid_payload', `Malformed request data: ${detail}`));
+export const malformedPayload = (detail: string) => new HttpError(400, errorBody('validation_error', 'invalid_payload', `Malformed request data: ${detail}`));
 
 function gunzipLimited(raw: Buffer, maxOutputLength: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -48,7 +47,9 @@ export async function decodeSdkBody(request: FastifyRequest, raw: Buffer, maxDec
   if (raw.length === 0) return undefined;
   const query = (request.query ?? {}) as Record<string, unknown>;
   const compression = typeof query.compression === 'string' ? query.compression.toLowerCase() : undefined;
-  const encoding = String(request.headers['content-encoding'] ?? '').toLowerCase().trim();
+  const encoding = String(request.headers['content-encoding'] ?? '')
+    .toLowerCase()
+    .trim();
   if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'x-gzip') {
     throw new HttpError(415, errorBody('invalid_request', 'unsupported_media_type', `Unsupported content encoding "${encoding.slice(0, 40)}".`));
   }

@@ -9,5 +9,4 @@ export function assertSelf(user: UserRecord, id: string): void {
 }
 
 /** The caller's own session cookie (kept when their other sessions end); null when a key authenticated the request. */
-export const ownSessionToken = (request: FastifyRequest): string | null =>
-  request.ctx.sessionId !== null ? request.cookies[SESSION_COOKIE] ?? null : null;
+export const ownSessionToken = (request: FastifyRequest): string | null => (request.ctx.sessionId !== null ? (request.cookies[SESSION_COOKIE] ?? null) : null);

@@ -3,13 +3,7 @@ import { hasAllScopes } from '../domain/organizations/api-keys.js';
 import { isExpired } from '../domain/organizations/invites.js';
 import type { MemberRow } from '../domain/organizations/members.js';
 import type { ProjectMemberRow } from '../domain/access-control/project-members.js';
-import type {
-  InviteRecord,
-  OrganizationRecord,
-  PersonalApiKeyRecord,
-  ProjectRecord,
-  UserRecord,
-} from '../domain/records.js';
+import type { InviteRecord, OrganizationRecord, PersonalApiKeyRecord, ProjectRecord, UserRecord } from '../domain/records.js';
 
 export function userBasic(user: UserRecord) {
   return {

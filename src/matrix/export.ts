@@ -71,7 +71,7 @@ export function exportMatrix(live: MatrixState, catalog: Catalog, ssoDomain: Cat
   if (ssoDomain) root.sso_domain = ssoDomain.domain;
   if (usedMappings.size > 0) root.projects = Object.fromEntries(usedMappings);
   const doc = new Document(root);
-  doc.commentBefore = ` Access matrix of ${organizationName.replace(/\s+/g, " ")}, exported by Warden (warden matrix export).`;
+  doc.commentBefore = ` Access matrix of ${organizationName.replace(/\s+/g, ' ')}, exported by Warden (warden matrix export).`;
   // Scope, member and group lists read best on one line, as in the source document.
   visit(doc, {
     Seq(_, node) {

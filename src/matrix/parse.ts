@@ -9,16 +9,7 @@ import { ACCESS_CONTROL_RESOURCES, accessLevelsFor, minimumAccessLevel, type Acc
 import { isValidScope } from '../access/scopes.js';
 import { Problems } from './errors.js';
 import type { Origin, ProjectAccessLevel } from './model.js';
-import {
-  CAPABILITIES,
-  DEFAULT_LEVEL,
-  DELETE_FLAGS,
-  GRANT_KEYS,
-  isServiceAccountKey,
-  PROJECT_ACCESS_LEVELS,
-  ROOT_KEYS,
-  SCOPES_KEY,
-} from './vocabulary.js';
+import { CAPABILITIES, DEFAULT_LEVEL, DELETE_FLAGS, GRANT_KEYS, isServiceAccountKey, PROJECT_ACCESS_LEVELS, ROOT_KEYS, SCOPES_KEY } from './vocabulary.js';
 
 export interface Located<T> {
   value: T;
@@ -57,8 +48,7 @@ export interface MatrixFile {
   serviceAccounts: ParsedServiceAccount[];
 }
 
-const isResource = (value: string): value is (typeof ACCESS_CONTROL_RESOURCES)[number] =>
-  (ACCESS_CONTROL_RESOURCES as readonly string[]).includes(value);
+const isResource = (value: string): value is (typeof ACCESS_CONTROL_RESOURCES)[number] => (ACCESS_CONTROL_RESOURCES as readonly string[]).includes(value);
 
 /** How many entries aliases may repeat beyond the file's own: a "billion laughs" file is refused, not walked. */
 export const MAX_ALIAS_EXPANSION = 10_000;
@@ -200,7 +190,8 @@ export function parseMatrix(input: unknown, fileName = 'access-matrix.yaml'): Ma
     } else if (key === 'projects') {
       for (const p of reader.pairs(value, path, keyNode)) {
         const target = reader.scalar(p.value, p.path, isProjectTarget, 'a project name or id', p.keyNode);
-        if (target) file.projects.set(p.key, { value: typeof target.value === 'string' ? target.value.trim() : target.value, origin: reader.origin(p.keyNode, p.path) });
+        if (target)
+          file.projects.set(p.key, { value: typeof target.value === 'string' ? target.value.trim() : target.value, origin: reader.origin(p.keyNode, p.path) });
       }
     } else if (key === 'sso_domain') {
       file.ssoDomain = reader.scalar(value, path, isNonBlankString, 'a domain name', keyNode);

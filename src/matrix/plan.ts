@@ -73,12 +73,20 @@ export function planChanges(desired: MatrixState, live: MatrixState, catalog: Ca
     const have = live.groups.get(lower);
     if (!have) push({ op: '+', kind: 'role', subject: want.name, description: `role ${want.name}`, origin: want.origin ?? null });
     else if (have.name !== want.name) {
-      push({ op: '~', kind: 'role_name', subject: want.name, before: have.name, after: want.name, description: `role ${have.name} renamed to ${want.name}`, origin: want.origin ?? null });
+      push({
+        op: '~',
+        kind: 'role_name',
+        subject: want.name,
+        before: have.name,
+        after: want.name,
+        description: `role ${have.name} renamed to ${want.name}`,
+        origin: want.origin ?? null,
+      });
     }
     diffList(want.members, have ? have.members : [], (email, op) =>
       push({ op, kind: 'role_member', subject: want.name, item: email, description: `${want.name}: member ${email}`, origin: want.origin ?? null }),
     );
-    diffList(want.idpGroups, have ? have.idpGroups ?? [] : [], (name, op) =>
+    diffList(want.idpGroups, have ? (have.idpGroups ?? []) : [], (name, op) =>
       push({ op, kind: 'idp_group', subject: want.name, item: name, description: `${want.name}: IdP group "${name}"`, origin: want.origin ?? null }),
     );
     diffGrants(want, have, project, push);
@@ -86,7 +94,9 @@ export function planChanges(desired: MatrixState, live: MatrixState, catalog: Ca
   for (const [lower, have] of live.groups) {
     if (desired.groups.has(lower)) continue;
     diffList([], have.members, (email, op) => push({ op, kind: 'role_member', subject: have.name, item: email, description: `${have.name}: member ${email}` }));
-    diffList([], have.idpGroups, (name, op) => push({ op, kind: 'idp_group', subject: have.name, item: name, description: `${have.name}: IdP group "${name}"` }));
+    diffList([], have.idpGroups, (name, op) =>
+      push({ op, kind: 'idp_group', subject: have.name, item: name, description: `${have.name}: IdP group "${name}"` }),
+    );
     diffGrants({ ...have, projects: new Map() }, have, project, push);
     push({ op: '-', kind: 'role', subject: have.name, description: `role ${have.name}` });
   }
@@ -101,7 +111,15 @@ export function planChanges(desired: MatrixState, live: MatrixState, catalog: Ca
       const before = have?.keys.get(projectId)?.scopes ?? null;
       const where = `${name} in ${project(projectId).name}`;
       if (before === null) {
-        push({ op: '+', kind: 'service_account_key', subject: name, project: project(projectId), after: key.scopes, description: `${where}: key with ${scopesText(key.scopes)}`, origin: key.origin ?? origin });
+        push({
+          op: '+',
+          kind: 'service_account_key',
+          subject: name,
+          project: project(projectId),
+          after: key.scopes,
+          description: `${where}: key with ${scopesText(key.scopes)}`,
+          origin: key.origin ?? origin,
+        });
       } else if (before.join(' ') !== key.scopes.join(' ')) {
         push({
           op: '~',
@@ -117,7 +135,15 @@ export function planChanges(desired: MatrixState, live: MatrixState, catalog: Ca
     }
     for (const [projectId, key] of have?.keys ?? []) {
       if (!want.keys.has(projectId)) {
-        push({ op: '-', kind: 'service_account_key', subject: name, project: project(projectId), before: key.scopes, description: `${name} in ${project(projectId).name}: key with ${scopesText(key.scopes)}`, origin });
+        push({
+          op: '-',
+          kind: 'service_account_key',
+          subject: name,
+          project: project(projectId),
+          before: key.scopes,
+          description: `${name} in ${project(projectId).name}: key with ${scopesText(key.scopes)}`,
+          origin,
+        });
       }
     }
   }
@@ -125,7 +151,10 @@ export function planChanges(desired: MatrixState, live: MatrixState, catalog: Ca
     if (desired.serviceAccounts.has(name)) continue;
     push({ op: '-', kind: 'service_account', subject: name, description: `service account ${name} (with its keys)` });
   }
-  return changes.map((c, i) => ({ c, i })).sort((a, b) => phaseOf(a.c) - phaseOf(b.c) || a.i - b.i).map(({ c }) => c);
+  return changes
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => phaseOf(a.c) - phaseOf(b.c) || a.i - b.i)
+    .map(({ c }) => c);
 }
 
 /** Additions and removals between two sorted lists; a null wanted list is not managed. */
@@ -178,7 +207,14 @@ function diffGrants(want: GroupState, have: GroupState | undefined, project: Pro
   }
 }
 
-function diffAccess(name: string, want: Map<number, ProjectAccessLevel>, have: Map<number, ProjectAccessLevel>, project: ProjectOf, push: Push, origin: Origin | null): void {
+function diffAccess(
+  name: string,
+  want: Map<number, ProjectAccessLevel>,
+  have: Map<number, ProjectAccessLevel>,
+  project: ProjectOf,
+  push: Push,
+  origin: Origin | null,
+): void {
   const ids = new Set([...want.keys(), ...have.keys()]);
   for (const id of [...ids].sort((a, b) => a - b)) {
     const before = have.get(id) ?? null;
@@ -186,6 +222,15 @@ function diffAccess(name: string, want: Map<number, ProjectAccessLevel>, have: M
     if (before === after) continue;
     const op = before === null ? '+' : after === null ? '-' : '~';
     const text = op === '~' ? `${before} -> ${after}` : String(after ?? before);
-    push({ op, kind: 'service_account_access', subject: name, project: project(id), before, after, description: `${name} in ${project(id).name}: project access ${text}`, origin });
+    push({
+      op,
+      kind: 'service_account_access',
+      subject: name,
+      project: project(id),
+      before,
+      after,
+      description: `${name} in ${project(id).name}: project access ${text}`,
+      origin,
+    });
   }
 }

@@ -53,7 +53,10 @@ function readInput(input: MatrixInput): { file: MatrixFile; hash: string; fileNa
   const fileName = input.fileName?.trim() || 'access-matrix.yaml';
   const hash = documentHash(input.document);
   if (input.fileHash !== undefined) {
-    const given = input.fileHash.trim().toLowerCase().replace(/^sha256:/, '');
+    const given = input.fileHash
+      .trim()
+      .toLowerCase()
+      .replace(/^sha256:/, '');
     if (given !== hash) throw validation('file_hash is not the sha256 of the document sent.', 'file_hash');
   }
   if (input.document === null || input.document === undefined || (typeof input.document !== 'string' && typeof input.document !== 'object')) {
@@ -129,7 +132,12 @@ export async function applyAccessMatrix(
           detail: {
             name: `access matrix ${fileName}`,
             changes: [{ type: 'AccessMatrix', action: 'changed', field: 'access', before: null, after: summary }],
-            context: { organization_name: organization.name, file_name: fileName, change_count: changes.length, changes: changes.map((c) => `${c.op} ${c.description}`) },
+            context: {
+              organization_name: organization.name,
+              file_name: fileName,
+              change_count: changes.length,
+              changes: changes.map((c) => `${c.op} ${c.description}`),
+            },
           },
         });
       }

@@ -44,7 +44,11 @@ export const capabilityOf = (resource: string) => CAPABILITIES.find((c) => c.res
 export const isServiceAccountKey = (key: string) => key.endsWith(SERVICE_ACCOUNT_SUFFIX) && key.length > SERVICE_ACCOUNT_SUFFIX.length;
 
 /** Project names compare case-insensitively, with `_`, `-` and spaces alike. */
-export const normalizeProjectName = (name: string) => name.trim().toLowerCase().replace(/[\s_-]+/g, ' ');
+export const normalizeProjectName = (name: string) =>
+  name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, ' ');
 
 /** The project a `<name>_project` key means when `projects:` does not map it. */
 export function defaultProjectName(key: string): string | null {
@@ -52,4 +56,9 @@ export function defaultProjectName(key: string): string | null {
 }
 
 /** The key export writes for a project: its name in snake case + `_project`. */
-export const projectKeyFor = (name: string) => `${normalizeProjectName(name).replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'unnamed'}${PROJECT_SUFFIX}`;
+export const projectKeyFor = (name: string) =>
+  `${
+    normalizeProjectName(name)
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'unnamed'
+  }${PROJECT_SUFFIX}`;

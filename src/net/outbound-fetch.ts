@@ -69,7 +69,15 @@ interface Answer {
   body: Buffer;
 }
 
-function exchange(policy: OutboundPolicy, url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, options: Required<Omit<OutboundOptions, 'ca'>> & { ca: string[] | undefined }, signal: AbortSignal): Promise<Answer> {
+function exchange(
+  policy: OutboundPolicy,
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: Buffer | undefined,
+  options: Required<Omit<OutboundOptions, 'ca'>> & { ca: string[] | undefined },
+  signal: AbortSignal,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     if (!policy.urlAllowed(url)) return reject(new OutboundError(`${url.protocol}//${url.hostname} refused by the outbound policy`));
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;

@@ -19,7 +19,10 @@ export interface Column {
 export type ColumnMap = Record<string, Column>;
 
 const keyOf = (attr: AttrPath, prefix?: string) =>
-  [prefix, attr.name, attr.sub].filter((p) => p !== undefined).join('.').toLowerCase();
+  [prefix, attr.name, attr.sub]
+    .filter((p) => p !== undefined)
+    .join('.')
+    .toLowerCase();
 
 const likePattern = (value: string, op: 'co' | 'sw' | 'ew') => {
   const escaped = value.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -37,11 +37,7 @@ const MAX_LENGTH = 2000;
 const MAX_DEPTH = 16;
 const COMPARE_OPS = new Set(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le']);
 
-type Token =
-  | { t: 'word'; v: string }
-  | { t: 'string'; v: string }
-  | { t: 'number'; v: number }
-  | { t: '(' | ')' | '[' | ']' | '.' };
+type Token = { t: 'word'; v: string } | { t: 'string'; v: string } | { t: 'number'; v: number } | { t: '(' | ')' | '[' | ']' | '.' };
 
 // `urn:` in any case (RFC 8141), as attrPathOf compares schemas.
 const WORD = /^(?:urn:[A-Za-z0-9:._-]+|[A-Za-z$][A-Za-z0-9_$-]*)/i;

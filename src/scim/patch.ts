@@ -91,9 +91,10 @@ function applyAt(resource: Json, op: PatchOperation['op'], path: PatchPath, valu
     const items = Array.isArray(list) ? [...list] : [];
     const hits = items.map((item, i) => (matches(filter, item) ? i : -1)).filter((i) => i >= 0);
     if (op === 'remove') {
-      resource[key] = path.sub === undefined
-        ? items.filter((_, i) => !hits.includes(i))
-        : items.map((item, i) => (hits.includes(i) && isObject(item) ? omit(item, path.sub!) : item));
+      resource[key] =
+        path.sub === undefined
+          ? items.filter((_, i) => !hits.includes(i))
+          : items.map((item, i) => (hits.includes(i) && isObject(item) ? omit(item, path.sub!) : item));
       return;
     }
     if (hits.length === 0) {

@@ -37,8 +37,7 @@ interface OidcRequestData {
 /** sso_requests ids are shared with SAML: ours are a hash of the state, prefixed. */
 const requestId = (state: string) => `oidc:${createHash('sha256').update(state).digest('base64url')}`;
 
-const unknownState = () =>
-  new OidcLoginFailed('unknown_state', 400, 'This sign-in response is unknown or was already used. Start again from the login page.');
+const unknownState = () => new OidcLoginFailed('unknown_state', 400, 'This sign-in response is unknown or was already used. Start again from the login page.');
 
 const unreachable = (domain: DomainRecord, err: unknown) =>
   new OidcLoginFailed('provider_unreachable', 502, 'The identity provider could not be reached. Try again later.', domain, diagnosticOf(err));
@@ -114,20 +113,14 @@ export interface OidcCallback {
  * the code (with the PKCE verifier) and validate the ID token (signature, issuer, audience, expiry,
  * nonce), reads the claims and hands the identity to completeSsoLogin.
  */
-export async function completeOidcLogin(
-  db: Database,
-  discovery: OidcDiscovery,
-  callback: OidcCallback,
-): Promise<SsoLoginResult & { redirect: string }> {
+export async function completeOidcLogin(db: Database, discovery: OidcDiscovery, callback: OidcCallback): Promise<SsoLoginResult & { redirect: string }> {
   const params = callback.currentUrl.searchParams;
   const state = params.get('state');
   if (!state) throw new OidcLoginFailed('missing_state', 400, 'The sign-in response has no state. Start again from the login page.');
   // A response that reaches another browser than the one that started the login (login CSRF, a
   // leaked URL, a link scanner) is refused without spending the state: it stays the starter's.
   if (!callback.browserState || !safeEqual(callback.browserState, state)) {
-    const [pending] = await db.query<{ domain_id: string }>("SELECT domain_id FROM sso_requests WHERE id = $1 AND provider = 'oidc'", [
-      requestId(state),
-    ]);
+    const [pending] = await db.query<{ domain_id: string }>("SELECT domain_id FROM sso_requests WHERE id = $1 AND provider = 'oidc'", [requestId(state)]);
     if (!pending) throw unknownState();
     throw new OidcLoginFailed(
       'state_mismatch',
@@ -165,7 +158,13 @@ export async function completeOidcLogin(
     throw unreachable(domain, err);
   }
   const invalid = (err: unknown) =>
-    new OidcLoginFailed('token_validation_failed', 400, 'The identity provider’s answer could not be verified. Start again from the login page.', domain, diagnosticOf(err));
+    new OidcLoginFailed(
+      'token_validation_failed',
+      400,
+      'The identity provider’s answer could not be verified. Start again from the login page.',
+      domain,
+      diagnosticOf(err),
+    );
   let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
   try {
     tokens = await client.authorizationCodeGrant(config, callback.currentUrl, {

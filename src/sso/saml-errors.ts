@@ -37,11 +37,13 @@ const MESSAGES: Record<SamlRejection, string> = {
   saml_not_configured: 'SAML single sign-on is not configured for this domain.',
   idp_initiated_disabled: 'Sign-in started at the identity provider is not enabled for this domain. Start from the Warden login page instead.',
   invalid_signature: 'The response is not correctly signed by the identity provider configured for this domain.',
-  weak_algorithm: 'The identity provider signed the response with SHA-1, which this domain does not accept. Configure it to sign with RSA-SHA256, or ask an organization admin to allow SHA-1 for this domain.',
+  weak_algorithm:
+    'The identity provider signed the response with SHA-1, which this domain does not accept. Configure it to sign with RSA-SHA256, or ask an organization admin to allow SHA-1 for this domain.',
   in_response_to: 'This response does not answer a sign-in request Warden made, or that request was already used or has expired. Please sign in again.',
   other_browser: 'This response answers a sign-in that was started in another browser. Please sign in again from this one.',
   not_yet_valid: 'The response is not valid yet. Check that the clocks of the identity provider and Warden agree.',
-  expired: 'The response has expired or is not valid yet. Please sign in again; if this keeps happening, check that the clocks of the identity provider and Warden agree.',
+  expired:
+    'The response has expired or is not valid yet. Please sign in again; if this keeps happening, check that the clocks of the identity provider and Warden agree.',
   wrong_audience: 'The response was issued for a different service provider.',
   wrong_recipient: 'The response was issued for a different service provider address.',
   wrong_destination: 'The response was sent to a different service provider address.',
@@ -79,7 +81,10 @@ export function classifyNodeSamlError(message: string): SamlRejection {
     [/expired/i, 'expired'],
     [/audience/i, 'wrong_audience'],
     [/subject confirmation/i, 'subject_confirmation'],
-    [/signature|signed|transform|ID cannot refer|Referenced node|multiple assertions|SignedInfo|digest|Canonicalization|Reference|KeyInfo/i, 'invalid_signature'],
+    [
+      /signature|signed|transform|ID cannot refer|Referenced node|multiple assertions|SignedInfo|digest|Canonicalization|Reference|KeyInfo/i,
+      'invalid_signature',
+    ],
     [/Missing SAML assertion/i, 'missing_assertion'],
     [/not a valid XML|xmldom|parse|Non-whitespace|Unexpected|Unclosed|Invalid character/i, 'malformed_response'],
   ];

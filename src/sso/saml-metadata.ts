@@ -120,5 +120,4 @@ export async function fetchIdpMetadata(url: string, policy: OutboundPolicy): Pro
   }
 }
 
-export const METADATA_FETCH_FAILED =
-  'Could not fetch SAML metadata from this URL. It must be an https URL on a public address that answers with the metadata.';
+export const METADATA_FETCH_FAILED = 'Could not fetch SAML metadata from this URL. It must be an https URL on a public address that answers with the metadata.';

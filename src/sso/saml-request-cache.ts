@@ -44,10 +44,10 @@ export class SamlRequestCache implements CacheProvider {
 
   async removeAsync(key: string | null): Promise<string | null> {
     if (!key || key.length > 200) return null;
-    const [row] = await this.db.query<{ id: string }>(
-      `DELETE FROM sso_requests WHERE id = $1 AND domain_id = $2 AND provider = 'saml' RETURNING id`,
-      [key, this.domainId],
-    );
+    const [row] = await this.db.query<{ id: string }>(`DELETE FROM sso_requests WHERE id = $1 AND domain_id = $2 AND provider = 'saml' RETURNING id`, [
+      key,
+      this.domainId,
+    ]);
     if (!row) return null;
     this.consumed.add(key);
     return key;

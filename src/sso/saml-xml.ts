@@ -11,7 +11,10 @@ import { DOMParser } from '@xmldom/xmldom';
 export const SAML_RESPONSE_MAX_BYTES = 256 * 1024;
 
 export class SamlInputError extends Error {
-  constructor(readonly reason: 'malformed_response' | 'dtd_forbidden' | 'multiple_roots' | 'too_large', message: string) {
+  constructor(
+    readonly reason: 'malformed_response' | 'dtd_forbidden' | 'multiple_roots' | 'too_large',
+    message: string,
+  ) {
     super(message);
     this.name = 'SamlInputError';
   }
@@ -119,10 +122,9 @@ export function decodeSamlResponse(encoded: string): SamlEnvelope {
   }
   const errors: string[] = [];
   const record = (msg: string) => void errors.push(msg);
-  const doc = new DOMParser({ errorHandler: { warning: () => undefined, error: record, fatalError: record } }).parseFromString(
-    xml,
-    'text/xml',
-  ) as unknown as Document | undefined;
+  const doc = new DOMParser({ errorHandler: { warning: () => undefined, error: record, fatalError: record } }).parseFromString(xml, 'text/xml') as unknown as
+    | Document
+    | undefined;
   const multipleRoots = () => new SamlInputError('multiple_roots', 'SAMLResponse has more than one root element.');
   if (errors.some((e) => /only one element/i.test(e))) throw multipleRoots();
   if (errors.length > 0 || !doc?.documentElement) throw new SamlInputError('malformed_response', 'SAMLResponse is not well-formed XML.');

@@ -101,7 +101,12 @@ export async function restoreEmbedded(file: string, dataDir: string, replace: bo
   }
 }
 
-async function restoreLocked(file: string, bytes: Uint8Array<ArrayBuffer>, dataDir: string, replace: boolean): Promise<BackupSummary & { kept_aside: string | null }> {
+async function restoreLocked(
+  file: string,
+  bytes: Uint8Array<ArrayBuffer>,
+  dataDir: string,
+  replace: boolean,
+): Promise<BackupSummary & { kept_aside: string | null }> {
   const target = pgdataOf(dataDir);
   let keptAside: string | null = null;
   if (existsSync(target) && readdirSync(target).length > 0) {

@@ -43,7 +43,10 @@ export function pgErrorCode(err: unknown): string | undefined {
  * was already on its way: like any 503 to a write, its outcome is for the client to check.
  */
 export class DatabaseUnavailableError extends Error {
-  constructor(readonly reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`The database is unavailable (${reason}).`, options);
     this.name = 'DatabaseUnavailableError';
   }
@@ -53,7 +56,8 @@ export class DatabaseUnavailableError extends Error {
 const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOENT']);
 /** node-postgres's own messages for a connection that ended, never opened, or stopped answering. */
-const DRIVER_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Client was closed and is not queryable)/;
+const DRIVER_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Client was closed and is not queryable)/;
 
 /** Is this error the connection's (retry later), rather than the statement's (a bug or bad input)? */
 export function isConnectionFailure(err: unknown): boolean {

@@ -12,9 +12,7 @@ export async function migrate(db: Database, onStep?: (name: string, state: 'appl
   return db.withAdvisoryLock(MIGRATION_LOCK_KEY, async () => {
     await db.query(`CREATE TABLE IF NOT EXISTS warden_migrations (
       name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const done = new Set(
-      (await db.query<{ name: string }>('SELECT name FROM warden_migrations')).map((r) => r.name),
-    );
+    const done = new Set((await db.query<{ name: string }>('SELECT name FROM warden_migrations')).map((r) => r.name));
     const applied: string[] = [];
     for (const m of migrations) {
       if (done.has(m.name)) continue;

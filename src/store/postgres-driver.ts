@@ -51,7 +51,10 @@ export async function openPostgres(connectionString: string, settings: Partial<P
     });
     try {
       // query_timeout ends the probe's own connection when the server is frozen.
-      await Promise.race([pool.query({ text: 'SELECT 1', query_timeout: timeoutMs } as pg.QueryConfig).catch((err) => Promise.reject(asUnavailable(err))), late]);
+      await Promise.race([
+        pool.query({ text: 'SELECT 1', query_timeout: timeoutMs } as pg.QueryConfig).catch((err) => Promise.reject(asUnavailable(err))),
+        late,
+      ]);
     } finally {
       clearTimeout(timer);
     }

@@ -72,7 +72,9 @@ async function snapshot() {
   // Security events (src/domain/activity/security-events.ts) are the one thing a rejected request may leave; the
   // hash-chain columns are filled in after commit, in the background, so they are not compared.
   for (const table of ['access_controls', 'activity_log', 'roles', 'role_memberships']) {
-    out[table] = await server.db.query(`SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS d, count(*)::int AS n FROM ${table === 'activity_log' ? `(SELECT id, seq, organization_id, team_id, user_id, was_impersonated, is_system, activity, scope, item_id, detail, created_at FROM activity_log WHERE scope <> 'Security')` : table} t`);
+    out[table] = await server.db.query(
+      `SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS d, count(*)::int AS n FROM ${table === 'activity_log' ? `(SELECT id, seq, organization_id, team_id, user_id, was_impersonated, is_system, activity, scope, item_id, detail, created_at FROM activity_log WHERE scope <> 'Security')` : table} t`,
+    );
   }
   return out;
 }
@@ -199,7 +201,12 @@ describe('project access controls', () => {
         'organization_member',
       );
       for (const id of [randomUUID(), foreignMember]) {
-        expectError(await c.put(url, { access_level: 'member', organization_member: id }), 400, `Invalid pk "${id}" - object does not exist.`, 'organization_member');
+        expectError(
+          await c.put(url, { access_level: 'member', organization_member: id }),
+          400,
+          `Invalid pk "${id}" - object does not exist.`,
+          'organization_member',
+        );
       }
       for (const id of [randomUUID(), foreignRole, 'nope']) {
         expectError(await c.put(url, { access_level: 'member', role: id }), 400, `Invalid pk "${id}" - object does not exist.`, 'role');
@@ -393,9 +400,24 @@ describe('project-wide (resource-level) access controls', () => {
         expectError(await c.put(url, { resource, access_level: 'viewer' }), 400, /^Invalid resource\. Must be one of: action, /, 'resource');
       }
       expectError(await c.put(url, { resource: 7, access_level: 'viewer' }), 400, undefined, 'resource');
-      expectError(await c.put(url, { resource: 'feature_flag', access_level: 'admin' }), 400, 'Invalid access level. Must be one of: none, viewer, editor, manager', 'access_level');
-      expectError(await c.put(url, { resource: 'activity_log', access_level: 'editor' }), 400, 'Invalid access level. Must be one of: none, viewer', 'access_level');
-      expectError(await c.put(url, { resource: 'action', access_level: 'none' }), 400, "Access level cannot be set below the minimum 'viewer' for action.", 'access_level');
+      expectError(
+        await c.put(url, { resource: 'feature_flag', access_level: 'admin' }),
+        400,
+        'Invalid access level. Must be one of: none, viewer, editor, manager',
+        'access_level',
+      );
+      expectError(
+        await c.put(url, { resource: 'activity_log', access_level: 'editor' }),
+        400,
+        'Invalid access level. Must be one of: none, viewer',
+        'access_level',
+      );
+      expectError(
+        await c.put(url, { resource: 'action', access_level: 'none' }),
+        400,
+        "Access level cannot be set below the minimum 'viewer' for action.",
+        'access_level',
+      );
     });
     await put(c, url, { resource: 'action', access_level: 'viewer' });
     await put(c, url, { resource: 'activity_log', access_level: 'none' });
@@ -412,7 +434,12 @@ describe('object access controls', () => {
       const url = objectAc(org.defaultProjectId, PATHS[kind], id);
       const view = await org.owner.client.get(url);
       expect(view.status, `${kind}: ${JSON.stringify(view.body)}`).toBe(200);
-      expect(view.body).toMatchObject({ access_controls: [], available_access_levels: RESOURCE_LEVELS, default_access_level: 'editor', user_access_level: 'manager' });
+      expect(view.body).toMatchObject({
+        access_controls: [],
+        available_access_levels: RESOURCE_LEVELS,
+        default_access_level: 'editor',
+        user_access_level: 'manager',
+      });
       const row = await put(org.owner.client, url, { access_level: 'viewer', resource: 'project' });
       expect(row.body).toMatchObject({ resource: kind, resource_id: id, access_level: 'viewer' });
       expect((await org.owner.client.get(url)).body.access_controls).toEqual([row.body]);
@@ -551,7 +578,11 @@ describe('object access controls', () => {
     expectError(await editor.client.put(url, { access_level: 'manager' }), 403, 'You do not have viewer access to this resource.');
     // Insights say so in their own words.
     const insight = await makeObject('insight', project, org.owner);
-    expectError(await editor.client.put(objectAc(project, 'insights', insight), { access_level: 'none' }), 403, 'Must be manager to modify insight permissions.');
+    expectError(
+      await editor.client.put(objectAc(project, 'insights', insight), { access_level: 'none' }),
+      403,
+      'Must be manager to modify insight permissions.',
+    );
   });
 
   it('keeps people outside the project out, whatever the rules say', async () => {
@@ -616,10 +647,16 @@ describe('what each level lets a member do on a flag, whichever rule grants it',
       await put(org.owner.client, objectAc(project, 'feature_flags', flag), { access_level: level, ...target });
       const item = `/api/projects/${project}/feature_flags/${flag}/`;
       const list = await member.client.get(`/api/projects/${project}/feature_flags/`);
-      expect(list.body.results.some((f: any) => String(f.id) === flag), `${source} ${level} listed`).toBe(want.listed);
+      expect(
+        list.body.results.some((f: any) => String(f.id) === flag),
+        `${source} ${level} listed`,
+      ).toBe(want.listed);
       expect((await member.client.get(item)).status, `${source} ${level} read`).toBe(want.read);
       expect((await member.client.patch(item, { name: `renamed-${level}` })).status, `${source} ${level} write`).toBe(want.write);
-      const rules = await member.client.put(objectAc(project, 'feature_flags', flag), { access_level: 'viewer', organization_member: await memberId(org, org.owner) });
+      const rules = await member.client.put(objectAc(project, 'feature_flags', flag), {
+        access_level: 'viewer',
+        organization_member: await memberId(org, org.owner),
+      });
       expect(rules.status, `${source} ${level} rules ${JSON.stringify(rules.body)}`).toBe(want.rules);
     }
   });

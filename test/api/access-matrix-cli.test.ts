@@ -22,13 +22,19 @@ let production: number;
 
 beforeAll(async () => {
   instance = await freshInstance();
-  const boot = await warden(['bootstrap', '--email', 'owner@acme.test', '--password', PASSWORD, '--organization', 'Acme', '--json', ...instance.args], instance.env);
+  const boot = await warden(
+    ['bootstrap', '--email', 'owner@acme.test', '--password', PASSWORD, '--organization', 'Acme', '--json', ...instance.args],
+    instance.env,
+  );
   expect(boot.code, boot.stderr).toBe(0);
   const { personal_api_key, organization } = JSON.parse(boot.stdout);
   organizationId = organization.id;
   server = await serve(instance.args, instance.env);
   owner = new Client(server.url).withKey(personal_api_key);
-  for (const [name, access_control] of [['Production', true], ['Staging', false]] as const) {
+  for (const [name, access_control] of [
+    ['Production', true],
+    ['Staging', false],
+  ] as const) {
     const res = await owner.post(`/api/organizations/${organizationId}/projects/`, { name, access_control });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     if (name === 'Production') production = res.body.id;
@@ -80,7 +86,11 @@ describe('warden matrix', () => {
   it('check names a change made by hand, and exits non-zero', async () => {
     const roles = (await owner.get(`/api/organizations/${organizationId}/roles/`)).body.results;
     const product = roles.find((r: any) => r.name === 'product').id;
-    const put = await owner.put(`/api/projects/${production}/resource_access_controls/`, { resource: 'session_recording', access_level: 'editor', role: product });
+    const put = await owner.put(`/api/projects/${production}/resource_access_controls/`, {
+      resource: 'session_recording',
+      access_level: 'editor',
+      role: product,
+    });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     const res = await matrix('check', file());
     expect(res.code).toBe(2);
@@ -120,7 +130,10 @@ describe('warden matrix', () => {
     const bad = await matrix('plan', file('bad.yaml'));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(`${file('bad.yaml')}:27:24: "feature_flag:raed" is not a scope in the catalogue`);
-    writeFileSync(file('unknown.yaml'), SOURCE.replace('production_project:\n      role: member\n      can_view', 'prod_project:\n      role: member\n      can_view'));
+    writeFileSync(
+      file('unknown.yaml'),
+      SOURCE.replace('production_project:\n      role: member\n      can_view', 'prod_project:\n      role: member\n      can_view'),
+    );
     const unknown = await matrix('apply', file('unknown.yaml'));
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain(`${file('unknown.yaml')}:17:5: project "prod" does not exist in this organization`);

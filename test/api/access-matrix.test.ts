@@ -34,7 +34,13 @@ async function world(): Promise<World> {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body.id as number;
   };
-  return { org, production: await project('Production', true), staging: await project('Staging', false), engineer: await addMember(org, 1), productPerson: await addMember(org, 1) };
+  return {
+    org,
+    production: await project('Production', true),
+    staging: await project('Staging', false),
+    engineer: await addMember(org, 1),
+    productPerson: await addMember(org, 1),
+  };
 }
 
 const matrix = (org: Org) => `/api/organizations/${org.id}/access_matrix/`;
@@ -66,7 +72,10 @@ async function recording(projectId: number): Promise<string> {
 }
 
 const entries = (org: Org) =>
-  server.db.query<{ activity: string; scope: string; detail: any }>('SELECT activity, scope, detail FROM activity_log WHERE organization_id = $1 ORDER BY seq', [org.id]);
+  server.db.query<{ activity: string; scope: string; detail: any }>(
+    'SELECT activity, scope, detail FROM activity_log WHERE organization_id = $1 ORDER BY seq',
+    [org.id],
+  );
 
 describe("the source document's matrix, applied verbatim", () => {
   let w: World;
@@ -123,7 +132,10 @@ describe("the source document's matrix, applied verbatim", () => {
     const production = await flag(w, w.production);
     const asked = await w.engineer.client.delete(`/api/projects/${w.production}/feature_flags/${production}/`);
     expect(asked.status, JSON.stringify(asked.body)).toBe(409);
-    expect(asked.body).toMatchObject({ code: 'approval_required', change_request: { action: 'delete_feature_flag', state: 'pending', resource_id: String(production) } });
+    expect(asked.body).toMatchObject({
+      code: 'approval_required',
+      change_request: { action: 'delete_feature_flag', state: 'pending', resource_id: String(production) },
+    });
     expect((await w.engineer.client.get(`/api/projects/${w.production}/feature_flags/${production}/`)).status).toBe(200);
     // Engineers create flags in both.
     await flag(w, w.production, w.engineer.client);
@@ -136,7 +148,11 @@ describe("the source document's matrix, applied verbatim", () => {
       expect((await w.productPerson.client.get(`/api/projects/${project}/session_recordings/${rec}/`)).status).toBe(200);
       const created = await w.productPerson.client.post(`/api/projects/${project}/insights/`, insight);
       expect(created.status, JSON.stringify(created.body)).toBe(201);
-      expectError(await w.productPerson.client.post(`/api/projects/${project}/feature_flags/`, { key: 'nope' }), 403, 'You do not have editor access to this resource.');
+      expectError(
+        await w.productPerson.client.post(`/api/projects/${project}/feature_flags/`, { key: 'nope' }),
+        403,
+        'You do not have editor access to this resource.',
+      );
       // Engineers were given no recordings.
       expectError(await w.engineer.client.get(`/api/projects/${project}/session_recordings/${rec}/`), 403);
     }
@@ -168,7 +184,9 @@ describe("the source document's matrix, applied verbatim", () => {
     const batch = (await entries(w.org)).filter((e) => e.detail.context?.batch_id === applied.batch_id);
     expect(batch.length).toBeGreaterThanOrEqual(applied.changes.length);
     for (const e of batch) expect(e.detail.context).toMatchObject({ batch_source: 'access_matrix', file_sha256: applied.file_sha256 });
-    expect(batch.map((e) => e.activity)).toEqual(expect.arrayContaining(['role_created', 'service_account_created', 'api_key_created', 'access_matrix_applied']));
+    expect(batch.map((e) => e.activity)).toEqual(
+      expect.arrayContaining(['role_created', 'service_account_created', 'api_key_created', 'access_matrix_applied']),
+    );
     expect(batch.filter((e) => e.scope === 'AccessControl').length).toBe(applied.changes.filter((c: any) => /access$/.test(c.kind)).length);
   });
 
@@ -276,16 +294,37 @@ describe('problems with the file', () => {
   };
 
   it('names the file, line and column of an unknown key, project, scope or value', async () => {
-    await problem(SOURCE.replace('can_create_flags: true\n      can_delete_flags: true', 'can_create_flag: true\n      can_delete_flags: true'), /^access-matrix\.yaml:6:7: unknown key "can_create_flag"/);
-    await problem(SOURCE.replace('staging_project:\n    role: member', 'stagin_project:\n    role: member').replace('  product:\n    staging_project:', '  product:\n    stagin_project:'), /^access-matrix\.yaml:13:5: project "stagin" does not exist in this organization/);
+    await problem(
+      SOURCE.replace('can_create_flags: true\n      can_delete_flags: true', 'can_create_flag: true\n      can_delete_flags: true'),
+      /^access-matrix\.yaml:6:7: unknown key "can_create_flag"/,
+    );
+    await problem(
+      SOURCE.replace('staging_project:\n    role: member', 'stagin_project:\n    role: member').replace(
+        '  product:\n    staging_project:',
+        '  product:\n    stagin_project:',
+      ),
+      /^access-matrix\.yaml:13:5: project "stagin" does not exist in this organization/,
+    );
     await problem(SOURCE.replace('query:read]', 'query:raed]'), /^access-matrix\.yaml:23:54: "query:raed" is not a scope in the catalogue/);
     await problem(SOURCE.replace('role: admin #', 'role: owner #'), /^access-matrix\.yaml:5:13: expected one of none, member, admin, found string "owner"/);
-    await problem(SOURCE.replace('can_view_recordings: true\n      can_create_insights: true\n    production_project', 'can_view_recordings: yes please\n      can_create_insights: true\n    production_project'), /^access-matrix\.yaml:15:28: expected true or false/);
-    await problem('access_matrix:\n  a:\n    members: [nobody@example.com]\n', /^access-matrix\.yaml:3:15: nobody@example.com is not a member of this organization/);
+    await problem(
+      SOURCE.replace(
+        'can_view_recordings: true\n      can_create_insights: true\n    production_project',
+        'can_view_recordings: yes please\n      can_create_insights: true\n    production_project',
+      ),
+      /^access-matrix\.yaml:15:28: expected true or false/,
+    );
+    await problem(
+      'access_matrix:\n  a:\n    members: [nobody@example.com]\n',
+      /^access-matrix\.yaml:3:15: nobody@example.com is not a member of this organization/,
+    );
     await problem('access_matrix:\n  a: [1\n', /^access-matrix\.yaml:\d+:\d+: /);
     await problem('access_matrix:\n  a: {}\n  a: {}\n', /^access-matrix\.yaml:3:3: Map keys must be unique/);
     await problem('acces_matrix: {}\n', /^access-matrix\.yaml:1:1: unknown key "acces_matrix"/);
-    await problem({ access_matrix: { eng: { staging_project: { role: 'boss' } } } }, /^access-matrix\.yaml: expected one of none, member, admin, found string "boss" \(at access_matrix\.eng\.staging_project\.role\)/);
+    await problem(
+      { access_matrix: { eng: { staging_project: { role: 'boss' } } } },
+      /^access-matrix\.yaml: expected one of none, member, admin, found string "boss" \(at access_matrix\.eng\.staging_project\.role\)/,
+    );
   });
 
   it('reports every problem at once', async () => {
@@ -297,7 +336,12 @@ describe('problems with the file', () => {
   });
 
   it('checks file_hash against the document', async () => {
-    expectError(await w.org.owner.client.post(`${matrix(w.org)}plan/`, { document: SOURCE, file_hash: 'abc' }), 400, 'file_hash is not the sha256 of the document sent.', 'file_hash');
+    expectError(
+      await w.org.owner.client.post(`${matrix(w.org)}plan/`, { document: SOURCE, file_hash: 'abc' }),
+      400,
+      'file_hash is not the sha256 of the document sent.',
+      'file_hash',
+    );
   });
 
   it('is for admins: members are refused', async () => {
@@ -309,11 +353,17 @@ describe('problems with the file', () => {
 describe('an apply that fails midway', () => {
   it('changes nothing when the domain refuses a change (a key scope outside the organization policy)', async () => {
     const w = await world();
-    const patched = await w.org.owner.client.patch(`/api/organizations/${w.org.id}/`, { personal_api_keys_allowed_scopes: ['insight:read', 'dashboard:read', 'query:read', 'feature_flag:read'] });
+    const patched = await w.org.owner.client.patch(`/api/organizations/${w.org.id}/`, {
+      personal_api_keys_allowed_scopes: ['insight:read', 'dashboard:read', 'query:read', 'feature_flag:read'],
+    });
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
     const before = await entries(w.org);
     const res = await apply(w.org.owner.client, w.org, SOURCE);
-    expectError(res, 400, /^access-matrix\.yaml:26:5: \+ flag_service_account in Production: key with feature_flag:read, feature_flag:write: Organization 'Acme' does not allow personal API keys the scope 'feature_flag:write'\./);
+    expectError(
+      res,
+      400,
+      /^access-matrix\.yaml:26:5: \+ flag_service_account in Production: key with feature_flag:read, feature_flag:write: Organization 'Acme' does not allow personal API keys the scope 'feature_flag:write'\./,
+    );
     expect(await entries(w.org)).toEqual(before);
     expect((await w.org.owner.client.get(`/api/organizations/${w.org.id}/roles/`)).body.results).toEqual([]);
     expect((await w.org.owner.client.get(`/api/organizations/${w.org.id}/service_accounts/`)).body.results).toEqual([]);

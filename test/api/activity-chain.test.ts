@@ -39,7 +39,10 @@ async function verified(org: Org) {
 
 /** The id at a chain position (after verify has chained everything). */
 async function idAt(org: Org, chainSeq: number): Promise<string> {
-  const [row] = await server.db.query<{ id: string }>('SELECT id::text AS id FROM activity_log WHERE organization_id = $1 AND chain_seq = $2', [org.id, chainSeq]);
+  const [row] = await server.db.query<{ id: string }>('SELECT id::text AS id FROM activity_log WHERE organization_id = $1 AND chain_seq = $2', [
+    org.id,
+    chainSeq,
+  ]);
   return row!.id;
 }
 

@@ -58,15 +58,15 @@ async function rejected(who: Person, method: string, path: string, body: unknown
   const res = await who.client.request(method, path, body);
   expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(status);
   const rows = await rowsSince(before);
-  expect(rows.filter((r) => r.scope !== 'Security'), `${method} ${path}`).toEqual([]);
+  expect(
+    rows.filter((r) => r.scope !== 'Security'),
+    `${method} ${path}`,
+  ).toEqual([]);
 }
 
 const membershipId = async (userId: number) =>
   (
-    await server.db.query<{ id: string }>('SELECT id::text AS id FROM organization_memberships WHERE organization_id = $1 AND user_id = $2', [
-      org.id,
-      userId,
-    ])
+    await server.db.query<{ id: string }>('SELECT id::text AS id FROM organization_memberships WHERE organization_id = $1 AND user_id = $2', [org.id, userId])
   )[0]!.id;
 
 describe('every state-changing route records its activity entry', () => {
@@ -77,9 +77,18 @@ describe('every state-changing route records its activity entry', () => {
   let leaver: Person;
 
   it('organization PATCH', async () => {
-    await changes(org.owner, 'PATCH', `/api/organizations/${org.id}/`, { name: 'Entries renamed' }, {
-      status: 200, scope: 'Organization', activity: 'updated', itemId: org.id,
-    });
+    await changes(
+      org.owner,
+      'PATCH',
+      `/api/organizations/${org.id}/`,
+      { name: 'Entries renamed' },
+      {
+        status: 200,
+        scope: 'Organization',
+        activity: 'updated',
+        itemId: org.id,
+      },
+    );
     await rejected(member, 'PATCH', `/api/organizations/${org.id}/`, { name: 'Nope' }, 403);
   });
 
@@ -87,73 +96,166 @@ describe('every state-changing route records its activity entry', () => {
     leaver = await addMember(org, 1);
     const id = await membershipId(leaver.user.id);
     await rejected(member, 'PATCH', `/api/organizations/${org.id}/members/${leaver.user.uuid}/`, { level: 8 }, 403);
-    await changes(org.owner, 'PATCH', `/api/organizations/${org.id}/members/${leaver.user.uuid}/`, { level: 8 }, {
-      status: 200, scope: 'Organization', activity: 'member_level_changed', itemId: id,
-    });
+    await changes(
+      org.owner,
+      'PATCH',
+      `/api/organizations/${org.id}/members/${leaver.user.uuid}/`,
+      { level: 8 },
+      {
+        status: 200,
+        scope: 'Organization',
+        activity: 'member_level_changed',
+        itemId: id,
+      },
+    );
     await rejected(member, 'DELETE', `/api/organizations/${org.id}/members/${leaver.user.uuid}/`, undefined, 403);
     await changes(org.owner, 'DELETE', `/api/organizations/${org.id}/members/${leaver.user.uuid}/`, undefined, {
-      status: 204, scope: 'Organization', activity: 'member_removed', itemId: id,
+      status: 204,
+      scope: 'Organization',
+      activity: 'member_removed',
+      itemId: id,
     });
   });
 
   it('invite POST and DELETE', async () => {
     await rejected(org.owner, 'POST', `/api/organizations/${org.id}/invites/`, { target_email: 'not an address' }, 400);
-    const res = await changes(org.owner, 'POST', `/api/organizations/${org.id}/invites/`, { target_email: 'invitee@example.com', level: 1 }, {
-      status: 201, scope: 'Organization', activity: 'member_invited', itemId: (r) => r.body.id,
-    });
+    const res = await changes(
+      org.owner,
+      'POST',
+      `/api/organizations/${org.id}/invites/`,
+      { target_email: 'invitee@example.com', level: 1 },
+      {
+        status: 201,
+        scope: 'Organization',
+        activity: 'member_invited',
+        itemId: (r) => r.body.id,
+      },
+    );
     await changes(org.owner, 'DELETE', `/api/organizations/${org.id}/invites/${res.body.id}/`, undefined, {
-      status: 204, scope: 'Organization', activity: 'member_invite_deleted', itemId: res.body.id,
+      status: 204,
+      scope: 'Organization',
+      activity: 'member_invite_deleted',
+      itemId: res.body.id,
     });
   });
 
   it('project POST and PATCH', async () => {
     await rejected(member, 'POST', `/api/organizations/${org.id}/projects/`, { name: 'Nope' }, 403);
-    const res = await changes(org.owner, 'POST', `/api/organizations/${org.id}/projects/`, { name: 'Second' }, {
-      status: 201, scope: 'Project', activity: 'created', itemId: (r) => r.body.id,
-    });
+    const res = await changes(
+      org.owner,
+      'POST',
+      `/api/organizations/${org.id}/projects/`,
+      { name: 'Second' },
+      {
+        status: 201,
+        scope: 'Project',
+        activity: 'created',
+        itemId: (r) => r.body.id,
+      },
+    );
     projectId = res.body.id;
-    await changes(org.owner, 'PATCH', `/api/projects/${projectId}/`, { name: 'Second, private', access_control: true }, {
-      status: 200, scope: 'Project', activity: 'updated', itemId: projectId,
-    });
+    await changes(
+      org.owner,
+      'PATCH',
+      `/api/projects/${projectId}/`,
+      { name: 'Second, private', access_control: true },
+      {
+        status: 200,
+        scope: 'Project',
+        activity: 'updated',
+        itemId: projectId,
+      },
+    );
   });
 
   it('project member POST, PATCH and DELETE', async () => {
     const base = `/api/projects/${projectId}/explicit_members/`;
     await rejected(org.owner, 'POST', base, { user_uuid: member.user.uuid, level: 99 }, 400);
-    const added = await changes(org.owner, 'POST', base, { user_uuid: member.user.uuid, level: 1 }, {
-      status: 201, scope: 'Organization', activity: 'project_member_added',
-      itemId: async () => (await server.db.query<{ id: string }>('SELECT id::text AS id FROM explicit_project_memberships ORDER BY joined_at DESC LIMIT 1'))[0]!.id,
-    });
+    const added = await changes(
+      org.owner,
+      'POST',
+      base,
+      { user_uuid: member.user.uuid, level: 1 },
+      {
+        status: 201,
+        scope: 'Organization',
+        activity: 'project_member_added',
+        itemId: async () =>
+          (await server.db.query<{ id: string }>('SELECT id::text AS id FROM explicit_project_memberships ORDER BY joined_at DESC LIMIT 1'))[0]!.id,
+      },
+    );
     const id = (await rowsSince(0)).filter((r) => r.activity === 'project_member_added').at(-1)!.item_id!;
     expect(added.status).toBe(201);
     await rejected(member, 'PATCH', `${base}${member.user.uuid}/`, { level: 8 }, 403);
-    await changes(org.owner, 'PATCH', `${base}${member.user.uuid}/`, { level: 8 }, {
-      status: 200, scope: 'Organization', activity: 'project_member_level_changed', itemId: id,
-    });
+    await changes(
+      org.owner,
+      'PATCH',
+      `${base}${member.user.uuid}/`,
+      { level: 8 },
+      {
+        status: 200,
+        scope: 'Organization',
+        activity: 'project_member_level_changed',
+        itemId: id,
+      },
+    );
     await changes(org.owner, 'DELETE', `${base}${member.user.uuid}/`, undefined, {
-      status: 204, scope: 'Organization', activity: 'project_member_removed', itemId: id,
+      status: 204,
+      scope: 'Organization',
+      activity: 'project_member_removed',
+      itemId: id,
     });
   });
 
   it('personal API key POST, roll and DELETE', async () => {
     await rejected(org.owner, 'POST', '/api/personal_api_keys/', { label: 'bad', scopes: ['no_such:thing'] }, 400);
-    const res = await changes(org.owner, 'POST', '/api/personal_api_keys/', { label: 'entries', scopes: ['*'] }, {
-      status: 201, scope: 'Organization', activity: 'api_key_created', itemId: (r) => r.body.id,
-    });
+    const res = await changes(
+      org.owner,
+      'POST',
+      '/api/personal_api_keys/',
+      { label: 'entries', scopes: ['*'] },
+      {
+        status: 201,
+        scope: 'Organization',
+        activity: 'api_key_created',
+        itemId: (r) => r.body.id,
+      },
+    );
     keyId = res.body.id;
-    await changes(org.owner, 'POST', `/api/personal_api_keys/${keyId}/roll/`, {}, {
-      status: 200, scope: 'Organization', activity: 'api_key_rolled', itemId: keyId,
-    });
+    await changes(
+      org.owner,
+      'POST',
+      `/api/personal_api_keys/${keyId}/roll/`,
+      {},
+      {
+        status: 200,
+        scope: 'Organization',
+        activity: 'api_key_rolled',
+        itemId: keyId,
+      },
+    );
     await changes(org.owner, 'DELETE', `/api/personal_api_keys/${keyId}/`, undefined, {
-      status: 204, scope: 'Organization', activity: 'api_key_deleted', itemId: keyId,
+      status: 204,
+      scope: 'Organization',
+      activity: 'api_key_deleted',
+      itemId: keyId,
     });
   });
 
   it('role POST and role membership POST', async () => {
     await rejected(member, 'POST', `/api/organizations/${org.id}/roles/`, { name: 'Nope' }, 403);
-    const res = await changes(org.owner, 'POST', `/api/organizations/${org.id}/roles/`, { name: 'Auditors' }, {
-      status: 201, scope: 'Organization', activity: 'role_created', itemId: (r) => r.body.id,
-    });
+    const res = await changes(
+      org.owner,
+      'POST',
+      `/api/organizations/${org.id}/roles/`,
+      { name: 'Auditors' },
+      {
+        status: 201,
+        scope: 'Organization',
+        activity: 'role_created',
+        itemId: (r) => r.body.id,
+      },
+    );
     roleId = res.body.id;
     await rejected(member, 'POST', `/api/organizations/${org.id}/roles/${roleId}/role_memberships/`, { user_uuid: member.user.uuid }, 403);
     const before = await lastSeq();
@@ -178,31 +280,73 @@ describe('every state-changing route records its activity entry', () => {
   it('feature flag POST, PATCH and DELETE', async () => {
     const base = `/api/projects/${org.defaultProjectId}/feature_flags/`;
     await rejected(org.owner, 'POST', base, { name: 'no key' }, 400);
-    const res = await changes(org.owner, 'POST', base, { key: 'entries-flag', name: 'Entries' }, {
-      status: 201, scope: 'FeatureFlag', activity: 'created', itemId: (r) => r.body.id,
-    });
+    const res = await changes(
+      org.owner,
+      'POST',
+      base,
+      { key: 'entries-flag', name: 'Entries' },
+      {
+        status: 201,
+        scope: 'FeatureFlag',
+        activity: 'created',
+        itemId: (r) => r.body.id,
+      },
+    );
     flagId = res.body.id;
-    await changes(org.owner, 'PATCH', `${base}${flagId}/`, { name: 'Entries, renamed' }, {
-      status: 200, scope: 'FeatureFlag', activity: 'updated', itemId: flagId,
-    });
+    await changes(
+      org.owner,
+      'PATCH',
+      `${base}${flagId}/`,
+      { name: 'Entries, renamed' },
+      {
+        status: 200,
+        scope: 'FeatureFlag',
+        activity: 'updated',
+        itemId: flagId,
+      },
+    );
     await changes(org.owner, 'DELETE', `${base}${flagId}/`, undefined, {
-      status: 204, scope: 'FeatureFlag', activity: 'deleted', itemId: flagId,
+      status: 204,
+      scope: 'FeatureFlag',
+      activity: 'deleted',
+      itemId: flagId,
     });
   });
 
   it('insight POST and dashboard POST', async () => {
-    await changes(org.owner, 'POST', `/api/projects/${org.defaultProjectId}/insights/`, { name: 'Entries insight' }, {
-      status: 201, scope: 'Insight', activity: 'created', itemId: (r) => r.body.id,
-    });
-    await changes(org.owner, 'POST', `/api/projects/${org.defaultProjectId}/dashboards/`, { name: 'Entries dashboard' }, {
-      status: 201, scope: 'Dashboard', activity: 'created', itemId: (r) => r.body.id,
-    });
+    await changes(
+      org.owner,
+      'POST',
+      `/api/projects/${org.defaultProjectId}/insights/`,
+      { name: 'Entries insight' },
+      {
+        status: 201,
+        scope: 'Insight',
+        activity: 'created',
+        itemId: (r) => r.body.id,
+      },
+    );
+    await changes(
+      org.owner,
+      'POST',
+      `/api/projects/${org.defaultProjectId}/dashboards/`,
+      { name: 'Entries dashboard' },
+      {
+        status: 201,
+        scope: 'Dashboard',
+        activity: 'created',
+        itemId: (r) => r.body.id,
+      },
+    );
   });
 
   it('project DELETE', async () => {
     await rejected(member, 'DELETE', `/api/projects/${projectId}/`, undefined, 403);
     await changes(org.owner, 'DELETE', `/api/projects/${projectId}/`, undefined, {
-      status: 204, scope: 'Project', activity: 'deleted', itemId: projectId,
+      status: 204,
+      scope: 'Project',
+      activity: 'deleted',
+      itemId: projectId,
     });
   });
 });
@@ -241,9 +385,7 @@ describe('a failed transaction writes no entry', () => {
     expect((await org.owner.client.patch(`/api/projects/${pid}/`, { access_control: true })).status).toBe(200);
     const base = `/api/projects/${pid}/explicit_members/`;
     const before = await lastSeq();
-    const results = await Promise.all(
-      Array.from({ length: 4 }, () => org.owner.client.post(base, { user_uuid: member.user.uuid, level: 1 })),
-    );
+    const results = await Promise.all(Array.from({ length: 4 }, () => org.owner.client.post(base, { user_uuid: member.user.uuid, level: 1 })));
     const ok = results.filter((r) => r.status === 201);
     expect(ok).toHaveLength(1);
     for (const r of results.filter((r) => r.status !== 201)) expect(r.status, JSON.stringify(r.body)).toBe(400);

@@ -138,7 +138,8 @@ describe('GET /api/projects/:id/activity_log/', () => {
 
     const pivot = flags[3];
     const after = (await owner.get(projectLog(org.defaultProjectId, `?scope=FeatureFlag&after=${encodeURIComponent(pivot.created_at)}`))).body.results as any[];
-    const before = (await owner.get(projectLog(org.defaultProjectId, `?scope=FeatureFlag&before=${encodeURIComponent(pivot.created_at)}`))).body.results as any[];
+    const before = (await owner.get(projectLog(org.defaultProjectId, `?scope=FeatureFlag&before=${encodeURIComponent(pivot.created_at)}`))).body
+      .results as any[];
     expect(after.every((e) => Date.parse(e.created_at) >= Date.parse(pivot.created_at))).toBe(true);
     expect(before.every((e) => Date.parse(e.created_at) < Date.parse(pivot.created_at))).toBe(true);
     expect(after.map((e) => e.id)).toContain(pivot.id);
@@ -214,7 +215,7 @@ describe('GET /api/organizations/:id/activity_log/', () => {
     expect((await member.client.get(projectLog(privateProjectId))).status).toBe(403);
   });
 
-  it("a personal API key needs activity_log:read", async () => {
+  it('a personal API key needs activity_log:read', async () => {
     const without = await keyClient(org.owner, ['feature_flag:read']);
     expectError(await without.get(projectLog(org.defaultProjectId)), 403, "API key missing required scope 'activity_log:read'");
     expectError(await without.get(orgLog()), 403, "API key missing required scope 'activity_log:read'");
@@ -240,13 +241,18 @@ describe('GET /api/organizations/:id/activity_log/export/', () => {
     expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="activity-log-[0-9a-f-]{36}-\d{4}-\d{2}-\d{2}\.ndjson"$/);
     const text = asText(res.body);
     expect(text.endsWith('\n')).toBe(true);
-    const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const api = (await admin.client.get(orgLog('?limit=1000'))).body.results as any[];
     expect(lines.map(({ team_id: _t, ...rest }) => rest)).toEqual([...api].reverse());
     expect(lines.find((l) => l.item_id === String(privateFlagId)).team_id).toBe(privateProjectId);
     expect(lines.find((l) => l.activity === 'member_joined').team_id).toBeNull();
     // Filters apply to the export too.
-    const flagsOnly = asText((await admin.client.request('GET', exportUrl(`?scope=FeatureFlag&project=${privateProjectId}`))).body).trimEnd().split('\n');
+    const flagsOnly = asText((await admin.client.request('GET', exportUrl(`?scope=FeatureFlag&project=${privateProjectId}`))).body)
+      .trimEnd()
+      .split('\n');
     expect(flagsOnly.map((l) => JSON.parse(l).item_id)).toEqual([String(privateFlagId)]);
   });
 
@@ -256,7 +262,21 @@ describe('GET /api/organizations/:id/activity_log/export/', () => {
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(res.headers.get('content-disposition')).toMatch(/filename="activity-log-.*\.csv"$/);
     const [header, ...rows] = parseCsv(res.body as string);
-    expect(header).toEqual(['id', 'created_at', 'organization_id', 'team_id', 'user_id', 'user_uuid', 'user_email', 'is_system', 'was_impersonated', 'scope', 'activity', 'item_id', 'detail']);
+    expect(header).toEqual([
+      'id',
+      'created_at',
+      'organization_id',
+      'team_id',
+      'user_id',
+      'user_uuid',
+      'user_email',
+      'is_system',
+      'was_impersonated',
+      'scope',
+      'activity',
+      'item_id',
+      'detail',
+    ]);
     const api = [...((await org.owner.client.get(orgLog('?scope=FeatureFlag&limit=1000'))).body.results as any[])].reverse();
     expect(rows).toHaveLength(api.length);
     rows.forEach((row, i) => {

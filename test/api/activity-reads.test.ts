@@ -79,7 +79,9 @@ describe('read-access events for sensitive data', () => {
         item_id: null,
         user_id: org.owner.user.id,
         team_id: org.defaultProjectId,
-        detail: expect.objectContaining({ context: expect.objectContaining({ format: 'ndjson', via_api_key_id: key.keyId, filters: expect.objectContaining({ event: '$pageview' }) }) }),
+        detail: expect.objectContaining({
+          context: expect.objectContaining({ format: 'ndjson', via_api_key_id: key.keyId, filters: expect.objectContaining({ event: '$pageview' }) }),
+        }),
       },
       {
         scope: 'Event',
@@ -87,7 +89,9 @@ describe('read-access events for sensitive data', () => {
         item_id: null,
         user_id: org.owner.user.id,
         team_id: org.defaultProjectId,
-        detail: expect.objectContaining({ context: expect.objectContaining({ via_api_key_id: key.keyId, filters: expect.objectContaining({ event: '$pageview' }) }) }),
+        detail: expect.objectContaining({
+          context: expect.objectContaining({ via_api_key_id: key.keyId, filters: expect.objectContaining({ event: '$pageview' }) }),
+        }),
       },
       {
         scope: 'Event',
@@ -95,12 +99,20 @@ describe('read-access events for sensitive data', () => {
         item_id: null,
         user_id: org.owner.user.id,
         team_id: org.defaultProjectId,
-        detail: expect.objectContaining({ context: expect.objectContaining({ via_api_key_id: key.keyId, query: expect.objectContaining({ select: ['event'], limit: 5 }) }) }),
+        detail: expect.objectContaining({
+          context: expect.objectContaining({ via_api_key_id: key.keyId, query: expect.objectContaining({ select: ['event'], limit: 5 }) }),
+        }),
       },
     ]);
     // Readable through the API like any entry of the project.
     const log = await org.owner.client.get(`/api/projects/${org.defaultProjectId}/activity_log/?scopes=Replay,Event`);
-    expect(log.body.results.map((e: any) => `${e.scope}:${e.activity}`)).toEqual(['Event:queried', 'Event:viewed', 'Event:exported', 'Replay:listed', 'Replay:viewed']);
+    expect(log.body.results.map((e: any) => `${e.scope}:${e.activity}`)).toEqual([
+      'Event:queried',
+      'Event:viewed',
+      'Event:exported',
+      'Replay:listed',
+      'Replay:viewed',
+    ]);
 
     // Turning it off again stops the entries.
     await org.owner.client.patch(`/api/organizations/${org.id}/`, { log_sensitive_reads: false });

@@ -74,7 +74,10 @@ async function setRetention(org: Org, days: number | null) {
 
 async function pruned(org: Org, upTo: number) {
   await eventually('pruning', async () => {
-    const [row] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM activity_log WHERE organization_id = $1 AND chain_seq <= $2', [org.id, upTo]);
+    const [row] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM activity_log WHERE organization_id = $1 AND chain_seq <= $2', [
+      org.id,
+      upTo,
+    ]);
     return row!.n === 0;
   });
 }
@@ -88,9 +91,7 @@ describe('activity log retention', () => {
     await pruned(org, 5);
 
     const after = await remaining(org);
-    expect(after.filter((r) => r.chain_seq !== null && r.chain_seq <= before.length).map((r) => r.chain_seq)).toEqual(
-      before.slice(5).map((r) => r.chain_seq),
-    );
+    expect(after.filter((r) => r.chain_seq !== null && r.chain_seq <= before.length).map((r) => r.chain_seq)).toEqual(before.slice(5).map((r) => r.chain_seq));
     const [checkpoint] = await server.db.query<{ up_to_chain_seq: number; hash_at: string; signature: string | null }>(
       'SELECT up_to_chain_seq::int AS up_to_chain_seq, hash_at, signature FROM activity_chain_checkpoints WHERE organization_id = $1',
       [org.id],

@@ -225,7 +225,10 @@ describe('activity log sinks', () => {
     const { app: node2 } = await buildApp(db2, { ...loadConfig({}, {}), ...server.config, sinkPollMs: 30 });
     try {
       const sink = (await org.owner.client.post(sinks(org), { url: r.url })).body;
-      await createFlags(org, Array.from({ length: 15 }, (_, i) => `n${i}`));
+      await createFlags(
+        org,
+        Array.from({ length: 15 }, (_, i) => `n${i}`),
+      );
       const expected = await chainedAfter(org, sink.last_delivered_seq);
       await eventually('delivery of every entry', async () => receivedEntries(r).length >= expected.length);
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -25,7 +25,11 @@ function checkObject(name: string, value: any, where: string) {
   expect(value, `${where} must be an object`).toBeTypeOf('object');
   const spec = OCSF.objects[name]!;
   for (const field of spec.required ?? []) expect(present(value[field]), `${where}.${field} is required`).toBe(true);
-  if (spec.at_least_one) expect(spec.at_least_one.some((f) => present(value[f])), `${where} needs one of ${spec.at_least_one}`).toBe(true);
+  if (spec.at_least_one)
+    expect(
+      spec.at_least_one.some((f) => present(value[f])),
+      `${where} needs one of ${spec.at_least_one}`,
+    ).toBe(true);
 }
 
 /** Fails unless the event carries every field OCSF requires of its class, in the types OCSF gives them. */
@@ -41,7 +45,11 @@ function validateOcsf(event: any) {
   if (event.status_id !== undefined) expect(OCSF.status_ids).toContain(event.status_id);
   expect(Number.isInteger(event.time) && event.time > 1_600_000_000_000, `${where}: time is epoch milliseconds`).toBe(true);
   for (const field of cls!.required) expect(present(event[field]), `${where}: ${cls!.name} requires ${field}`).toBe(true);
-  if (cls!.at_least_one) expect(cls!.at_least_one.some((f) => present(event[f])), `${where}: one of ${cls!.at_least_one}`).toBe(true);
+  if (cls!.at_least_one)
+    expect(
+      cls!.at_least_one.some((f) => present(event[f])),
+      `${where}: one of ${cls!.at_least_one}`,
+    ).toBe(true);
   checkObject('metadata', event.metadata, `${where}.metadata`);
   checkObject('product', event.metadata.product, `${where}.metadata.product`);
   expect(event.metadata.version).toMatch(/^1\.\d+\.\d+$/);
@@ -152,15 +160,19 @@ describe('cursor pagination', () => {
     expect(res.body.next).toBe(next);
     const flag = await org.owner.client.post(`/api/projects/${org.defaultProjectId}/feature_flags/`, { key: 'after-poll' });
     expect(flag.status).toBe(201);
-    await eventually('the new entry is chained and polled', async () => {
-      res = await org.owner.client.get(next.replace(/^https?:\/\/[^/]+/, ''));
-      return res.body.results.length > 0;
-    }, 5_000);
+    await eventually(
+      'the new entry is chained and polled',
+      async () => {
+        res = await org.owner.client.get(next.replace(/^https?:\/\/[^/]+/, ''));
+        return res.body.results.length > 0;
+      },
+      5_000,
+    );
     expect(res.body.results.map((e: any) => e.unmapped.item_id)).toEqual([String(flag.body.id)]);
     for (const event of res.body.results) validateOcsf(event);
   });
 
-  it("refuses a cursor from another organization, another project, another ordering or no cursor at all (400, nothing read)", async () => {
+  it('refuses a cursor from another organization, another project, another ordering or no cursor at all (400, nothing read)', async () => {
     const other = await newOrganization(server.url);
     const theirs = await other.owner.client.get(`/api/organizations/${other.id}/advanced_activity_logs/?page_size=1`);
     const foreign = new URL(theirs.body.next).searchParams.get('cursor')!;
@@ -206,7 +218,7 @@ describe('filters', () => {
 });
 
 describe('access: the activity log rules', () => {
-  it("members see no security events and only redacted entries about objects they cannot view", async () => {
+  it('members see no security events and only redacted entries about objects they cannot view', async () => {
     const [row] = await server.db.query<{ id: string }>('SELECT id::text FROM organization_memberships WHERE organization_id = $1 AND user_id = $2', [
       org.id,
       member.user.id,

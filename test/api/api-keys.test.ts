@@ -30,10 +30,9 @@ describe('personal API keys: creation and storage', () => {
     const [row] = await server.db.query<Record<string, unknown>>('SELECT * FROM personal_api_keys WHERE id = $1', [created.body.id]);
     expect(row!.secure_value).toBe(`sha256$${createHash('sha256').update(value).digest('hex')}`);
     expect(JSON.stringify(row)).not.toContain(value);
-    const activity = await server.db.query<{ detail: unknown; activity: string }>(
-      "SELECT activity, detail FROM activity_log WHERE item_id = $1",
-      [created.body.id],
-    );
+    const activity = await server.db.query<{ detail: unknown; activity: string }>('SELECT activity, detail FROM activity_log WHERE item_id = $1', [
+      created.body.id,
+    ]);
     expect(activity.map((a) => a.activity)).toContain('api_key_created');
     expect(JSON.stringify(activity)).not.toContain(value);
   });
@@ -89,11 +88,7 @@ describe('personal API keys: what a key may do', () => {
     const second = await org.owner.client.post(`/api/organizations/${org.id}/projects/`, { name: 'Second' });
     const projectKey = await keyClient(org.owner, ['*'], { scoped_teams: [org.defaultProjectId] });
     expect((await projectKey.get(`/api/projects/${org.defaultProjectId}/`)).status).toBe(200);
-    expectError(
-      await projectKey.get(`/api/projects/${second.body.id}/`),
-      403,
-      `API key does not have access to the requested project: ID ${second.body.id}.`,
-    );
+    expectError(await projectKey.get(`/api/projects/${second.body.id}/`), 403, `API key does not have access to the requested project: ID ${second.body.id}.`);
     // Only routes about a project: not the project list, which is about the organization.
     expectError(await projectKey.get('/api/projects/'), 403, 'API keys with scoped projects are only supported on project-based views.');
 
@@ -140,8 +135,7 @@ describe('personal API keys: what a key may do', () => {
     const memberKey = await keyClient(member, ['*']);
     const adminKey = await keyClient(admin, ['*']);
     expect((await org.owner.client.patch(`/api/organizations/${org.id}/`, { members_can_use_personal_api_keys: false })).status).toBe(200);
-    const message =
-      "Organization 'Strict Co' does not allow using personal API keys. Contact an admin to enable personal API keys for this organization.";
+    const message = "Organization 'Strict Co' does not allow using personal API keys. Contact an admin to enable personal API keys for this organization.";
     expectError(await memberKey.get(`/api/projects/${org.defaultProjectId}/`), 403, message);
     expectError(await member.client.post(KEYS, { label: 'x', scopes: ['*'] }), 403, message);
     expect((await adminKey.get(`/api/projects/${org.defaultProjectId}/`)).status).toBe(200);

@@ -13,7 +13,12 @@ const requests = (org: Org) => `/api/projects/${org.defaultProjectId}/change_req
 const policies = (org: Org) => `/api/projects/${org.defaultProjectId}/approval_policies/`;
 
 async function flag(org: Org, rollout = 10, active = true): Promise<number> {
-  const res = await org.owner.client.post(flags(org), { key: `f-${Math.random().toString(36).slice(2, 10)}`, name: 'F', active, filters: { groups: [{ properties: [], rollout_percentage: rollout }] } });
+  const res = await org.owner.client.post(flags(org), {
+    key: `f-${Math.random().toString(36).slice(2, 10)}`,
+    name: 'F',
+    active,
+    filters: { groups: [{ properties: [], rollout_percentage: rollout }] },
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.id;
 }
@@ -27,7 +32,9 @@ async function policy(org: Org, body: Record<string, unknown>) {
 }
 
 async function flagRow(id: number) {
-  const [row] = await server.db.query<{ active: boolean; filters: any; deleted: boolean }>('SELECT active, filters, deleted FROM feature_flags WHERE id = $1', [id]);
+  const [row] = await server.db.query<{ active: boolean; filters: any; deleted: boolean }>('SELECT active, filters, deleted FROM feature_flags WHERE id = $1', [
+    id,
+  ]);
   return row!;
 }
 
@@ -49,9 +56,17 @@ describe('approval policies', () => {
   it('refuses bad policies in PostHog’s error shape, and changes nothing', async () => {
     const before = await count('approval_policies WHERE organization_id = $1', [org.id]);
     const outsider = await newOrganization(server.url);
-    expectError(await org.owner.client.post(policies(org), { action_key: 'feature_flag.explode', approver_config: { quorum: 1 } }), 400, '"feature_flag.explode" is not a valid choice.', 'action_key');
     expectError(
-      await org.owner.client.post(policies(org), { action_key: 'feature_flag.enable', approver_config: { quorum: 1, users: [admin.user.id, outsider.owner.user.id] } }),
+      await org.owner.client.post(policies(org), { action_key: 'feature_flag.explode', approver_config: { quorum: 1 } }),
+      400,
+      '"feature_flag.explode" is not a valid choice.',
+      'action_key',
+    );
+    expectError(
+      await org.owner.client.post(policies(org), {
+        action_key: 'feature_flag.enable',
+        approver_config: { quorum: 1, users: [admin.user.id, outsider.owner.user.id] },
+      }),
       400,
       `Unknown approvers: users ${outsider.owner.user.id} are not members of this organization.`,
       'approver_config',
@@ -63,30 +78,68 @@ describe('approval policies', () => {
       'approver_config',
     );
     expectError(
-      await org.owner.client.post(policies(org), { action_key: 'feature_flag.enable', approver_config: { quorum: 1, roles: ['00000000-0000-4000-8000-000000000002'] } }),
+      await org.owner.client.post(policies(org), {
+        action_key: 'feature_flag.enable',
+        approver_config: { quorum: 1, roles: ['00000000-0000-4000-8000-000000000002'] },
+      }),
       400,
       'Roles do not exist: 00000000-0000-4000-8000-000000000002',
       'approver_config',
     );
-    expectError(await org.owner.client.post(policies(org), { action_key: 'feature_flag.enable', conditions: { type: 'before_after', field: 'rollout_percentage' } }), 400, /operator/, 'conditions');
-    expectError(await org.owner.client.post(policies(org), { action_key: 'feature_flag.enable', expires_after: 'soon' }), 400, /Duration has wrong format/, 'expires_after');
-    expectError(await member.client.post(policies(org), { action_key: 'feature_flag.enable' }), 403, 'You need to be an organization admin to change approval policies.');
+    expectError(
+      await org.owner.client.post(policies(org), { action_key: 'feature_flag.enable', conditions: { type: 'before_after', field: 'rollout_percentage' } }),
+      400,
+      /operator/,
+      'conditions',
+    );
+    expectError(
+      await org.owner.client.post(policies(org), { action_key: 'feature_flag.enable', expires_after: 'soon' }),
+      400,
+      /Duration has wrong format/,
+      'expires_after',
+    );
+    expectError(
+      await member.client.post(policies(org), { action_key: 'feature_flag.enable' }),
+      403,
+      'You need to be an organization admin to change approval policies.',
+    );
     expect(await count('approval_policies WHERE organization_id = $1', [org.id])).toBe(before);
     expect(await count("activity_log WHERE organization_id = $1 AND scope = 'ApprovalPolicy'", [org.id])).toBe(0);
   });
 
   it('reads, edits and removes a policy in PostHog’s shape, each change logged', async () => {
-    const created = await policy(org, { action_key: 'feature_flag.disable', approver_config: { quorum: 1, users: [admin.user.id] }, expires_after: '7 00:00:00' });
-    expect(created).toMatchObject({ action_key: 'feature_flag.disable', approver_config: { quorum: 1, users: [admin.user.id], roles: [] }, allow_self_approve: false, expires_after: '7 00:00:00', enabled: true, bypass_object_managers: false });
+    const created = await policy(org, {
+      action_key: 'feature_flag.disable',
+      approver_config: { quorum: 1, users: [admin.user.id] },
+      expires_after: '7 00:00:00',
+    });
+    expect(created).toMatchObject({
+      action_key: 'feature_flag.disable',
+      approver_config: { quorum: 1, users: [admin.user.id], roles: [] },
+      allow_self_approve: false,
+      expires_after: '7 00:00:00',
+      enabled: true,
+      bypass_object_managers: false,
+    });
     expect(created.created_by.uuid).toBe(org.owner.user.uuid);
-    expectError(await org.owner.client.post(policies(org), { action_key: 'feature_flag.disable', approver_config: { quorum: 1 } }), 400, 'A policy for this action already exists. You can edit the existing policy instead.');
-    const patched = await org.owner.client.patch(`${policies(org)}${created.id}/`, { approver_config: { quorum: 2, users: [admin.user.id, member.user.id] }, allow_self_approve: true });
+    expectError(
+      await org.owner.client.post(policies(org), { action_key: 'feature_flag.disable', approver_config: { quorum: 1 } }),
+      400,
+      'A policy for this action already exists. You can edit the existing policy instead.',
+    );
+    const patched = await org.owner.client.patch(`${policies(org)}${created.id}/`, {
+      approver_config: { quorum: 2, users: [admin.user.id, member.user.id] },
+      allow_self_approve: true,
+    });
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
     expect(patched.body).toMatchObject({ approver_config: { quorum: 2 }, allow_self_approve: true });
     expect((await member.client.get(`${policies(org)}${created.id}/`)).body.approver_config.quorum).toBe(2);
     expect((await member.client.get(`${policies(org)}?action_key=feature_flag.disable`)).body.count).toBe(1);
     expect((await org.owner.client.delete(`${policies(org)}${created.id}/`)).status).toBe(204);
-    const logged = await server.db.query<{ activity: string }>("SELECT activity FROM activity_log WHERE item_id = $1 AND scope = 'ApprovalPolicy' ORDER BY seq", [created.id]);
+    const logged = await server.db.query<{ activity: string }>(
+      "SELECT activity FROM activity_log WHERE item_id = $1 AND scope = 'ApprovalPolicy' ORDER BY seq",
+      [created.id],
+    );
     expect(logged.map((e) => e.activity)).toEqual(['created', 'updated', 'deleted']);
   });
 });
@@ -97,7 +150,11 @@ describe('change requests for flag changes', () => {
     const [a, b] = [await addMember(org, 1), await addMember(org, 1)];
     const requester = await addMember(org, 1);
     // Only a rollout above 50% needs approval (PostHog's before_after condition).
-    await policy(org, { action_key: 'feature_flag.update', conditions: { type: 'before_after', field: 'rollout_percentage', operator: '>', value: 50 }, approver_config: { quorum: 2, users: [a.user.id, b.user.id] } });
+    await policy(org, {
+      action_key: 'feature_flag.update',
+      conditions: { type: 'before_after', field: 'rollout_percentage', operator: '>', value: 50 },
+      approver_config: { quorum: 2, users: [a.user.id, b.user.id] },
+    });
     const id = await flag(org);
     expect((await requester.client.patch(`${flags(org)}${id}/`, rollout(40))).status).toBe(200);
     const held = await requester.client.patch(`${flags(org)}${id}/`, { ...rollout(90), name: 'wider' });
@@ -129,7 +186,11 @@ describe('change requests for flag changes', () => {
   it('gates enabling, lets the requester approve where the policy allows, and refuses an approver who may not change the flag', async () => {
     const org = await newOrganization(server.url);
     const approver = await addMember(org, 1);
-    await policy(org, { action_key: 'feature_flag.enable', approver_config: { quorum: 1, users: [approver.user.id, org.owner.user.id] }, allow_self_approve: true });
+    await policy(org, {
+      action_key: 'feature_flag.enable',
+      approver_config: { quorum: 1, users: [approver.user.id, org.owner.user.id] },
+      allow_self_approve: true,
+    });
     const id = await flag(org, 10, false);
     const held = await org.owner.client.patch(`${flags(org)}${id}/`, { active: true });
     expect(held.status).toBe(409);
@@ -160,7 +221,12 @@ describe('change requests for flag changes', () => {
       `INSERT INTO role_memberships (role_id, organization_member_id) SELECT $1, id FROM organization_memberships WHERE organization_id = $2 AND user_id = $3`,
       [role!.id, org.id, admin.user.id],
     );
-    const created = await policy(org, { action_key: 'feature_flag.disable', approver_config: { quorum: 1 }, bypass_org_membership_levels: ['15'], bypass_roles: [role!.id] });
+    const created = await policy(org, {
+      action_key: 'feature_flag.disable',
+      approver_config: { quorum: 1 },
+      bypass_org_membership_levels: ['15'],
+      bypass_roles: [role!.id],
+    });
     expect(created).toMatchObject({ bypass_org_membership_levels: ['15'], bypass_roles: [role!.id] });
     expect((await org.owner.client.patch(`${flags(org)}${await flag(org)}/`, { active: false })).status).toBe(200);
     expect((await admin.client.patch(`${flags(org)}${await flag(org)}/`, { active: false })).status).toBe(200);
@@ -203,7 +269,11 @@ describe('change requests for flag changes', () => {
     const member = await addMember(org, 1);
     const production = org.defaultProjectId;
     const orgPolicies = `/api/organizations/${org.id}/approval_policies/`;
-    const created = await org.owner.client.post(orgPolicies, { action_key: 'feature_flag.delete', approver_config: { quorum: 1 }, conditions: { project_ids: [production], flag_tags: ['critical'] } });
+    const created = await org.owner.client.post(orgPolicies, {
+      action_key: 'feature_flag.delete',
+      approver_config: { quorum: 1 },
+      conditions: { project_ids: [production], flag_tags: ['critical'] },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.team_id).toBeNull();
     expect((await member.client.get(orgPolicies)).body.count).toBe(1);
@@ -223,6 +293,6 @@ describe('change requests for flag changes', () => {
     expectError(conflict, 400, /matches multiple approval policies/);
     expect(conflict.body.code).toBe('policy_conflict');
     expect((await flagRow(both)).deleted).toBe(false);
-    expect(await count("change_requests WHERE resource_id = $1", [String(both)])).toBe(0);
+    expect(await count('change_requests WHERE resource_id = $1', [String(both)])).toBe(0);
   });
 });

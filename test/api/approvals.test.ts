@@ -13,7 +13,11 @@ const requests = (org: Org) => `/api/projects/${org.defaultProjectId}/change_req
 const policies = (org: Org) => `/api/projects/${org.defaultProjectId}/approval_policies/`;
 
 async function flag(org: Org, by: Person = org.owner): Promise<number> {
-  const res = await by.client.post(flags(org), { key: `flag-${Math.random().toString(36).slice(2, 10)}`, name: 'F', filters: { groups: [{ properties: [], rollout_percentage: 50 }] } });
+  const res = await by.client.post(flags(org), {
+    key: `flag-${Math.random().toString(36).slice(2, 10)}`,
+    name: 'F',
+    filters: { groups: [{ properties: [], rollout_percentage: 50 }] },
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.id;
 }
@@ -32,7 +36,11 @@ describe('approvals for flag deletion', () => {
     const free = await flag(org);
     expect((await member.client.delete(`${flags(org)}${free}/`)).status).toBe(204);
 
-    expectError(await member.client.post(policies(org), { action: 'delete_feature_flag' }), 403, 'You need to be an organization admin to change approval policies.');
+    expectError(
+      await member.client.post(policies(org), { action: 'delete_feature_flag' }),
+      403,
+      'You need to be an organization admin to change approval policies.',
+    );
     expectError(await org.owner.client.post(policies(org), { action: 'delete_everything' }), 400, '"delete_everything" is not a valid choice.', 'action');
     const created = await org.owner.client.post(policies(org), { action: 'delete_feature_flag' });
     expect(created.status).toBe(201);
@@ -43,7 +51,13 @@ describe('approvals for flag deletion', () => {
     const first = await member.client.delete(`${flags(org)}${guarded}/`);
     expect(first.status).toBe(409);
     expect(first.body).toMatchObject({ code: 'approval_required', status: 'approval_required', resource_type: 'feature_flag', resource_id: String(guarded) });
-    expect(first.body.change_request).toMatchObject({ action: 'delete_feature_flag', action_key: 'feature_flag.delete', resource: 'feature_flag', resource_id: String(guarded), state: 'pending' });
+    expect(first.body.change_request).toMatchObject({
+      action: 'delete_feature_flag',
+      action_key: 'feature_flag.delete',
+      resource: 'feature_flag',
+      resource_id: String(guarded),
+      state: 'pending',
+    });
     expect(first.body.change_request.requested_by.uuid).toBe(member.user.uuid);
     expect(first.body.change_request_id).toBe(first.body.change_request.id);
     const again = await member.client.delete(`${flags(org)}${guarded}/`);
@@ -85,7 +99,9 @@ describe('approvals for flag deletion', () => {
     expect(approved.body).toMatchObject({ status: 'applied', change_request: { state: 'applied', reason: 'cleanup' } });
     expect(approved.body.change_request.decided_by.uuid).toBe(admin.user.uuid);
     expect(approved.body.change_request.applied_by.uuid).toBe(admin.user.uuid);
-    expect(approved.body.change_request.approvals.map((a: any) => [a.created_by.uuid, a.decision, a.reason])).toEqual([[admin.user.uuid, 'approved', 'cleanup']]);
+    expect(approved.body.change_request.approvals.map((a: any) => [a.created_by.uuid, a.decision, a.reason])).toEqual([
+      [admin.user.uuid, 'approved', 'cleanup'],
+    ]);
     expect((await member.client.get(`${flags(org)}${target}/`)).status).toBe(404);
     expectError(await admin.client.post(`${path}reject/`, {}), 400, 'This change request can no longer be rejected.');
 
@@ -127,7 +143,12 @@ describe('approvals for flag deletion', () => {
       [role!.id, org.id, inRole.user.id],
     );
     expect((await org.owner.client.post(policies(org), { action: 'delete_feature_flag', role: role!.id })).status).toBe(201);
-    expectError(await org.owner.client.post(policies(org), { action: 'delete_feature_flag', role: '00000000-0000-4000-8000-000000000000' }), 400, 'Role does not exist.', 'role');
+    expectError(
+      await org.owner.client.post(policies(org), { action: 'delete_feature_flag', role: '00000000-0000-4000-8000-000000000000' }),
+      400,
+      'Role does not exist.',
+      'role',
+    );
 
     expect((await inRole.client.delete(`${flags(org)}${await flag(org)}/`)).status).toBe(409);
     expect((await outside.client.delete(`${flags(org)}${await flag(org)}/`)).status).toBe(204);

@@ -24,7 +24,11 @@ function setCookie(res: Response, name: string): string {
 }
 
 const cookieValue = (line: string) => line.slice(line.indexOf('=') + 1).split(';')[0]!;
-const attributes = (line: string) => line.split(';').slice(1).map((a) => a.trim().toLowerCase());
+const attributes = (line: string) =>
+  line
+    .split(';')
+    .slice(1)
+    .map((a) => a.trim().toLowerCase());
 
 async function logIn(email: string, password: string): Promise<{ client: Client; res: Response }> {
   const client = new Client(server.url);
@@ -94,7 +98,12 @@ describe('sign-up', () => {
     expectError(missing, 400, 'This field is required.', 'email');
     expect(missing.body).toMatchObject({ type: 'validation_error', code: 'required' });
 
-    expectError(await anon.post('/api/signup/', { first_name: 'Ann', email: 'not-an-email', password: PASSWORD }), 400, 'Enter a valid email address.', 'email');
+    expectError(
+      await anon.post('/api/signup/', { first_name: 'Ann', email: 'not-an-email', password: PASSWORD }),
+      400,
+      'Enter a valid email address.',
+      'email',
+    );
 
     const shortEmail = uniqueEmail('short');
     const short = await anon.post('/api/signup/', { first_name: 'Ann', email: shortEmail, password: 'short' });
@@ -151,10 +160,15 @@ describe('CSRF', () => {
     const denied = await client.request('PATCH', '/api/users/@me/', { first_name: 'Mallory' }, { csrf: false });
     expectError(denied, 403, 'CSRF Failed: CSRF token missing or incorrect.', null);
     expect(denied.body.code).toBe('permission_denied');
-    const wrongToken = await client.request('PATCH', '/api/users/@me/', { first_name: 'Mallory' }, {
-      csrf: false,
-      headers: { 'x-csrftoken': 'x'.repeat(client.csrfToken!.length) },
-    });
+    const wrongToken = await client.request(
+      'PATCH',
+      '/api/users/@me/',
+      { first_name: 'Mallory' },
+      {
+        csrf: false,
+        headers: { 'x-csrftoken': 'x'.repeat(client.csrfToken!.length) },
+      },
+    );
     expectError(wrongToken, 403, 'CSRF Failed: CSRF token missing or incorrect.');
     // Reads need no token.
     const read = await client.request('GET', '/api/users/@me/', undefined, { csrf: false });

@@ -37,7 +37,9 @@ function declared(access: RouteAccess): Access {
     case 'key_management':
       return access.keys === 'self' ? 'key-self' : 'key-management';
     case 'scoped':
-      return access.alsoAccepts ? { scope: access.scope, action: access.action, alsoAccepts: access.alsoAccepts } : { scope: access.scope, action: access.action };
+      return access.alsoAccepts
+        ? { scope: access.scope, action: access.action, alsoAccepts: access.alsoAccepts }
+        : { scope: access.scope, action: access.action };
   }
 }
 

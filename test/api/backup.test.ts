@@ -91,7 +91,9 @@ describe.runIf(storeKind === 'postgres')('backup and restore on Postgres, as doc
     const source = await freshPostgresDatabase(process.env.DATABASE_URL!);
     const target = await freshPostgresDatabase(process.env.DATABASE_URL!);
     try {
-      const boot = await warden(['bootstrap', '--email', 'pg@example.com', '--password', PASSWORD, '--organization', 'PG', '--json'], { DATABASE_URL: source.url });
+      const boot = await warden(['bootstrap', '--email', 'pg@example.com', '--password', PASSWORD, '--organization', 'PG', '--json'], {
+        DATABASE_URL: source.url,
+      });
       expect(boot.code, boot.stderr).toBe(0);
       const file = join(dir, 'warden.dump');
       const dump = await run('pg_dump', ['--format=custom', '--file', file, source.url]);

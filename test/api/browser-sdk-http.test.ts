@@ -54,7 +54,10 @@ describe('CORS', () => {
 
   it('gives the management API no CORS, except to the origins the operator lists', async () => {
     const ask = (origin: string) =>
-      fetch(`${server.url}/api/users/@me/`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+      fetch(`${server.url}/api/users/@me/`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+      });
     const stranger = await ask(APP);
     expect(stranger.status).toBe(405);
     expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
@@ -66,7 +69,10 @@ describe('CORS', () => {
     const get = await fetch(`${server.url}/api/users/@me/`, { headers: { origin: APP } });
     expect(get.headers.get('access-control-allow-origin')).toBeNull();
     // The setting takes origins only.
-    expect(loadConfig({}, { WARDEN_CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins).toEqual(['https://a.example', 'http://localhost:3000']);
+    expect(loadConfig({}, { WARDEN_CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins).toEqual([
+      'https://a.example',
+      'http://localhost:3000',
+    ]);
     expect(() => loadConfig({}, { WARDEN_CORS_ORIGINS: 'https://a.example/path' })).toThrow(/WARDEN_CORS_ORIGINS/);
     expect(() => loadConfig({}, { WARDEN_CORS_ORIGINS: '*' })).toThrow(/WARDEN_CORS_ORIGINS/);
   });

@@ -33,7 +33,9 @@ async function activity(projectId: number, itemId?: number) {
 async function state(projectId: number) {
   return {
     dashboards: await server.db.query('SELECT * FROM dashboards WHERE team_id = $1 ORDER BY id', [projectId]),
-    tiles: await server.db.query('SELECT t.* FROM dashboard_tiles t JOIN dashboards d ON d.id = t.dashboard_id WHERE d.team_id = $1 ORDER BY t.id', [projectId]),
+    tiles: await server.db.query('SELECT t.* FROM dashboard_tiles t JOIN dashboards d ON d.id = t.dashboard_id WHERE d.team_id = $1 ORDER BY t.id', [
+      projectId,
+    ]),
     activity: await activity(projectId),
   };
 }
@@ -51,7 +53,11 @@ describe('dashboards', () => {
     });
     expect(body).toMatchObject({ name: 'Main', description: 'Top metrics', pinned: true, deleted: false, created_by: { id: org.owner.user.id } });
     expect(body.tiles).toHaveLength(2);
-    expect(body.tiles[0]).toMatchObject({ layouts: { sm: { x: 0, y: 0, w: 6, h: 5 } }, color: 'blue', insight: { id: a.id, name: 'A', dashboards: [body.id] } });
+    expect(body.tiles[0]).toMatchObject({
+      layouts: { sm: { x: 0, y: 0, w: 6, h: 5 } },
+      color: 'blue',
+      insight: { id: a.id, name: 'A', dashboards: [body.id] },
+    });
     expect(body.tiles[1].insight).toMatchObject({ id: b.id, short_id: b.short_id });
     const log = await activity(org.defaultProjectId, body.id);
     expect(log).toHaveLength(1);
@@ -109,7 +115,12 @@ describe('dashboards', () => {
     const url = dashboards(org.defaultProjectId);
     const before = await state(org.defaultProjectId);
     for (const foreign of [sameOrgOtherProject, otherOrg]) {
-      expectError(await c.post(url, { name: 'X', tiles: [{ insight: { id: foreign.id } }] }), 400, `Invalid pk "${foreign.id}" - object does not exist.`, 'tiles__0__insight');
+      expectError(
+        await c.post(url, { name: 'X', tiles: [{ insight: { id: foreign.id } }] }),
+        400,
+        `Invalid pk "${foreign.id}" - object does not exist.`,
+        'tiles__0__insight',
+      );
       expectError(await c.patch(`${url}${d.id}/`, { tiles: [{ insight: { short_id: foreign.short_id } }] }), 400, undefined, 'tiles__0__insight');
       // Through the insight's own `dashboards` field, too.
       expectError(await c.patch(`${insights(org.defaultProjectId)}${mine.id}/`, { dashboards: [d.id, 999999] }), 400, undefined, 'dashboards');
@@ -126,7 +137,7 @@ describe('dashboards', () => {
     expectError(await c.get(dashboards(other.defaultProjectId)), 404, 'Project not found.');
   });
 
-  it("hides tiles whose insight the caller may not view, and refuses members with none on dashboards", async () => {
+  it('hides tiles whose insight the caller may not view, and refuses members with none on dashboards', async () => {
     const org = await newOrganization(server.url);
     const member = await addMember(org, 1);
     const open = await insight(org, 'Open');
@@ -142,7 +153,12 @@ describe('dashboards', () => {
     expect(seen.body.tiles.map((t: any) => t.insight.id)).toEqual([open.id]);
     // Nor may they put it on a dashboard of their own.
     const theirs = await dashboard(org, { name: 'Theirs' }, member);
-    expectError(await member.client.patch(`${dashboards(org.defaultProjectId)}${theirs.id}/`, { tiles: [{ insight: { id: closed.id } }] }), 400, undefined, 'tiles__0__insight');
+    expectError(
+      await member.client.patch(`${dashboards(org.defaultProjectId)}${theirs.id}/`, { tiles: [{ insight: { id: closed.id } }] }),
+      400,
+      undefined,
+      'tiles__0__insight',
+    );
 
     await server.db.query(`INSERT INTO access_controls (team_id, access_level, resource) VALUES ($1, 'none', 'dashboard')`, [org.defaultProjectId]);
     const before = await state(org.defaultProjectId);

@@ -73,10 +73,20 @@ describe('domains', () => {
   it('refuses invalid and taken domains, and answers 404 for another organization', async () => {
     const org = await newOrganization(server.url);
     for (const bad of ['', 'localhost', 'no spaces.test', 'http://x.test', '-lead.test', 'a'.repeat(130) + '.test', '*.wild.test']) {
-      expectError(await org.owner.client.post(`/api/organizations/${org.id}/domains/`, { domain: bad }), 400, 'Please enter a valid domain or subdomain name.', 'domain');
+      expectError(
+        await org.owner.client.post(`/api/organizations/${org.id}/domains/`, { domain: bad }),
+        400,
+        'Please enter a valid domain or subdomain name.',
+        'domain',
+      );
     }
     const domain = await addDomain(org);
-    expectError(await org.owner.client.post(`/api/organizations/${org.id}/domains/`, { domain: domain.domain.toUpperCase() }), 400, 'domain with this domain already exists.', 'domain');
+    expectError(
+      await org.owner.client.post(`/api/organizations/${org.id}/domains/`, { domain: domain.domain.toUpperCase() }),
+      400,
+      'domain with this domain already exists.',
+      'domain',
+    );
     const other = await newOrganization(server.url);
     expectError(await other.owner.client.get(`/api/organizations/${other.id}/domains/${domain.id}/`), 404);
     expectError(await other.owner.client.patch(`/api/organizations/${other.id}/domains/${domain.id}/`, { group_attribute: 'x' }), 404);
@@ -118,7 +128,7 @@ describe('domains', () => {
     }
   }, 90_000);
 
-  it('keeps JIT provisioning and enforcement until the domain is verified (PostHog\'s rule)', async () => {
+  it("keeps JIT provisioning and enforcement until the domain is verified (PostHog's rule)", async () => {
     const org = await newOrganization(server.url);
     const domain = await addDomain(org);
     const path = `/api/organizations/${org.id}/domains/${domain.id}/`;
@@ -127,7 +137,11 @@ describe('domains', () => {
     expect(jit.body.code).toBe('verification_required');
     expectError(await org.owner.client.patch(path, { sso_enforcement: 'saml' }), 400, undefined, 'sso_enforcement');
     // Provider settings may be prepared before verification.
-    const saml = await org.owner.client.patch(path, { saml_entity_id: 'https://idp.example/entity', saml_acs_url: 'https://idp.example/sso', saml_x509_cert: cert });
+    const saml = await org.owner.client.patch(path, {
+      saml_entity_id: 'https://idp.example/entity',
+      saml_acs_url: 'https://idp.example/sso',
+      saml_x509_cert: cert,
+    });
     expect(saml.status, JSON.stringify(saml.body)).toBe(200);
     expect(saml.body).toMatchObject({ has_saml: true, is_verified: false, jit_provisioning_enabled: false });
   });
@@ -212,7 +226,10 @@ describe('SSO enforcement', () => {
     expectError(await new Client(server.url).post('/api/signup/', { email: `new@${domain.domain}`, password: PASSWORD, first_name: 'N' }), 400, message);
     expectError(await new Client(server.url).post(`/api/signup/${invite.body.id}/`, { first_name: 'L', password: PASSWORD }), 400, message);
     // The accept page learns it before asking for a password: the invite names the enforced provider.
-    expect((await new Client(server.url).get(`/api/signup/${invite.body.id}/`)).body).toMatchObject({ target_email: `later@${domain.domain}`, sso_enforcement: 'saml' });
+    expect((await new Client(server.url).get(`/api/signup/${invite.body.id}/`)).body).toMatchObject({
+      target_email: `later@${domain.domain}`,
+      sso_enforcement: 'saml',
+    });
     // Other addresses still log in with a password.
     expect((await new Client(server.url).post('/api/login/', { email: outsider.user.email, password: PASSWORD })).status).toBe(200);
 
@@ -234,7 +251,10 @@ describe('operator verification from the CLI', () => {
   it('`warden domains verify --domain` marks a domain verified without DNS, as a system action', async () => {
     const instance = await freshInstance();
     try {
-      const boot = await warden(['bootstrap', '--email', 'o@airgap.test', '--password', PASSWORD, '--organization', 'Air', '--json', ...instance.args], instance.env);
+      const boot = await warden(
+        ['bootstrap', '--email', 'o@airgap.test', '--password', PASSWORD, '--organization', 'Air', '--json', ...instance.args],
+        instance.env,
+      );
       expect(boot.code, boot.stderr).toBe(0);
       const { organization } = JSON.parse(boot.stdout);
       const { openStore } = await import('../../src/store/open.js');
@@ -299,7 +319,12 @@ describe('group mappings', () => {
     const org = await newOrganization(server.url);
     const other = await newOrganization(server.url);
     const foreign = await other.owner.client.post(`/api/organizations/${other.id}/roles/`, { name: 'Theirs' });
-    expectError(await org.owner.client.patch(`/api/organizations/${org.id}/`, { default_role_id: foreign.body.id }), 400, 'Role does not exist.', 'default_role_id');
+    expectError(
+      await org.owner.client.patch(`/api/organizations/${org.id}/`, { default_role_id: foreign.body.id }),
+      400,
+      'Role does not exist.',
+      'default_role_id',
+    );
     const role = await org.owner.client.post(`/api/organizations/${org.id}/roles/`, { name: 'Default' });
     const res = await org.owner.client.patch(`/api/organizations/${org.id}/`, { default_role_id: role.body.id });
     expect(res.body.default_role_id).toBe(role.body.id);

@@ -72,7 +72,10 @@ const TABLES = [
  * the activity log, written on purpose: see src/domain/activity/security-events.ts). The hash-chain columns
  * are filled in after commit, in the background, so they are not compared.
  */
-const from = (table: string) => (table === 'activity_log' ? `(SELECT id, seq, organization_id, team_id, user_id, was_impersonated, is_system, activity, scope, item_id, detail, created_at FROM activity_log WHERE scope <> 'Security')` : table);
+const from = (table: string) =>
+  table === 'activity_log'
+    ? `(SELECT id, seq, organization_id, team_id, user_id, was_impersonated, is_system, activity, scope, item_id, detail, created_at FROM activity_log WHERE scope <> 'Security')`
+    : table;
 
 /** Row count and a digest of every row of every table, plus the latest updated_at of organizations and projects. */
 async function fingerprint(s: TestServer): Promise<Record<string, unknown>> {
@@ -141,7 +144,11 @@ describe('unknown routes and methods', () => {
           detail: `Method "${method}" not allowed.`,
           attr: null,
         });
-        const allow = (res.headers.get('allow') ?? '').split(',').map((m) => m.trim()).filter(Boolean).sort();
+        const allow = (res.headers.get('allow') ?? '')
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean)
+          .sort();
         expect(allow, `${method} ${path}`).toEqual(allowed);
       }
     });
@@ -498,7 +505,11 @@ describe('hostile input on every route', { timeout: 300_000 }, () => {
         if (route.access.kind === 'scim_token') {
           // SCIM routes take only their domain's SCIM token: no credentials and a personal key are both a 401.
           const q = check(await anon.request(route.method, `${path}?personal_api_key=phx_bogus`, body), `query key ${label(route)}`);
-          for (const [who, res] of [['anonymous', a], ['bogus key', k], ['query key', q]] as const) {
+          for (const [who, res] of [
+            ['anonymous', a],
+            ['bogus key', k],
+            ['query key', q],
+          ] as const) {
             if (res.status !== 401) problems.push(`${who} ${label(route)} -> ${res.status} ${JSON.stringify(res.body)}`);
           }
           continue;
@@ -506,7 +517,10 @@ describe('hostile input on every route', { timeout: 300_000 }, () => {
         if (route.access.kind === 'project_token') {
           // Token routes take no user credentials: without a project token they answer as PostHog's
           // capture and flags services do, whatever else was sent.
-          for (const [who, res, codes] of [['anonymous', a, ['missing_api_key']], ['bogus key', k, ['missing_api_key', 'invalid_api_key']]] as const) {
+          for (const [who, res, codes] of [
+            ['anonymous', a, ['missing_api_key']],
+            ['bogus key', k, ['missing_api_key', 'invalid_api_key']],
+          ] as const) {
             if (res.status !== 401 || !(codes as readonly string[]).includes(res.body?.code) || res.body?.type !== 'authentication_error') {
               problems.push(`${who} ${label(route)} -> ${res.status} ${JSON.stringify(res.body)}`);
             }
@@ -618,10 +632,7 @@ describe('server-owned fields', () => {
     );
     expect(row).toMatchObject({ organization_id: org.id, uuid: res.body.uuid, api_token: res.body.api_token });
     expect(new Date(row!.created_at).getUTCFullYear()).toBeGreaterThan(2020);
-    const forged = await server.db.query('SELECT id FROM projects WHERE id = 424242 OR uuid::text = $1 OR api_token = $2', [
-      forgedUuid,
-      'phc_forged',
-    ]);
+    const forged = await server.db.query('SELECT id FROM projects WHERE id = 424242 OR uuid::text = $1 OR api_token = $2', [forgedUuid, 'phc_forged']);
     expect(forged).toEqual([]);
     const theirs = await other.owner.client.get(`/api/organizations/${other.id}/projects/`);
     expect(theirs.body.results.map((p: any) => p.name)).toEqual(['Default project']);
@@ -680,15 +691,13 @@ describe('server-owned fields', () => {
     for (const body of [res.body, after]) {
       expect(body).toMatchObject({ id: before.id, level: 8, joined_at: before.joined_at, user: before.user });
     }
-    const [user] = await server.db.query<{ email: string; first_name: string }>('SELECT email, first_name FROM users WHERE uuid = $1', [
-      member.user.uuid,
-    ]);
+    const [user] = await server.db.query<{ email: string; first_name: string }>('SELECT email, first_name FROM users WHERE uuid = $1', [member.user.uuid]);
     expect(user).toEqual({ email: member.user.email, first_name: 'Mel' });
   });
 });
 
 describe("requests Node's HTTP parser refuses", () => {
-  it('answers oversized headers with 431 in PostHog\'s shape', async () => {
+  it("answers oversized headers with 431 in PostHog's shape", async () => {
     const own = await startServer();
     try {
       const res = await fetch(new URL('/api/users/@me/', own.url), { headers: { 'x-padding': 'a'.repeat(20_000) } });

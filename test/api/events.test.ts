@@ -148,7 +148,10 @@ describe('NDJSON export', () => {
     expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
     const text = await res.text();
     expect(text.endsWith('\n')).toBe(true);
-    const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((e) => e.properties.n)).toEqual([4, 3, 1]);
     expect(Object.keys(lines[0]).sort()).toEqual(['distinct_id', 'elements', 'elements_chain', 'event', 'id', 'person', 'properties', 'timestamp', 'uuid']);
     const limited = await org.owner.client.get(`${url}export/?limit=2`);
@@ -182,7 +185,11 @@ describe('who may read events', () => {
     await denyResource(org.defaultProjectId, 'event');
     expectError(await member.client.get(url), 403, 'You do not have viewer access to this resource.');
     expectError(await member.client.get(`${url}export/`), 403, 'You do not have viewer access to this resource.');
-    expectError(await member.client.post(`/api/projects/${org.defaultProjectId}/query/`, { query: { kind: 'EventsQuery' } }), 403, 'You do not have viewer access to this resource.');
+    expectError(
+      await member.client.post(`/api/projects/${org.defaultProjectId}/query/`, { query: { kind: 'EventsQuery' } }),
+      403,
+      'You do not have viewer access to this resource.',
+    );
     // Admins keep access (PostHog: organization admins get the highest level).
     expect((await org.owner.client.get(url)).status).toBe(200);
 
@@ -206,10 +213,7 @@ describe('query', () => {
     const res = await query(org, { query: { kind: 'EventsQuery', select: ['event', 'distinct_id', 'properties.n', 'timestamp'], limit: 2 } });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.columns).toEqual(['event', 'distinct_id', 'properties.n', 'timestamp']);
-    expect(res.body.results).toEqual([
-      ['purchase', 'carol', 6, at(5)],
-      expect.arrayContaining([at(4)]),
-    ]);
+    expect(res.body.results).toEqual([['purchase', 'carol', 6, at(5)], expect.arrayContaining([at(4)])]);
     expect(res.body.hasMore).toBe(true);
     expect(res.body).toMatchObject({ limit: 2, offset: 0 });
     expect(res.body.types).toHaveLength(4);
@@ -237,7 +241,12 @@ describe('query', () => {
     expectError(await query(org, { query: 'SELECT 1' }), 400, undefined, 'query');
     expectError(await query(org, { query: { kind: 'HogQLQuery', query: 'select 1' } }), 400, /Unsupported query kind "HogQLQuery"/, 'query__kind');
     expectError(await query(org, { query: { kind: 'TrendsQuery', series: [] } }), 400, undefined, 'query__kind');
-    expectError(await query(org, { query: { kind: 'EventsQuery', select: ['count()'] } }), 400, /Unsupported select expression "count\(\)"/, 'query__select__0');
+    expectError(
+      await query(org, { query: { kind: 'EventsQuery', select: ['count()'] } }),
+      400,
+      /Unsupported select expression "count\(\)"/,
+      'query__select__0',
+    );
     expectError(await query(org, { query: { kind: 'EventsQuery', where: ['1 = 1'] } }), 400, undefined, 'query__where');
     expectError(await query(org, { query: { kind: 'EventsQuery', limit: -5 } }), 400, undefined, 'query__limit');
     expectError(await query(org, { query: { kind: 'EventsQuery', limit: 10_001 } }), 400, undefined, 'query__limit');

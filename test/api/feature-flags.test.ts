@@ -22,7 +22,10 @@ async function createFlag(org: Org, body: Record<string, unknown> = {}, by: Pers
 
 /** The project's flags and activity straight from the store: what requests really changed. */
 async function snapshot(projectId: number) {
-  const flags = await server.db.query('SELECT id, key, name, filters, active, deleted, ensure_experience_continuity FROM feature_flags WHERE team_id = $1 ORDER BY id', [projectId]);
+  const flags = await server.db.query(
+    'SELECT id, key, name, filters, active, deleted, ensure_experience_continuity FROM feature_flags WHERE team_id = $1 ORDER BY id',
+    [projectId],
+  );
   const activity = await server.db.query("SELECT seq FROM activity_log WHERE team_id = $1 AND scope = 'FeatureFlag' ORDER BY seq", [projectId]);
   return { flags, activity: activity.length };
 }
@@ -35,7 +38,10 @@ async function activityFor(flagId: number) {
 }
 
 async function membershipId(org: Org, person: Person): Promise<string> {
-  const [row] = await server.db.query<{ id: string }>('SELECT id FROM organization_memberships WHERE organization_id = $1 AND user_id = $2', [org.id, person.user.id]);
+  const [row] = await server.db.query<{ id: string }>('SELECT id FROM organization_memberships WHERE organization_id = $1 AND user_id = $2', [
+    org.id,
+    person.user.id,
+  ]);
   return row!.id;
 }
 
@@ -88,7 +94,12 @@ describe('creating flags', () => {
     const org = await newOrganization(server.url);
     const blank = await org.owner.client.post(flagsUrl(org.defaultProjectId), { key: 'blank' });
     expect(blank.status).toBe(201);
-    expect(blank.body).toMatchObject({ active: true, is_simple_flag: true, rollout_percentage: null, filters: { groups: [{ properties: [], rollout_percentage: null }] } });
+    expect(blank.body).toMatchObject({
+      active: true,
+      is_simple_flag: true,
+      rollout_percentage: null,
+      filters: { groups: [{ properties: [], rollout_percentage: null }] },
+    });
     const simple = await createFlag(org, { filters: rollout(25), active: false, ensure_experience_continuity: true });
     expect(simple).toMatchObject({ active: false, ensure_experience_continuity: true, is_simple_flag: true, rollout_percentage: 25 });
   });
@@ -147,9 +158,23 @@ describe('creating flags', () => {
       [{ groups: [{ properties: [{ key: 'a', operator: 'regex', value: '^(?!admin)' }] }] }, /not a valid regular expression/],
       [{ groups: [{ properties: [{ key: 'a', operator: 'regex', value: '(' }] }] }, /not a valid regular expression/],
       [{ groups: [{ properties: [{ key: 'a', value: Array.from({ length: 1001 }, (_, i) => i) }] }] }, /cannot contain more than 1000 values/],
-      [{ groups: [], multivariate: { variants: [{ key: 'a', rollout_percentage: 50 }, { key: 'b', rollout_percentage: 40 }] } }, 'Invalid variant definitions: Variant rollout percentages must sum to 100.'],
+      [
+        {
+          groups: [],
+          multivariate: {
+            variants: [
+              { key: 'a', rollout_percentage: 50 },
+              { key: 'b', rollout_percentage: 40 },
+            ],
+          },
+        },
+        'Invalid variant definitions: Variant rollout percentages must sum to 100.',
+      ],
       [{ groups: [], multivariate: { variants: [{ key: 'a b', rollout_percentage: 100 }] } }, /variant 0 needs a "key"/],
-      [{ groups: [{ variant: 'missing' }], multivariate: { variants: [{ key: 'a', rollout_percentage: 100 }] } }, 'Filters are not valid (variant override does not exist)'],
+      [
+        { groups: [{ variant: 'missing' }], multivariate: { variants: [{ key: 'a', rollout_percentage: 100 }] } },
+        'Filters are not valid (variant override does not exist)',
+      ],
       [{ groups: [], payloads: ['x'] }, 'Payloads must be passed as a dictionary'],
       [{ groups: [], payloads: { true: '{not json' } }, /not valid JSON/],
       [{ groups: [], payloads: { control: '1' } }, "Payload keys must be 'true' for boolean flags"],
@@ -163,7 +188,7 @@ describe('creating flags', () => {
     expect(await snapshot(org.defaultProjectId)).toEqual(before);
   });
 
-  it('gives concurrent creates of one key one winner and PostHog\'s message for the others', async () => {
+  it("gives concurrent creates of one key one winner and PostHog's message for the others", async () => {
     const org = await newOrganization(server.url);
     const results = await Promise.all(
       Array.from({ length: 4 }, () => org.owner.client.post(flagsUrl(org.defaultProjectId), { key: 'race', filters: rollout(10) })),
@@ -230,7 +255,12 @@ describe('updating flags', () => {
     const updated = entries[1]!;
     expect(updated.detail.name).toBe('renamed');
     expect(updated.detail.changes.map((c: any) => c.field).sort()).toEqual(['filters', 'key', 'name']);
-    expect(updated.detail.changes.find((c: any) => c.field === 'key')).toMatchObject({ type: 'FeatureFlag', action: 'changed', before: 'to-update', after: 'renamed' });
+    expect(updated.detail.changes.find((c: any) => c.field === 'key')).toMatchObject({
+      type: 'FeatureFlag',
+      action: 'changed',
+      before: 'to-update',
+      after: 'renamed',
+    });
     expect(updated).toMatchObject({ team_id: org.defaultProjectId, organization_id: org.id, user_id: org.owner.user.id });
 
     const same = await org.owner.client.patch(url, { name: 'New', active: true });
@@ -252,7 +282,12 @@ describe('updating flags', () => {
     const url = flagUrl(org.defaultProjectId, b.id);
     expectError(await org.owner.client.patch(url, { key: 'taken' }), 400, 'There is already a feature flag with this key.', 'key');
     expectError(await org.owner.client.patch(url, { key: 'bad key' }), 400, 'Only letters, numbers, hyphens (-) & underscores (_) are allowed.', 'key');
-    expectError(await org.owner.client.patch(url, { name: 'changed too', filters: { groups: [{ rollout_percentage: 101 }] } }), 400, /between 0 and 100/, 'filters');
+    expectError(
+      await org.owner.client.patch(url, { name: 'changed too', filters: { groups: [{ rollout_percentage: 101 }] } }),
+      400,
+      /between 0 and 100/,
+      'filters',
+    );
     expectError(await org.owner.client.patch(url, { name: 'x', filters: 'all' }), 400, undefined, 'filters');
     expectError(await org.owner.client.patch(url, { deleted: 'yes' }), 400, undefined, 'deleted');
     expectError(await org.owner.client.patch(url, { active: null }), 400, undefined, 'active');
@@ -276,7 +311,10 @@ describe('deleting flags', () => {
     expectError(await org.owner.client.delete(url), 404);
     const entries = await activityFor(flag.id);
     expect(entries.map((e) => e.activity)).toEqual(['created', 'deleted']);
-    expect(entries[1]!.detail).toMatchObject({ name: 'doomed', changes: [{ type: 'FeatureFlag', action: 'changed', field: 'deleted', before: false, after: true }] });
+    expect(entries[1]!.detail).toMatchObject({
+      name: 'doomed',
+      changes: [{ type: 'FeatureFlag', action: 'changed', field: 'deleted', before: false, after: true }],
+    });
   });
 
   it('soft-deletes through PATCH {deleted: true}, as PostHog clients do', async () => {
@@ -340,11 +378,10 @@ describe('resource access', () => {
     // to flags again, a creator keeps the highest level on what they created. Admins keep everything.
     expectError(await member.client.patch(flagUrl(p, memberFlag.id), { name: 'mine' }), 403, 'You do not have editor access to this resource.');
     await server.db.query("UPDATE access_controls SET access_level = 'editor' WHERE team_id = $1 AND resource = 'feature_flag'", [p]);
-    await server.db.query("INSERT INTO access_controls (team_id, access_level, resource, resource_id, organization_member_id) VALUES ($1, 'none', 'feature_flag', $2, $3)", [
-      p,
-      String(memberFlag.id),
-      await membershipId(org, member),
-    ]);
+    await server.db.query(
+      "INSERT INTO access_controls (team_id, access_level, resource, resource_id, organization_member_id) VALUES ($1, 'none', 'feature_flag', $2, $3)",
+      [p, String(memberFlag.id), await membershipId(org, member)],
+    );
     expect((await member.client.patch(flagUrl(p, memberFlag.id), { name: 'mine' })).status).toBe(200);
     expect((await admin.client.get(flagsUrl(p))).body.count).toBe(2);
     expect((await admin.client.patch(flagUrl(p, ownerFlag.id), { name: 'admin edit' })).status).toBe(200);
@@ -357,7 +394,10 @@ describe('resource access', () => {
     const readOnly = await createFlag(org, { key: 'read-only' });
     const open = await createFlag(org, { key: 'open' });
     const p = org.defaultProjectId;
-    await server.db.query("INSERT INTO access_controls (team_id, access_level, resource, resource_id) VALUES ($1, 'none', 'feature_flag', $2)", [p, String(hidden.id)]);
+    await server.db.query("INSERT INTO access_controls (team_id, access_level, resource, resource_id) VALUES ($1, 'none', 'feature_flag', $2)", [
+      p,
+      String(hidden.id),
+    ]);
     await server.db.query(
       "INSERT INTO access_controls (team_id, access_level, resource, resource_id, organization_member_id) VALUES ($1, 'viewer', 'feature_flag', $2, $3)",
       [p, String(readOnly.id), await membershipId(org, member)],
@@ -370,7 +410,7 @@ describe('resource access', () => {
     expect((await org.owner.client.get(flagUrl(p, hidden.id))).status).toBe(200);
   });
 
-  it("holds keys to their scopes and logs the key that made a change", async () => {
+  it('holds keys to their scopes and logs the key that made a change', async () => {
     const org = await newOrganization(server.url);
     const reader = await keyClient(org.owner, ['feature_flag:read']);
     const writer = await keyClient(org.owner, ['feature_flag:write']);

@@ -38,7 +38,12 @@ async function flagWorld() {
     key: 'multi',
     filters: {
       groups: [{ properties: [], rollout_percentage: 100 }],
-      multivariate: { variants: [{ key: 'control', rollout_percentage: 50 }, { key: 'test', rollout_percentage: 50 }] },
+      multivariate: {
+        variants: [
+          { key: 'control', rollout_percentage: 50 },
+          { key: 'test', rollout_percentage: 50 },
+        ],
+      },
       payloads: { control: '"c"', test: '"t"' },
     },
   });
@@ -86,7 +91,11 @@ describe('local evaluation definitions', () => {
     const other = await newOrganization(server.url);
     const path = `/api/feature_flag/local_evaluation/?token=${token}`;
     expectError(await (await keyClient(org.owner, ['insight:read'])).get(path), 403, "API key missing required scope 'feature_flag:read'");
-    expectError(await (await keyClient(org.owner, ['feature_flag:read'], { scoped_teams: [await otherProject(org)] })).get(path), 403, /does not have access to the requested project/);
+    expectError(
+      await (await keyClient(org.owner, ['feature_flag:read'], { scoped_teams: [await otherProject(org)] })).get(path),
+      403,
+      /does not have access to the requested project/,
+    );
     expectError(await (await keyClient(other.owner, ['feature_flag:read'])).get(path), 404, 'Project not found.');
     expectError(await new Client(server.url).get(path), 401);
     expectError(await new Client(server.url).withKey('phx_not_a_real_key_000000000000000').get(path), 401);
@@ -206,11 +215,26 @@ describe('remote evaluation: /flags', () => {
   it('validates the rest of the body, never answering 500', async () => {
     const { token } = await flagWorld();
     const anyone = new Client(server.url);
-    expectError(await anyone.post('/flags/?v=2', { token }), 400, 'The distinct_id field is missing from the request. Please include a valid identifier.', 'distinct_id');
-    expectError(await anyone.post('/flags/?v=2', { token, distinct_id: '  ' }), 400, 'The distinct_id field cannot be empty. Please provide a valid identifier.', 'distinct_id');
+    expectError(
+      await anyone.post('/flags/?v=2', { token }),
+      400,
+      'The distinct_id field is missing from the request. Please include a valid identifier.',
+      'distinct_id',
+    );
+    expectError(
+      await anyone.post('/flags/?v=2', { token, distinct_id: '  ' }),
+      400,
+      'The distinct_id field cannot be empty. Please provide a valid identifier.',
+      'distinct_id',
+    );
     expectError(await anyone.post('/flags/?v=2', { token, distinct_id: { id: 1 } }), 400, undefined, 'distinct_id');
     expectError(await anyone.post('/flags/?v=2', { token, distinct_id: 'x'.repeat(401) }), 400, undefined, 'distinct_id');
-    expectError(await anyone.post('/flags/?v=2', { token, distinct_id: 'u', person_properties: 'vip' }), 400, 'Invalid data. Expected a dictionary.', 'person_properties');
+    expectError(
+      await anyone.post('/flags/?v=2', { token, distinct_id: 'u', person_properties: 'vip' }),
+      400,
+      'Invalid data. Expected a dictionary.',
+      'person_properties',
+    );
     expectError(await anyone.post('/flags/?v=2', { token, distinct_id: 'u', person_properties: [1] }), 400, undefined, 'person_properties');
     expectError(await anyone.post('/flags/?v=2', { token, distinct_id: 'u', flag_keys_to_evaluate: 'on' }), 400, undefined, 'flag_keys_to_evaluate');
     expectError(await anyone.request('POST', '/flags/?v=2', undefined, { raw: '{not json', headers: { 'content-type': 'application/json' } }), 400);
@@ -221,7 +245,7 @@ describe('remote evaluation: /flags', () => {
 });
 
 describe('remote evaluation: /decide', () => {
-  it("speaks the older /decide versions", async () => {
+  it('speaks the older /decide versions', async () => {
     const { token } = await flagWorld();
     const anyone = new Client(server.url);
     const v3 = await anyone.post('/decide/?v=3', { api_key: token, distinct_id: 'user-1' });

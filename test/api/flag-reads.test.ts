@@ -66,7 +66,9 @@ describe(`flag reads cost what they read (${storeKind})`, () => {
     // Many flags, fifty at a time.
     for (let i = 1; i < FLAGS; i += 50) {
       await Promise.all(
-        Array.from({ length: Math.min(50, FLAGS - i) }, (_, j) => client.post(base, { key: `flag-${i + j}`, name: 'y'.repeat(200) }).then((r) => expect(r.status).toBe(201))),
+        Array.from({ length: Math.min(50, FLAGS - i) }, (_, j) =>
+          client.post(base, { key: `flag-${i + j}`, name: 'y'.repeat(200) }).then((r) => expect(r.status).toBe(201)),
+        ),
       );
     }
 

@@ -57,7 +57,9 @@ async function levelIn(orgId: string, userId: number): Promise<number | undefine
 
 async function deniedSince(seq: number, reason: string | RegExp): Promise<boolean> {
   const rows = await rowsSince(server.db, seq);
-  return rows.some((r) => r.activity === 'access_denied' && (typeof reason === 'string' ? JSON.stringify(r.detail).includes(reason) : reason.test(JSON.stringify(r.detail))));
+  return rows.some(
+    (r) => r.activity === 'access_denied' && (typeof reason === 'string' ? JSON.stringify(r.detail).includes(reason) : reason.test(JSON.stringify(r.detail))),
+  );
 }
 
 describe('key confinement on every route', () => {
@@ -101,7 +103,7 @@ describe('key confinement on every route', () => {
     expect((await a.owner.client.get('/api/organizations/')).body.count).toBe(2);
   });
 
-  it("an organization that forbids member keys is obeyed on routes with no organization in the path", async () => {
+  it('an organization that forbids member keys is obeyed on routes with no organization in the path', async () => {
     const org = await newOrganization(server.url, 'No member keys');
     const member = await addMember(org, 1);
     const key = await keyClient(member, ['*']);
@@ -134,8 +136,12 @@ describe('the grant ceiling', () => {
     const d = await insertSamlDomain(server, org.id, idp, [idpKey.cert]);
     const mappings = `/api/organizations/${org.id}/domains/${d.id}/group_mappings/`;
     const seq = await lastSeq(server.db);
-    expectError(await admin.client.post(mappings, { group_name: 'idp-owners', level: 15 }), 403, "You can only make another member owner if you're this organization's owner.");
-    expect(await deniedSince(seq, "only make another member owner")).toBe(true);
+    expectError(
+      await admin.client.post(mappings, { group_name: 'idp-owners', level: 15 }),
+      403,
+      "You can only make another member owner if you're this organization's owner.",
+    );
+    expect(await deniedSince(seq, 'only make another member owner')).toBe(true);
     const devs = await admin.client.post(mappings, { group_name: 'idp-devs', level: 8 });
     expect(devs.status, JSON.stringify(devs.body)).toBe(201);
     expect(listOf((await admin.client.get(mappings)).body)).toHaveLength(1);
@@ -263,7 +269,8 @@ describe('the grant ceiling', () => {
     // The user left every group: the IdP (as pysaml2 does) sends `groups` with no value at all.
     const genuine = await idp.response({ user: { nameId: `quinn-${d.id}`, email, groups: ['placeholder'] } });
     const emptied = edit(genuine, (doc) => {
-      for (const value of all(`${ASSERTION}/saml:AttributeStatement/saml:Attribute[@Name='groups']/saml:AttributeValue`, doc)) value.parentNode!.removeChild(value);
+      for (const value of all(`${ASSERTION}/saml:AttributeStatement/saml:Attribute[@Name='groups']/saml:AttributeValue`, doc))
+        value.parentNode!.removeChild(value);
     });
     expect(emptied).toMatch(/<saml:Attribute Name="groups"[^>]*\/>|<saml:Attribute Name="groups"[^>]*><\/saml:Attribute>/);
     const signed = resign(emptied, { assertion: idpKey, response: idpKey });

@@ -40,7 +40,10 @@ async function totals() {
 }
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  anon.request('POST', path, undefined, { raw: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+  anon.request('POST', path, undefined, {
+    raw: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
 
 describe('capture', () => {
   it('stores a single event in the token project, with its properties, uuid and timestamp', async () => {
@@ -76,7 +79,11 @@ describe('capture', () => {
     });
     expect(list.status, JSON.stringify(list.body)).toBe(200);
     const stored = await rows(org.defaultProjectId);
-    expect(stored.map((r) => [r.event, r.distinct_id]).sort()).toEqual([['a', 'from-props'], ['b', 'js'], ['c', 'js']]);
+    expect(stored.map((r) => [r.event, r.distinct_id]).sort()).toEqual([
+      ['a', 'from-props'],
+      ['b', 'js'],
+      ['c', 'js'],
+    ]);
   });
 
   it('accepts a posthog-node batch, gzip-compressed, and form-encoded base64 data', async () => {
@@ -85,7 +92,9 @@ describe('capture', () => {
     const batch = { api_key: token, sent_at: new Date().toISOString(), batch: [1, 2, 3].map((n) => ({ event: `e${n}`, distinct_id: 'd', properties: { n } })) };
     const gz = await post('/batch/', gzipSync(JSON.stringify(batch)), { 'content-encoding': 'gzip' });
     expect(gz.status, JSON.stringify(gz.body)).toBe(200);
-    const gzJs = await post(`/e/?compression=gzip-js`, gzipSync(JSON.stringify({ ...batch, batch: [{ event: 'e4', distinct_id: 'd' }] })), { 'content-type': 'text/plain' });
+    const gzJs = await post(`/e/?compression=gzip-js`, gzipSync(JSON.stringify({ ...batch, batch: [{ event: 'e4', distinct_id: 'd' }] })), {
+      'content-type': 'text/plain',
+    });
     expect(gzJs.status, JSON.stringify(gzJs.body)).toBe(200);
     const data = Buffer.from(JSON.stringify({ event: 'e5', distinct_id: 'd', properties: { token } })).toString('base64');
     const form = await anon.request('POST', '/e/', undefined, {
@@ -137,7 +146,13 @@ describe('session recordings from events', () => {
         ])
       ).status,
     ).toBe(200);
-    expect((await send([{ event: '$pageleave', distinct_id: 'visitor', timestamp: at(5), properties: { $session_id: 'sess-1', $current_url: 'https://example.com/0' } }])).status).toBe(200);
+    expect(
+      (
+        await send([
+          { event: '$pageleave', distinct_id: 'visitor', timestamp: at(5), properties: { $session_id: 'sess-1', $current_url: 'https://example.com/0' } },
+        ])
+      ).status,
+    ).toBe(200);
     const [recording] = await server.db.query<any>('SELECT * FROM session_recordings WHERE team_id = $1', [org.defaultProjectId]);
     expect(recording).toMatchObject({ id: 'sess-1', distinct_id: 'visitor', click_count: 1, start_url: 'https://example.com/0' });
     expect(recording.start_time.toISOString()).toBe(at(5));
@@ -168,7 +183,11 @@ describe('tokens', () => {
     // A personal API key is not a project token either.
     const key = await keyClient(org.owner, ['*']);
     expectError(await key.request('POST', '/capture/', { event: 'e', distinct_id: 'd' }), 401, /Project API key invalid/);
-    expectError(await post('/capture/', { event: 'e', distinct_id: 'd' }), 401, 'API key not provided. You can find your project API key in PostHog project settings.');
+    expectError(
+      await post('/capture/', { event: 'e', distinct_id: 'd' }),
+      401,
+      'API key not provided. You can find your project API key in PostHog project settings.',
+    );
     expect(await totals()).toEqual(before);
   });
 });
@@ -188,10 +207,25 @@ describe('bad input', () => {
     expectError(await batch({ distinct_id: 'd' }), 400, 'Invalid payload: All events must have the event name field "event"!', 'batch__1__event');
     expectError(await batch({ event: 7, distinct_id: 'd' }), 400, undefined, 'batch__1__event');
     expectError(await batch({ event: 'e' }), 400, 'Invalid payload: All events must have the event field "distinct_id"!', 'batch__1__distinct_id');
-    expectError(await batch({ event: 'e', distinct_id: '  ' }), 400, 'Invalid payload: Event field "distinct_id" should not be blank!', 'batch__1__distinct_id');
+    expectError(
+      await batch({ event: 'e', distinct_id: '  ' }),
+      400,
+      'Invalid payload: Event field "distinct_id" should not be blank!',
+      'batch__1__distinct_id',
+    );
     expectError(await batch({ event: 'e', distinct_id: { id: 1 } }), 400, undefined, 'batch__1__distinct_id');
-    expectError(await batch({ event: 'e', distinct_id: 'd', properties: [1] }), 400, 'Invalid payload: Properties must be a JSON object, received list!', 'batch__1__properties');
-    expectError(await batch({ event: 'e', distinct_id: 'd', uuid: 'not-a-uuid' }), 400, 'Invalid payload: Event field "uuid" is not a valid UUID!', 'batch__1__uuid');
+    expectError(
+      await batch({ event: 'e', distinct_id: 'd', properties: [1] }),
+      400,
+      'Invalid payload: Properties must be a JSON object, received list!',
+      'batch__1__properties',
+    );
+    expectError(
+      await batch({ event: 'e', distinct_id: 'd', uuid: 'not-a-uuid' }),
+      400,
+      'Invalid payload: Event field "uuid" is not a valid UUID!',
+      'batch__1__uuid',
+    );
     expectError(await batch({ event: 'e', distinct_id: 'd', timestamp: 'yesterday-ish' }), 400, undefined, 'batch__1__timestamp');
     expectError(await batch({ event: 'e', distinct_id: 'd', timestamp: '+275760-09-13T00:00:00Z' }), 400, undefined, 'batch__1__timestamp');
     expectError(await batch({ event: 'e'.repeat(401), distinct_id: 'd' }), 400, undefined, 'batch__1__event');
@@ -219,7 +253,12 @@ describe('bad input', () => {
     const token = await tokenOf(org);
     const before = await totals();
     const many = Array.from({ length: 1001 }, (_, i) => ({ event: 'e', distinct_id: `d${i}` }));
-    expectError(await post('/batch/', gzipSync(JSON.stringify({ api_key: token, batch: many })), { 'content-encoding': 'gzip' }), 400, /at most 1000 events; this one has 1001/, 'batch');
+    expectError(
+      await post('/batch/', gzipSync(JSON.stringify({ api_key: token, batch: many })), { 'content-encoding': 'gzip' }),
+      400,
+      /at most 1000 events; this one has 1001/,
+      'batch',
+    );
     const big = { api_key: token, batch: [{ event: 'e', distinct_id: 'd', properties: { blob: 'x'.repeat(server.config.bodyLimit) } }] };
     expectError(await post('/batch/', big), 413, 'Request body is too large.');
     // Decompressed, a gzip body may not grow past ten times the body limit either.
@@ -237,7 +276,11 @@ describe('bad input', () => {
     const truncated = await post('/batch/', zipped.subarray(0, zipped.length - 12), { 'content-encoding': 'gzip' });
     expectError(truncated, 400, /^Malformed request data: Failed to decompress data/, null);
     expect(truncated.body.type).toBe('validation_error');
-    expectError(await post('/batch/', JSON.stringify({ api_key: token, event: 'e', distinct_id: 'd' }), { 'content-encoding': 'gzip' }), 400, /Failed to decompress/);
+    expectError(
+      await post('/batch/', JSON.stringify({ api_key: token, event: 'e', distinct_id: 'd' }), { 'content-encoding': 'gzip' }),
+      400,
+      /Failed to decompress/,
+    );
     expectError(await post('/batch/?compression=gzip-js', 'plain text'), 400, /Failed to decompress/);
     expectError(await post('/batch/', zipped, { 'content-encoding': 'br' }), 415);
     expect(await totals()).toEqual(before);

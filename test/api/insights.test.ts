@@ -27,12 +27,17 @@ async function activity(projectId: number, itemId?: number) {
 /** The store's view of a project's insights and their activity: what requests really changed. */
 async function state(projectId: number) {
   const insights = await server.db.query('SELECT id, name, description, query, filters, deleted FROM insights WHERE team_id = $1 ORDER BY id', [projectId]);
-  const tiles = await server.db.query('SELECT t.* FROM dashboard_tiles t JOIN insights i ON i.id = t.insight_id WHERE i.team_id = $1 ORDER BY t.id', [projectId]);
+  const tiles = await server.db.query('SELECT t.* FROM dashboard_tiles t JOIN insights i ON i.id = t.insight_id WHERE i.team_id = $1 ORDER BY t.id', [
+    projectId,
+  ]);
   return { insights, tiles, activity: await activity(projectId) };
 }
 
 async function memberId(org: Org, person: Person): Promise<string> {
-  const [row] = await server.db.query<{ id: string }>('SELECT id FROM organization_memberships WHERE organization_id = $1 AND user_id = $2', [org.id, person.user.id]);
+  const [row] = await server.db.query<{ id: string }>('SELECT id FROM organization_memberships WHERE organization_id = $1 AND user_id = $2', [
+    org.id,
+    person.user.id,
+  ]);
   return row!.id;
 }
 

@@ -176,10 +176,7 @@ describe('accepting invites', () => {
     expect(await userCount(email)).toBe(1);
 
     // The activity log has both steps at organization scope.
-    const rows = await server.db.query<{ activity: string; scope: string }>(
-      'SELECT activity, scope FROM activity_log WHERE organization_id = $1',
-      [org.id],
-    );
+    const rows = await server.db.query<{ activity: string; scope: string }>('SELECT activity, scope FROM activity_log WHERE organization_id = $1', [org.id]);
     expect(rows).toEqual(
       expect.arrayContaining([
         { activity: 'member_invited', scope: 'Organization' },

@@ -46,11 +46,7 @@ describe('organization members', () => {
     const url = (p: { user: { uuid: string } }) => `${members(org)}${p.user.uuid}/`;
 
     expectError(await admin.client.patch(url(admin), { level: 1 }), 403, "You can't change your own access level.");
-    expectError(
-      await admin.client.patch(url(member), { level: 15 }),
-      403,
-      "You can only make another member owner if you're this organization's owner.",
-    );
+    expectError(await admin.client.patch(url(member), { level: 15 }), 403, "You can only make another member owner if you're this organization's owner.");
     expectError(await member.client.patch(url(member2), { level: 1 }), 403, 'You can only edit others if you are an admin.');
     expectError(await admin.client.patch(url(org.owner), { level: 8 }), 403, 'You can only edit others with level lower or equal to you.');
     expect(await levelOf(org, org.owner.user.uuid)).toBe(15);
@@ -101,10 +97,7 @@ describe('organization members', () => {
     const second = await addMember(org, 15);
     const url = (p: { user: { uuid: string } }) => `${members(org)}${p.user.uuid}/`;
     // Each owner demotes the other at the same moment: at most one may win.
-    const [a, b] = await Promise.all([
-      org.owner.client.patch(url(second), { level: 8 }),
-      second.client.patch(url(org.owner), { level: 8 }),
-    ]);
+    const [a, b] = await Promise.all([org.owner.client.patch(url(second), { level: 8 }), second.client.patch(url(org.owner), { level: 8 })]);
     expect([a.status, b.status].filter((s) => s === 200)).toHaveLength(1);
     const res = await org.owner.client.get(members(org)).then((r) => (r.status === 200 ? r : second.client.get(members(org))));
     expect(res.body.results.filter((m: any) => m.level === 15)).toHaveLength(1);

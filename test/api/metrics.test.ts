@@ -13,8 +13,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-const scrape = async (token = TOKEN) =>
-  fetch(new URL('/metrics', server.url), { headers: { authorization: `Bearer ${token}` } });
+const scrape = async (token = TOKEN) => fetch(new URL('/metrics', server.url), { headers: { authorization: `Bearer ${token}` } });
 
 /** The value of one sample line, e.g. metric{a="b"} 3 (labels in any order, the service label included). */
 function sample(text: string, name: string, labels: Record<string, string>): number {

@@ -94,10 +94,9 @@ describe.runIf(storeKind === 'postgres')('two nodes on one Postgres', () => {
     const admin = new pg.Client({ connectionString: a.config.databaseUrl });
     await admin.connect();
     try {
-      const cut = await admin.query(
-        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()',
-        [LISTENER_APPLICATION_NAME],
-      );
+      const cut = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()', [
+        LISTENER_APPLICATION_NAME,
+      ]);
       expect(cut.rowCount).toBe(2);
     } finally {
       await admin.end();
@@ -116,6 +115,10 @@ describe.runIf(storeKind === 'postgres')('two nodes on one Postgres', () => {
     expect(cacheB.statsBySpace().get('key')!.hits).toBe(hits + 1);
     // And hears changes again.
     expect((await org.owner.client.delete(`/api/personal_api_keys/${other.id}/`)).status).toBe(204);
-    await eventually('node B refuses the second revoked key', async () => (await onNode(b, other.value).get(flags(org.defaultProjectId))).status === 401, 5_000);
+    await eventually(
+      'node B refuses the second revoked key',
+      async () => (await onNode(b, other.value).get(flags(org.defaultProjectId))).status === 401,
+      5_000,
+    );
   });
 });

@@ -13,7 +13,10 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 async function memberId(org: Org, person: Person): Promise<string> {
-  const [row] = await server.db.query<{ id: string }>('SELECT id::text FROM organization_memberships WHERE organization_id = $1 AND user_id = $2', [org.id, person.user.id]);
+  const [row] = await server.db.query<{ id: string }>('SELECT id::text FROM organization_memberships WHERE organization_id = $1 AND user_id = $2', [
+    org.id,
+    person.user.id,
+  ]);
   return row!.id;
 }
 
@@ -36,7 +39,11 @@ describe("PostHog's precedence", () => {
     const flag = await made(org, 'feature_flags', { key: 'precedence' });
     await rule(org, 'resource_access_controls/', { resource: 'feature_flag', access_level: 'none' });
     await rule(org, `feature_flags/${flag}/access_controls/`, { access_level: 'editor' });
-    expectError(await member.client.patch(`/api/projects/${org.defaultProjectId}/feature_flags/${flag}/`, { name: 'x' }), 403, 'You do not have editor access to this resource.');
+    expectError(
+      await member.client.patch(`/api/projects/${org.defaultProjectId}/feature_flags/${flag}/`, { name: 'x' }),
+      403,
+      'You do not have editor access to this resource.',
+    );
 
     const dashboard = await made(org, 'dashboards', { name: 'Open to editors' });
     await rule(org, 'resource_access_controls/', { resource: 'dashboard', access_level: 'editor' });
@@ -85,7 +92,7 @@ describe('lists the caller may not read at all', () => {
 });
 
 describe('the activity log passes the object gate', () => {
-  it("keeps an entry about an object the reader may not view, without its detail", async () => {
+  it('keeps an entry about an object the reader may not view, without its detail', async () => {
     const org = await newOrganization(server.url);
     const member = await addMember(org, 1);
     const p = `/api/projects/${org.defaultProjectId}`;

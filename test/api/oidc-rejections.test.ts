@@ -206,12 +206,7 @@ describe('OIDC login start', () => {
     );
     const count = async () => (await world.server.db.query("SELECT 1 FROM sso_requests WHERE provider = 'oidc'")).length;
     const before = await count();
-    for (const query of [
-      'email=someone@nowhere.example',
-      `email=someone@${unverified}`,
-      `email=someone@${noOidc}`,
-      'email=no-at-sign',
-    ]) {
+    for (const query of ['email=someone@nowhere.example', `email=someone@${unverified}`, `email=someone@${noOidc}`, 'email=no-at-sign']) {
       const res = await api.get(`/login/oidc/?${query}`);
       expectError(res, 400, 'Single sign-on with OIDC is not configured for this domain.', 'email');
       expect(res.body).toMatchObject({ type: 'validation_error', code: 'oidc_not_configured' });

@@ -52,8 +52,7 @@ describe('GET /api/schema/', () => {
     for (const route of server.routes) {
       const operation = doc.paths?.[openApiPath(route.url)]?.[route.method.toLowerCase()];
       const declared = Object.entries(operation?.responses ?? {}).filter(
-        ([status, response]: [string, any]) =>
-          /^2(\d\d|XX)$/.test(status) && (response.content !== undefined || response.description !== 'Default Response'),
+        ([status, response]: [string, any]) => /^2(\d\d|XX)$/.test(status) && (response.content !== undefined || response.description !== 'Default Response'),
       );
       if (declared.length === 0) undeclared.push(`${route.method} ${route.url}`);
     }

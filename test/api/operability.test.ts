@@ -26,7 +26,10 @@ describe('configuration', () => {
   });
 
   it('`config print` shows the effective configuration: file, then environment, then flags; secrets masked', async () => {
-    const config = file('warden.yaml', 'port: 9123\nlog-level: debug\ndns-servers: [10.0.0.2, "10.0.0.3:5353"]\nmetrics-token: a-very-secret-metrics-token\nopen-signup: true\n');
+    const config = file(
+      'warden.yaml',
+      'port: 9123\nlog-level: debug\ndns-servers: [10.0.0.2, "10.0.0.3:5353"]\nmetrics-token: a-very-secret-metrics-token\nopen-signup: true\n',
+    );
     const result = await warden(['config', 'print', '--json', '--config', config, '--log-level', 'warn'], {
       WARDEN_PORT: '9124',
       DATABASE_URL: 'postgres://warden:hunter2hunter2@db.internal:5432/warden',
@@ -74,9 +77,16 @@ describe('a running server', () => {
 
   beforeAll(async () => {
     instance = await freshInstance();
-    const boot = await warden(['bootstrap', '--email', 'ops@example.com', '--password', PASSWORD, '--organization', 'Ops', '--json', ...instance.args], instance.env);
+    const boot = await warden(
+      ['bootstrap', '--email', 'ops@example.com', '--password', PASSWORD, '--organization', 'Ops', '--json', ...instance.args],
+      instance.env,
+    );
     expect(boot.code, boot.stderr).toBe(0);
-    ({ personal_api_key: key, project: { id: projectId }, organization: { id: organizationId } } = JSON.parse(boot.stdout));
+    ({
+      personal_api_key: key,
+      project: { id: projectId },
+      organization: { id: organizationId },
+    } = JSON.parse(boot.stdout));
     server = await serve(instance.args, { ...instance.env, WARDEN_LOG_LEVEL: 'info' });
   }, 120_000);
 
@@ -87,7 +97,12 @@ describe('a running server', () => {
 
   it('gives every request an id: response header, structured log line and activity-log context', async () => {
     const client = new Client(server.url).withKey(key);
-    const flag = await client.request('POST', `/api/projects/${projectId}/feature_flags/`, { key: 'traced' }, { headers: { 'x-request-id': 'trace-0123456789' } });
+    const flag = await client.request(
+      'POST',
+      `/api/projects/${projectId}/feature_flags/`,
+      { key: 'traced' },
+      { headers: { 'x-request-id': 'trace-0123456789' } },
+    );
     expect(flag.status).toBe(201);
     expect(flag.headers.get('x-request-id')).toBe('trace-0123456789');
     const own = await client.get('/_health');
@@ -159,7 +174,10 @@ describe('a running server', () => {
     const res = await warden(['audit', 'export', '--organization', organizationId, '--out', ndjson, '--json', ...instance.args], instance.env);
     expect(res.code, res.stderr).toBe(0);
     const summary = JSON.parse(res.stdout);
-    const lines = readFileSync(ndjson, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(ndjson, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(summary).toEqual({ organization_id: organizationId, file: ndjson, format: 'ndjson', entries: lines.length });
     // Every flag the API knows has its creation in the export, and bootstrap's entries come first.
     const created = lines.filter((l) => l.scope === 'FeatureFlag' && l.activity === 'created').map((l) => l.detail.name);

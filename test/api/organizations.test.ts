@@ -16,8 +16,21 @@ describe('organizations', () => {
     const asOwner = await org.owner.client.get(`/api/organizations/${org.id}/`);
     expect(asOwner.status).toBe(200);
     for (const field of [
-      'id', 'name', 'slug', 'created_at', 'updated_at', 'membership_level', 'member_count', 'members_can_invite',
-      'members_can_use_personal_api_keys', 'enforce_2fa', 'teams', 'projects', 'enforce_sso', 'saml_enforcement', 'membership_count',
+      'id',
+      'name',
+      'slug',
+      'created_at',
+      'updated_at',
+      'membership_level',
+      'member_count',
+      'members_can_invite',
+      'members_can_use_personal_api_keys',
+      'enforce_2fa',
+      'teams',
+      'projects',
+      'enforce_sso',
+      'saml_enforcement',
+      'membership_count',
     ]) {
       expect(asOwner.body, field).toHaveProperty(field);
     }

@@ -48,7 +48,11 @@ describe('posthog-node', () => {
     ]);
     expect(orders[0]!.properties.items).toEqual(['a', 'b']);
     expect(orders[0]!.properties.$lib).toBe('posthog-node');
-    expect(events.find((e) => e.event === 'page')).toMatchObject({ distinct_id: 'user-3', timestamp: '2024-02-02T10:00:00.000Z', properties: { path: '/pricing' } });
+    expect(events.find((e) => e.event === 'page')).toMatchObject({
+      distinct_id: 'user-3',
+      timestamp: '2024-02-02T10:00:00.000Z',
+      properties: { path: '/pricing' },
+    });
     // The filters work on what the SDK sent.
     const signIns = await reader.get(`/api/projects/${projectId}/events/?event=signed%20in&distinct_id=user-3`);
     expect(signIns.body.results.map((e: any) => e.properties.method)).toEqual(['sso']);

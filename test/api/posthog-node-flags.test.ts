@@ -36,7 +36,13 @@ beforeAll(async () => {
     key: 'flag-variants',
     filters: {
       groups: [{ properties: [], rollout_percentage: 80 }],
-      multivariate: { variants: [{ key: 'control', rollout_percentage: 34 }, { key: 'red', rollout_percentage: 33 }, { key: 'blue', rollout_percentage: 33 }] },
+      multivariate: {
+        variants: [
+          { key: 'control', rollout_percentage: 34 },
+          { key: 'red', rollout_percentage: 33 },
+          { key: 'blue', rollout_percentage: 33 },
+        ],
+      },
       payloads: { red: '{"hex": "#f00"}' },
     },
   });

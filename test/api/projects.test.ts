@@ -27,10 +27,9 @@ async function projectRows(org: Org) {
 }
 
 async function projectRow(id: number) {
-  const [row] = await server.db.query<{ id: number; name: string; access_control: boolean }>(
-    'SELECT id, name, access_control FROM projects WHERE id = $1',
-    [id],
-  );
+  const [row] = await server.db.query<{ id: number; name: string; access_control: boolean }>('SELECT id, name, access_control FROM projects WHERE id = $1', [
+    id,
+  ]);
   return row;
 }
 
@@ -299,12 +298,7 @@ describe('updating and deleting projects', () => {
     const priv = await createProject(org, { name: 'Production', access_control: true });
     await addExplicit(org, priv.id, projectAdmin, 8);
 
-    expectError(
-      await projectAdmin.client.patch(projectUrl(priv.id), { access_control: false }),
-      403,
-      'Your organization access level is insufficient.',
-      null,
-    );
+    expectError(await projectAdmin.client.patch(projectUrl(priv.id), { access_control: false }), 403, 'Your organization access level is insufficient.', null);
     // Nothing of a refused patch applies, not even its other fields.
     expectError(
       await projectAdmin.client.patch(projectUrl(priv.id), { name: 'Renamed', access_control: false }),
@@ -339,10 +333,9 @@ describe('updating and deleting projects', () => {
     expectError(await org.owner.client.get(projectUrl(priv.id)), 404, 'Project not found.');
     expectError(await org.owner.client.delete(projectUrl(priv.id)), 404, 'Project not found.');
     expect((await seenLevels(org, org.owner, priv.id)).inOrg).toBeUndefined();
-    const [{ n }] = (await server.db.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM explicit_project_memberships WHERE project_id = $1',
-      [priv.id],
-    )) as [{ n: number }];
+    const [{ n }] = (await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM explicit_project_memberships WHERE project_id = $1', [priv.id])) as [
+      { n: number },
+    ];
     expect(n).toBe(0);
   });
 });

@@ -115,7 +115,7 @@ describe('personal API keys', () => {
 });
 
 describe('SCIM', () => {
-  it('blocks an address after repeated bad SCIM tokens, in SCIM\'s error shape', async () => {
+  it("blocks an address after repeated bad SCIM tokens, in SCIM's error shape", async () => {
     const path = '/scim/v2/00000000-0000-4000-8000-000000000000/Users';
     for (let i = 0; i < LIMITS.scimFailuresPerAddress.max; i++) {
       const res = await fetch(new URL(path, server.url), { headers: { authorization: 'Bearer scim_nope', 'x-forwarded-for': '10.6.0.1' } });
@@ -172,14 +172,18 @@ describe('under concurrency (attempts counted atomically, before they are judged
     expect((keyCounts[401] ?? 0) + (keyCounts[429] ?? 0), JSON.stringify(keyCounts)).toBe(40);
 
     const path = '/scim/v2/00000000-0000-4000-8000-000000000000/Users';
-    const { result: scim, max: scimMax } = await allowed(LIMITS.scimFailuresPerAddress, () => Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        fetch(new URL(path, i % 2 ? nodeB.url : server.url), { headers: { authorization: 'Bearer scim_nope', 'x-forwarded-for': '10.8.0.2' } }).then(async (r) => {
-          await r.arrayBuffer();
-          return { status: r.status };
-        }),
+    const { result: scim, max: scimMax } = await allowed(LIMITS.scimFailuresPerAddress, () =>
+      Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          fetch(new URL(path, i % 2 ? nodeB.url : server.url), { headers: { authorization: 'Bearer scim_nope', 'x-forwarded-for': '10.8.0.2' } }).then(
+            async (r) => {
+              await r.arrayBuffer();
+              return { status: r.status };
+            },
+          ),
+        ),
       ),
-    ));
+    );
     const scimCounts = statuses(scim);
     expect(scimCounts[401] ?? 0, JSON.stringify(scimCounts)).toBeLessThanOrEqual(scimMax);
     expect((scimCounts[401] ?? 0) + (scimCounts[429] ?? 0), JSON.stringify(scimCounts)).toBe(40);

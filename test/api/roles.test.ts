@@ -32,7 +32,9 @@ async function snapshot(s: TestServer) {
   // Security events (src/domain/activity/security-events.ts) are the one thing a rejected request may leave; the
   // hash-chain columns are filled in after commit, in the background, so they are not compared.
   for (const table of ['roles', 'role_memberships', 'access_controls', 'activity_log']) {
-    out[table] = await s.db.query(`SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS d, count(*)::int AS n FROM ${table === 'activity_log' ? `(SELECT id, seq, organization_id, team_id, user_id, was_impersonated, is_system, activity, scope, item_id, detail, created_at FROM activity_log WHERE scope <> 'Security')` : table} t`);
+    out[table] = await s.db.query(
+      `SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS d, count(*)::int AS n FROM ${table === 'activity_log' ? `(SELECT id, seq, organization_id, team_id, user_id, was_impersonated, is_system, activity, scope, item_id, detail, created_at FROM activity_log WHERE scope <> 'Security')` : table} t`,
+    );
   }
   return out;
 }

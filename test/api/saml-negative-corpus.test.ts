@@ -87,7 +87,9 @@ async function context(browser: Browser): Promise<ForgeContext> {
 describe('negative SAML corpus', () => {
   it('has a manifest entry naming the attack for every fixture file, and at least 30 of them', async () => {
     const { readdirSync } = await import('node:fs');
-    const files = readdirSync(corpusDir).filter((f) => f.endsWith('.ts')).sort();
+    const files = readdirSync(corpusDir)
+      .filter((f) => f.endsWith('.ts'))
+      .sort();
     expect(manifest.fixtures.map((f) => f.file).sort()).toEqual(files);
     expect(files.length).toBeGreaterThanOrEqual(30);
     for (const entry of manifest.fixtures) {
@@ -139,7 +141,8 @@ describe('negative SAML corpus', () => {
       const events = await samlFailures(server, seq);
       const reason = events[0]?.detail?.context?.reason;
       if (events.length !== 1) problems.push(`${where}: ${events.length} security events`);
-      else if (!fixture.expect.includes(reason)) problems.push(`${where}: reason ${reason} (${events[0]!.detail.context.detail ?? ''}), expected ${fixture.expect.join('|')}`);
+      else if (!fixture.expect.includes(reason))
+        problems.push(`${where}: reason ${reason} (${events[0]!.detail.context.detail ?? ''}), expected ${fixture.expect.join('|')}`);
       const expectedOrg = reason === 'unknown_domain' ? null : org.id;
       if (events[0] && events[0].organization_id !== expectedOrg) problems.push(`${where}: event in organization ${events[0].organization_id}`);
       if (events[0] && JSON.stringify(events[0].detail).includes(SAMLResponse.slice(0, 60))) problems.push(`${where}: raw response stored`);

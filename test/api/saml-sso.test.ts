@@ -75,10 +75,7 @@ describe('SP-initiated login', () => {
     expect(who.body.organization.id).toBe(org.id);
     // The request was consumed; the identity is (domain, NameID).
     expect(await server.db.query('SELECT 1 FROM sso_requests WHERE id = $1', [start.requestId])).toEqual([]);
-    const [identity] = await server.db.query<{ subject: string }>(
-      `SELECT subject FROM sso_identities WHERE domain_id = $1 AND provider = 'saml'`,
-      [d.id],
-    );
+    const [identity] = await server.db.query<{ subject: string }>(`SELECT subject FROM sso_identities WHERE domain_id = $1 AND provider = 'saml'`, [d.id]);
     expect(identity?.subject).toBe(`ada@${d.domain}`);
     // A session opened by SSO says so (enforcement ends password sessions, not these).
     const [session] = await server.db.query<{ auth_method: string }>(
@@ -160,7 +157,14 @@ describe('SP-initiated login', () => {
 describe('the ACS with bad input', () => {
   it('answers a 400 HTML page (and records it) for garbage, and 415 in PostHog shape for a non-form body', async () => {
     const browser = new Browser(server.url);
-    for (const body of ['', 'SAMLResponse=', 'RelayState=x', `SAMLResponse=${'A'.repeat(5000)}`, 'SAMLResponse=%3Cscript%3E', `SAMLResponse=${Buffer.from('<a').toString('base64')}`]) {
+    for (const body of [
+      '',
+      'SAMLResponse=',
+      'RelayState=x',
+      `SAMLResponse=${'A'.repeat(5000)}`,
+      'SAMLResponse=%3Cscript%3E',
+      `SAMLResponse=${Buffer.from('<a').toString('base64')}`,
+    ]) {
       const seq = await maxSeq(server);
       const res = await browser.request('POST', '/complete/saml/', { body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       expect(res.status, body.slice(0, 40)).toBe(400);
@@ -292,8 +296,7 @@ describe('JIT provisioning and group mapping', () => {
     idp.user = { nameId: `max-${d.id}`, email, groups: ['warden-admins', 'everyone'] };
     const seq = await maxSeq(server);
     expect((await spInitiatedLogin(client, d.id)).status).toBe(302);
-    const member = async () =>
-      (await org.owner.client.get(`/api/organizations/${org.id}/members/?email=${encodeURIComponent(email)}`)).body.results[0];
+    const member = async () => (await org.owner.client.get(`/api/organizations/${org.id}/members/?email=${encodeURIComponent(email)}`)).body.results[0];
     expect((await member()).level).toBe(8);
     const roleMembers = async () => (await org.owner.client.get(`/api/organizations/${org.id}/roles/${role.body.id}/role_memberships/`)).body;
     const inRole = async () => JSON.stringify(await roleMembers()).includes(email);

@@ -38,7 +38,10 @@ describe('SCIM token management', () => {
     const res = await admin.client.post(tokenUrl(org.id, id));
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body).toEqual({ scim_enabled: true, scim_base_url: `${server.url}/scim/v2/${id}`, scim_bearer_token: expect.stringMatching(/^scim_/) });
-    const [row] = await server.db.query<{ scim_enabled: boolean; scim_token_hash: string }>('SELECT scim_enabled, scim_token_hash FROM organization_domains WHERE id = $1', [id]);
+    const [row] = await server.db.query<{ scim_enabled: boolean; scim_token_hash: string }>(
+      'SELECT scim_enabled, scim_token_hash FROM organization_domains WHERE id = $1',
+      [id],
+    );
     expect(row).toEqual({ scim_enabled: true, scim_token_hash: sha256Hex(res.body.scim_bearer_token) });
     const entries = await rowsSince(server.db, seq);
     expect(entries.map((e) => e.activity)).toEqual(['scim_enabled']);
@@ -247,8 +250,14 @@ describe('hostile input with a valid token', () => {
       `{"userName": ${'['.repeat(50_000)}${']'.repeat(50_000)}}`,
       '{"__proto__": {"active": false}, "constructor": {"prototype": {"x": 1}}, "userName": "p@q.r"}',
       JSON.stringify({ userName: `💥'; DROP TABLE users; --@${s.domain}`, displayName: "Ω'; DROP TABLE roles; --", members: [{ value: "' OR 1=1 --" }] }),
-      JSON.stringify({ schemas: [PATCH_SCHEMA], Operations: [{ op: 'add', value: { 'emails[type eq "work"].value': 'x', 'a.b.c': 1, '': 2, 'urn:x:y': { z: 1 } } }] }),
-      JSON.stringify({ schemas: [PATCH_SCHEMA], Operations: [{ op: 'add', path: 'members', value: Array.from({ length: 10_001 }, () => ({ value: randomUUID() })) }] }),
+      JSON.stringify({
+        schemas: [PATCH_SCHEMA],
+        Operations: [{ op: 'add', value: { 'emails[type eq "work"].value': 'x', 'a.b.c': 1, '': 2, 'urn:x:y': { z: 1 } } }],
+      }),
+      JSON.stringify({
+        schemas: [PATCH_SCHEMA],
+        Operations: [{ op: 'add', path: 'members', value: Array.from({ length: 10_001 }, () => ({ value: randomUUID() })) }],
+      }),
     ];
     const queries = [
       `filter=${encodeURIComponent('userName eq "' + 'x'.repeat(3000) + '"')}`,
@@ -263,7 +272,10 @@ describe('hostile input with a valid token', () => {
     const check = (res: { status: number; body: any; headers: Headers }, what: string) => {
       if (res.status >= 500) problems.push(`${what} -> ${res.status}`);
       else if (res.status >= 400) {
-        if (res.body?.schemas?.[0] !== 'urn:ietf:params:scim:api:messages:2.0:Error' || !(res.headers.get('content-type') ?? '').startsWith('application/scim+json')) {
+        if (
+          res.body?.schemas?.[0] !== 'urn:ietf:params:scim:api:messages:2.0:Error' ||
+          !(res.headers.get('content-type') ?? '').startsWith('application/scim+json')
+        ) {
           problems.push(`${what} -> ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
         }
       }
@@ -275,13 +287,19 @@ describe('hostile input with a valid token', () => {
       if (route.method === 'GET') {
         for (const q of queries) check(await s.scim.get(`${path}?${q}`), `GET ${route.url}?${q.slice(0, 40)}`);
         for (const garbage of ['%zz', 'a'.repeat(300), '%00', encodeURIComponent("' OR 1=1 --")]) {
-          check(await s.scim.get(route.url.replace(/:(\w+)/g, (_, name: string) => (name === 'domain_id' ? s.domainId : garbage))), `GET ${route.url} ${garbage.slice(0, 10)}`);
+          check(
+            await s.scim.get(route.url.replace(/:(\w+)/g, (_, name: string) => (name === 'domain_id' ? s.domainId : garbage))),
+            `GET ${route.url} ${garbage.slice(0, 10)}`,
+          );
         }
         continue;
       }
       for (const body of bodies) {
         for (const type of ['application/scim+json', 'application/json']) {
-          check(await s.scim.request(route.method, path, undefined, { raw: body, headers: { 'content-type': type } }), `${route.method} ${route.url} ${body.slice(0, 40)}`);
+          check(
+            await s.scim.request(route.method, path, undefined, { raw: body, headers: { 'content-type': type } }),
+            `${route.method} ${route.url} ${body.slice(0, 40)}`,
+          );
         }
       }
     }

@@ -48,7 +48,9 @@ describe('groups become roles', () => {
     const entries = await rowsSince(server.db, seq);
     expect(entries.map((e) => e.activity)).toEqual(['role_created', 'scim_group_linked', 'role_assigned', 'role_assigned']);
     for (const e of entries) expect(e.detail.context).toMatchObject({ via: 'scim', role_id: id, role_name: 'Engineering' });
-    const [system] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM activity_log WHERE seq > $1 AND is_system AND user_id IS NULL', [seq]);
+    const [system] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM activity_log WHERE seq > $1 AND is_system AND user_id IS NULL', [
+      seq,
+    ]);
     expect(system!.n).toBe(4);
 
     // The user shows the group.
@@ -92,7 +94,11 @@ describe('groups become roles', () => {
     expect(role.body.name).toBe('Platform Engineering');
 
     // Filters: displayName (any case), externalId, members; Entra asks for no members.
-    const byName = await scimRequest(s.scim, 'GET', `${s.base}/Groups?filter=${encodeURIComponent('displayName eq "platform engineering"')}&excludedAttributes=members`);
+    const byName = await scimRequest(
+      s.scim,
+      'GET',
+      `${s.base}/Groups?filter=${encodeURIComponent('displayName eq "platform engineering"')}&excludedAttributes=members`,
+    );
     expect(byName.status, JSON.stringify(byName.body)).toBe(200);
     expect(byName.body.totalResults).toBe(1);
     expect(byName.body.Resources[0].id).toBe(id);
@@ -115,7 +121,10 @@ describe('groups become roles', () => {
     expect(put.body.externalId).toBeUndefined();
 
     // Deactivating a user takes them out of the role (their membership is gone); the group skips them.
-    const off = await scimRequest(s.scim, 'PATCH', `${s.base}/Users/${ana}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', path: 'active', value: false }] });
+    const off = await scimRequest(s.scim, 'PATCH', `${s.base}/Users/${ana}`, {
+      schemas: [PATCH_SCHEMA],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
     expect(off.status).toBe(200);
     expect(await roleMembers(s, id)).toEqual([bob]);
     const withInactive = await scimRequest(s.scim, 'PATCH', `${s.base}/Groups/${id}`, {
@@ -131,7 +140,10 @@ describe('groups become roles', () => {
     expect((await rowsSince(server.db, seq3)).map((e) => e.activity)).toEqual(['role_deleted']);
     expect((await s.org.owner.client.get(`/api/organizations/${s.org.id}/roles/${id}/`)).status).toBe(404);
     expectScimError(await scimRequest(s.scim, 'GET', `${s.base}/Groups/${id}`), 404);
-    expectScimError(await scimRequest(s.scim, 'PATCH', `${s.base}/Groups/${id}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'add', path: 'members', value: [] }] }), 404);
+    expectScimError(
+      await scimRequest(s.scim, 'PATCH', `${s.base}/Groups/${id}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'add', path: 'members', value: [] }] }),
+      404,
+    );
   });
 
   it('upserts by name: an existing role is linked, not duplicated; a second group of that name conflicts', async () => {
@@ -168,16 +180,32 @@ describe('groups become roles', () => {
     const other = await scimSetup(server, 'Other Co');
     const stranger = await provision(other, 'stranger');
     const seq = await lastSeq(server.db);
-    expectScimError(await scimRequest(s.scim, 'POST', `${s.base}/Groups`, { schemas: [GROUP_SCHEMA], displayName: 'X', members: [{ value: stranger }] }), 400, 'invalidValue');
-    expectScimError(await scimRequest(s.scim, 'POST', `${s.base}/Groups`, { schemas: [GROUP_SCHEMA], displayName: 'X', members: [{ value: 'not-a-uuid' }] }), 400, 'invalidValue');
+    expectScimError(
+      await scimRequest(s.scim, 'POST', `${s.base}/Groups`, { schemas: [GROUP_SCHEMA], displayName: 'X', members: [{ value: stranger }] }),
+      400,
+      'invalidValue',
+    );
+    expectScimError(
+      await scimRequest(s.scim, 'POST', `${s.base}/Groups`, { schemas: [GROUP_SCHEMA], displayName: 'X', members: [{ value: 'not-a-uuid' }] }),
+      400,
+      'invalidValue',
+    );
     expectScimError(await scimRequest(s.scim, 'POST', `${s.base}/Groups`, { schemas: [GROUP_SCHEMA], members: [] }), 400, 'invalidValue');
     expectScimError(await scimRequest(s.scim, 'POST', `${s.base}/Groups`, { schemas: [GROUP_SCHEMA], displayName: '   ' }), 400, 'invalidValue');
-    expectScimError(await scimRequest(s.scim, 'POST', `${s.base}/Groups`, { schemas: [GROUP_SCHEMA], displayName: 'X', members: 'everyone' }), 400, 'invalidValue');
+    expectScimError(
+      await scimRequest(s.scim, 'POST', `${s.base}/Groups`, { schemas: [GROUP_SCHEMA], displayName: 'X', members: 'everyone' }),
+      400,
+      'invalidValue',
+    );
     expect(await rowsSince(server.db, seq)).toEqual([]);
     const roles = await s.org.owner.client.get(`/api/organizations/${s.org.id}/roles/`);
     expect(roles.body.results).toEqual([]);
     // The other domain's group is not visible here.
-    const theirs = await scimRequest(other.scim, 'POST', `${other.base}/Groups`, { schemas: [GROUP_SCHEMA], displayName: 'Theirs', members: [{ value: stranger }] });
+    const theirs = await scimRequest(other.scim, 'POST', `${other.base}/Groups`, {
+      schemas: [GROUP_SCHEMA],
+      displayName: 'Theirs',
+      members: [{ value: stranger }],
+    });
     expect(theirs.status).toBe(201);
     expectScimError(await scimRequest(s.scim, 'GET', `${s.base}/Groups/${theirs.body.id}`), 404);
     expectScimError(await scimRequest(s.scim, 'DELETE', `${s.base}/Groups/${theirs.body.id}`), 404);

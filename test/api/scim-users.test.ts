@@ -154,7 +154,10 @@ describe('Okta', () => {
 
     // A PATCH that changes nothing writes nothing.
     const seq5 = await lastSeq(server.db);
-    const same = await scimRequest(s.scim, 'PATCH', `${s.base}/Users/${id}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', value: { active: true } }] });
+    const same = await scimRequest(s.scim, 'PATCH', `${s.base}/Users/${id}`, {
+      schemas: [PATCH_SCHEMA],
+      Operations: [{ op: 'replace', value: { active: true } }],
+    });
     expect(same.status).toBe(200);
     expect(await rowsSince(server.db, seq5)).toEqual([]);
   });
@@ -342,7 +345,17 @@ describe('filters and pagination', () => {
     expect(filteredPage.body).toMatchObject({ totalResults: 3, itemsPerPage: 1 });
     expect(idsOf(filteredPage)).toEqual([ids[2]]);
 
-    for (const bad of ['userName', 'userName eq', 'userName zz "x"', 'userName eq "x" and', '(userName eq "x"', 'userName eq "x', 'password eq "x"', 'active eq "maybe"', `${'('.repeat(40)}userName eq "x"${')'.repeat(40)}`]) {
+    for (const bad of [
+      'userName',
+      'userName eq',
+      'userName zz "x"',
+      'userName eq "x" and',
+      '(userName eq "x"',
+      'userName eq "x',
+      'password eq "x"',
+      'active eq "maybe"',
+      `${'('.repeat(40)}userName eq "x"${')'.repeat(40)}`,
+    ]) {
       expectScimError(await list(f(bad)), 400, 'invalidFilter');
     }
     expectScimError(await list('startIndex=abc'), 400, 'invalidValue');

@@ -152,9 +152,7 @@ describe('denials decided by the guard', () => {
     expect(activities).toContain('Security/access_denied');
     expect(activities).toContain('Security/login_failed');
     // Instance-level events (unknown account, unknown key) belong to no organization.
-    const [instance] = await server.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM activity_log WHERE scope = 'Security' AND organization_id IS NULL`,
-    );
+    const [instance] = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM activity_log WHERE scope = 'Security' AND organization_id IS NULL`);
     expect(instance!.n).toBeGreaterThanOrEqual(3);
     expect(res.body.results.every((e: { organization_id?: string }) => e.organization_id === undefined || e.organization_id === org.id)).toBe(true);
   });
@@ -175,9 +173,7 @@ describe('security events never fail the request and never hold a secret', () =>
   });
 
   it('only Security entries may belong to no organization and no project', async () => {
-    await expect(
-      server.db.query(`INSERT INTO activity_log (activity, scope, detail) VALUES ('updated', 'Organization', '{}'::jsonb)`),
-    ).rejects.toThrow();
+    await expect(server.db.query(`INSERT INTO activity_log (activity, scope, detail) VALUES ('updated', 'Organization', '{}'::jsonb)`)).rejects.toThrow();
     // (A Security entry without either is proven above: the unknown account's login_failed.)
   });
 

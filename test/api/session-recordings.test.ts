@@ -108,4 +108,3 @@ describe('session recordings', () => {
     expectError(await (await newOrganization(server.url)).owner.client.get(`${url}sess-ann/`), 404, 'Project not found.');
   });
 });
-

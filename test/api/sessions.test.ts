@@ -33,9 +33,17 @@ describe('sessions', () => {
     expect(mine).toMatchObject({ user_agent: 'Laptop/1.0', ip_address: '127.0.0.1', auth_method: 'password', second_factor: null });
     expect(list.body.results.filter((s: any) => s.is_current)).toHaveLength(1);
     const phoneSession = list.body.results.find((s: any) => s.user_agent === 'Phone/2.0');
-    expect(Object.keys(phoneSession).sort()).toEqual(
-      ['auth_method', 'created_at', 'expires_at', 'id', 'ip_address', 'is_current', 'last_seen_at', 'second_factor', 'user_agent'],
-    );
+    expect(Object.keys(phoneSession).sort()).toEqual([
+      'auth_method',
+      'created_at',
+      'expires_at',
+      'id',
+      'ip_address',
+      'is_current',
+      'last_seen_at',
+      'second_factor',
+      'user_agent',
+    ]);
 
     // Someone else cannot end it: not found for them, recorded, and the session lives on.
     const stranger = await newOrganization(server.url);

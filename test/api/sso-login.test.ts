@@ -52,7 +52,10 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
 }
 
 async function levelOf(orgId: string, userId: number): Promise<number | undefined> {
-  const [row] = await server.db.query<{ level: number }>('SELECT level FROM organization_memberships WHERE organization_id = $1 AND user_id = $2', [orgId, userId]);
+  const [row] = await server.db.query<{ level: number }>('SELECT level FROM organization_memberships WHERE organization_id = $1 AND user_id = $2', [
+    orgId,
+    userId,
+  ]);
   return row?.level;
 }
 

@@ -51,9 +51,16 @@ describe('TOTP two-factor authentication', () => {
 
     // A wrong code: PostHog's error, nothing enabled, a security event.
     let seq = await lastSeq(server.db);
-    expectError(await client.post('/api/users/@me/two_factor_validate/', { token: '000000' === codeAt(secret) ? '111111' : '000000' }), 400, 'Invalid authentication code', 'token');
+    expectError(
+      await client.post('/api/users/@me/two_factor_validate/', { token: '000000' === codeAt(secret) ? '111111' : '000000' }),
+      400,
+      'Invalid authentication code',
+      'token',
+    );
     expect((await client.get('/api/users/@me/two_factor_status/')).body.is_enabled).toBe(false);
-    expect((await securityEvents(seq)).map((r) => [r.activity, r.detail.context.reason, r.detail.context.during])).toEqual([['second_factor_failed', 'invalid', 'setup']]);
+    expect((await securityEvents(seq)).map((r) => [r.activity, r.detail.context.reason, r.detail.context.during])).toEqual([
+      ['second_factor_failed', 'invalid', 'setup'],
+    ]);
 
     seq = await lastSeq(server.db);
     const setupCode = codeAt(secret);
@@ -80,7 +87,10 @@ describe('TOTP two-factor authentication', () => {
     const next = codeAt(secret, 1);
     expect((await pending.post('/api/login/token/', { token: next })).body).toEqual({ success: true });
     expect((await pending.get('/api/users/@me/')).body.email).toBe(user.email);
-    const sessions = await server.db.query<{ second_factor: string }>('SELECT second_factor FROM sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1', [user.id]);
+    const sessions = await server.db.query<{ second_factor: string }>(
+      'SELECT second_factor FROM sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1',
+      [user.id],
+    );
     expect(sessions[0]!.second_factor).toBe('totp');
 
     // The same code again, in a new login: refused. A backup code works once.
@@ -98,7 +108,11 @@ describe('TOTP two-factor authentication', () => {
   it('refuses a second step without a pending login or after it expired', async () => {
     const org = await newOrganization(server.url);
     const { secret } = await enableTotp(org.owner);
-    expectError(await new Client(server.url).post('/api/login/token/', { token: codeAt(secret, 1) }), 400, 'Login attempt has expired. Re-enter username/password.');
+    expectError(
+      await new Client(server.url).post('/api/login/token/', { token: codeAt(secret, 1) }),
+      400,
+      'Login attempt has expired. Re-enter username/password.',
+    );
     const pending = await passwordStep(org.owner.user.email);
     await server.db.query("UPDATE pending_logins SET expires_at = now() - interval '1 second' WHERE user_id = $1", [org.owner.user.id]);
     const res = await pending.post('/api/login/token/', { token: codeAt(secret, 1) });

@@ -49,7 +49,12 @@ describe('users with access', () => {
       organization_membership_id: await memberId(org, org.owner),
     });
     expect(entry(res.body, admin)).toMatchObject({ access_level: 'admin', access_source: 'organization_admin', organization_membership_level: 'admin' });
-    expect(entry(res.body, member)).toMatchObject({ access_level: 'member', access_source: 'default', reason: 'open project', organization_membership_level: 'member' });
+    expect(entry(res.body, member)).toMatchObject({
+      access_level: 'member',
+      access_source: 'default',
+      reason: 'open project',
+      organization_membership_level: 'member',
+    });
   });
 
   it('a private project lists only who may enter it: explicit members and roles with a rule', async () => {
@@ -60,7 +65,9 @@ describe('users with access', () => {
     expect(explicit.status, JSON.stringify(explicit.body)).toBe(201);
     const role = await org.owner.client.post(`/api/organizations/${org.id}/roles/`, { name: 'Support' });
     expect(role.status).toBe(201);
-    expect((await org.owner.client.post(`/api/organizations/${org.id}/roles/${role.body.id}/role_memberships/`, { user_uuid: other.user.uuid })).status).toBe(201);
+    expect((await org.owner.client.post(`/api/organizations/${org.id}/roles/${role.body.id}/role_memberships/`, { user_uuid: other.user.uuid })).status).toBe(
+      201,
+    );
     const res = await org.owner.client.get(`/api/projects/${id}/users_with_access/`);
     expect(res.status).toBe(200);
     expect(entry(res.body, member)).toMatchObject({ access_level: 'admin', access_source: 'explicit_member', reason: 'explicit project membership' });
@@ -81,7 +88,11 @@ describe('users with access', () => {
     await rule(org, 'resource_access_controls/', { resource: 'feature_flag', access_level: 'viewer', organization_member: await memberId(org, member) });
     const res = await member.client.get(project(org, 'users_with_access/feature_flag/'));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(entry(res.body, member)).toMatchObject({ access_level: 'viewer', access_source: 'explicit_member', reason: 'highest project-wide rule for the resource' });
+    expect(entry(res.body, member)).toMatchObject({
+      access_level: 'viewer',
+      access_source: 'explicit_member',
+      reason: 'highest project-wide rule for the resource',
+    });
     expect(entry(res.body, org.owner)).toMatchObject({ access_level: 'manager', access_source: 'organization_admin' });
     // `other` has `none` from the default rule: not listed, and refused by the route itself.
     expect(entry(res.body, other)).toBeUndefined();

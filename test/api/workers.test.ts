@@ -63,7 +63,10 @@ describe('warden serve --workers on the embedded database', () => {
 describe.runIf(storeKind === 'postgres')('warden serve --workers 2 on Postgres', () => {
   it('both workers answer, a revocation on one is refused on all, a killed worker is replaced, SIGTERM stops all', async () => {
     const instance = await freshInstance();
-    const started = await warden(['bootstrap', '--email', 'owner@example.com', '--password', 'a long enough password', '--organization', 'W', '--json'], instance.env);
+    const started = await warden(
+      ['bootstrap', '--email', 'owner@example.com', '--password', 'a long enough password', '--organization', 'W', '--json'],
+      instance.env,
+    );
     expect(started.code, started.stderr).toBe(0);
     const { personal_api_key: star, project } = JSON.parse(started.stdout) as { personal_api_key: string; project: { id: number } };
     const token = 'a-metrics-token-for-workers';
@@ -71,10 +74,14 @@ describe.runIf(storeKind === 'postgres')('warden serve --workers 2 on Postgres',
     const pids = new Set<number>();
     try {
       const health = async () => (JSON.parse((await call(`${server.url}/_health`)).body) as { worker: { slot: number; pid: number } }).worker;
-      await eventually('both workers answer', async () => {
-        pids.add((await health()).pid);
-        return pids.size === 2;
-      }, 30_000);
+      await eventually(
+        'both workers answer',
+        async () => {
+          pids.add((await health()).pid);
+          return pids.size === 2;
+        },
+        30_000,
+      );
       expect(server.output()).toMatch(/"msg":"Warden listening on http:\/\/127\.0\.0\.1:\d+ \(Postgres, 2 workers\)"/);
       const [first] = [...pids];
 
@@ -94,7 +101,12 @@ describe.runIf(storeKind === 'postgres')('warden serve --workers 2 on Postgres',
 
       // A key each worker has served (and cached), revoked through one of them.
       const auth = (key: string) => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' });
-      const created = await call(`${server.url}/api/personal_api_keys/`, 'POST', auth(star), JSON.stringify({ label: 'workers', scopes: ['feature_flag:read'] }));
+      const created = await call(
+        `${server.url}/api/personal_api_keys/`,
+        'POST',
+        auth(star),
+        JSON.stringify({ label: 'workers', scopes: ['feature_flag:read'] }),
+      );
       expect(created.status).toBe(201);
       const key = JSON.parse(created.body) as { id: string; value: string };
       const flags = async () => (await call(`${server.url}/api/projects/${project.id}/feature_flags/`, 'GET', auth(key.value))).status;
@@ -106,11 +118,15 @@ describe.runIf(storeKind === 'postgres')('warden serve --workers 2 on Postgres',
 
       // A worker killed outright is replaced; the port keeps answering meanwhile.
       process.kill(first!, 'SIGKILL');
-      await eventually('a new worker answers', async () => {
-        const { pid } = await health().catch(() => ({ pid: 0 }));
-        if (pid > 0) pids.add(pid);
-        return pids.size === 3;
-      }, 30_000);
+      await eventually(
+        'a new worker answers',
+        async () => {
+          const { pid } = await health().catch(() => ({ pid: 0 }));
+          if (pid > 0) pids.add(pid);
+          return pids.size === 3;
+        },
+        30_000,
+      );
       expect(server.output()).toMatch(/"msg":"worker \d \(pid \d+\) exited with signal SIGKILL; restarting it in \d+ ms"/);
       expect(await flags()).toBe(401);
     } finally {

@@ -79,7 +79,12 @@ describe('roles and access', () => {
     expect(verdict).toContain('project member');
     expect(verdict).toContain('member or role rule on the object: member');
     const table = page.getByRole('table', { name: `What ${analyst.user.email} can do in Default project` });
-    const row = async (resource: string) => (await table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: resource, exact: true }) }).locator('td').allTextContents());
+    const row = async (resource: string) =>
+      await table
+        .getByRole('row')
+        .filter({ has: page.getByRole('rowheader', { name: resource, exact: true }) })
+        .locator('td')
+        .allTextContents();
     // PostHog's precedence: the highest of the project-wide rules for the resource (here the role's).
     expect(await row('Insights')).toEqual(['viewer', 'yes', 'no', 'highest project-wide rule for the resource']);
     expect(await row('Feature flags')).toEqual(['none', 'no', 'no', 'highest project-wide rule for the resource']);

@@ -130,7 +130,9 @@ describe('approvals', () => {
     await expect.poll(() => request(approveMe).count()).toBe(0);
     expect((await org.owner.client.get(`${flags}${approveMe}/`)).status).toBe(404);
 
-    await request(rejectMe).getByLabel(/^Reason/).fill('Still in use');
+    await request(rejectMe)
+      .getByLabel(/^Reason/)
+      .fill('Still in use');
     await request(rejectMe).getByRole('button', { name: 'Reject' }).click();
     await saysDone(page, `Rejected: delete feature flag feature_flag ${rejectMe}.`);
     expect((await org.owner.client.get(`${flags}${rejectMe}/`)).status).toBe(200);
@@ -154,10 +156,15 @@ describe('approvals', () => {
     const { page, context, problems } = await visit(browser, server.url);
     await logIn(page, member.user.email);
     await open(page, 'Approvals');
-    const approve = page.getByRole('listitem').filter({ hasText: `feature_flag ${id}` }).getByRole('button', { name: 'Approve' });
+    const approve = page
+      .getByRole('listitem')
+      .filter({ hasText: `feature_flag ${id}` })
+      .getByRole('button', { name: 'Approve' });
     expect(await approve.getAttribute('aria-disabled')).toBe('true');
     expect(await approve.getAttribute('title')).toBe('You cannot approve or reject your own change request.');
-    expect(await page.getByRole('button', { name: 'Add policy' }).getAttribute('title')).toBe('You need to be an organization admin to change approval policies.');
+    expect(await page.getByRole('button', { name: 'Add policy' }).getAttribute('title')).toBe(
+      'You need to be an organization admin to change approval policies.',
+    );
     await screenshot(page, 'approvals-as-member');
     expect(problems).toEqual([]);
     await context.close();

@@ -65,7 +65,15 @@ beforeAll(async () => {
   await once(smtp.server, 'listening');
   const port = (smtp.server.address() as { port: number }).port;
   server = await startServer({
-    smtp: { host: 'localhost', port, tls: 'starttls', user: 'warden', password: 'smtp secret', from: 'Warden <warden@acme.example>', caFile: join(dir, 'ca.pem') },
+    smtp: {
+      host: 'localhost',
+      port,
+      tls: 'starttls',
+      user: 'warden',
+      password: 'smtp secret',
+      from: 'Warden <warden@acme.example>',
+      caFile: join(dir, 'ca.pem'),
+    },
   });
   browser = await launch();
   org = await newOrganization(server.url, 'Acme');
@@ -83,7 +91,10 @@ function textOf(raw: string): { headers: string; body: string } {
   const headers = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
   let body = raw.slice(split + 4);
   if (/content-transfer-encoding:\s*quoted-printable/i.test(headers)) {
-    body = Buffer.from(body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))), 'latin1').toString('utf8');
+    body = Buffer.from(
+      body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
+      'latin1',
+    ).toString('utf8');
   }
   return { headers, body };
 }

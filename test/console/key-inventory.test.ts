@@ -53,7 +53,9 @@ describe('key inventory', () => {
     await ownerRevoke.click({ force: true });
     expect((await ownerKey.get(flags)).status).toBe(200);
 
-    await rowOf(member.user.email).getByRole('button', { name: `Revoke k-feature_flag:read of ${member.user.email}` }).click();
+    await rowOf(member.user.email)
+      .getByRole('button', { name: `Revoke k-feature_flag:read of ${member.user.email}` })
+      .click();
     await saysDone(page, `Key k-feature_flag:read of ${member.user.email} revoked`);
     expect((await memberKey.get(flags)).status).toBe(401);
     await expect.poll(async () => rowOf(member.user.email).count()).toBe(0);

@@ -160,7 +160,12 @@ describe('organization settings and switcher', () => {
     await page.getByRole('button', { name: 'Save settings' }).click();
     await saysDone(page, 'Settings saved.');
     const saved = (await org.owner.client.get(`/api/organizations/${org.id}/`)).body;
-    expect(saved).toMatchObject({ name: 'Acme Analytics', members_can_invite: true, personal_api_keys_max_lifetime_days: 30, activity_log_retention_days: 400 });
+    expect(saved).toMatchObject({
+      name: 'Acme Analytics',
+      members_can_invite: true,
+      personal_api_keys_max_lifetime_days: 30,
+      activity_log_retention_days: 400,
+    });
     expect([...saved.personal_api_keys_allowed_scopes].sort()).toEqual(['feature_flag:read', 'feature_flag:write', 'insight:read']);
     const switcher = page.getByRole('combobox', { name: 'Organization' });
     await expect.poll(() => switcher.locator('option:checked').textContent()).toBe('Acme Analytics');

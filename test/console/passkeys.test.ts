@@ -46,10 +46,12 @@ const logOut = async (page: Page) => {
   await page.getByRole('heading', { level: 1, name: 'Log in to Warden' }).waitFor();
 };
 const newestSession = async (userId: number) =>
-  (await server.db.query<{ auth_method: string; second_factor: string | null }>(
-    'SELECT auth_method, second_factor FROM sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1',
-    [userId],
-  ))[0];
+  (
+    await server.db.query<{ auth_method: string; second_factor: string | null }>(
+      'SELECT auth_method, second_factor FROM sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1',
+      [userId],
+    )
+  )[0];
 
 describe('passkeys', () => {
   it('registers, renames and removes a passkey, signs in with it alone and as a second factor, and refuses replays and other people’s', async () => {
@@ -57,7 +59,14 @@ describe('passkeys', () => {
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
     await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
     });
     const start = await lastSeq(server.db);
 
@@ -74,7 +83,9 @@ describe('passkeys', () => {
     await page.getByRole('button', { name: 'Save name' }).click();
     await page.getByRole('cell', { name: 'Work laptop', exact: true }).waitFor();
     await screenshot(page, 'sign-in-security');
-    const stored = await server.db.query<{ name: string; public_key: string }>('SELECT name, public_key FROM webauthn_credentials WHERE user_id = $1', [org.owner.user.id]);
+    const stored = await server.db.query<{ name: string; public_key: string }>('SELECT name, public_key FROM webauthn_credentials WHERE user_id = $1', [
+      org.owner.user.id,
+    ]);
     expect(stored.map((r) => r.name)).toEqual(['Work laptop']);
 
     // Without a password. The assertion the page sent is kept, to replay it.

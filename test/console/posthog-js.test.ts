@@ -56,7 +56,12 @@ beforeAll(async () => {
       key: 'multi',
       filters: {
         groups: [all],
-        multivariate: { variants: [{ key: 'control', rollout_percentage: 50 }, { key: 'test', rollout_percentage: 50 }] },
+        multivariate: {
+          variants: [
+            { key: 'control', rollout_percentage: 50 },
+            { key: 'test', rollout_percentage: 50 },
+          ],
+        },
         payloads: { control: '"c"', test: '"t"' },
       },
     },
@@ -104,7 +109,11 @@ describe('posthog-js against Warden, cross-origin', () => {
     });
     await page.goto(`/?token=${token}&api=${encodeURIComponent(warden.url)}`);
 
-    const [first] = await eventually(() => flagLoads(page), (loads) => loads.length >= 1, 'the first flags');
+    const [first] = await eventually(
+      () => flagLoads(page),
+      (loads) => loads.length >= 1,
+      'the first flags',
+    );
     expect(first.errorsLoading).toBe(false);
     expect(first.flags.sort()).toEqual(['multi', 'on']);
     expect(first.on).toBe(true);
@@ -122,7 +131,11 @@ describe('posthog-js against Warden, cross-origin', () => {
       (window as any).posthog.capture('clicked_buy', { plan: 'pro' });
       (window as any).posthog.identify('ada-1', { email: 'ada@acme.example' });
     });
-    const reloaded = await eventually(() => flagLoads(page), (loads) => loads.at(-1)?.targeted === true, 'flags after identify');
+    const reloaded = await eventually(
+      () => flagLoads(page),
+      (loads) => loads.at(-1)?.targeted === true,
+      'flags after identify',
+    );
     expect(reloaded.at(-1)).toMatchObject({ on: true, errorsLoading: false });
     expect(reloaded.at(-1).flags.sort()).toEqual(['multi', 'on', 'targeted']);
     await page.evaluate(() => (window as any).posthog.capture('after_identify'));

@@ -29,7 +29,9 @@ describe('enforced two-factor authentication', () => {
   it('is switched on with the count of members not yet compliant, and confines them to set-up until they have a second factor', async () => {
     // The owner already has an authenticator app (set up over the API).
     const secret = (await org.owner.client.post('/api/users/@me/start_2fa_setup/')).body.secret as string;
-    expect((await org.owner.client.post('/api/users/@me/two_factor_validate/', { token: new TOTP({ secret: Secret.fromBase32(secret) }).generate() })).status).toBe(200);
+    expect(
+      (await org.owner.client.post('/api/users/@me/two_factor_validate/', { token: new TOTP({ secret: Secret.fromBase32(secret) }).generate() })).status,
+    ).toBe(200);
     await org.owner.client.patch(`/api/organizations/${org.id}/`, { enforce_2fa: false });
 
     // The member signs in while it is off, and the owner turns it on from the console.

@@ -66,7 +66,10 @@ async function populate(org: Org): Promise<Record<string, string[]>> {
   await created(await c.post(`/api/projects/${p}/explicit_members/`, { user_uuid: member.user.uuid, level: 1 }), 'explicit member');
   const invite = await created(await c.post(`/api/organizations/${org.id}/invites/`, { target_email: `fz-${randomUUID()}@example.com` }), 'invite');
   const spareKey = await created(await c.post('/api/personal_api_keys/', { label: 'spare', scopes: ['*'] }), 'key');
-  const flag = await created(await c.post(`/api/projects/${org.defaultProjectId}/feature_flags/`, { key: `flag-${randomUUID().slice(0, 8)}`, name: 'f' }), 'flag');
+  const flag = await created(
+    await c.post(`/api/projects/${org.defaultProjectId}/feature_flags/`, { key: `flag-${randomUUID().slice(0, 8)}`, name: 'f' }),
+    'flag',
+  );
   // Flags whose regexes a backtracking engine would never finish: /flags evaluates them for every generated person.
   for (const pattern of ['.*.*.*.*.*.*.*.*x', '(a+)+$', '^(\\w+\\s?)*$']) {
     await created(
@@ -124,17 +127,62 @@ async function learnShapes(): Promise<void> {
   }
 }
 
-const FALLBACK_FIELDS = ['name', 'level', 'email', 'password', 'scopes', 'access_control', 'key', 'user_uuid', 'target_email', 'label', 'filters', 'document', 'domain', 'url', 'event', 'api_key', 'batch', 'properties', 'distinct_id', 'token'];
+const FALLBACK_FIELDS = [
+  'name',
+  'level',
+  'email',
+  'password',
+  'scopes',
+  'access_control',
+  'key',
+  'user_uuid',
+  'target_email',
+  'label',
+  'filters',
+  'document',
+  'domain',
+  'url',
+  'event',
+  'api_key',
+  'batch',
+  'properties',
+  'distinct_id',
+  'token',
+];
 
 // ---- Generators --------------------------------------------------------------------------------
 
-const SPECIAL_CHARS = ['\u0000', '\ud800', '\udfff', '\ud83d', '\ufeff', '\u202e', '\u2028', '"', '\\', "'", '%', '%00', '../', '💥', 'Ω', '\r\n', '\t', '<script>', '${', '{{'];
+const SPECIAL_CHARS = [
+  '\u0000',
+  '\ud800',
+  '\udfff',
+  '\ud83d',
+  '\ufeff',
+  '\u202e',
+  '\u2028',
+  '"',
+  '\\',
+  "'",
+  '%',
+  '%00',
+  '../',
+  '💥',
+  'Ω',
+  '\r\n',
+  '\t',
+  '<script>',
+  '${',
+  '{{',
+];
 const text = fc.oneof(
   { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
   { weight: 2, arbitrary: fc.array(fc.constantFrom(...SPECIAL_CHARS), { maxLength: 6 }).map((a) => a.join('')) },
   { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 8 }), fc.constantFrom(...SPECIAL_CHARS)).map(([a, b]) => a + b) },
-  { weight: 1, arbitrary: fc.constantFrom('x'.repeat(5_000), 'a@example.com', 'phx_' + 'A'.repeat(48), randomUUID(), '2024-01-01T00:00:00Z', 'feature_flag:read', '*') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('x'.repeat(5_000), 'a@example.com', 'phx_' + 'A'.repeat(48), randomUUID(), '2024-01-01T00:00:00Z', 'feature_flag:read', '*'),
+  },
 );
 const number = fc.oneof(
   fc.integer(),
@@ -158,29 +206,45 @@ const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
  */
 const REGEX_ATOMS = ['a', '.', '\\w', '\\s', '[ab]', '(a|aa)', '(a|a?)', 'x', '\\d'];
 const hostileRegex = fc.oneof(
-  fc.constantFrom('(a+)+$', '(a*)*b', '(a|aa)*c', '.*.*.*.*.*.*.*.*x', '^(\\w+\\s?)*$', '(x+x+)+y', '(.*a){12}', '(a)\\1', 'x(?=y)', '(?<!a)b', '[', '(', '\\', 'a{99999}'),
+  fc.constantFrom(
+    '(a+)+$',
+    '(a*)*b',
+    '(a|aa)*c',
+    '.*.*.*.*.*.*.*.*x',
+    '^(\\w+\\s?)*$',
+    '(x+x+)+y',
+    '(.*a){12}',
+    '(a)\\1',
+    'x(?=y)',
+    '(?<!a)b',
+    '[',
+    '(',
+    '\\',
+    'a{99999}',
+  ),
   fc
     .array(fc.tuple(fc.constantFrom(...REGEX_ATOMS), fc.constantFrom('*', '+', '?', '{2,}', '*?', '')), { minLength: 1, maxLength: 8 })
     .chain((parts) => fc.tuple(fc.constant(parts.map(([a, q]) => a + q).join('')), fc.constantFrom('(%s)+$', '(%s)*', '%s', '^(%s)+x', '(?:%s|%s)*z')))
     .map(([body, shape]) => shape.replaceAll('%s', body)),
 );
 /** What the hostile regexes are matched against: long runs of what they almost match. */
-const hostileInput = fc.tuple(fc.constantFrom('a', 'ab', ' a', 'x'), fc.integer({ min: 20, max: 12_000 }), fc.constantFrom('', '!', 'y', '\u0000')).map(([unit, n, end]) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n) + end);
+const hostileInput = fc
+  .tuple(fc.constantFrom('a', 'ab', ' a', 'x'), fc.integer({ min: 20, max: 12_000 }), fc.constantFrom('', '!', 'y', '\u0000'))
+  .map(([unit, n, end]) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n) + end);
 const hostileFilters = fc.tuple(hostileRegex, fc.constantFrom('regex', 'not_regex')).map(([value, operator]) => ({
   groups: [{ properties: [{ key: 'email', type: 'person', operator, value }], rollout_percentage: 100 }],
 }));
 
 /** XML that costs a parser or XPath a lot for its size: tens of thousands of siblings, or thousands deep. */
-const hostileXml = fc
-  .tuple(fc.constantFrom('wide', 'deep', 'wide-attrs'), fc.integer({ min: 1_000, max: 60_000 }))
-  .map(([shape, n]) => {
-    const open = '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_f" Version="2.0" InResponseTo="_x"><saml:Issuer>urn:fuzz</saml:Issuer><saml:Assertion ID="_a">';
-    const close = '</saml:Assertion></samlp:Response>';
-    if (shape === 'wide') return `${open}${'<a/>'.repeat(n)}${close}`;
-    if (shape === 'wide-attrs') return `${open}${'<a ID="_a"/>'.repeat(Math.floor(n / 3))}${close}`;
-    const depth = Math.min(n, 20_000);
-    return `${open}${'<d>'.repeat(depth)}${'</d>'.repeat(depth)}${close}`;
-  });
+const hostileXml = fc.tuple(fc.constantFrom('wide', 'deep', 'wide-attrs'), fc.integer({ min: 1_000, max: 60_000 })).map(([shape, n]) => {
+  const open =
+    '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_f" Version="2.0" InResponseTo="_x"><saml:Issuer>urn:fuzz</saml:Issuer><saml:Assertion ID="_a">';
+  const close = '</saml:Assertion></samlp:Response>';
+  if (shape === 'wide') return `${open}${'<a/>'.repeat(n)}${close}`;
+  if (shape === 'wide-attrs') return `${open}${'<a ID="_a"/>'.repeat(Math.floor(n / 3))}${close}`;
+  const depth = Math.min(n, 20_000);
+  return `${open}${'<d>'.repeat(depth)}${'</d>'.repeat(depth)}${close}`;
+});
 
 /** A value for a field of a known type: usually right-typed (to get past validation), sometimes not. */
 function fieldValue(shape?: { type?: string; enum?: unknown[] }): fc.Arbitrary<unknown> {
@@ -227,14 +291,20 @@ function bodyFor(route: RouteEntry): fc.Arbitrary<Body> {
     {
       weight: 1,
       arbitrary: fc.oneof(
-        fc.tuple(hostileFilters, fc.string({ maxLength: 8 })).map(([filters, k]) => ['hostile regex filters', JSON.stringify({ key: `re-${k}`, name: 're', filters })] as const),
-        fc.tuple(hostileInput, fc.string({ maxLength: 8 })).map(([email, d]) => ['hostile regex input', JSON.stringify({ distinct_id: `d${d}`, person_properties: { email } })] as const),
+        fc
+          .tuple(hostileFilters, fc.string({ maxLength: 8 }))
+          .map(([filters, k]) => ['hostile regex filters', JSON.stringify({ key: `re-${k}`, name: 're', filters })] as const),
+        fc
+          .tuple(hostileInput, fc.string({ maxLength: 8 }))
+          .map(([email, d]) => ['hostile regex input', JSON.stringify({ distinct_id: `d${d}`, person_properties: { email } })] as const),
         hostileXml.map((xml) => ['hostile metadata xml', JSON.stringify({ saml_metadata_xml: xml })] as const),
       ),
     },
     {
       weight: 1,
-      arbitrary: fc.tuple(fc.integer({ min: 50, max: 20_000 }), fc.constantFrom('array' as const, 'object' as const)).map(([d, k]) => [`${d}-deep ${k}`, `{"${names[0]}":${nest(d, k)}}`] as const),
+      arbitrary: fc
+        .tuple(fc.integer({ min: 50, max: 20_000 }), fc.constantFrom('array' as const, 'object' as const))
+        .map(([d, k]) => [`${d}-deep ${k}`, `{"${names[0]}":${nest(d, k)}}`] as const),
     },
     {
       weight: 1,
@@ -288,18 +358,50 @@ function bodyFor(route: RouteEntry): fc.Arbitrary<Body> {
     else if (enc === 'gzip-garbage') raw = Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), raw]);
     return { raw, contentType: ct, encoding: enc, what: `${what}${enc === 'none' ? '' : ` ${enc}`}` };
   });
-  const bytes = fc.uint8Array({ maxLength: 200 }).map((b): Body => ({ raw: Buffer.from(b), contentType: 'application/json', encoding: 'none', what: 'random bytes' }));
-  const samlForm = hostileXml.map((xml): Body => ({
-    raw: Buffer.from(new URLSearchParams({ SAMLResponse: Buffer.from(xml).toString('base64'), RelayState: world.ids.domain_id?.[0] ?? '' }).toString()),
-    contentType: 'application/x-www-form-urlencoded',
-    encoding: 'none',
-    what: `hostile SAML xml (${xml.length} chars)`,
-  }));
+  const bytes = fc
+    .uint8Array({ maxLength: 200 })
+    .map((b): Body => ({ raw: Buffer.from(b), contentType: 'application/json', encoding: 'none', what: 'random bytes' }));
+  const samlForm = hostileXml.map(
+    (xml): Body => ({
+      raw: Buffer.from(new URLSearchParams({ SAMLResponse: Buffer.from(xml).toString('base64'), RelayState: world.ids.domain_id?.[0] ?? '' }).toString()),
+      contentType: 'application/x-www-form-urlencoded',
+      encoding: 'none',
+      what: `hostile SAML xml (${xml.length} chars)`,
+    }),
+  );
   if (route.url === '/complete/saml/') return fc.oneof({ weight: 3, arbitrary: samlForm }, { weight: 1, arbitrary: normal });
-  return fc.oneof({ weight: 20, arbitrary: normal }, { weight: 1, arbitrary: oversized }, { weight: 2, arbitrary: bytes }, { weight: 1, arbitrary: fc.constant<Body>({ encoding: 'none', what: 'no body' }) });
+  return fc.oneof(
+    { weight: 20, arbitrary: normal },
+    { weight: 1, arbitrary: oversized },
+    { weight: 2, arbitrary: bytes },
+    { weight: 1, arbitrary: fc.constant<Body>({ encoding: 'none', what: 'no body' }) },
+  );
 }
 
-const GARBAGE_SEGMENTS = ['x', '-1', '0', '1.5', '1e3', '99999999999999999999', '2147483648', '%00', '%zz', '%F0%9F%92%A5', '%ED%A0%80', "'%20OR%201=1", '..', '%2e%2e', 'a'.repeat(400), '@me', '@current', 'null', 'true', '[]', '%20', 'phx_x'];
+const GARBAGE_SEGMENTS = [
+  'x',
+  '-1',
+  '0',
+  '1.5',
+  '1e3',
+  '99999999999999999999',
+  '2147483648',
+  '%00',
+  '%zz',
+  '%F0%9F%92%A5',
+  '%ED%A0%80',
+  "'%20OR%201=1",
+  '..',
+  '%2e%2e',
+  'a'.repeat(400),
+  '@me',
+  '@current',
+  'null',
+  'true',
+  '[]',
+  '%20',
+  'phx_x',
+];
 function segment(name: string, useReal: boolean): fc.Arbitrary<string> {
   const real = useReal ? (world.ids[name] ?? []) : [];
   const foreign = world.foreign[name] ?? [];
@@ -313,12 +415,45 @@ function segment(name: string, useReal: boolean): fc.Arbitrary<string> {
   return fc.oneof(...options);
 }
 
-const QUERY_KEYS = ['limit', 'offset', 'search', 'email', 'scope', 'scopes', 'user', 'item_id', 'after', 'before', 'project', 'page', 'cursor', 'format', 'token', 'personal_api_key', 'filter', 'startIndex', 'count', 'include_organization_scoped', 'compression', 'ver', 'key', 'next', 'domain_id', 'state', 'code', 'event'];
+const QUERY_KEYS = [
+  'limit',
+  'offset',
+  'search',
+  'email',
+  'scope',
+  'scopes',
+  'user',
+  'item_id',
+  'after',
+  'before',
+  'project',
+  'page',
+  'cursor',
+  'format',
+  'token',
+  'personal_api_key',
+  'filter',
+  'startIndex',
+  'count',
+  'include_organization_scoped',
+  'compression',
+  'ver',
+  'key',
+  'next',
+  'domain_id',
+  'state',
+  'code',
+  'event',
+];
 const queryString = fc
   .array(
     fc.tuple(
       fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...QUERY_KEYS) }, { weight: 1, arbitrary: text }),
-      fc.oneof(text, number.map(String), fc.constantFrom('', '%00', '%zz', '%ED%A0%80', 'gzip-js', 'csv', 'ndjson', 'Organization', 'userName eq "x"', 'a'.repeat(3000))),
+      fc.oneof(
+        text,
+        number.map(String),
+        fc.constantFrom('', '%00', '%zz', '%ED%A0%80', 'gzip-js', 'csv', 'ndjson', 'Organization', 'userName eq "x"', 'a'.repeat(3000)),
+      ),
     ),
     { maxLength: 4 },
   )
@@ -365,7 +500,10 @@ function requestArb(routes: RouteEntry[]): fc.Arbitrary<FuzzRequest> {
         tokenInBody: fc.boolean(),
         extraHeaders: fc.dictionary(
           fc.constantFrom('accept', 'accept-encoding', 'x-forwarded-for', 'x-request-id', 'origin', 'accept-language', 'x-csrftoken', 'cookie'),
-          fc.oneof(text.map((t) => t.replace(/[^\x20-\x7e]/g, '')), fc.constantFrom('text/html', 'application/scim+json', '*/*', 'https://evil.example', 'sessionid=x', 'a'.repeat(3000))),
+          fc.oneof(
+            text.map((t) => t.replace(/[^\x20-\x7e]/g, '')),
+            fc.constantFrom('text/html', 'application/scim+json', '*/*', 'https://evil.example', 'sessionid=x', 'a'.repeat(3000)),
+          ),
           { maxKeys: 2 },
         ),
       })
@@ -376,7 +514,8 @@ function requestArb(routes: RouteEntry[]): fc.Arbitrary<FuzzRequest> {
         // Project-token routes get the real token in the body or query sometimes, so they get past it.
         if (route.access.kind === 'project_token' && tokenInBody && body?.raw && body.encoding === 'none') {
           const s = body.raw.toString();
-          if (s.startsWith('{')) body = { ...body, raw: Buffer.from(`{"api_key":${JSON.stringify(world.projectToken)},` + s.slice(1).replace(/^\s*}/, '"x":1}')) };
+          if (s.startsWith('{'))
+            body = { ...body, raw: Buffer.from(`{"api_key":${JSON.stringify(world.projectToken)},` + s.slice(1).replace(/^\s*}/, '"x":1}')) };
         }
         if (query) path += `?${query}`;
         const headers: Record<string, string> = {};
@@ -404,7 +543,11 @@ function errorProblem(pathname: string, status: number, contentType: string, bod
     } catch {
       return `SCIM error not JSON: ${body.slice(0, 200)}`;
     }
-    const ok = contentType.startsWith('application/scim+json') && b?.schemas?.[0] === 'urn:ietf:params:scim:api:messages:2.0:Error' && b.status === String(status) && typeof b.detail === 'string';
+    const ok =
+      contentType.startsWith('application/scim+json') &&
+      b?.schemas?.[0] === 'urn:ietf:params:scim:api:messages:2.0:Error' &&
+      b.status === String(status) &&
+      typeof b.detail === 'string';
     return ok ? null : `SCIM error in the wrong shape: ${body.slice(0, 200)}`;
   }
   if (HTML_ROUTES.some((p) => pathname === p || pathname.startsWith(`${p}/`)) && contentType.startsWith('text/html')) return null;
@@ -415,8 +558,11 @@ function errorProblem(pathname: string, status: number, contentType: string, bod
   } catch {
     return `error not JSON (${contentType}): ${body.slice(0, 200)}`;
   }
-  const keys = Object.keys(b && typeof b === 'object' ? b : {}).sort().join();
-  if (keys !== ERROR_KEYS || !ERROR_TYPES.has(b.type) || typeof b.detail !== 'string' || typeof b.code !== 'string') return `wrong error shape: ${body.slice(0, 200)}`;
+  const keys = Object.keys(b && typeof b === 'object' ? b : {})
+    .sort()
+    .join();
+  if (keys !== ERROR_KEYS || !ERROR_TYPES.has(b.type) || typeof b.detail !== 'string' || typeof b.code !== 'string')
+    return `wrong error shape: ${body.slice(0, 200)}`;
   return null;
 }
 
@@ -432,7 +578,9 @@ async function fingerprint(): Promise<string> {
       ? `(SELECT count(*)::text || '/' || coalesce(max(seq)::text, '') FROM activity_log WHERE scope <> 'Security' AND activity NOT IN ('viewed', 'exported'))`
       : `(SELECT count(*)::text FROM ${t})`,
   );
-  parts.push(`(SELECT md5(coalesce(string_agg(organization_id::text || user_id::text || level::text, ',' ORDER BY organization_id, user_id), '')) FROM organization_memberships)`);
+  parts.push(
+    `(SELECT md5(coalesce(string_agg(organization_id::text || user_id::text || level::text, ',' ORDER BY organization_id, user_id), '')) FROM organization_memberships)`,
+  );
   parts.push(`(SELECT md5(coalesce(string_agg(id::text || name || access_control::text || updated_at::text, ',' ORDER BY id), '')) FROM projects)`);
   parts.push(`(SELECT md5(coalesce(string_agg(id::text || name || updated_at::text, ',' ORDER BY id), '')) FROM organizations)`);
   parts.push(`(SELECT md5(coalesce(string_agg(id::text || coalesce(secure_value, ''), ',' ORDER BY id), '')) FROM personal_api_keys)`);
@@ -462,7 +610,9 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 describe('route fuzzing', () => {
-  it(`never answers 5xx or an error outside PostHog's shape, and rejected requests change nothing (${REQUESTS} requests)`, { timeout: Math.max(600_000, REQUESTS * 50) }, async () => {
+  it(`never answers 5xx or an error outside PostHog's shape, and rejected requests change nothing (${REQUESTS} requests)`, {
+    timeout: Math.max(600_000, REQUESTS * 50),
+  }, async () => {
     console.log(`route fuzz: seed ${SEED}${process.env.FUZZ_SEED ? '' : ' (the fixed seed; FUZZ_SEED=random draws one)'}; replay with FUZZ_SEED=${SEED}`);
     expect(TABLES).toContain('activity_log');
     // Logging out would end the session under the fuzzer; it is fuzzed anonymously below.
@@ -484,7 +634,14 @@ describe('route fuzzing', () => {
       else if (r.auth === 'key-in-query') path += `${path.includes('?') ? '&' : '?'}personal_api_key=${encodeURIComponent((world.key as any).auth.key)}`;
       if (r.body?.contentType) headers['content-type'] = r.body.contentType;
       if (r.body && r.body.encoding !== 'none') {
-        headers['content-encoding'] = { gzip: 'gzip', 'gzip-truncated': 'gzip', 'gzip-garbage': 'gzip', 'deflate-claimed': 'deflate', 'br-claimed': 'br', unknown: 'zstd' }[r.body.encoding];
+        headers['content-encoding'] = {
+          gzip: 'gzip',
+          'gzip-truncated': 'gzip',
+          'gzip-garbage': 'gzip',
+          'deflate-claimed': 'deflate',
+          'br-claimed': 'br',
+          unknown: 'zstd',
+        }[r.body.encoding];
       }
       const what = `${r.method} ${r.route.url} [${r.auth}] ${r.path.slice(0, 120)} ${r.body?.what ?? ''}`;
       let status = 0;
@@ -541,15 +698,35 @@ describe('route fuzzing', () => {
 
     // Logout, anonymously and with garbage, must not break anything either.
     for (const body of ['{}', '[]', '{"x":', '']) {
-      await send({ route: server.routes.find((r) => r.url === '/api/logout/')!, method: 'POST', path: '/api/logout/', auth: 'anonymous', headers: {}, body: { raw: Buffer.from(body), contentType: 'application/json', encoding: 'none', what: body } });
+      await send({
+        route: server.routes.find((r) => r.url === '/api/logout/')!,
+        method: 'POST',
+        path: '/api/logout/',
+        auth: 'anonymous',
+        headers: {},
+        body: { raw: Buffer.from(body), contentType: 'application/json', encoding: 'none', what: body },
+      });
     }
 
-    if (process.env.FUZZ_PROFILE) { slow.sort((a, b) => b[0] - a[0]); console.log(slow.slice(0, 25).map(([m, w]) => `${m.toFixed(0)}ms ${w}`).join('\n'), 'total', slow.reduce((a, b) => a + b[0], 0)); }
+    if (process.env.FUZZ_PROFILE) {
+      slow.sort((a, b) => b[0] - a[0]);
+      console.log(
+        slow
+          .slice(0, 25)
+          .map(([m, w]) => `${m.toFixed(0)}ms ${w}`)
+          .join('\n'),
+        'total',
+        slow.reduce((a, b) => a + b[0], 0),
+      );
+    }
     const health = await fetch(`${server.url}/_health`);
     expect(health.status).toBe(200);
     // The session and the key the fuzzer used still work: nothing it sent took them away.
     expect((await world.key.get('/api/users/@me/')).status).toBe(200);
-    const summary = [...stats.byStatus].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}:${n}`).join(' ');
+    const summary = [...stats.byStatus]
+      .sort((a, b) => a[0] - b[0])
+      .map(([s, n]) => `${s}:${n}`)
+      .join(' ');
     console.log(
       `route fuzz (seed ${SEED}): ${stats.sent} requests over ${routes.length} routes; statuses ${summary}; ` +
         `${stats.checkedBatches} all-rejected batches (${stats.rejectedMutations} rejected mutating requests) fingerprinted unchanged, ${stats.uncheckedBatches} batches with a successful write`,

@@ -225,10 +225,20 @@ export function checkArchitecture(modules: SourceModule[], rules: ArchitectureRu
     for (const edge of module.imports) {
       const at = `${file}:${edge.line} imports '${edge.specifier}' (${edge.target})`;
       if (within(file, rules.pureCore) && !within(edge.target, rules.pureCore)) {
-        breaches.push({ rule: 'pure-core', file, specifier: edge.specifier, message: `${at}: ${rules.pureCore} imports nothing of the project outside itself` });
+        breaches.push({
+          rule: 'pure-core',
+          file,
+          specifier: edge.specifier,
+          message: `${at}: ${rules.pureCore} imports nothing of the project outside itself`,
+        });
       }
       if (within(edge.target, rules.transport) && !within(file, rules.transport) && !isRoot(file)) {
-        breaches.push({ rule: 'transport', file, specifier: edge.specifier, message: `${at}: only ${rules.transport} and the composition roots import ${rules.transport}` });
+        breaches.push({
+          rule: 'transport',
+          file,
+          specifier: edge.specifier,
+          message: `${at}: only ${rules.transport} and the composition roots import ${rules.transport}`,
+        });
       }
       for (const [from, to] of rules.forbidden) {
         if (within(file, from) && within(edge.target, to)) {

@@ -92,7 +92,10 @@ export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<Run
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`warden serve exited early:\n${output}`);
-      const ok = await fetch(`${url}/_health`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}/_health`, { signal: AbortSignal.timeout(5_000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > deadline) throw new Error(`warden serve did not become healthy:\n${output}`);
       await new Promise((r) => setTimeout(r, 200));

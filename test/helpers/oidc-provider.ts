@@ -51,7 +51,15 @@ export async function makeCertificate(): Promise<TestCertificate> {
   const pems = await selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
     keySize: 2048,
     algorithm: 'sha256',
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] }],
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 7, ip: '127.0.0.1' },
+          { type: 2, value: 'localhost' },
+        ],
+      },
+    ],
   });
   const dir = mkdtempSync(join(tmpdir(), 'warden-oidc-'));
   const caFile = join(dir, 'ca.pem');
@@ -87,9 +95,7 @@ export async function startIdp(tls: TestCertificate, redirectUri: string): Promi
     }
     // Consent: grant what the client asked for.
     const accountId = details.session!.accountId;
-    const grant = details.grantId
-      ? (await p.Grant.find(details.grantId))!
-      : new p.Grant({ accountId, clientId: details.params.client_id as string });
+    const grant = details.grantId ? (await p.Grant.find(details.grantId))! : new p.Grant({ accountId, clientId: details.params.client_id as string });
     const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);

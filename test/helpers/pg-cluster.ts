@@ -29,7 +29,8 @@ function binDir(): string {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin/initdb'))) : [];
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
-  if (!newest) throw new Error('These tests start a Postgres cluster of their own: install the Postgres server (initdb under /usr/lib/postgresql/<version>/bin).');
+  if (!newest)
+    throw new Error('These tests start a Postgres cluster of their own: install the Postgres server (initdb under /usr/lib/postgresql/<version>/bin).');
   return join(root, newest, 'bin');
 }
 
@@ -55,7 +56,8 @@ export async function startCluster(): Promise<PgCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-pg-'));
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
-  const asPostgres = (cmd: string, args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { stdio: 'pipe', timeout: 60_000 });
+  const asPostgres = (cmd: string, args: string[]) =>
+    execFileSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { stdio: 'pipe', timeout: 60_000 });
   asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '--no-instructions']);
   const port = await freePort();
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50 -c shared_buffers=16MB`;

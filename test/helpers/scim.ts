@@ -68,7 +68,10 @@ export function expectScimError(res: Response, status: number, scimType?: string
   expect(typeof res.body.detail).toBe('string');
   if (scimType !== undefined) expect(res.body.scimType, JSON.stringify(res.body)).toBe(scimType);
   const allowed = ['detail', 'schemas', 'scimType', 'status'];
-  expect(Object.keys(res.body).every((k) => allowed.includes(k)), JSON.stringify(res.body)).toBe(true);
+  expect(
+    Object.keys(res.body).every((k) => allowed.includes(k)),
+    JSON.stringify(res.body),
+  ).toBe(true);
 }
 
 /** A person with a password, a session and a personal API key, whose email is in the domain: joined by invite. */
@@ -81,5 +84,12 @@ export async function domainMember(server: TestServer, setup: ScimSetup, local =
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   const key = await client.post('/api/personal_api_keys/', { label: 'laptop', scopes: ['*'] });
   expect(key.status, JSON.stringify(key.body)).toBe(201);
-  return { email, uuid: res.body.uuid as string, id: res.body.id as number, session: client, key: new Client(server.url).withKey(key.body.value), keyId: key.body.id as string };
+  return {
+    email,
+    uuid: res.body.uuid as string,
+    id: res.body.id as number,
+    session: client,
+    key: new Client(server.url).withKey(key.body.value),
+    keyId: key.body.id as string,
+  };
 }

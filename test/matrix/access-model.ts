@@ -52,7 +52,9 @@ export const levelFor = (resource: Resource, level: Level): Level => (resource =
 function rowsOf(config: Config, asker: Asker, resource: Resource, tier: 'resource' | 'object') {
   // The role and member rows name the subject; the defaults apply to every member.
   const applies = (at: Placement) => at.endsWith('-default') || asker === 'subject';
-  return config.rows.filter((r) => r.at.startsWith(`${tier}-`) && applies(r.at) && !(tier === 'object' && (resource === 'event' || resource === 'activity_log')));
+  return config.rows.filter(
+    (r) => r.at.startsWith(`${tier}-`) && applies(r.at) && !(tier === 'object' && (resource === 'event' || resource === 'activity_log')),
+  );
 }
 
 const defaultLevel = (resource: Resource): Level => (resource === 'activity_log' ? 'viewer' : 'editor');
@@ -158,7 +160,13 @@ export function configurations(): Config[] {
   for (let i = 0; i < PLACEMENTS.length; i++) {
     for (let j = i + 1; j < PLACEMENTS.length; j++) {
       for (const [a, b] of pairs) {
-        list.push({ name: `${PLACEMENTS[i]} ${a} + ${PLACEMENTS[j]} ${b}`, rows: [{ at: PLACEMENTS[i]!, level: a }, { at: PLACEMENTS[j]!, level: b }] });
+        list.push({
+          name: `${PLACEMENTS[i]} ${a} + ${PLACEMENTS[j]} ${b}`,
+          rows: [
+            { at: PLACEMENTS[i]!, level: a },
+            { at: PLACEMENTS[j]!, level: b },
+          ],
+        });
       }
     }
   }
@@ -166,9 +174,23 @@ export function configurations(): Config[] {
     { name: 'created by the subject, object-member none', rows: [{ at: 'object-member', level: 'none' }], subjectCreated: true },
     { name: 'created by the subject, resource-default none', rows: [{ at: 'resource-default', level: 'none' }], subjectCreated: true },
     { name: 'project default none', rows: [], projectRows: [{ at: 'default', level: 'none' }] },
-    { name: 'project default none, subject admin', rows: [], projectRows: [{ at: 'default', level: 'none' }, { at: 'member', level: 'admin' }] },
+    {
+      name: 'project default none, subject admin',
+      rows: [],
+      projectRows: [
+        { at: 'default', level: 'none' },
+        { at: 'member', level: 'admin' },
+      ],
+    },
     { name: 'project role member', rows: [{ at: 'resource-default', level: 'viewer' }], projectRows: [{ at: 'role', level: 'member' }] },
-    { name: 'project default admin, subject none', rows: [], projectRows: [{ at: 'default', level: 'admin' }, { at: 'member', level: 'none' }] },
+    {
+      name: 'project default admin, subject none',
+      rows: [],
+      projectRows: [
+        { at: 'default', level: 'admin' },
+        { at: 'member', level: 'none' },
+      ],
+    },
     { name: 'organization forbids member keys', rows: [{ at: 'resource-default', level: 'editor' }], forbidMemberKeys: true },
     { name: 'member keys allowed again', rows: [{ at: 'resource-default', level: 'editor' }] },
   );

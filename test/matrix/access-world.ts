@@ -102,14 +102,22 @@ export async function applyConfig(w: World, aw: AccessWorld, config: Config): Pr
     for (let i = 0; i <= ASKER_SLOTS; i++) made.push(String((await db.query<{ id: string | number }>(sql, params(i)))[0]!.id));
     return [made[0]!, made.slice(1)] as const;
   };
-  const [flag, flagD] = await ids(`INSERT INTO feature_flags (team_id, key, created_by_id) VALUES ($1, $2, $3) RETURNING id`, (i) => [q, `ac-${tag}-${i}`, creator]);
+  const [flag, flagD] = await ids(`INSERT INTO feature_flags (team_id, key, created_by_id) VALUES ($1, $2, $3) RETURNING id`, (i) => [
+    q,
+    `ac-${tag}-${i}`,
+    creator,
+  ]);
   const [insight, insightD] = await ids(`INSERT INTO insights (short_id, team_id, name, created_by_id) VALUES ($1, $2, $3, $4) RETURNING id`, (i) => [
     `${tag}${i}`,
     q,
     `ac-${tag}-${i}`,
     creator,
   ]);
-  const [dashboard, dashboardD] = await ids(`INSERT INTO dashboards (team_id, name, created_by_id) VALUES ($1, $2, $3) RETURNING id`, (i) => [q, `ac-${tag}-${i}`, creator]);
+  const [dashboard, dashboardD] = await ids(`INSERT INTO dashboards (team_id, name, created_by_id) VALUES ($1, $2, $3) RETURNING id`, (i) => [
+    q,
+    `ac-${tag}-${i}`,
+    creator,
+  ]);
   const [recording, recordingD] = await ids(
     `INSERT INTO session_recordings (id, team_id, distinct_id, start_time, end_time) VALUES ($1, $2, $3, now(), now()) RETURNING id`,
     (i) => [`ac-${tag}-${i}`, q, `ac-${tag}`],
@@ -121,14 +129,17 @@ export async function applyConfig(w: World, aw: AccessWorld, config: Config): Pr
     session_recording: { target: recording, doomed: recordingD, search: `ac-${tag}` },
   };
   const o = aw.owner;
-  for (const [path, id] of [['feature_flags', flag], ['insights', insight], ['dashboards', dashboard]] as const) {
+  for (const [path, id] of [
+    ['feature_flags', flag],
+    ['insights', insight],
+    ['dashboards', dashboard],
+  ] as const) {
     const res = await o.patch(`/api/projects/${q}/${path}/${id}/`, { name: `secret ${tag}` });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
   }
 
   const rows: unknown[][] = [];
-  const target = (at: Placement) =>
-    at.endsWith('-member') ? [aw.subjectMemberId, null] : at.endsWith('-role') ? [null, aw.roleId] : [null, null];
+  const target = (at: Placement) => (at.endsWith('-member') ? [aw.subjectMemberId, null] : at.endsWith('-role') ? [null, aw.roleId] : [null, null]);
   for (const row of config.rows) {
     for (const resource of [...OBJECT_RESOURCES, 'event', 'activity_log'] as const) {
       const objectRow = row.at.startsWith('object-');
@@ -138,7 +149,13 @@ export async function applyConfig(w: World, aw: AccessWorld, config: Config): Pr
     }
   }
   for (const row of config.projectRows ?? []) {
-    rows.push([q, row.level, 'project', String(q), ...(row.at === 'member' ? [aw.subjectMemberId, null] : row.at === 'role' ? [null, aw.roleId] : [null, null])]);
+    rows.push([
+      q,
+      row.level,
+      'project',
+      String(q),
+      ...(row.at === 'member' ? [aw.subjectMemberId, null] : row.at === 'role' ? [null, aw.roleId] : [null, null]),
+    ]);
   }
   if (rows.length > 0) {
     const values = rows.map((_, i) => `($${i * 6 + 1}::int, $${i * 6 + 2}, $${i * 6 + 3}, $${i * 6 + 4}, $${i * 6 + 5}::uuid, $${i * 6 + 6}::uuid)`).join(', ');

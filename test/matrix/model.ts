@@ -141,4 +141,3 @@ export function expected(c: Case, p: Principal, req: Req): number {
       return p.user === 'O' ? c.ok : 404;
   }
 }
-

@@ -49,7 +49,12 @@ export async function freshOrganizationLikeA(w: World): Promise<string> {
   const o = sessionOf(w, 'O');
   const org = await o.post('/api/organizations/', { name: `t-${randomBytes(3).toString('hex')}` });
   expect(org.status).toBe(201);
-  for (const [u, level] of [['O2', 15], ['A', 8], ['M', 1], ['N', 1]] as const) {
+  for (const [u, level] of [
+    ['O2', 15],
+    ['A', 8],
+    ['M', 1],
+    ['N', 1],
+  ] as const) {
     const invite = await o.post(`/api/organizations/${org.body.id}/invites/`, { target_email: w.people[u].user.email, level });
     expect(invite.status, JSON.stringify(invite.body)).toBe(201);
     const accepted = await sessionOf(w, u).post(`/api/signup/${invite.body.id}/`, {});
@@ -117,7 +122,6 @@ export async function serviceAccountWithKey(w: World, account?: string): Promise
   return { account, key: key.body.id };
 }
 
-
 export async function buildWorld(server: TestServer): Promise<World> {
   const w = { server, people: {} as Record<UserName, Person>, principals: [] as Principal[], scopeKeys: new Map() } as World;
 
@@ -160,7 +164,12 @@ export async function buildWorld(server: TestServer): Promise<World> {
   expect((await O.client.delete(`/api/personal_api_keys/${revoked.id}/`)).status).toBe(204);
   const expired = await keyPrincipal('expired key', 'O', { scopes: ['*'], dead: 'expired' });
   await w.server.db.query("UPDATE personal_api_keys SET expires_at = now() - interval '1 minute' WHERE id = $1", [expired.id]);
-  w.principals.push({ name: 'service-account key', user: 'SA', client: w.people.SA.client, key: { id: saKey.body.id, scopes: ['*'], scopedOrganizations: [w.orgA] } });
+  w.principals.push({
+    name: 'service-account key',
+    user: 'SA',
+    client: w.people.SA.client,
+    key: { id: saKey.body.id, scopes: ['*'], scopedOrganizations: [w.orgA] },
+  });
   await keyPrincipal('key confined to project P', 'O', { scopes: ['*'], scopedTeams: [w.projectP] }, { scoped_teams: [w.projectP] });
   await keyPrincipal('key confined to organization A', 'O', { scopes: ['*'], scopedOrganizations: [w.orgA] }, { scoped_organizations: [w.orgA] });
   // Keys are not only an owner's: the same rules hold for an admin's, a member's and an outsider's.
@@ -207,4 +216,3 @@ export function routePrincipals(w: World, c: Case): Principal[] {
     { name: `read key (${scope}:read)`, user: 'O2', client: read, key: { id: read.keyId, scopes: [`${scope}:read`] } },
   ];
 }
-

@@ -29,7 +29,7 @@ afterAll(() => server?.close());
 // A deterministic PRNG, so a failing run can be replayed with RACE_SEED.
 const SEED = Number(process.env.RACE_SEED ?? Date.now() % 1_000_000);
 let state = SEED;
-const rand = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
 
 describe('concurrent conflicting operations', () => {
@@ -184,7 +184,10 @@ describe('concurrent conflicting operations', () => {
     expect(projectUpdates.length).toBeLessThanOrEqual(successes('privacy'));
     expect(projectUpdates.length).toBeGreaterThan(0);
     const unexpected = [...byActivity.keys()].filter(
-      (a) => !['member_removed', 'member_left', 'role_assigned', 'role_unassigned', 'api_key_rolled', 'api_key_deleted', 'member_level_changed', 'updated'].includes(a),
+      (a) =>
+        !['member_removed', 'member_left', 'role_assigned', 'role_unassigned', 'api_key_rolled', 'api_key_deleted', 'member_level_changed', 'updated'].includes(
+          a,
+        ),
     );
     expect(unexpected).toEqual([]);
 
@@ -201,9 +204,9 @@ describe('concurrent conflicting operations', () => {
       else levels.set(e.item_id, change.after);
     }
     const now = new Map(
-      (await server.db.query<{ id: string; level: number }>('SELECT id::text AS id, level FROM organization_memberships WHERE organization_id = $1', [org.id])).map(
-        (r) => [r.id, r.level],
-      ),
+      (
+        await server.db.query<{ id: string; level: number }>('SELECT id::text AS id, level FROM organization_memberships WHERE organization_id = $1', [org.id])
+      ).map((r) => [r.id, r.level]),
     );
     for (const [id, level] of levels) {
       if (removed.has(id)) {
@@ -219,13 +222,16 @@ describe('concurrent conflicting operations', () => {
       if (change.before !== privacy.get(id)) breaks.push(`seq ${e.seq}: project ${id} before=${change.before}, replayed ${privacy.get(id)}`);
       privacy.set(id, change.after);
     }
-    for (const row of await server.db.query<{ id: number; access_control: boolean }>('SELECT id, access_control FROM projects WHERE organization_id = $1', [org.id])) {
+    for (const row of await server.db.query<{ id: number; access_control: boolean }>('SELECT id, access_control FROM projects WHERE organization_id = $1', [
+      org.id,
+    ])) {
       if (privacy.get(row.id) !== row.access_control) breaks.push(`project ${row.id} replayed ${privacy.get(row.id)}, database ${row.access_control}`);
     }
     // Deleted keys are gone; the rest are there.
     const deletedKeys = new Set(entries.filter((e) => e.activity === 'api_key_deleted').map((e) => e.item_id));
     const keysLeft = new Set((await server.db.query<{ id: string }>('SELECT id FROM personal_api_keys WHERE user_id = $1', [holder.user.id])).map((r) => r.id));
-    for (const id of keyIds) if (deletedKeys.has(id) === keysLeft.has(id)) breaks.push(`key ${id}: deleted in the log ${deletedKeys.has(id)}, present ${keysLeft.has(id)}`);
+    for (const id of keyIds)
+      if (deletedKeys.has(id) === keysLeft.has(id)) breaks.push(`key ${id}: deleted in the log ${deletedKeys.has(id)}, present ${keysLeft.has(id)}`);
     expect(breaks).toEqual([]);
 
     // The hash chain verifies, through the API and the CLI.
@@ -246,8 +252,13 @@ describe('concurrent conflicting operations', () => {
       expect(cli.code, cli.stdout + cli.stderr).toBe(0);
       expect(cli.stdout).toContain(`${org.id} ok:`);
     }
-    const summary = [...tally].sort().map(([k, v]) => `${k}:${v}`).join(' ');
-    console.log(`race (${storeKind}, seed ${SEED}): ${OPERATIONS} operations, ${requests} requests, ${IN_FLIGHT} in flight, ${elapsed} ms; ${summary}; ${entries.length} activity entries`);
+    const summary = [...tally]
+      .sort()
+      .map(([k, v]) => `${k}:${v}`)
+      .join(' ');
+    console.log(
+      `race (${storeKind}, seed ${SEED}): ${OPERATIONS} operations, ${requests} requests, ${IN_FLIGHT} in flight, ${elapsed} ms; ${summary}; ${entries.length} activity entries`,
+    );
     expect(requests).toBeGreaterThanOrEqual(OPERATIONS * 0.9);
   });
 });

@@ -29,7 +29,10 @@ describe(`kill -9 under a write load (${storeKind})`, () => {
   it(`loses no acknowledged write and leaves nothing half-done across ${CRASHES} crashes`, { timeout: 240_000 }, async () => {
     instance = await freshInstance();
     const { args, env } = instance;
-    const boot = await warden(['bootstrap', ...args, '--email', 'crash@example.com', '--password', 'a long password', '--organization', 'Crash', '--json'], env);
+    const boot = await warden(
+      ['bootstrap', ...args, '--email', 'crash@example.com', '--password', 'a long password', '--organization', 'Crash', '--json'],
+      env,
+    );
     expect(boot.code, boot.stderr).toBe(0);
     const { organization, project, personal_api_key: key } = JSON.parse(boot.stdout);
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
@@ -46,7 +49,9 @@ describe(`kill -9 under a write load (${storeKind})`, () => {
         for (;;) {
           const n = ++serial;
           const flag = n % 3 !== 0;
-          const body = flag ? { key: `crash-${n}-${randomBytes(3).toString('hex')}`, name: `Crash ${n}` } : { target_email: `crash-${n}-${randomBytes(3).toString('hex')}@example.com`, level: 1 };
+          const body = flag
+            ? { key: `crash-${n}-${randomBytes(3).toString('hex')}`, name: `Crash ${n}` }
+            : { target_email: `crash-${n}-${randomBytes(3).toString('hex')}@example.com`, level: 1 };
           const path = flag ? `/api/projects/${project.id}/feature_flags/` : `/api/organizations/${organization.id}/invites/`;
           if (flag) sent.flags++;
           else sent.invites++;
@@ -107,7 +112,10 @@ describe(`kill -9 under a write load (${storeKind})`, () => {
     const db = await openStore(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL, dataDir: null } : { dataDir: args[1]! });
     try {
       const flags = await db.query<{ id: number; key: string }>('SELECT id, key FROM feature_flags WHERE team_id = $1', [project.id]);
-      const invites = await db.query<{ id: string; target_email: string }>('SELECT id::text AS id, target_email FROM organization_invites WHERE organization_id = $1', [organization.id]);
+      const invites = await db.query<{ id: string; target_email: string }>(
+        'SELECT id::text AS id, target_email FROM organization_invites WHERE organization_id = $1',
+        [organization.id],
+      );
       const entries = await db.query<{ activity: string; scope: string; item_id: string }>(
         `SELECT activity, scope, item_id FROM activity_log WHERE organization_id = $1 AND ((scope = 'FeatureFlag' AND activity = 'created') OR activity = 'member_invited')`,
         [organization.id],
@@ -126,7 +134,8 @@ describe(`kill -9 under a write load (${storeKind})`, () => {
       for (const f of flags) if (flagEntries.get(String(f.id)) !== 1) problems.push(`flag ${f.key} has ${flagEntries.get(String(f.id)) ?? 0} created entries`);
       for (const i of invites) if (inviteEntries.get(i.id) !== 1) problems.push(`invite ${i.target_email} has ${inviteEntries.get(i.id) ?? 0} invited entries`);
       for (const id of flagEntries.keys()) if (![...flagIds.values()].includes(id)) problems.push(`a created entry for flag ${id}, which does not exist`);
-      for (const id of inviteEntries.keys()) if (![...inviteIds.values()].includes(id)) problems.push(`an invited entry for invite ${id}, which does not exist`);
+      for (const id of inviteEntries.keys())
+        if (![...inviteIds.values()].includes(id)) problems.push(`an invited entry for invite ${id}, which does not exist`);
       expect(problems).toEqual([]);
       // Entries of the crashed runs were chained at the next start. (The last run's entry may still be
       // pending: a SIGTERM within the chainer's 250 ms delay leaves it to the next start or to verify.)

@@ -36,7 +36,14 @@ describe.runIf(storeKind === 'pglite')('one process per embedded data directory'
     expect(readFileSync(join(data, 'warden.pid'), 'utf8')).toBe(String(pid));
 
     const holder = new RegExp(`is in use by warden serve \\(pid ${pid}, since [^)]+\\); the embedded database is single-process`);
-    for (const args of [['serve', '--port', '0'], ['migrate'], ['bootstrap', '--email', 'x@example.com', '--password', PASSWORD, '--organization', 'X'], ['domains', 'verify', '--domain', 'example.com'], ['backup', '--out', join(dir, 'b.tar.gz')], ['audit', 'verify']]) {
+    for (const args of [
+      ['serve', '--port', '0'],
+      ['migrate'],
+      ['bootstrap', '--email', 'x@example.com', '--password', PASSWORD, '--organization', 'X'],
+      ['domains', 'verify', '--domain', 'example.com'],
+      ['backup', '--out', join(dir, 'b.tar.gz')],
+      ['audit', 'verify'],
+    ]) {
       const second = await warden([...args, '--data-dir', data], embedded);
       expect(second.code, `${args[0]}: ${second.stdout}${second.stderr}`).toBe(1);
       expect(second.stderr.trim().split('\n'), args[0]).toHaveLength(1);
@@ -76,7 +83,11 @@ describe.runIf(storeKind === 'pglite')('one process per embedded data directory'
     // The second backup is killed (SIGKILL, by a preloaded hook) halfway through its first write
     // into the backup directory: the moment a crash or an operator's kill can hit.
     const hook = pathToFileURL(resolve(REPO, 'test/fixtures/kill-on-write.mjs')).href;
-    const killed = await warden(['backup', '--out', archive, '--data-dir', data], { ...embedded, NODE_OPTIONS: `--import=${hook}`, WARDEN_TEST_KILL_WRITING_IN: out });
+    const killed = await warden(['backup', '--out', archive, '--data-dir', data], {
+      ...embedded,
+      NODE_OPTIONS: `--import=${hook}`,
+      WARDEN_TEST_KILL_WRITING_IN: out,
+    });
     expect(killed.code, killed.stderr).toBeNull();
     expect(readFileSync(archive).equals(good)).toBe(true);
 

@@ -76,7 +76,9 @@ describe(`hostile flag regexes (${storeKind}, warden serve process)`, () => {
         body: JSON.stringify({ token, distinct_id: 'victim', person_properties: { p } }),
         signal: AbortSignal.timeout(30_000),
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
-    const measured = await underAttack(server.url, () => Promise.all(['a'.repeat(200), 'a'.repeat(5_000), 'b'.repeat(10_000), `${'a'.repeat(199)}x`].map(evaluate)));
+    const measured = await underAttack(server.url, () =>
+      Promise.all(['a'.repeat(200), 'a'.repeat(5_000), 'b'.repeat(10_000), `${'a'.repeat(199)}x`].map(evaluate)),
+    );
     expect(measured.result.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(measured.result.map((r) => r.body.flags.hostile.enabled)).toEqual([false, false, false, true]);
     expect(measured.median, JSON.stringify(measured)).toBeLessThan(bound(measured.baseline));
@@ -105,7 +107,10 @@ describe(`hostile SAML XML (${storeKind})`, () => {
     const wide = response('<a/>'.repeat(50_000));
     const deep = response(`${'<d>'.repeat(5_000)}${'</d>'.repeat(5_000)}`);
     expect(wide.length).toBeGreaterThan(genuine.length + 100_000);
-    for (const [what, xml] of [['wide', wide], ['deep', deep]] as const) {
+    for (const [what, xml] of [
+      ['wide', wide],
+      ['deep', deep],
+    ] as const) {
       expect(Buffer.byteLength(xml), what).toBeLessThan(256 * 1024);
       const browser = new Browser(server.url);
       const measured = await underAttack(server.url, () => postToAcs(browser, { SAMLResponse: b64(xml), RelayState: domain.id }));

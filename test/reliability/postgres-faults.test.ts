@@ -79,11 +79,15 @@ describe.runIf(storeKind === 'postgres')('Postgres going away under warden serve
       await admin.query('BEGIN');
       await admin.query('LOCK TABLE feature_flags IN ACCESS EXCLUSIVE MODE');
       const parked = write('parked');
-      await eventually('the write waits inside its transaction', async () => {
-        // (Not on `admin`: inside its transaction pg_stat_activity is a snapshot.)
-        const rows = await cluster.sql("SELECT 1 FROM pg_stat_activity WHERE datname = 'warden' AND wait_event_type = 'Lock' AND state = 'active'");
-        return rows.length > 0;
-      }, 5_000);
+      await eventually(
+        'the write waits inside its transaction',
+        async () => {
+          // (Not on `admin`: inside its transaction pg_stat_activity is a snapshot.)
+          const rows = await cluster.sql("SELECT 1 FROM pg_stat_activity WHERE datname = 'warden' AND wait_event_type = 'Lock' AND state = 'active'");
+          return rows.length > 0;
+        },
+        5_000,
+      );
       // Every Warden session on the database ends, the one holding the transaction among them.
       await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'warden' AND pid <> pg_backend_pid()");
       const answer = await parked;
@@ -147,16 +151,26 @@ describe.runIf(storeKind === 'postgres')('Postgres going away under warden serve
 
   it(`a node that cannot prove it hears invalidations stops trusting its cache within ${DEFAULT_TRUST_MS} ms`, async () => {
     await cluster.sql('CREATE DATABASE nodes');
-    const config = { ...loadConfig({}, {}), port: 0, logLevel: 'silent', openSignup: true, rateLimits: false, databaseUrl: cluster.url.replace(/\/postgres$/, '/nodes') };
+    const config = {
+      ...loadConfig({}, {}),
+      port: 0,
+      logLevel: 'silent',
+      openSignup: true,
+      rateLimits: false,
+      databaseUrl: cluster.url.replace(/\/postgres$/, '/nodes'),
+    };
     const a = await serveNode({ ...config });
     const b = await serveNode({ ...config });
     const listeners = async () =>
-      (await cluster.sql<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = 'nodes'", [LISTENER_APPLICATION_NAME])).map((r) => r.pid);
+      (
+        await cluster.sql<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = 'nodes'", [LISTENER_APPLICATION_NAME])
+      ).map((r) => r.pid);
     let stopped: number[] = [];
     try {
       const org = await newOrganization(a.url);
       const flags = `/api/projects/${org.defaultProjectId}/feature_flags/`;
-      const newKey = async () => (await org.owner.client.post('/api/personal_api_keys/', { label: 'trust', scopes: ['feature_flag:read'] })).body as { id: string; value: string };
+      const newKey = async () =>
+        (await org.owner.client.post('/api/personal_api_keys/', { label: 'trust', scopes: ['feature_flag:read'] })).body as { id: string; value: string };
       const key = await newKey();
       const onB = new Client(b.url).withKey(key.value);
       for (let i = 0; i < 2; i++) expect((await onB.get(flags)).status).toBe(200);
@@ -169,11 +183,15 @@ describe.runIf(storeKind === 'postgres')('Postgres going away under warden serve
       expect((await org.owner.client.delete(`/api/personal_api_keys/${key.id}/`)).status).toBe(204);
       const revokedAt = Date.now();
       let accepted = 0;
-      await eventually('node B refuses the revoked key', async () => {
-        const status = (await onB.get(flags)).status;
-        if (status === 200) accepted++;
-        return status === 401;
-      }, DEFAULT_TRUST_MS + 3_000);
+      await eventually(
+        'node B refuses the revoked key',
+        async () => {
+          const status = (await onB.get(flags)).status;
+          if (status === 200) accepted++;
+          return status === 401;
+        },
+        DEFAULT_TRUST_MS + 3_000,
+      );
       const staleFor = Date.now() - revokedAt;
       expect(staleFor).toBeLessThan(DEFAULT_TRUST_MS + 1_500);
       for (let i = 0; i < 5; i++) expect((await onB.get(flags)).status).toBe(401);
@@ -196,7 +214,7 @@ describe.runIf(storeKind === 'postgres')('Postgres going away under warden serve
     }
   });
 
-  it('bounds every statement by the statement timeout, except the migrations\' (which get it back after)', async () => {
+  it("bounds every statement by the statement timeout, except the migrations' (which get it back after)", async () => {
     const db = await openPostgres(cluster.url, { statementTimeoutMs: 300, connectTimeoutMs: 1_000, poolSize: 1 });
     try {
       await expect(db.query('SELECT pg_sleep(1)')).rejects.toBeInstanceOf(DatabaseUnavailableError);
@@ -209,4 +227,3 @@ describe.runIf(storeKind === 'postgres')('Postgres going away under warden serve
     }
   });
 });
-

@@ -87,7 +87,12 @@ describe(`no secret in logs, errors or the activity log (${storeKind})`, () => {
     expect(track('key in body', await new Client(server.url).patch('/api/users/@me/', { personal_api_key: keyValue, first_name: 'Ada' })).status).toBe(200);
     // Encodings the query parser decodes authenticate as well: the log must not show them either.
     const partly = keyValue.replace(/[_a-f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-    for (const query of [`personal%5Fapi%5Fkey=${keyValue}`, `%70ersonal_api_key=${partly}`, `personal_api_key=${partly}`, `x=1&personal%5fapi%5fkey=${encodeURIComponent(keyValue)}`]) {
+    for (const query of [
+      `personal%5Fapi%5Fkey=${keyValue}`,
+      `%70ersonal_api_key=${partly}`,
+      `personal_api_key=${partly}`,
+      `x=1&personal%5fapi%5fkey=${encodeURIComponent(keyValue)}`,
+    ]) {
       expect(track(`key in query (${query.slice(0, 20)})`, await new Client(server.url).get(`/api/users/@me/?${query}`)).status, query).toBe(200);
     }
     expect(track('old key', await session.withKey(firstValue).get('/api/users/@me/')).status).toBe(401);
@@ -128,7 +133,12 @@ describe(`no secret in logs, errors or the activity log (${storeKind})`, () => {
     const scimPost = await fetch(scimUrl, {
       method: 'POST',
       headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json' },
-      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `sam@${domain}`, name: { givenName: 'Sam', familyName: 'S' }, active: true }),
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: `sam@${domain}`,
+        name: { givenName: 'Sam', familyName: 'S' },
+        active: true,
+      }),
     });
     expect(scimPost.status, await scimPost.clone().text()).toBe(201);
     const wrongScim = secret('wrong scim token', `scim_${tag()}${tag()}`);
@@ -180,7 +190,8 @@ describe(`no secret in logs, errors or the activity log (${storeKind})`, () => {
     expect(rows.length).toBeGreaterThan(10);
     // The scan is worth something only if the things happened and were logged.
     const joinedRows = rows.join('\n');
-    for (const activity of ['login_failed', 'api_key_auth_failed', 'api_key_rolled', 'member_invited', 'scim_auth_failed']) expect(joinedRows).toContain(activity);
+    for (const activity of ['login_failed', 'api_key_auth_failed', 'api_key_rolled', 'member_invited', 'scim_auth_failed'])
+      expect(joinedRows).toContain(activity);
     const logs = processes.map((p) => p.output()).join('\n');
     expect(logs.length).toBeGreaterThan(1000);
     expect(logs).toMatch(/incoming request/); // request logging was on
@@ -203,12 +214,17 @@ describe(`no secret in logs, errors or the activity log (${storeKind})`, () => {
     for (const [value, what] of logOnly) if (logs.includes(value) || decoded.includes(value)) leaks.push(`${what} in the logs`);
     for (const row of rows) scan(`activity_log row ${row.slice(0, 80)}`, row);
     for (const { what, res } of errors) {
-      const headers = [...res.headers].filter(([k]) => k !== 'set-cookie').map(([k, v]) => `${k}: ${v}`).join('\n');
+      const headers = [...res.headers]
+        .filter(([k]) => k !== 'set-cookie')
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('\n');
       scan(`the error response to ${what}`, `${typeof res.body === 'string' ? res.body : JSON.stringify(res.body)}\n${headers}`);
     }
     expect(leaks).toEqual([]);
     expect(errors.length).toBeGreaterThan(8);
-    console.log(`secrets (${storeKind}): ${secrets.size} secrets, ${logs.length} bytes of trace logs, ${errors.length} error responses, ${rows.length} activity rows scanned`);
+    console.log(
+      `secrets (${storeKind}): ${secrets.size} secrets, ${logs.length} bytes of trace logs, ${errors.length} error responses, ${rows.length} activity rows scanned`,
+    );
   });
 });
 
@@ -301,7 +317,11 @@ describe('security headers, cookies, CSRF and CORS', () => {
       expect(preflight.status, path).toBe(204);
       expect(preflight.headers.get('access-control-allow-origin'), path).toBe('*');
       expect(preflight.headers.get('access-control-allow-credentials'), path).toBeNull();
-      const post = await fetch(`${server.url}${path}`, { method: 'POST', headers: { origin: 'https://evil.example', cookie, 'content-type': 'application/json' }, body: '{}' });
+      const post = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { origin: 'https://evil.example', cookie, 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(post.headers.get('access-control-allow-origin'), path).toBe('*');
       expect(post.headers.get('access-control-allow-credentials'), path).toBeNull();
     }

@@ -23,9 +23,12 @@ describe('the architecture checker, on a fixture project', () => {
 
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'warden-architecture-'));
-    write('src/access/levels.ts', "export const ADMIN = 8;\n");
+    write('src/access/levels.ts', 'export const ADMIN = 8;\n');
     // Breaches the pure core: a type import counts.
-    write('src/access/decide.ts', "import type { Row } from '../store/rows.js';\nimport { ADMIN } from './levels.js';\nexport const decide = (r: Row) => r.level >= ADMIN;\n");
+    write(
+      'src/access/decide.ts',
+      "import type { Row } from '../store/rows.js';\nimport { ADMIN } from './levels.js';\nexport const decide = (r: Row) => r.level >= ADMIN;\n",
+    );
     write('src/store/rows.ts', 'export interface Row { level: number }\n');
     // Breaches store -> cache, through a re-export.
     write('src/store/open.ts', "export { Cache } from '../cache/cache.js';\n");
@@ -33,11 +36,17 @@ describe('the architecture checker, on a fixture project', () => {
     // A cycle of three through a dynamic import, and one of them imports the transport.
     write('src/domain/a.ts', "import { b } from './b.js';\nexport const a = () => b();\n");
     write('src/domain/b.ts', "import { c } from './nested/c.js';\nexport const b = () => c();\n");
-    write('src/domain/nested/c.ts', "export const c = async () => (await import('../a.js')).a;\nimport { HttpError } from '../../http/errors.js';\nexport { HttpError };\n");
+    write(
+      'src/domain/nested/c.ts',
+      "export const c = async () => (await import('../a.js')).a;\nimport { HttpError } from '../../http/errors.js';\nexport { HttpError };\n",
+    );
     write('src/http/errors.ts', 'export class HttpError extends Error {}\n');
     write('src/http/app.ts', "import { a } from '../domain/a.js';\nexport const app = a;\n");
     // A composition root may import the transport.
-    write('src/cli/main.ts', "import { app } from '../http/app.js';\nimport { readFileSync } from 'node:fs';\nexport const main = () => [app, readFileSync];\n");
+    write(
+      'src/cli/main.ts',
+      "import { app } from '../http/app.js';\nimport { readFileSync } from 'node:fs';\nexport const main = () => [app, readFileSync];\n",
+    );
     write('src/big.ts', `${'export const x = 1;\n'.repeat(5)}`);
     write('src/typo.ts', "import { nothing } from './missing.js';\nexport { nothing };\n");
     write('src/self.ts', "export * from './self.js';\n");
@@ -81,7 +90,12 @@ describe('the architecture checker, on a fixture project', () => {
   });
 
   it('finds no cycle in a graph without one, and the shortest path of a component with several', () => {
-    const module = (file: string, ...targets: string[]) => ({ file, lines: 1, unresolved: [], imports: targets.map((target) => ({ specifier: target, target, line: 1 })) });
+    const module = (file: string, ...targets: string[]) => ({
+      file,
+      lines: 1,
+      unresolved: [],
+      imports: targets.map((target) => ({ specifier: target, target, line: 1 })),
+    });
     expect(findCycles([module('a', 'b', 'c'), module('b', 'c'), module('c')])).toEqual([]);
     expect(findCycles([module('a', 'b'), module('b', 'c', 'a'), module('c', 'a')])).toEqual([['a', 'b', 'a']]);
   });

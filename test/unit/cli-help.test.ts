@@ -15,7 +15,22 @@ const dir = mkdtempSync(join(tmpdir(), 'warden-help-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Options that would make each command touch something, were it to run. */
-const TOUCHING = ['--data-dir', join(dir, 'data'), '--out', join(dir, 'out'), '--from', join(dir, 'from'), '--email', 'a@b.c', '--password', 'p', '--organization', 'O', '--domain', 'x.test'];
+const TOUCHING = [
+  '--data-dir',
+  join(dir, 'data'),
+  '--out',
+  join(dir, 'out'),
+  '--from',
+  join(dir, 'from'),
+  '--email',
+  'a@b.c',
+  '--password',
+  'p',
+  '--organization',
+  'O',
+  '--domain',
+  'x.test',
+];
 /** A database no one listens at: a command that tried to connect would fail, not pass. */
 const NO_DATABASE = 'postgres://nobody@127.0.0.1:1/none';
 
@@ -36,7 +51,13 @@ const everyCommand = [...Object.keys(COMMANDS), ...Object.keys(GROUPS)];
 describe('help', () => {
   it.each(everyCommand)('warden %s --help / -h / help: only the help, exit 0', async (command) => {
     const words = command.split(' ');
-    const forms = [[...words, '--help'], [...words, '-h'], ['help', ...words], [...words, '--help', ...TOUCHING], ['--help', ...words]];
+    const forms = [
+      [...words, '--help'],
+      [...words, '-h'],
+      ['help', ...words],
+      [...words, '--help', ...TOUCHING],
+      ['--help', ...words],
+    ];
     for (const args of forms) {
       const res = await run(args);
       expect(res.code, args.join(' ')).toBe(0);
@@ -83,7 +104,11 @@ describe('usage errors', () => {
 
 describe('through bin/warden.js', () => {
   it('exits 0 for serve --help, migrate -h and audit verify --help, touching nothing', async () => {
-    for (const args of [['serve', '--help'], ['migrate', '-h'], ['audit', 'verify', '--help']]) {
+    for (const args of [
+      ['serve', '--help'],
+      ['migrate', '-h'],
+      ['audit', 'verify', '--help'],
+    ]) {
       const res = await warden([...args, '--data-dir', join(dir, 'data')], { DATABASE_URL: NO_DATABASE });
       expect(res.code, args.join(' ')).toBe(0);
       expect(res.stdout).toMatch(/^Usage: warden /);

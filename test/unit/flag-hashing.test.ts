@@ -98,10 +98,20 @@ describe('evaluating a flag', () => {
         { properties: [{ key: 'plan', type: 'person', operator: 'exact', value: ['enterprise'] }], rollout_percentage: 100, variant: 'b' },
         { properties: [], rollout_percentage: 100, variant: null },
       ],
-      multivariate: { variants: [{ key: 'a', name: '', rollout_percentage: 100 }, { key: 'b', name: '', rollout_percentage: 0 }] },
+      multivariate: {
+        variants: [
+          { key: 'a', name: '', rollout_percentage: 100 },
+          { key: 'b', name: '', rollout_percentage: 0 },
+        ],
+      },
       payloads: { a: '{"price": 10}', b: '{"price": 99}' },
     });
-    expect(evaluateFlag(f, 'u', { plan: 'Enterprise' })).toMatchObject({ enabled: true, variant: 'b', payload: '{"price": 99}', reason: { condition_index: 0 } });
+    expect(evaluateFlag(f, 'u', { plan: 'Enterprise' })).toMatchObject({
+      enabled: true,
+      variant: 'b',
+      payload: '{"price": 99}',
+      reason: { condition_index: 0 },
+    });
     expect(evaluateFlag(f, 'u', { plan: 'free' })).toMatchObject({ enabled: true, variant: 'a', payload: '{"price": 10}', reason: { condition_index: 1 } });
   });
 

@@ -3,7 +3,14 @@
  * and organization key policy, including routes that name no organization or project.
  */
 import { describe, expect, it } from 'vitest';
-import { decide, ORGANIZATION_CONFINED_KEY, PROJECT_CONFINED_KEY, type DecisionInput, type OrganizationFacts, type Principal } from '../../src/access/decide.js';
+import {
+  decide,
+  ORGANIZATION_CONFINED_KEY,
+  PROJECT_CONFINED_KEY,
+  type DecisionInput,
+  type OrganizationFacts,
+  type Principal,
+} from '../../src/access/decide.js';
 import { levelChangeBreach, levelGrantBreach, levelUnderCeiling, targetBreach } from '../../src/access/grant-ceiling.js';
 import { inviteReplacementDenial } from '../../src/access/membership-rules.js';
 import { scoped } from '../../src/access/route-access.js';
@@ -61,7 +68,12 @@ const key = (over: Partial<Extract<Principal, { kind: 'personal_api_key' }>> = {
   ...over,
 });
 
-const input = (over: Partial<DecisionInput>): DecisionInput => ({ principal: key(), access: scoped('organization', 'read'), now: new Date('2026-06-01'), ...over });
+const input = (over: Partial<DecisionInput>): DecisionInput => ({
+  principal: key(),
+  access: scoped('organization', 'read'),
+  now: new Date('2026-06-01'),
+  ...over,
+});
 
 describe('decide(): keys on every route', () => {
   it('refuses a project-confined key wherever no project is named', () => {

@@ -47,7 +47,10 @@ describe('parseMatrix', () => {
     expect(staging!.deleteFlags?.value).toBe(true);
     expect(staging!.resources.size).toBe(0);
     expect(production!.role?.value).toBe('member');
-    expect(production!.deleteFlags).toEqual({ value: false, origin: { path: 'access_matrix.engineering.production_project.can_delete_flags', line: 11, column: 25 } });
+    expect(production!.deleteFlags).toEqual({
+      value: false,
+      origin: { path: 'access_matrix.engineering.production_project.can_delete_flags', line: 11, column: 25 },
+    });
 
     expect(product!.grants.map((g) => [g.project.value, g.role?.value, Object.fromEntries([...g.flags].map(([f, v]) => [f, v.value]))])).toEqual([
       ['staging_project', 'member', { can_view_recordings: true, can_create_insights: true }],
@@ -137,7 +140,9 @@ describe('parseMatrix', () => {
       'org/matrix.yaml:8:7: unknown key "can_create_flag"; expected role, resources, can_create_flags, can_view_recordings, can_create_insights, can_delete_flags (at access_matrix.eng.staging_project.can_create_flag)',
       'org/matrix.yaml:9:28: expected true or false, found string "yes please" (at access_matrix.eng.staging_project.can_view_recordings)',
       'org/matrix.yaml:10:7: "api_key_scopes" belongs to a service account (a name ending in _service_account) (at access_matrix.eng.staging_project.api_key_scopes)',
-      expect.stringMatching(/^org\/matrix\.yaml:11:19: unknown resource "dashbord"; expected one of action, customer_analytics, .* \(at access_matrix\.eng\.staging_project\.resources\.dashbord\)$/),
+      expect.stringMatching(
+        /^org\/matrix\.yaml:11:19: unknown resource "dashbord"; expected one of action, customer_analytics, .* \(at access_matrix\.eng\.staging_project\.resources\.dashbord\)$/,
+      ),
       'org/matrix.yaml:11:45: expected one of viewer, editor, manager, default, found string "none" (at access_matrix.eng.staging_project.resources.action)',
       'org/matrix.yaml:11:65: expected one of none, viewer, default, found string "editor" (at access_matrix.eng.staging_project.resources.activity_log)',
       'org/matrix.yaml:11:82: expected one of none, viewer, editor, manager, default, found number 3 (at access_matrix.eng.staging_project.resources.insight)',
@@ -213,8 +218,12 @@ describe('parseMatrix', () => {
     // 30 groups x 30 projects x 30 resources: 27,000 entries read from a 1.5 kB file.
     const keys = (prefix: string) => Array.from({ length: 30 }, (_, i) => `${prefix}${i}`);
     const bomb = [
-      `r: &r {${keys('x').map((k) => `${k}: viewer`).join(', ')}}`,
-      `p: &p {${keys('x').map((k) => `${k}_project: {resources: *r}`).join(', ')}}`,
+      `r: &r {${keys('x')
+        .map((k) => `${k}: viewer`)
+        .join(', ')}}`,
+      `p: &p {${keys('x')
+        .map((k) => `${k}_project: {resources: *r}`)
+        .join(', ')}}`,
       'access_matrix:',
       ...keys('g').map((k) => `  ${k}: *p`),
     ].join('\n');
@@ -278,8 +287,15 @@ describe('resolveMatrix', () => {
 
   it('maps projects: by id or name, drops default levels, and picks the one verified domain for idp_groups', () => {
     const { state, ssoDomain } = resolveMatrix(
-      parseMatrix('projects:\n  web: 2\n  stage: staging\naccess_matrix:\n  Eng:\n    members: [ADA@example.com]\n    idp_groups: [b, a, b]\n    web: {resources: {dashboard: default}}\n    stage: {}\n'),
-      catalog({ domains: [{ id: 'd0', domain: 'old.example', verified: false }, { id: 'd1', domain: 'example.com', verified: true }] }),
+      parseMatrix(
+        'projects:\n  web: 2\n  stage: staging\naccess_matrix:\n  Eng:\n    members: [ADA@example.com]\n    idp_groups: [b, a, b]\n    web: {resources: {dashboard: default}}\n    stage: {}\n',
+      ),
+      catalog({
+        domains: [
+          { id: 'd0', domain: 'old.example', verified: false },
+          { id: 'd1', domain: 'example.com', verified: true },
+        ],
+      }),
       'access-matrix.yaml',
     );
     const eng = state.groups.get('eng')!;
@@ -318,7 +334,12 @@ describe('resolveMatrix', () => {
   });
 
   it('refuses a project name two projects share, and idp_groups without a domain to map them on', () => {
-    const twins = catalog({ projects: [{ id: 1, name: 'Staging' }, { id: 3, name: 'staging' }] });
+    const twins = catalog({
+      projects: [
+        { id: 1, name: 'Staging' },
+        { id: 3, name: 'staging' },
+      ],
+    });
     expect(resolveErrors('access_matrix:\n  g:\n    staging_project: {}\n', twins)).toEqual([
       'access-matrix.yaml:3:5: "staging" names 2 projects (ids 1, 3); map it to an id under projects: (at access_matrix.g.staging_project)',
     ]);
@@ -337,7 +358,12 @@ describe('planChanges', () => {
 
   it('plans creations before grants before keys, each as a line a person reads', () => {
     const lines = planChanges(desired(), emptyState(), cat).map((c) => `${c.op} ${c.description}`);
-    expect(lines.slice(0, 4)).toEqual(['+ role engineering', '+ role product', '+ service account bi_service_account', '+ service account flag_service_account']);
+    expect(lines.slice(0, 4)).toEqual([
+      '+ role engineering',
+      '+ role product',
+      '+ service account bi_service_account',
+      '+ service account flag_service_account',
+    ]);
     expect(lines).toContain('+ engineering in Staging: project access admin');
     expect(lines).toContain('+ engineering in Production: flag deletion needs approval');
     expect(lines).not.toContain('+ engineering in Staging: flag deletion needs approval');

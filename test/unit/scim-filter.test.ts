@@ -231,7 +231,7 @@ describe('matches', () => {
     expect(matches(parseFilter('emails[type eq "work"]'), { emails: 'not a list' })).toBe(false);
   });
 
-  it('compares numbers and booleans, and Entra\'s string booleans with booleans', () => {
+  it("compares numbers and booleans, and Entra's string booleans with booleans", () => {
     expect(test('loginCount gt 6')).toBe(true);
     expect(test('loginCount le 6')).toBe(false);
     expect(test('loginCount eq 7')).toBe(true);

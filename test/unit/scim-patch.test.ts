@@ -81,7 +81,11 @@ describe('readOperations', () => {
   it('refuses what is not a PatchOp with the scimType RFC 7644 §3.12 gives', () => {
     refused(() => readOperations(null), 'invalidSyntax', 'The body must be a PatchOp object.');
     refused(() => readOperations([{ op: 'add' }]), 'invalidSyntax', 'The body must be a PatchOp object.');
-    refused(() => readOperations({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], Operations: [] }), 'invalidSyntax', `schemas must contain "${PATCH_SCHEMA}".`);
+    refused(
+      () => readOperations({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], Operations: [] }),
+      'invalidSyntax',
+      `schemas must contain "${PATCH_SCHEMA}".`,
+    );
     refused(() => readOperations({ schemas: PATCH_SCHEMA, Operations: [] }), 'invalidSyntax', `schemas must contain "${PATCH_SCHEMA}".`);
     refused(() => readOperations(body()), 'invalidSyntax', 'Operations must be a non-empty list.');
     refused(() => readOperations({ Operations: { op: 'add' } }), 'invalidSyntax', 'Operations must be a non-empty list.');
@@ -131,7 +135,11 @@ describe('applyPatch', () => {
 
   it('adds, replaces and removes a sub-attribute', () => {
     expect(patch(user(), { op: 'add', path: 'name.middleName', value: 'Byron' }).name).toMatchObject({ middleName: 'Byron', givenName: 'Ada' });
-    expect(patch(user(), { op: 'replace', path: 'name.GIVENNAME', value: 'A.' }).name).toEqual({ givenName: 'A.', familyName: 'Lovelace', formatted: 'Ada Lovelace' });
+    expect(patch(user(), { op: 'replace', path: 'name.GIVENNAME', value: 'A.' }).name).toEqual({
+      givenName: 'A.',
+      familyName: 'Lovelace',
+      formatted: 'Ada Lovelace',
+    });
     expect(patch(user(), { op: 'remove', path: 'name.formatted' }).name).toEqual({ givenName: 'Ada', familyName: 'Lovelace' });
     expect(patch({ id: 'x' }, { op: 'add', path: 'name.givenName', value: 'B' })).toEqual({ id: 'x', name: { givenName: 'B' } });
   });
@@ -184,7 +192,11 @@ describe('applyPatch', () => {
   it('answers noTarget for a remove without a path and a replace whose filter matches nothing (§3.5.2.2, §3.5.2.3)', () => {
     refused(() => patch(user(), { op: 'remove' }), 'noTarget', 'A remove operation needs a path.');
     refused(() => patch(user(), { op: 'remove', path: '' }), 'noTarget', 'A remove operation needs a path.');
-    refused(() => patch(group(), { op: 'replace', path: 'members[value eq "nobody"]', value: { display: 'x' } }), 'noTarget', 'No value matched the path filter.');
+    refused(
+      () => patch(group(), { op: 'replace', path: 'members[value eq "nobody"]', value: { display: 'x' } }),
+      'noTarget',
+      'No value matched the path filter.',
+    );
   });
 
   it('refuses a path-less add or replace whose value is not an object, and a bad path or key', () => {
@@ -215,7 +227,9 @@ describe('applyPatch', () => {
     const out = patch(original, { op: 'remove', path: 'members[value eq "u1"]' }, { op: 'replace', path: 'displayName', value: 'Platform' });
     expect(original).toEqual(group());
     expect(out).toMatchObject({ displayName: 'Platform', members: group().members.slice(1) });
-    expect(() => patch(original, { op: 'remove', path: 'members[value eq "u1"]' }, { op: 'replace', path: 'members[value eq "zz"]', value: {} })).toThrow(ScimError);
+    expect(() => patch(original, { op: 'remove', path: 'members[value eq "u1"]' }, { op: 'replace', path: 'members[value eq "zz"]', value: {} })).toThrow(
+      ScimError,
+    );
     expect(original).toEqual(group());
   });
 

@@ -5,7 +5,7 @@ const show = (value: unknown) => (value === undefined || value === null ? '—' 
 /** One entry: who did what to which item, and each change before → after. */
 export function ActivityRow({ entry }: { entry: ActivityEntry }) {
   const detail = (entry.detail ?? {}) as { name?: string | null; changes?: ActivityChange[] | null; context?: Record<string, unknown> | null };
-  const who = entry.is_system ? 'System' : entry.user?.email ?? 'Someone (deleted or unknown)';
+  const who = entry.is_system ? 'System' : (entry.user?.email ?? 'Someone (deleted or unknown)');
   const changes = detail.changes ?? [];
   return (
     <li className="activity">

@@ -36,7 +36,19 @@ export function ApprovalPolicies({ projectId }: { projectId: number }) {
   const roles = useLoad(() => all<Role>(`/api/organizations/${organization?.id}/roles/`), [organization?.id]);
   const members = useLoad(() => all<Member>(`/api/organizations/${organization?.id}/members/`), [organization?.id]);
   const action = useAction();
-  const [form, setForm] = useState({ action: 'feature_flag.delete', wide: false, quorum: '1', users: [] as number[], roles: [] as string[], role: '', self: false, managers: true, tags: '', days: '14', above: '' });
+  const [form, setForm] = useState({
+    action: 'feature_flag.delete',
+    wide: false,
+    quorum: '1',
+    users: [] as number[],
+    roles: [] as string[],
+    role: '',
+    self: false,
+    managers: true,
+    tags: '',
+    days: '14',
+    above: '',
+  });
   const set = (change: Partial<typeof form>) => setForm((f) => ({ ...f, ...change }));
   const toggle = <T,>(list: T[], item: T) => (list.includes(item) ? list.filter((x) => x !== item) : [...list, item]);
   const denial = level < OrganizationLevel.ADMIN ? POLICY_NEEDS_ADMIN : null;
@@ -46,10 +58,15 @@ export function ApprovalPolicies({ projectId }: { projectId: number }) {
 
   const add = async (e: FormEvent) => {
     e.preventDefault();
-    const tags = form.tags.split(',').map((t) => t.trim()).filter(Boolean);
+    const tags = form.tags
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     const conditions: Conditions = {
       ...(tags.length > 0 ? { flag_tags: tags } : {}),
-      ...(form.action === 'feature_flag.update' && form.above !== '' ? { type: 'before_after', field: 'rollout_percentage', operator: '>', value: Number(form.above) } : {}),
+      ...(form.action === 'feature_flag.update' && form.above !== ''
+        ? { type: 'before_after', field: 'rollout_percentage', operator: '>', value: Number(form.above) }
+        : {}),
     };
     const body = {
       action_key: form.action,
@@ -68,16 +85,20 @@ export function ApprovalPolicies({ projectId }: { projectId: number }) {
       await policies.reload();
     }, 'Policy removed.');
   const setEnabled = (p: ApprovalPolicy) =>
-    void action.run(async () => {
-      await patch(`${baseOf(p)}${p.id}/`, { enabled: !p.enabled });
-      await policies.reload();
-    }, p.enabled ? 'Policy paused.' : 'Policy resumed.');
+    void action.run(
+      async () => {
+        await patch(`${baseOf(p)}${p.id}/`, { enabled: !p.enabled });
+        await policies.reload();
+      },
+      p.enabled ? 'Policy paused.' : 'Policy resumed.',
+    );
 
   const describe = (p: ApprovalPolicy) => {
     const c = p.conditions as Conditions;
-    const who = p.approver_config.users.length + p.approver_config.roles.length === 0
-      ? 'the flag’s managers'
-      : [...p.approver_config.users.map(userName), ...p.approver_config.roles.map((r) => `members of ${roleName(r)}`)].join(', ');
+    const who =
+      p.approver_config.users.length + p.approver_config.roles.length === 0
+        ? 'the flag’s managers'
+        : [...p.approver_config.users.map(userName), ...p.approver_config.roles.map((r) => `members of ${roleName(r)}`)].join(', ');
     return [
       `${ACTIONS[p.action_key] ?? p.action_key} needs ${p.approver_config.quorum} approval${p.approver_config.quorum > 1 ? 's' : ''} from ${who}`,
       p.team_id === null ? 'in every project' : null,
@@ -105,17 +126,33 @@ export function ApprovalPolicies({ projectId }: { projectId: number }) {
         {(policies.data ?? []).map((p) => (
           <li key={p.id}>
             <span>{describe(p)}</span>
-            <GuardedButton className="secondary" disabledReason={denial} onClick={() => setEnabled(p)} aria-label={`${p.enabled ? 'Pause' : 'Resume'} the policy: ${describe(p)}`}>
+            <GuardedButton
+              className="secondary"
+              disabledReason={denial}
+              onClick={() => setEnabled(p)}
+              aria-label={`${p.enabled ? 'Pause' : 'Resume'} the policy: ${describe(p)}`}
+            >
               {p.enabled ? 'Pause' : 'Resume'}
             </GuardedButton>
-            <GuardedButton className="secondary" disabledReason={denial} onClick={() => remove(p)} aria-label={`Remove the policy for ${p.role ? roleName(p.role) : 'everyone'}`}>
+            <GuardedButton
+              className="secondary"
+              disabledReason={denial}
+              onClick={() => remove(p)}
+              aria-label={`Remove the policy for ${p.role ? roleName(p.role) : 'everyone'}`}
+            >
               Remove
             </GuardedButton>
           </li>
         ))}
       </ul>
       <form className="stack-form" onSubmit={(e) => void add(e)} aria-label="New approval policy">
-        <SelectField label="Change that needs approval" name="action_key" value={form.action} disabledReason={denial} onChange={(e) => set({ action: e.target.value, managers: e.target.value === 'feature_flag.delete' })}>
+        <SelectField
+          label="Change that needs approval"
+          name="action_key"
+          value={form.action}
+          disabledReason={denial}
+          onChange={(e) => set({ action: e.target.value, managers: e.target.value === 'feature_flag.delete' })}
+        >
           {Object.entries(ACTIONS).map(([key, label]) => (
             <option key={key} value={key}>
               {label}
@@ -130,23 +167,77 @@ export function ApprovalPolicies({ projectId }: { projectId: number }) {
             </option>
           ))}
         </SelectField>
-        <TextField label="Approvals needed (quorum)" name="approver_config" type="number" min={1} max={100} value={form.quorum} disabled={Boolean(denial)} onChange={(e) => set({ quorum: e.target.value })} />
+        <TextField
+          label="Approvals needed (quorum)"
+          name="approver_config"
+          type="number"
+          min={1}
+          max={100}
+          value={form.quorum}
+          disabled={Boolean(denial)}
+          onChange={(e) => set({ quorum: e.target.value })}
+        />
         <fieldset>
           <legend>Approvers (none chosen: whoever manages the flag)</legend>
           {(members.data ?? []).map((m) => (
-            <CheckboxField key={m.user.id} label={m.user.email} checked={form.users.includes(m.user.id)} disabled={Boolean(denial)} onChange={() => set({ users: toggle(form.users, m.user.id) })} />
+            <CheckboxField
+              key={m.user.id}
+              label={m.user.email}
+              checked={form.users.includes(m.user.id)}
+              disabled={Boolean(denial)}
+              onChange={() => set({ users: toggle(form.users, m.user.id) })}
+            />
           ))}
           {(roles.data ?? []).map((r) => (
-            <CheckboxField key={r.id} label={`Members of ${r.name}`} checked={form.roles.includes(r.id)} disabled={Boolean(denial)} onChange={() => set({ roles: toggle(form.roles, r.id) })} />
+            <CheckboxField
+              key={r.id}
+              label={`Members of ${r.name}`}
+              checked={form.roles.includes(r.id)}
+              disabled={Boolean(denial)}
+              onChange={() => set({ roles: toggle(form.roles, r.id) })}
+            />
           ))}
         </fieldset>
         {form.action === 'feature_flag.update' ? (
-          <TextField label="Only when a rollout rises above (%)" name="conditions" type="number" min={0} max={100} value={form.above} disabled={Boolean(denial)} onChange={(e) => set({ above: e.target.value })} />
+          <TextField
+            label="Only when a rollout rises above (%)"
+            name="conditions"
+            type="number"
+            min={0}
+            max={100}
+            value={form.above}
+            disabled={Boolean(denial)}
+            onChange={(e) => set({ above: e.target.value })}
+          />
         ) : null}
-        <TextField label="Only flags tagged (comma-separated, empty: every flag)" value={form.tags} disabled={Boolean(denial)} onChange={(e) => set({ tags: e.target.value })} />
-        <TextField label="Requests expire after (days)" name="expires_after" type="number" min={1} max={365} value={form.days} disabled={Boolean(denial)} onChange={(e) => set({ days: e.target.value })} />
-        <CheckboxField label="The requester may approve their own request" checked={form.self} disabled={Boolean(denial)} onChange={() => set({ self: !form.self })} />
-        <CheckboxField label="People who manage the flag skip approval" checked={form.managers} disabled={Boolean(denial)} onChange={() => set({ managers: !form.managers })} />
+        <TextField
+          label="Only flags tagged (comma-separated, empty: every flag)"
+          value={form.tags}
+          disabled={Boolean(denial)}
+          onChange={(e) => set({ tags: e.target.value })}
+        />
+        <TextField
+          label="Requests expire after (days)"
+          name="expires_after"
+          type="number"
+          min={1}
+          max={365}
+          value={form.days}
+          disabled={Boolean(denial)}
+          onChange={(e) => set({ days: e.target.value })}
+        />
+        <CheckboxField
+          label="The requester may approve their own request"
+          checked={form.self}
+          disabled={Boolean(denial)}
+          onChange={() => set({ self: !form.self })}
+        />
+        <CheckboxField
+          label="People who manage the flag skip approval"
+          checked={form.managers}
+          disabled={Boolean(denial)}
+          onChange={() => set({ managers: !form.managers })}
+        />
         <CheckboxField label="In every project of the organization" checked={form.wide} disabled={Boolean(denial)} onChange={() => set({ wide: !form.wide })} />
         <GuardedButton type="submit" disabledReason={denial}>
           Add policy

@@ -38,7 +38,8 @@ export function ChangeRequestItem({ request, base, onDecided }: { request: Chang
       <h3>{title}</h3>
       {display.description ? <p>{display.description}</p> : null}
       <p>
-        Requested by {request.requested_by?.email ?? 'someone'} on {new Date(request.created_at).toLocaleString()} · <span className="badge">{request.state}</span>
+        Requested by {request.requested_by?.email ?? 'someone'} on {new Date(request.created_at).toLocaleString()} ·{' '}
+        <span className="badge">{request.state}</span>
         {request.validation_status !== 'valid' ? <span className="badge">{request.validation_status}</span> : null}
         {request.decided_by ? ` by ${request.decided_by.email}` : ''}
         {request.reason ? ` — “${request.reason}”` : ''}

@@ -54,8 +54,8 @@ export function EffectiveAccess({ project, roles, members }: { project: ProjectR
       <div aria-live="polite">
         <p className="verdict">
           <strong>{member.user.email}</strong> is an organization {levelName(member.level).toLowerCase()}
-          {roleNames.length ? ` with role${roleNames.length > 1 ? 's' : ''} ${roleNames.join(', ')}` : ' with no roles'}.{' '}
-          In {project.name}: <strong>{reach.project_access_level === 'none' ? 'no access' : `project ${reach.project_access_level}`}</strong> — {reach.reason}.
+          {roleNames.length ? ` with role${roleNames.length > 1 ? 's' : ''} ${roleNames.join(', ')}` : ' with no roles'}. In {project.name}:{' '}
+          <strong>{reach.project_access_level === 'none' ? 'no access' : `project ${reach.project_access_level}`}</strong> — {reach.reason}.
         </p>
         {reach.project_access_level !== 'none' ? (
           <div className="table-wrap">
@@ -95,7 +95,9 @@ export function EffectiveAccess({ project, roles, members }: { project: ProjectR
             </table>
           </div>
         ) : null}
-        <p className="hint">Objects can carry their own rules, and their creators always manage them. A personal API key never exceeds its user, and its scopes narrow it further.</p>
+        <p className="hint">
+          Objects can carry their own rules, and their creators always manage them. A personal API key never exceeds its user, and its scopes narrow it further.
+        </p>
       </div>
     );
   }

@@ -5,12 +5,7 @@ import { useId, type ButtonHTMLAttributes, type MouseEvent } from 'react';
  * (aria-disabled, so it stays focusable and screen readers read the reason), shows the reason on
  * hover, and does nothing when pressed.
  */
-export function GuardedButton({
-  disabledReason,
-  onClick,
-  className,
-  ...rest
-}: ButtonHTMLAttributes<HTMLButtonElement> & { disabledReason?: string | null }) {
+export function GuardedButton({ disabledReason, onClick, className, ...rest }: ButtonHTMLAttributes<HTMLButtonElement> & { disabledReason?: string | null }) {
   const id = useId();
   const blocked = Boolean(disabledReason);
   const click = (e: MouseEvent<HTMLButtonElement>) => {

@@ -12,7 +12,15 @@ export interface KeyDraft {
 }
 
 /** A new key: label, scopes (grouped by object, with presets), optional projects and expiry. */
-export function KeyForm({ onCreate, disabledReason, submitLabel = 'Create key' }: { onCreate(draft: KeyDraft): Promise<boolean>; disabledReason?: string | null; submitLabel?: string }) {
+export function KeyForm({
+  onCreate,
+  disabledReason,
+  submitLabel = 'Create key',
+}: {
+  onCreate(draft: KeyDraft): Promise<boolean>;
+  disabledReason?: string | null;
+  submitLabel?: string;
+}) {
   const { organization } = useSession();
   const [label, setLabel] = useState('');
   const [scopes, setScopes] = useState<string[]>([]);
@@ -59,7 +67,11 @@ export function KeyForm({ onCreate, disabledReason, submitLabel = 'Create key' }
           type="date"
           value={expiry}
           onChange={(e) => setExpiry(e.target.value)}
-          hint={organization?.personal_api_keys_max_lifetime_days ? `At most ${organization.personal_api_keys_max_lifetime_days} days in this organization.` : 'Empty: never.'}
+          hint={
+            organization?.personal_api_keys_max_lifetime_days
+              ? `At most ${organization.personal_api_keys_max_lifetime_days} days in this organization.`
+              : 'Empty: never.'
+          }
         />
       </fieldset>
       <GuardedButton type="submit" disabledReason={disabledReason ?? (scopes.length === 0 ? 'Choose at least one scope or a preset.' : null)}>

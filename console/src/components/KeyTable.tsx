@@ -4,7 +4,19 @@ import { GuardedButton } from './GuardedButton';
 const when = (iso: string | null, never = 'never') => (iso ? new Date(iso).toLocaleString() : never);
 
 /** Keys with their scopes, last use and expiry; roll and delete. */
-export function KeyTable({ keys, onRoll, onDelete, disabledReason, caption }: { keys: ApiKey[]; onRoll(k: ApiKey): void; onDelete(k: ApiKey): void; disabledReason?: string | null; caption: string }) {
+export function KeyTable({
+  keys,
+  onRoll,
+  onDelete,
+  disabledReason,
+  caption,
+}: {
+  keys: ApiKey[];
+  onRoll(k: ApiKey): void;
+  onDelete(k: ApiKey): void;
+  disabledReason?: string | null;
+  caption: string;
+}) {
   if (keys.length === 0) return <p>No keys yet.</p>;
   return (
     <div className="table-wrap">

@@ -26,10 +26,13 @@ export function ProjectDetail({ project, onChanged }: { project: Project; onChan
   const togglePrivate = async (value: boolean) => {
     const before = current;
     setCurrent({ ...current, access_control: value });
-    const ok = await action.run(async () => {
-      setCurrent(await patch<Project>(`/api/projects/${project.id}/`, { access_control: value }));
-      onChanged();
-    }, value ? 'The project is now private.' : 'The project is now open to every member.');
+    const ok = await action.run(
+      async () => {
+        setCurrent(await patch<Project>(`/api/projects/${project.id}/`, { access_control: value }));
+        onChanged();
+      },
+      value ? 'The project is now private.' : 'The project is now open to every member.',
+    );
     if (!ok) setCurrent(before);
   };
 
@@ -48,10 +51,13 @@ export function ProjectDetail({ project, onChanged }: { project: Project; onChan
   };
 
   const change = (m: ProjectMember, level: number) =>
-    action.run(async () => {
-      await patch(`${base}${m.user.uuid}/`, { level });
-      await members.reload();
-    }, `${m.user.email} is now project ${levelName(level).toLowerCase()}.`);
+    action.run(
+      async () => {
+        await patch(`${base}${m.user.uuid}/`, { level });
+        await members.reload();
+      },
+      `${m.user.email} is now project ${levelName(level).toLowerCase()}.`,
+    );
 
   const remove = (m: ProjectMember) =>
     action.run(async () => {
@@ -98,7 +104,13 @@ export function ProjectDetail({ project, onChanged }: { project: Project; onChan
                 <tr key={m.id}>
                   <td>{m.user.email}</td>
                   <td>
-                    <SelectField label={`Project level of ${m.user.email}`} hideLabel value={m.level} disabledReason={explicitMemberDenial(facts)} onChange={(e) => void change(m, Number(e.target.value))}>
+                    <SelectField
+                      label={`Project level of ${m.user.email}`}
+                      hideLabel
+                      value={m.level}
+                      disabledReason={explicitMemberDenial(facts)}
+                      onChange={(e) => void change(m, Number(e.target.value))}
+                    >
                       {PROJECT_LEVELS.map((l) => {
                         const why = l === m.level ? null : explicitMemberDenial({ ...facts, newLevel: l });
                         return (
@@ -111,7 +123,12 @@ export function ProjectDetail({ project, onChanged }: { project: Project; onChan
                   </td>
                   <td>{levelName(m.effective_level)}</td>
                   <td>
-                    <GuardedButton className="danger" disabledReason={explicitMemberDenial(facts)} onClick={() => void remove(m)} aria-label={`Remove ${m.user.email} from the project`}>
+                    <GuardedButton
+                      className="danger"
+                      disabledReason={explicitMemberDenial(facts)}
+                      onClick={() => void remove(m)}
+                      aria-label={`Remove ${m.user.email} from the project`}
+                    >
                       Remove
                     </GuardedButton>
                   </td>
@@ -122,7 +139,13 @@ export function ProjectDetail({ project, onChanged }: { project: Project; onChan
         </table>
       </div>
       <form onSubmit={(e) => void addMember(e)} className="inline-form" aria-label="Add a project member">
-        <SelectField label="Organization member" value={add.user_uuid} required disabledReason={addDenial} onChange={(e) => setAdd({ ...add, user_uuid: e.target.value })}>
+        <SelectField
+          label="Organization member"
+          value={add.user_uuid}
+          required
+          disabledReason={addDenial}
+          onChange={(e) => setAdd({ ...add, user_uuid: e.target.value })}
+        >
           <option value="">Choose…</option>
           {candidates.map((c) => {
             const why = explicitMemberDenial({ requesterUserId: me.id, requesterProjectLevel: myProjectLevel, targetUserId: c.user.id });

@@ -1,4 +1,4 @@
-import { Fragment, useState } from 'react';
+import { useState } from 'react';
 import { get, put } from '../api/client';
 import type { AccessControls, Role } from '../api/types';
 import { RESOURCE_GROUPS } from '../resources';
@@ -43,8 +43,8 @@ export function ResourceGrid({ projectId, roles }: { projectId: number; roles: R
     <div className="grid-block">
       <h3 id="resource-grid-heading">Resources by role</h3>
       <p className="hint">
-        Each cell is a project-wide rule; “—” means no rule (the default column, then PostHog's default: {defaultAccessLevel('insight')}). Admins and creators always have
-        the highest level.
+        Each cell is a project-wide rule; “—” means no rule (the default column, then PostHog's default: {defaultAccessLevel('insight')}). Admins and creators
+        always have the highest level.
       </p>
       <ErrorMessage error={view.error ?? action.error} />
       <div className="table-wrap">
@@ -83,25 +83,23 @@ export function ResourceGrid({ projectId, roles }: { projectId: number; roles: R
                             const cell = `${resource}|${c.id ?? ''}`;
                             return (
                               <td key={c.id ?? 'default'}>
-                                <Fragment>
-                                  <select
-                                    aria-label={`${name} for ${c.name}`}
-                                    value={levelOf(resource, c.id)}
-                                    disabled={Boolean(denial) || !view.data}
-                                    title={denial ?? undefined}
-                                    onChange={(e) => set(resource, c.id, e.target.value)}
-                                  >
-                                    <option value="">—</option>
-                                    {allowed.map((l) => (
-                                      <option key={l} value={l}>
-                                        {l}
-                                      </option>
-                                    ))}
-                                  </select>
-                                  <span role="status" className="cell-status">
-                                    {saved === cell ? 'Saved' : ''}
-                                  </span>
-                                </Fragment>
+                                <select
+                                  aria-label={`${name} for ${c.name}`}
+                                  value={levelOf(resource, c.id)}
+                                  disabled={Boolean(denial) || !view.data}
+                                  title={denial ?? undefined}
+                                  onChange={(e) => set(resource, c.id, e.target.value)}
+                                >
+                                  <option value="">—</option>
+                                  {allowed.map((l) => (
+                                    <option key={l} value={l}>
+                                      {l}
+                                    </option>
+                                  ))}
+                                </select>
+                                <span role="status" className="cell-status">
+                                  {saved === cell ? 'Saved' : ''}
+                                </span>
                               </td>
                             );
                           })}

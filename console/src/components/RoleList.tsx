@@ -44,7 +44,12 @@ export function RoleList({ roles, members, onChanged }: { roles: Role[]; members
             <li key={role.id} className="role">
               <div className="role-head">
                 <h3>{role.name}</h3>
-                <GuardedButton className="danger" disabledReason={denial} onClick={() => void run(() => del(`${base}${role.id}/`), `Role ${role.name} deleted.`)} aria-label={`Delete role ${role.name}`}>
+                <GuardedButton
+                  className="danger"
+                  disabledReason={denial}
+                  onClick={() => void run(() => del(`${base}${role.id}/`), `Role ${role.name} deleted.`)}
+                  aria-label={`Delete role ${role.name}`}
+                >
                   Delete
                 </GuardedButton>
               </div>
@@ -64,7 +69,12 @@ export function RoleList({ roles, members, onChanged }: { roles: Role[]; members
                 ))}
               </ul>
               <div className="inline-form">
-                <SelectField label={`Add a member to ${role.name}`} value={candidate} disabledReason={denial} onChange={(e) => setAdding({ ...adding, [role.id]: e.target.value })}>
+                <SelectField
+                  label={`Add a member to ${role.name}`}
+                  value={candidate}
+                  disabledReason={denial}
+                  onChange={(e) => setAdding({ ...adding, [role.id]: e.target.value })}
+                >
                   <option value="">Choose…</option>
                   {members
                     .filter((m) => !inRole.has(m.user.uuid))
@@ -86,7 +96,14 @@ export function RoleList({ roles, members, onChanged }: { roles: Role[]; members
         })}
       </ul>
       <form onSubmit={(e) => void create(e)} className="inline-form" aria-label="New role">
-        <TextField label="New role name" required value={name} onChange={(e) => setName(e.target.value)} disabled={Boolean(denial)} title={denial ?? undefined} />
+        <TextField
+          label="New role name"
+          required
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          disabled={Boolean(denial)}
+          title={denial ?? undefined}
+        />
         <GuardedButton type="submit" disabledReason={denial}>
           Create role
         </GuardedButton>

@@ -14,7 +14,17 @@ function accessOf(scopes: readonly string[], object: string): Access {
  * with presets for the source document's three keys and `*`. Scopes outside the organization's key
  * policy are disabled with the reason.
  */
-export function ScopePicker({ value, onChange, allowed, legend = 'Scopes' }: { value: string[]; onChange(scopes: string[]): void; allowed?: readonly string[] | null; legend?: string }) {
+export function ScopePicker({
+  value,
+  onChange,
+  allowed,
+  legend = 'Scopes',
+}: {
+  value: string[];
+  onChange(scopes: string[]): void;
+  allowed?: readonly string[] | null;
+  legend?: string;
+}) {
   const id = useId();
   const [filter, setFilter] = useState('');
   const all = value.includes(ALL_SCOPES);

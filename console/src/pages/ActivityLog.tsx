@@ -78,34 +78,34 @@ export function ActivityLog() {
       <h1>Activity log</h1>
       {admin ? <ChainStatus organizationId={organization?.id ?? ''} /> : <p className="hint">Chain verification and export are for admins.</p>}
       <FieldErrors error={badRange}>
-      <form className="card filters" aria-label="Filter the activity log" onSubmit={(e) => e.preventDefault()}>
-        <SelectField label="Scope" value={filters.scope} onChange={set('scope')}>
-          <option value="">Any</option>
-          {Object.entries(SCOPES).map(([value, label]) => (
-            <option key={value} value={value}>
-              {label}
-            </option>
-          ))}
-        </SelectField>
-        <SelectField label="Person" value={filters.user} onChange={set('user')}>
-          <option value="">Anyone</option>
-          {(members.data ?? []).map((m) => (
-            <option key={m.user.uuid} value={m.user.uuid}>
-              {m.user.email}
-            </option>
-          ))}
-        </SelectField>
-        <SelectField label="Project" value={filters.project} onChange={set('project')}>
-          <option value="">Any</option>
-          {(organization?.teams ?? []).map((p) => (
-            <option key={p.id} value={p.id}>
-              {p.name}
-            </option>
-          ))}
-        </SelectField>
-        <TextField label="From" name="after" type="date" value={filters.after} onChange={set('after')} />
-        <TextField label="Until" name="before" type="date" value={filters.before} onChange={set('before')} />
-      </form>
+        <form className="card filters" aria-label="Filter the activity log" onSubmit={(e) => e.preventDefault()}>
+          <SelectField label="Scope" value={filters.scope} onChange={set('scope')}>
+            <option value="">Any</option>
+            {Object.entries(SCOPES).map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField label="Person" value={filters.user} onChange={set('user')}>
+            <option value="">Anyone</option>
+            {(members.data ?? []).map((m) => (
+              <option key={m.user.uuid} value={m.user.uuid}>
+                {m.user.email}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField label="Project" value={filters.project} onChange={set('project')}>
+            <option value="">Any</option>
+            {(organization?.teams ?? []).map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </SelectField>
+          <TextField label="From" name="after" type="date" value={filters.after} onChange={set('after')} />
+          <TextField label="Until" name="before" type="date" value={filters.before} onChange={set('before')} />
+        </form>
       </FieldErrors>
       {admin && !badRange ? (
         <p className="export">

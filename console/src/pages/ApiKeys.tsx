@@ -15,7 +15,8 @@ export function ApiKeys() {
   const keys = useLoad(() => get<ApiKey[]>('/api/personal_api_keys/'), []);
   const action = useAction();
   const [secret, setSecret] = useState<{ label: string; value: string } | null>(null);
-  const denial = organization && !organization.members_can_use_personal_api_keys && level < OrganizationLevel.ADMIN ? keysDisallowedMessage(organization.name) : null;
+  const denial =
+    organization && !organization.members_can_use_personal_api_keys && level < OrganizationLevel.ADMIN ? keysDisallowedMessage(organization.name) : null;
 
   const create = (draft: KeyDraft) =>
     action.run(async () => {

@@ -80,8 +80,10 @@ export function KeyInventory() {
                   </td>
                   <td className="scopes">{k.scopes.join(', ')}</td>
                   <td>
-                    {[...k.scoped_teams.map(projectName), ...k.scoped_organizations.map((o) => (o === organization?.id ? 'this organization' : `organization ${o}`))].join(', ') ||
-                      'not confined'}
+                    {[
+                      ...k.scoped_teams.map(projectName),
+                      ...k.scoped_organizations.map((o) => (o === organization?.id ? 'this organization' : `organization ${o}`)),
+                    ].join(', ') || 'not confined'}
                   </td>
                   <td>{when(k.created_at)}</td>
                   <td>{when(k.last_used_at)}</td>

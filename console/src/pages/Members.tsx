@@ -38,10 +38,13 @@ export function Members() {
   };
 
   const changeLevel = (m: Member, level: number) =>
-    action.run(async () => {
-      await patch(`/api/organizations/${orgId}/members/${m.user.uuid}/`, { level });
-      await members.reload();
-    }, `${m.user.email} is now ${levelName(level)}.`);
+    action.run(
+      async () => {
+        await patch(`/api/organizations/${orgId}/members/${m.user.uuid}/`, { level });
+        await members.reload();
+      },
+      `${m.user.email} is now ${levelName(level)}.`,
+    );
 
   const remove = (m: Member) =>
     action.run(async () => {
@@ -71,8 +74,21 @@ export function Members() {
 
       <form onSubmit={(e) => void sendInvite(e)} className="card inline-form" aria-labelledby="invite-heading">
         <h2 id="invite-heading">Invite someone</h2>
-        <TextField label="Email" name="target_email" type="email" required value={invite.target_email} onChange={(e) => setInvite({ ...invite, target_email: e.target.value })} />
-        <SelectField label="Level" name="level" value={invite.level} onChange={(e) => setInvite({ ...invite, level: Number(e.target.value) })} disabledReason={inviteBlocked}>
+        <TextField
+          label="Email"
+          name="target_email"
+          type="email"
+          required
+          value={invite.target_email}
+          onChange={(e) => setInvite({ ...invite, target_email: e.target.value })}
+        />
+        <SelectField
+          label="Level"
+          name="level"
+          value={invite.level}
+          onChange={(e) => setInvite({ ...invite, level: Number(e.target.value) })}
+          disabledReason={inviteBlocked}
+        >
           {LEVELS.map((l) => {
             const why = inviteDenial(myLevel, l, organization.members_can_invite);
             return (
@@ -132,7 +148,12 @@ export function Members() {
                       </SelectField>
                     </td>
                     <td>
-                      <GuardedButton className="danger" disabledReason={removalDenial(m)} onClick={() => void remove(m)} aria-label={self ? 'Leave the organization' : `Remove ${m.user.email}`}>
+                      <GuardedButton
+                        className="danger"
+                        disabledReason={removalDenial(m)}
+                        onClick={() => void remove(m)}
+                        aria-label={self ? 'Leave the organization' : `Remove ${m.user.email}`}
+                      >
                         {self ? 'Leave' : 'Remove'}
                       </GuardedButton>
                     </td>

@@ -79,58 +79,66 @@ export function OrganizationSettings() {
       <h1>Organization settings</h1>
       {organization && form ? (
         <FieldErrors error={save.error}>
-        <form onSubmit={(e) => void submit(e)} className="card" aria-labelledby="settings-heading">
-          <h2 id="settings-heading">{organization.name}</h2>
-          {readOnly ? (
-            <p className="notice" role="note">
-              Only admins and owners change these settings. {readOnly}
-            </p>
-          ) : null}
-          <fieldset disabled={Boolean(readOnly)} title={readOnly ?? undefined} className="plain">
-            <TextField label="Name" name="name" required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
-            <CheckboxField label="Members can invite others" checked={form.members_can_invite} onChange={(e) => setForm({ ...form, members_can_invite: e.target.checked })} />
-            <CheckboxField
-              label="Members can use personal API keys"
-              checked={form.members_can_use_personal_api_keys}
-              onChange={(e) => setForm({ ...form, members_can_use_personal_api_keys: e.target.checked })}
-              hint="When off, members below admin can neither create nor use keys in this organization."
-            />
-            <h3>Key policy</h3>
-            <CheckboxField
-              label="Limit the scopes members' keys may carry"
-              checked={form.limitScopes}
-              onChange={(e) => setForm({ ...form, limitScopes: e.target.checked })}
-              hint="A permission boundary: keys can neither be created with nor use a scope outside it here."
-            />
-            {form.limitScopes ? (
-              <ScopePicker legend="Allowed scopes" value={form.personal_api_keys_allowed_scopes} onChange={(scopes) => setForm({ ...form, personal_api_keys_allowed_scopes: scopes })} />
+          <form onSubmit={(e) => void submit(e)} className="card" aria-labelledby="settings-heading">
+            <h2 id="settings-heading">{organization.name}</h2>
+            {readOnly ? (
+              <p className="notice" role="note">
+                Only admins and owners change these settings. {readOnly}
+              </p>
             ) : null}
-            <TextField
-              label="Maximum key lifetime (days)"
-              name="personal_api_keys_max_lifetime_days"
-              inputMode="numeric"
-              value={form.personal_api_keys_max_lifetime_days}
-              onChange={(e) => setForm({ ...form, personal_api_keys_max_lifetime_days: e.target.value })}
-              hint="Empty: no limit. New keys get this expiry by default."
-            />
-            <h3>Activity log</h3>
-            <TextField
-              label="Activity log retention (days)"
-              name="activity_log_retention_days"
-              inputMode="numeric"
-              value={form.activity_log_retention_days}
-              onChange={(e) => setForm({ ...form, activity_log_retention_days: e.target.value })}
-              hint="Empty: keep everything. Older entries are pruned behind a signed checkpoint."
-            />
-            <ErrorMessage error={save.error} />
-            <p role="status" className="status">
-              {save.message}
-            </p>
-            <button type="submit" disabled={save.busy}>
-              Save settings
-            </button>
-          </fieldset>
-        </form>
+            <fieldset disabled={Boolean(readOnly)} title={readOnly ?? undefined} className="plain">
+              <TextField label="Name" name="name" required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+              <CheckboxField
+                label="Members can invite others"
+                checked={form.members_can_invite}
+                onChange={(e) => setForm({ ...form, members_can_invite: e.target.checked })}
+              />
+              <CheckboxField
+                label="Members can use personal API keys"
+                checked={form.members_can_use_personal_api_keys}
+                onChange={(e) => setForm({ ...form, members_can_use_personal_api_keys: e.target.checked })}
+                hint="When off, members below admin can neither create nor use keys in this organization."
+              />
+              <h3>Key policy</h3>
+              <CheckboxField
+                label="Limit the scopes members' keys may carry"
+                checked={form.limitScopes}
+                onChange={(e) => setForm({ ...form, limitScopes: e.target.checked })}
+                hint="A permission boundary: keys can neither be created with nor use a scope outside it here."
+              />
+              {form.limitScopes ? (
+                <ScopePicker
+                  legend="Allowed scopes"
+                  value={form.personal_api_keys_allowed_scopes}
+                  onChange={(scopes) => setForm({ ...form, personal_api_keys_allowed_scopes: scopes })}
+                />
+              ) : null}
+              <TextField
+                label="Maximum key lifetime (days)"
+                name="personal_api_keys_max_lifetime_days"
+                inputMode="numeric"
+                value={form.personal_api_keys_max_lifetime_days}
+                onChange={(e) => setForm({ ...form, personal_api_keys_max_lifetime_days: e.target.value })}
+                hint="Empty: no limit. New keys get this expiry by default."
+              />
+              <h3>Activity log</h3>
+              <TextField
+                label="Activity log retention (days)"
+                name="activity_log_retention_days"
+                inputMode="numeric"
+                value={form.activity_log_retention_days}
+                onChange={(e) => setForm({ ...form, activity_log_retention_days: e.target.value })}
+                hint="Empty: keep everything. Older entries are pruned behind a signed checkpoint."
+              />
+              <ErrorMessage error={save.error} />
+              <p role="status" className="status">
+                {save.message}
+              </p>
+              <button type="submit" disabled={save.busy}>
+                Save settings
+              </button>
+            </fieldset>
+          </form>
         </FieldErrors>
       ) : (
         <p>You are not a member of any organization yet.</p>

@@ -60,7 +60,11 @@ export function Projects() {
             <h3 id="new-project-heading">New project</h3>
             <fieldset disabled={Boolean(createDenial)} className="plain" title={createDenial ?? undefined}>
               <TextField label="Project name" required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
-              <CheckboxField label="Private (only admins and its members)" checked={form.access_control} onChange={(e) => setForm({ ...form, access_control: e.target.checked })} />
+              <CheckboxField
+                label="Private (only admins and its members)"
+                checked={form.access_control}
+                onChange={(e) => setForm({ ...form, access_control: e.target.checked })}
+              />
             </fieldset>
             <ErrorMessage error={create.error} />
             <p role="status" className="status">

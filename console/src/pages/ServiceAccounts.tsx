@@ -47,7 +47,14 @@ export function ServiceAccounts() {
       </p>
       <form onSubmit={(e) => void create(e)} className="card inline-form" aria-labelledby="new-account-heading">
         <h2 id="new-account-heading">New service account</h2>
-        <TextField label="Name" required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} disabled={Boolean(denial)} title={denial ?? undefined} />
+        <TextField
+          label="Name"
+          required
+          value={form.name}
+          onChange={(e) => setForm({ ...form, name: e.target.value })}
+          disabled={Boolean(denial)}
+          title={denial ?? undefined}
+        />
         <SelectField label="Level" value={form.level} disabledReason={denial} onChange={(e) => setForm({ ...form, level: Number(e.target.value) })}>
           {[OrganizationLevel.MEMBER, OrganizationLevel.ADMIN].map((l) => (
             <option key={l} value={l}>

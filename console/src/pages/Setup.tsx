@@ -28,16 +28,25 @@ export function Setup() {
       <h1>Set up Warden</h1>
       <p>Create the first account. It owns the first organization and can invite everyone else.</p>
       <FieldErrors error={action.error}>
-      <form onSubmit={(e) => void submit(e)} className="card">
-        <TextField label="Your name" name="first_name" autoComplete="given-name" required value={form.first_name} onChange={set('first_name')} />
-        <TextField label="Email" name="email" type="email" autoComplete="email" required value={form.email} onChange={set('email')} />
-        <TextField label="Password" name="password" type="password" autoComplete="new-password" required value={form.password} onChange={set('password')} hint="At least 8 characters." />
-        <TextField label="Organization name" name="organization_name" required value={form.organization_name} onChange={set('organization_name')} />
-        <ErrorMessage error={action.error} />
-        <button type="submit" disabled={action.busy}>
-          Create owner account
-        </button>
-      </form>
+        <form onSubmit={(e) => void submit(e)} className="card">
+          <TextField label="Your name" name="first_name" autoComplete="given-name" required value={form.first_name} onChange={set('first_name')} />
+          <TextField label="Email" name="email" type="email" autoComplete="email" required value={form.email} onChange={set('email')} />
+          <TextField
+            label="Password"
+            name="password"
+            type="password"
+            autoComplete="new-password"
+            required
+            value={form.password}
+            onChange={set('password')}
+            hint="At least 8 characters."
+          />
+          <TextField label="Organization name" name="organization_name" required value={form.organization_name} onChange={set('organization_name')} />
+          <ErrorMessage error={action.error} />
+          <button type="submit" disabled={action.busy}>
+            Create owner account
+          </button>
+        </form>
       </FieldErrors>
       <p>
         Already set up? <Link to="/signin">Log in</Link>

@@ -86,7 +86,15 @@ export function SignIn() {
       <PasskeySignIn onSignedIn={signedIn} />
       <form onSubmit={(e) => void startSso(e)} className="card" aria-labelledby="sso-login">
         <h2 id="sso-login">With single sign-on</h2>
-        <TextField label="Work email" type="email" autoComplete="email" required value={ssoEmail} onChange={(e) => setSsoEmail(e.target.value)} hint="We find your identity provider from the email's domain." />
+        <TextField
+          label="Work email"
+          type="email"
+          autoComplete="email"
+          required
+          value={ssoEmail}
+          onChange={(e) => setSsoEmail(e.target.value)}
+          hint="We find your identity provider from the email's domain."
+        />
         <ErrorMessage error={sso.error} />
         <button type="submit" disabled={sso.busy}>
           Log in with SSO

@@ -54,7 +54,15 @@ export function Sso() {
       </p>
       <form onSubmit={(e) => void add(e)} className="card inline-form" aria-labelledby="add-domain-heading">
         <h2 id="add-domain-heading">Add a domain</h2>
-        <TextField label="Domain" placeholder="example.com" required value={name} onChange={(e) => setName(e.target.value)} disabled={Boolean(denial)} title={denial ?? undefined} />
+        <TextField
+          label="Domain"
+          placeholder="example.com"
+          required
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          disabled={Boolean(denial)}
+          title={denial ?? undefined}
+        />
         <GuardedButton type="submit" disabledReason={denial}>
           Add domain
         </GuardedButton>

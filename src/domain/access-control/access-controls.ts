@@ -46,10 +46,7 @@ export interface AccessObject {
 }
 
 /** What a request's access controls are about. */
-export type AccessControlScope =
-  | { kind: 'project' }
-  | { kind: 'resource' }
-  | { kind: 'object'; resource: ObjectResource; objectId: string };
+export type AccessControlScope = { kind: 'project' } | { kind: 'resource' } | { kind: 'object'; resource: ObjectResource; objectId: string };
 
 export const BOTH_MEMBER_AND_ROLE = 'You can not scope an access control to both a member and a role.';
 const RESOURCE_ID_MAX = 36;
@@ -103,12 +100,7 @@ function canModify(caller: Caller, scope: AccessControlScope): boolean {
     case 'project':
       return projectAdmin || organizationAdmin;
     case 'object':
-      return (
-        caller.object!.created_by_id === caller.userId ||
-        projectAdmin ||
-        organizationAdmin ||
-        caller.objectLevel === highestAccessLevel(scope.resource)
-      );
+      return caller.object!.created_by_id === caller.userId || projectAdmin || organizationAdmin || caller.objectLevel === highestAccessLevel(scope.resource);
   }
 }
 
@@ -279,9 +271,7 @@ export async function putAccessControl(
       itemId: row.id,
       detail: {
         name: describeRule(row),
-        changes: [
-          { type: 'AccessControl', action: activity === 'updated' ? 'changed' : activity, field: 'access_level', before, after },
-        ],
+        changes: [{ type: 'AccessControl', action: activity === 'updated' ? 'changed' : activity, field: 'access_level', before, after }],
         context: ruleContext(row, { member_email: target.memberEmail, role_name: target.roleName }),
       },
     });
@@ -294,10 +284,10 @@ export async function putAccessControl(
   }
   if (existing) {
     if (existing.access_level === level) return existing;
-    const [updated] = await tx.query<AccessControlRecord>(
-      'UPDATE access_controls SET access_level = $2, updated_at = now() WHERE id = $1 RETURNING *',
-      [existing.id, level],
-    );
+    const [updated] = await tx.query<AccessControlRecord>('UPDATE access_controls SET access_level = $2, updated_at = now() WHERE id = $1 RETURNING *', [
+      existing.id,
+      level,
+    ]);
     await log('updated', updated!, existing.access_level, level);
     return updated!;
   }

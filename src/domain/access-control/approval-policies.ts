@@ -95,7 +95,11 @@ async function scopeOf(q: Queryable, caller: PolicyCaller): Promise<Scope> {
 const inScope = (scope: Scope) => (scope.teamId === null ? 'ap.organization_id = $1 AND ap.team_id IS NULL' : 'ap.organization_id = $1 AND ap.team_id = $2');
 const scopeParams = (scope: Scope) => (scope.teamId === null ? [scope.organizationId] : [scope.organizationId, scope.teamId]);
 
-export async function listApprovalPolicies(q: Queryable, caller: PolicyCaller, filters: { action_key?: string; enabled?: boolean } = {}): Promise<ApprovalPolicyRecord[]> {
+export async function listApprovalPolicies(
+  q: Queryable,
+  caller: PolicyCaller,
+  filters: { action_key?: string; enabled?: boolean } = {},
+): Promise<ApprovalPolicyRecord[]> {
   const scope = await scopeOf(q, caller);
   const params: unknown[] = scopeParams(scope);
   let where = inScope(scope);
@@ -150,7 +154,10 @@ async function requireRoles(q: Queryable, organizationId: string, ids: readonly 
  */
 export async function eligibleApprovers(q: Queryable, organizationId: string, config: Pick<ApproverConfig, 'users' | 'roles'>): Promise<number[]> {
   if (config.users.length === 0 && config.roles.length === 0) {
-    const rows = await q.query<{ user_id: number }>('SELECT user_id FROM organization_memberships WHERE organization_id = $1 AND level >= $2', [organizationId, OrganizationLevel.ADMIN]);
+    const rows = await q.query<{ user_id: number }>('SELECT user_id FROM organization_memberships WHERE organization_id = $1 AND level >= $2', [
+      organizationId,
+      OrganizationLevel.ADMIN,
+    ]);
     return rows.map((r) => r.user_id);
   }
   const rows = await q.query<{ user_id: number }>(
@@ -167,10 +174,14 @@ async function checkApprovers(q: Queryable, organizationId: string, input: NonNu
   const config = { quorum: input.quorum, users: [...new Set(input.users ?? [])], roles: [...new Set(input.roles ?? [])] };
   if (!Number.isInteger(config.quorum) || config.quorum < 1) throw validation('The quorum must be at least 1.', 'approver_config', 'invalid');
   if (config.users.length > 0) {
-    const members = await q.query<{ user_id: number }>('SELECT user_id FROM organization_memberships WHERE organization_id = $1 AND user_id = ANY($2::int[])', [organizationId, config.users]);
+    const members = await q.query<{ user_id: number }>('SELECT user_id FROM organization_memberships WHERE organization_id = $1 AND user_id = ANY($2::int[])', [
+      organizationId,
+      config.users,
+    ]);
     const known = new Set(members.map((m) => m.user_id));
     const unknown = config.users.filter((id) => !known.has(id));
-    if (unknown.length > 0) throw validation(`Unknown approvers: users ${unknown.join(', ')} are not members of this organization.`, 'approver_config', 'unknown_approvers');
+    if (unknown.length > 0)
+      throw validation(`Unknown approvers: users ${unknown.join(', ')} are not members of this organization.`, 'approver_config', 'unknown_approvers');
   }
   await requireRoles(q, organizationId, config.roles, 'approver_config');
   const eligible = (await eligibleApprovers(q, organizationId, config)).length;
@@ -222,7 +233,12 @@ function requireAdmin(caller: PolicyCaller): void {
 }
 
 /** The checked values of a policy: `base` (the policy being edited, or the defaults) with `input` over it. */
-async function checked(q: Queryable, organizationId: string, base: Omit<ApprovalPolicyRecord, 'id' | 'organization_id' | 'team_id' | 'created_by_id' | 'created_at' | 'updated_at'>, input: PolicyInput) {
+async function checked(
+  q: Queryable,
+  organizationId: string,
+  base: Omit<ApprovalPolicyRecord, 'id' | 'organization_id' | 'team_id' | 'created_by_id' | 'created_at' | 'updated_at'>,
+  input: PolicyInput,
+) {
   const next = { ...base };
   if (input.role !== undefined) {
     if (input.role !== null && (await rolesOfOrganization(q, organizationId, [input.role])).size === 0) throw validation('Role does not exist.', 'role');
@@ -230,7 +246,8 @@ async function checked(q: Queryable, organizationId: string, base: Omit<Approval
   }
   if (input.conditions !== undefined) next.conditions = checkConditions(input.conditions);
   await checkProjects(q, organizationId, next.conditions.project_ids);
-  if (input.approver_config !== undefined || input.role !== undefined) next.approver_config = await checkApprovers(q, organizationId, input.approver_config ?? next.approver_config);
+  if (input.approver_config !== undefined || input.role !== undefined)
+    next.approver_config = await checkApprovers(q, organizationId, input.approver_config ?? next.approver_config);
   if (input.allow_self_approve !== undefined) next.allow_self_approve = input.allow_self_approve;
   if (input.bypass_org_membership_levels !== undefined) {
     const bad = input.bypass_org_membership_levels.filter((l) => !(ORGANIZATION_LEVELS as readonly number[]).includes(l));
@@ -285,19 +302,31 @@ export async function createApprovalPolicy(tx: Queryable, actor: Actor, caller: 
     if (legacy) return existing;
     throw validation(DUPLICATE, null, 'unique');
   }
-  const [policy] = await tx.query<{ id: string }>(
-    `INSERT INTO approval_policies (organization_id, team_id, action, role_id, conditions, approver_config, allow_self_approve,
+  const [policy] = await tx
+    .query<{ id: string }>(
+      `INSERT INTO approval_policies (organization_id, team_id, action, role_id, conditions, approver_config, allow_self_approve,
        bypass_org_membership_levels, bypass_roles, bypass_object_managers, expires_after_seconds, enabled, created_by_id)
      VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8::int[], $9::uuid[], $10, $11, $12, $13) RETURNING id`,
-    [
-      scope.organizationId, scope.teamId, values.action, values.role_id, JSON.stringify(values.conditions), JSON.stringify(values.approver_config),
-      values.allow_self_approve, values.bypass_org_membership_levels, values.bypass_roles, values.bypass_object_managers,
-      values.expires_after_seconds, values.enabled, actor.userId,
-    ],
-  ).catch((e: unknown) => {
-    if (pgErrorCode(e) === PgCode.uniqueViolation) throw validation(DUPLICATE, null, 'unique');
-    throw e;
-  });
+      [
+        scope.organizationId,
+        scope.teamId,
+        values.action,
+        values.role_id,
+        JSON.stringify(values.conditions),
+        JSON.stringify(values.approver_config),
+        values.allow_self_approve,
+        values.bypass_org_membership_levels,
+        values.bypass_roles,
+        values.bypass_object_managers,
+        values.expires_after_seconds,
+        values.enabled,
+        actor.userId,
+      ],
+    )
+    .catch((e: unknown) => {
+      if (pgErrorCode(e) === PgCode.uniqueViolation) throw validation(DUPLICATE, null, 'unique');
+      throw e;
+    });
   const created = await getApprovalPolicy(tx, caller, policy!.id);
   await logPolicy(tx, actor, created, 'created');
   return created;
@@ -310,20 +339,40 @@ export async function updateApprovalPolicy(tx: Queryable, actor: Actor, caller: 
     if (actionKeyOf(input) !== before.action) throw validation('The action of a policy cannot change; make a new policy.', 'action_key', 'immutable');
   }
   const next = await checked(tx, before.organization_id, before, input);
-  await tx.query(
-    `UPDATE approval_policies SET role_id = $2, conditions = $3::jsonb, approver_config = $4::jsonb, allow_self_approve = $5,
+  await tx
+    .query(
+      `UPDATE approval_policies SET role_id = $2, conditions = $3::jsonb, approver_config = $4::jsonb, allow_self_approve = $5,
        bypass_org_membership_levels = $6::int[], bypass_roles = $7::uuid[], bypass_object_managers = $8, expires_after_seconds = $9,
        enabled = $10, updated_at = now() WHERE id = $1`,
-    [
-      id, next.role_id, JSON.stringify(next.conditions), JSON.stringify(next.approver_config), next.allow_self_approve,
-      next.bypass_org_membership_levels, next.bypass_roles, next.bypass_object_managers, next.expires_after_seconds, next.enabled,
-    ],
-  ).catch((e: unknown) => {
-    if (pgErrorCode(e) === PgCode.uniqueViolation) throw validation(DUPLICATE, null, 'unique');
-    throw e;
-  });
+      [
+        id,
+        next.role_id,
+        JSON.stringify(next.conditions),
+        JSON.stringify(next.approver_config),
+        next.allow_self_approve,
+        next.bypass_org_membership_levels,
+        next.bypass_roles,
+        next.bypass_object_managers,
+        next.expires_after_seconds,
+        next.enabled,
+      ],
+    )
+    .catch((e: unknown) => {
+      if (pgErrorCode(e) === PgCode.uniqueViolation) throw validation(DUPLICATE, null, 'unique');
+      throw e;
+    });
   const after = await getApprovalPolicy(tx, caller, id);
-  const fields = ['role_id', 'conditions', 'approver_config', 'allow_self_approve', 'bypass_org_membership_levels', 'bypass_roles', 'bypass_object_managers', 'expires_after_seconds', 'enabled'] as const;
+  const fields = [
+    'role_id',
+    'conditions',
+    'approver_config',
+    'allow_self_approve',
+    'bypass_org_membership_levels',
+    'bypass_roles',
+    'bypass_object_managers',
+    'expires_after_seconds',
+    'enabled',
+  ] as const;
   const changes = fields
     .filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]))
     .map((field) => ({ type: 'ApprovalPolicy', action: 'changed', field, before: before[field], after: after[field] }));
@@ -338,7 +387,13 @@ export async function deleteApprovalPolicy(tx: Queryable, actor: Actor, caller: 
   await logPolicy(tx, actor, policy, 'deleted');
 }
 
-async function logPolicy(tx: Queryable, actor: Actor, policy: ApprovalPolicyRecord, activity: 'created' | 'updated' | 'deleted', changes?: unknown[]): Promise<void> {
+async function logPolicy(
+  tx: Queryable,
+  actor: Actor,
+  policy: ApprovalPolicyRecord,
+  activity: 'created' | 'updated' | 'deleted',
+  changes?: unknown[],
+): Promise<void> {
   await recordActivity(tx, {
     organizationId: policy.organization_id,
     teamId: policy.team_id,

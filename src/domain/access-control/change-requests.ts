@@ -6,7 +6,16 @@ import { systemActor, userActor, type Actor } from '../actor.js';
 import { policiesFor, legacyActionOf, type ActionKey, type ApprovalPolicyRecord, type ApproverConfig } from './approval-policies.js';
 import { notFound, permissionDenied, validation } from '../errors.js';
 import type { FeatureFlagRecord } from '../analytics/feature-flags.js';
-import { applyFlagChange, classifyFlagChange, conditionsMatch, currentFlag, describeFlagChange, isStale, type FlagChange, type FlagIntent } from './flag-approvals.js';
+import {
+  applyFlagChange,
+  classifyFlagChange,
+  conditionsMatch,
+  currentFlag,
+  describeFlagChange,
+  isStale,
+  type FlagChange,
+  type FlagIntent,
+} from './flag-approvals.js';
 import { organizationIdOf } from '../organizations/projects.js';
 import { accessLevel, requireAccess, type ResourceActor } from './resource-access.js';
 import { isUuid } from '../identity/users.js';
@@ -67,7 +76,14 @@ export type GateOutcome =
   | { kind: 'pass' }
   | { kind: 'approval_required' | 'change_request_pending'; request: ChangeRequestRecord; message: string; approvers: ApproverConfig };
 
-async function log(tx: Queryable, actor: Actor, request: ChangeRequestRecord, activity: string, before: string | null, extra: Record<string, unknown> = {}): Promise<void> {
+async function log(
+  tx: Queryable,
+  actor: Actor,
+  request: ChangeRequestRecord,
+  activity: string,
+  before: string | null,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   await recordActivity(tx, {
     organizationId: request.organization_id,
     teamId: request.team_id,
@@ -78,7 +94,13 @@ async function log(tx: Queryable, actor: Actor, request: ChangeRequestRecord, ac
     detail: {
       name: `${request.action} ${request.resource_id}`,
       changes: [{ type: 'ChangeRequest', action: before === null ? 'created' : 'changed', field: 'state', before, after: request.state }],
-      context: { action_key: request.action, resource_type: request.resource, resource_id: request.resource_id, requested_by_id: request.requested_by_id, ...extra },
+      context: {
+        action_key: request.action,
+        resource_type: request.resource,
+        resource_id: request.resource_id,
+        requested_by_id: request.requested_by_id,
+        ...extra,
+      },
     },
   });
 }
@@ -105,7 +127,13 @@ function bypasses(actor: ResourceActor, policy: ApprovalPolicyRecord, flag: Feat
  * the open request that already holds a change of this flag. A change that two policies cover is
  * refused (PostHog's policy_conflict): its parts are asked for one at a time.
  */
-export async function gateFlagChange(tx: Queryable, actor: Actor, resourceActor: ResourceActor, flag: FeatureFlagRecord, change: FlagChange): Promise<GateOutcome> {
+export async function gateFlagChange(
+  tx: Queryable,
+  actor: Actor,
+  resourceActor: ResourceActor,
+  flag: FeatureFlagRecord,
+  change: FlagChange,
+): Promise<GateOutcome> {
   const { actions, intent } = classifyFlagChange(flag, change);
   if (actions.length === 0) return { kind: 'pass' };
   const organizationId = await organizationIdOf(tx, resourceActor.projectId);
@@ -118,7 +146,11 @@ export async function gateFlagChange(tx: Queryable, actor: Actor, resourceActor:
   }
   if (gated.length === 0) return { kind: 'pass' };
   if (new Set(gated.map((g) => g.policy.id)).size > 1) {
-    throw validation('This change matches multiple approval policies. Split your changes into separate API calls to address each policy independently.', null, 'policy_conflict');
+    throw validation(
+      'This change matches multiple approval policies. Split your changes into separate API calls to address each policy independently.',
+      null,
+      'policy_conflict',
+    );
   }
   await expireDue(tx, resourceActor.projectId);
   const [open] = await tx.query<ChangeRequestRecord>(
@@ -126,7 +158,13 @@ export async function gateFlagChange(tx: Queryable, actor: Actor, resourceActor:
     [resourceActor.projectId, String(flag.id)],
   );
   const { action, policy } = gated[0]!;
-  if (open) return { kind: 'change_request_pending', request: open, message: 'A pending approval request already exists for this action', approvers: open.policy_snapshot };
+  if (open)
+    return {
+      kind: 'change_request_pending',
+      request: open,
+      message: 'A pending approval request already exists for this action',
+      approvers: open.policy_snapshot,
+    };
   const snapshot: PolicySnapshot = {
     ...policy.approver_config,
     allow_self_approve: policy.allow_self_approve,
@@ -138,13 +176,25 @@ export async function gateFlagChange(tx: Queryable, actor: Actor, resourceActor:
   const [created] = await tx.query<ChangeRequestRecord>(
     `INSERT INTO change_requests (organization_id, team_id, action, resource, resource_id, requested_by_id, policy_id, intent, intent_display, policy_snapshot, expires_at)
      VALUES ($1, $2, $3, 'feature_flag', $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, now() + make_interval(secs => $10)) RETURNING *`,
-    [organizationId, resourceActor.projectId, action, String(flag.id), actor.userId, policy.id, JSON.stringify(intent), JSON.stringify(describeFlagChange(action, intent)), JSON.stringify(snapshot), policy.expires_after_seconds],
+    [
+      organizationId,
+      resourceActor.projectId,
+      action,
+      String(flag.id),
+      actor.userId,
+      policy.id,
+      JSON.stringify(intent),
+      JSON.stringify(describeFlagChange(action, intent)),
+      JSON.stringify(snapshot),
+      policy.expires_after_seconds,
+    ],
   );
   await log(tx, actor, created!, 'created', null);
   const named = snapshot.users.includes(actor.userId ?? -1) || snapshot.roles.some((r) => resourceActor.roleIds.includes(r));
-  const message = named && !policy.allow_self_approve
-    ? 'A change request has been created and is pending approval from others.'
-    : 'A change request has been created and is pending approval.';
+  const message =
+    named && !policy.allow_self_approve
+      ? 'A change request has been created and is pending approval from others.'
+      : 'A change request has been created and is pending approval.';
   return { kind: 'approval_required', request: created!, message, approvers: policy.approver_config };
 }
 
@@ -180,7 +230,6 @@ export async function approvalsOf(q: Queryable, ids: readonly string[]): Promise
   if (ids.length === 0) return [];
   return q.query<ApprovalRecord>('SELECT * FROM change_request_approvals WHERE change_request_id = ANY($1::uuid[]) ORDER BY created_at, id', [ids]);
 }
-
 
 /** Whether `actor` is one of the request's approvers (its named users and roles; with none named, the flag's managers). */
 export function isApprover(actor: ResourceActor, request: ChangeRequestRecord, flag: FeatureFlagRecord | undefined): boolean {
@@ -233,7 +282,12 @@ export async function decideChangeRequest(
       throw validation('The feature flag has changed since this change request was made, so it cannot be applied. Reject it and ask again.', null, 'stale');
     }
   }
-  await tx.query('INSERT INTO change_request_approvals (change_request_id, user_id, decision, reason) VALUES ($1, $2, $3, $4)', [request.id, actor.userId, decision, reason ?? '']);
+  await tx.query('INSERT INTO change_request_approvals (change_request_id, user_id, decision, reason) VALUES ($1, $2, $3, $4)', [
+    request.id,
+    actor.userId,
+    decision,
+    reason ?? '',
+  ]);
   if (decision === 'rejected') {
     const [rejected] = await tx.query<ChangeRequestRecord>(
       `UPDATE change_requests SET state = 'rejected', decided_by_id = $2, decided_at = now(), reason = $3, updated_at = now() WHERE id = $1 RETURNING *`,
@@ -264,7 +318,13 @@ export async function decideChangeRequest(
 }
 
 /** The requester withdraws a pending request (PostHog's cancel; the request ends rejected). */
-export async function cancelChangeRequest(tx: Queryable, actor: Actor & { userId: number }, resourceActor: ResourceActor, id: string, reason: string | null): Promise<DecisionResult> {
+export async function cancelChangeRequest(
+  tx: Queryable,
+  actor: Actor & { userId: number },
+  resourceActor: ResourceActor,
+  id: string,
+  reason: string | null,
+): Promise<DecisionResult> {
   const request = await pendingForDecision(tx, resourceActor, id, 'canceled');
   if (request.requested_by_id !== actor.userId) throw permissionDenied('Only the requester can cancel this change request.');
   const [canceled] = await tx.query<ChangeRequestRecord>(

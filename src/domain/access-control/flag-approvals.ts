@@ -38,7 +38,8 @@ export interface FlagIntent {
 /** Every rollout percentage in the filters, by path; a condition set without one serves everyone (100). */
 export function rolloutPercentages(filters: FlagFilters): PathValue[] {
   const values = filters.groups.map((g, i) => ({ path: `groups[${i}].rollout_percentage`, value: g.rollout_percentage ?? 100 }));
-  for (const [i, v] of (filters.multivariate?.variants ?? []).entries()) values.push({ path: `multivariate.variants[${i}].rollout_percentage`, value: v.rollout_percentage });
+  for (const [i, v] of (filters.multivariate?.variants ?? []).entries())
+    values.push({ path: `multivariate.variants[${i}].rollout_percentage`, value: v.rollout_percentage });
   return values;
 }
 
@@ -135,7 +136,12 @@ export async function applyFlagChange(tx: Queryable, actor: Actor, projectId: nu
 
 /** A one-line description of the change, for `intent_display`. */
 export function describeFlagChange(action: ActionKey, intent: FlagIntent): { description: string; before: unknown; after: unknown } {
-  const verb = { 'feature_flag.enable': 'Enable', 'feature_flag.disable': 'Disable', 'feature_flag.update': 'Update release conditions or rollout for', 'feature_flag.delete': 'Delete' }[action];
+  const verb = {
+    'feature_flag.enable': 'Enable',
+    'feature_flag.disable': 'Disable',
+    'feature_flag.update': 'Update release conditions or rollout for',
+    'feature_flag.delete': 'Delete',
+  }[action];
   return { description: `${verb} feature flag '${intent.flag_key}'`, before: intent.current_state, after: intent.full_request_data };
 }
 

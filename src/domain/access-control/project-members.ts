@@ -9,8 +9,7 @@ import { requireProjectAccess, type ProjectAccess } from '../organizations/proje
 import type { ExplicitProjectMembershipRecord, ProjectRecord, UserRecord } from '../records.js';
 import { displayName, isUuid } from '../identity/users.js';
 
-export const PROJECT_NOT_PRIVATE =
-  'Explicit members can only be accessed for projects with project-based permissioning enabled.';
+export const PROJECT_NOT_PRIVATE = 'Explicit members can only be accessed for projects with project-based permissioning enabled.';
 export const NOT_SAME_ORGANIZATION = 'You both need to belong to the same organization.';
 
 export type ProjectMemberRow = ExplicitProjectMembershipRecord & { parent_level: number; user: UserRecord };
@@ -117,10 +116,9 @@ async function getProjectMember(q: Queryable, id: string): Promise<ProjectMember
 async function requireExplicitMember(tx: Queryable, project: ProjectRecord, userUuid: string, actorId: number): Promise<ProjectMemberRow> {
   const condition = userUuid === '@me' ? 'u.id = $2' : 'u.uuid = $2';
   if (userUuid !== '@me' && !isUuid(userUuid)) throw notFound();
-  const row = (await tx.query<ProjectMemberRow>(`${SELECT} WHERE e.project_id = $1 AND ${condition}`, [
-    project.id,
-    userUuid === '@me' ? actorId : userUuid,
-  ]))[0];
+  const row = (
+    await tx.query<ProjectMemberRow>(`${SELECT} WHERE e.project_id = $1 AND ${condition}`, [project.id, userUuid === '@me' ? actorId : userUuid])
+  )[0];
   if (!row) throw notFound();
   return withDates(row);
 }
@@ -149,12 +147,7 @@ export async function updateProjectMember(
   return (await getProjectMember(tx, member.id))!;
 }
 
-export async function removeProjectMember(
-  tx: Queryable,
-  actor: Actor & { userId: number },
-  projectId: number,
-  userUuid: string,
-): Promise<void> {
+export async function removeProjectMember(tx: Queryable, actor: Actor & { userId: number }, projectId: number, userUuid: string): Promise<void> {
   const access = await lockPrivateProject(tx, projectId, actor.userId);
   const member = await requireExplicitMember(tx, access.project, userUuid, actor.userId);
   const denial = explicitMemberDenial({

@@ -61,10 +61,13 @@ function projectRows(q: Queryable, projectId: number): Promise<readonly Resource
     'access_rows',
     String(projectId),
     async () => {
-      const rows = await q.query<{ resource: string; access_level: AccessLevel; resource_id: string | null; organization_member_id: string | null; role_id: string | null }>(
-        `SELECT resource, access_level, resource_id, organization_member_id::text, role_id::text FROM access_controls WHERE team_id = $1`,
-        [projectId],
-      );
+      const rows = await q.query<{
+        resource: string;
+        access_level: AccessLevel;
+        resource_id: string | null;
+        organization_member_id: string | null;
+        role_id: string | null;
+      }>(`SELECT resource, access_level, resource_id, organization_member_id::text, role_id::text FROM access_controls WHERE team_id = $1`, [projectId]);
       return rows.map((r) => ({
         resource: r.resource as AccessControlResource,
         accessLevel: r.access_level,
@@ -83,7 +86,12 @@ export function accessLevel(actor: ResourceActor, resource: AccessControlResourc
 }
 
 /** Throws PostHog's 403 unless the actor may `action` the resource type, or the object when given; answers the level. */
-export function requireAccess(actor: ResourceActor, resource: AccessControlResource, action: 'read' | 'write', object: AccessObject | null = null): AccessLevel {
+export function requireAccess(
+  actor: ResourceActor,
+  resource: AccessControlResource,
+  action: 'read' | 'write',
+  object: AccessObject | null = null,
+): AccessLevel {
   const { level } = accessFor(actor, resource, object);
   if (object !== null) {
     const decision = objectGate(actor, resource, action, object);

@@ -61,10 +61,7 @@ function toMembershipRow(row: MembershipQueryRow): RoleMembershipRow {
 
 async function membershipsOf(q: Queryable, roleIds: readonly string[]): Promise<RoleMembershipRow[]> {
   if (roleIds.length === 0) return [];
-  const rows = await q.query<MembershipQueryRow>(
-    `${MEMBERSHIP_SELECT} WHERE rm.role_id = ANY($1::uuid[]) ORDER BY rm.joined_at, rm.id`,
-    [roleIds],
-  );
+  const rows = await q.query<MembershipQueryRow>(`${MEMBERSHIP_SELECT} WHERE rm.role_id = ANY($1::uuid[]) ORDER BY rm.joined_at, rm.id`, [roleIds]);
   return rows.map(toMembershipRow);
 }
 
@@ -83,11 +80,7 @@ async function withMembers(q: Queryable, roles: Array<RoleRecord & { created_by:
 const ROLE_SELECT = `SELECT r.*, row_to_json(cu.*) AS created_by, (o.default_role_id IS NOT DISTINCT FROM r.id) AS is_default
   FROM roles r JOIN organizations o ON o.id = r.organization_id LEFT JOIN users cu ON cu.id = r.created_by_id`;
 
-export async function listRoles(
-  q: Queryable,
-  organizationId: string,
-  page: { limit: number; offset: number },
-): Promise<{ count: number; rows: RoleRow[] }> {
+export async function listRoles(q: Queryable, organizationId: string, page: { limit: number; offset: number }): Promise<{ count: number; rows: RoleRow[] }> {
   const [total] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM roles WHERE organization_id = $1', [organizationId]);
   const roles = await q.query<RoleRecord & { created_by: unknown }>(
     `${ROLE_SELECT} WHERE r.organization_id = $1 ORDER BY r.created_at, r.id LIMIT $2 OFFSET $3`,
@@ -105,10 +98,7 @@ export async function findRole(q: Queryable, organizationId: string, roleId: str
 
 export async function getRole(q: Queryable, organizationId: string, roleId: string): Promise<RoleRow> {
   if (!isUuid(roleId)) throw notFound();
-  const roles = await q.query<RoleRecord & { created_by: unknown }>(`${ROLE_SELECT} WHERE r.id = $1 AND r.organization_id = $2`, [
-    roleId,
-    organizationId,
-  ]);
+  const roles = await q.query<RoleRecord & { created_by: unknown }>(`${ROLE_SELECT} WHERE r.id = $1 AND r.organization_id = $2`, [roleId, organizationId]);
   if (roles.length === 0) throw notFound();
   return (await withMembers(q, roles))[0]!;
 }
@@ -130,10 +120,11 @@ async function adminOf(tx: Queryable, actor: Actor & { userId: number }, organiz
 }
 
 async function assertNameFree(tx: Queryable, organizationId: string, name: string, exceptId: string | null): Promise<void> {
-  const [taken] = await tx.query(
-    'SELECT 1 FROM roles WHERE organization_id = $1 AND lower(name) = lower($2) AND ($3::uuid IS NULL OR id <> $3::uuid)',
-    [organizationId, name, exceptId],
-  );
+  const [taken] = await tx.query('SELECT 1 FROM roles WHERE organization_id = $1 AND lower(name) = lower($2) AND ($3::uuid IS NULL OR id <> $3::uuid)', [
+    organizationId,
+    name,
+    exceptId,
+  ]);
   if (taken) throw validation(DUPLICATE_ROLE_NAME, 'name', 'unique');
 }
 
@@ -159,11 +150,7 @@ export async function createRole(tx: Queryable, actor: Actor & { userId: number 
   const name = validateRoleName(rawName);
   await assertNameFree(tx, organizationId, name, null);
   const [role] = await uniqueName(() =>
-    tx.query<RoleRecord>('INSERT INTO roles (organization_id, name, created_by_id) VALUES ($1, $2, $3) RETURNING *', [
-      organizationId,
-      name,
-      actor.userId,
-    ]),
+    tx.query<RoleRecord>('INSERT INTO roles (organization_id, name, created_by_id) VALUES ($1, $2, $3) RETURNING *', [organizationId, name, actor.userId]),
   );
   await recordActivity(tx, {
     organizationId,
@@ -282,10 +269,10 @@ export async function putInRole(
   member: RoleMemberFacts,
   context: Record<string, unknown> = {},
 ): Promise<RoleMembershipRecord> {
-  const [inserted] = (await tx.query<RoleMembershipRecord>(
-    'INSERT INTO role_memberships (role_id, organization_member_id) VALUES ($1, $2) RETURNING *',
-    [role.id, member.membershipId],
-  )) as [RoleMembershipRecord];
+  const [inserted] = (await tx.query<RoleMembershipRecord>('INSERT INTO role_memberships (role_id, organization_member_id) VALUES ($1, $2) RETURNING *', [
+    role.id,
+    member.membershipId,
+  ])) as [RoleMembershipRecord];
   await recordActivity(tx, {
     organizationId: organization.id,
     actor,
@@ -369,10 +356,7 @@ export async function removeRoleMember(
   const organization = await adminOf(tx, actor, organizationId);
   const role = await findRole(tx, organizationId, roleId, true);
   if (!role || !isUuid(membershipId)) throw notFound();
-  const [row] = await tx.query<MembershipQueryRow>(`${MEMBERSHIP_SELECT} WHERE rm.role_id = $1 AND rm.id = $2 FOR UPDATE OF rm`, [
-    roleId,
-    membershipId,
-  ]);
+  const [row] = await tx.query<MembershipQueryRow>(`${MEMBERSHIP_SELECT} WHERE rm.role_id = $1 AND rm.id = $2 FOR UPDATE OF rm`, [roleId, membershipId]);
   if (!row) throw notFound();
   const target = toMembershipRow(row);
   await takeFromRole(tx, actor, organization, role, membershipId, { membershipId: target.member.id, level: target.member.level, user: target.member.user });

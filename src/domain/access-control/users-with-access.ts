@@ -78,13 +78,15 @@ export async function usersWithAccess(q: Queryable, projectId: number, subject: 
       'SELECT resource, access_level, resource_id, organization_member_id::text, role_id::text FROM access_controls WHERE team_id = $1',
       [projectId],
     )
-  ).map((r): ResourceRow => ({
-    resource: r.resource as AccessControlResource,
-    accessLevel: r.access_level,
-    resourceId: r.resource_id,
-    organizationMemberId: r.organization_member_id,
-    roleId: r.role_id,
-  }));
+  ).map(
+    (r): ResourceRow => ({
+      resource: r.resource as AccessControlResource,
+      accessLevel: r.access_level,
+      resourceId: r.resource_id,
+      organizationMemberId: r.organization_member_id,
+      roleId: r.role_id,
+    }),
+  );
   const projectRows = rows.filter((r) => r.resource === 'project');
 
   const answers: UserAccess[] = [];
@@ -108,7 +110,14 @@ export async function usersWithAccess(q: Queryable, projectId: number, subject: 
     const hasAccess = inProject && answer.level !== 'none';
     if (!hasAccess && options.member === undefined) continue;
     answers.push({
-      user: { id: m.user_id, uuid: m.uuid, email: m.email, first_name: m.first_name ?? '', last_name: m.last_name ?? '', is_service_account: m.is_service_account },
+      user: {
+        id: m.user_id,
+        uuid: m.uuid,
+        email: m.email,
+        first_name: m.first_name ?? '',
+        last_name: m.last_name ?? '',
+        is_service_account: m.is_service_account,
+      },
       organization_membership_id: m.member_id,
       organization_membership_level: m.level,
       role_ids: roleIds,

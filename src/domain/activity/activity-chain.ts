@@ -289,12 +289,7 @@ interface CheckpointRow {
  * a problem) and returns the validly signed one the chain resumes after: the latest that ends
  * before the first remaining entry. Null when nothing was pruned (or no valid checkpoint covers it).
  */
-async function startingCheckpoint(
-  db: Queryable,
-  organizationId: string,
-  key: AuditKey | null,
-  problems: ChainProblem[],
-): Promise<PrunedInfo | null> {
+async function startingCheckpoint(db: Queryable, organizationId: string, key: AuditKey | null, problems: ChainProblem[]): Promise<PrunedInfo | null> {
   const checkpoints = await db.query<CheckpointRow>(
     `SELECT up_to_chain_seq::text AS up_to_chain_seq, hash_at, signature,
             to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at

@@ -48,12 +48,7 @@ export interface JobLog {
   error(obj: unknown, msg: string): void;
 }
 
-export function startActivityJobs(
-  db: Database,
-  config: WardenConfig,
-  log: JobLog,
-  entry: (row: ChainedActivityRow) => Record<string, unknown>,
-) {
+export function startActivityJobs(db: Database, config: WardenConfig, log: JobLog, entry: (row: ChainedActivityRow) => Record<string, unknown>) {
   const deliverer = sinkDeliverer(db, {
     retryBaseMs: config.sinkRetryBaseMs,
     retryMaxMs: config.sinkRetryMaxMs,
@@ -61,7 +56,12 @@ export function startActivityJobs(
     policy: outboundPolicy(config.outboundAllow),
     ...(config.sinkCaFile ? { ca: readFileSync(config.sinkCaFile, 'utf8') } : {}),
   });
-  const delivery = periodic(() => deliverer.runOnce(), config.sinkPollMs, (err) => log.error({ err }, 'activity sink delivery failed'), config.sinkPollMs);
+  const delivery = periodic(
+    () => deliverer.runOnce(),
+    config.sinkPollMs,
+    (err) => log.error({ err }, 'activity sink delivery failed'),
+    config.sinkPollMs,
+  );
   const retention = periodic(
     async () => void (await pruneExpired(db, config.auditKeyFile)),
     config.retentionIntervalMs,

@@ -10,11 +10,10 @@ import { SECURITY_SCOPE } from './security-events.js';
  * Which entries the caller may see, before the filters narrow them. Security entries (failed
  * logins, failed key authentications, denials) only with `includeSecurity`: organization admins.
  */
-export type ActivityArea = { includeSecurity: boolean } & (
-  /**
-   * A project's entries (team_id = project), plus, when `includeOrganizationScoped`, the
-   * organization-level entries (team_id IS NULL) of the project's organization.
-   */
+export type ActivityArea = { includeSecurity: boolean } /**
+ * A project's entries (team_id = project), plus, when `includeOrganizationScoped`, the
+ * organization-level entries (team_id IS NULL) of the project's organization.
+ */ & (
   | { kind: 'project'; organizationId: string; projectId: number; includeOrganizationScoped: boolean }
   /**
    * An organization's entries. `projectIds` null: every project's entries; otherwise only those of
@@ -121,11 +120,7 @@ function whereOf(area: ActivityArea, filters: ActivityFilters): { sql: string; p
   const parts: string[] = [];
   if (area.kind === 'project') {
     const team = `a.team_id = ${p(area.projectId)}::int`;
-    parts.push(
-      area.includeOrganizationScoped
-        ? `(${team} OR (a.team_id IS NULL AND a.organization_id = ${p(area.organizationId)}::uuid))`
-        : team,
-    );
+    parts.push(area.includeOrganizationScoped ? `(${team} OR (a.team_id IS NULL AND a.organization_id = ${p(area.organizationId)}::uuid))` : team);
   } else {
     parts.push(`a.organization_id = ${p(area.organizationId)}::uuid`);
     if (area.projectIds !== null) parts.push(`(a.team_id IS NULL OR a.team_id = ANY(${p(intArray(area.projectIds))}::int[]))`);
@@ -137,9 +132,7 @@ function whereOf(area: ActivityArea, filters: ActivityFilters): { sql: string; p
   }
   if (filters.user) {
     parts.push(
-      'id' in filters.user
-        ? `a.user_id = ${p(filters.user.id)}::int`
-        : `a.user_id = (SELECT id FROM users WHERE uuid = ${p(filters.user.uuid)}::uuid)`,
+      'id' in filters.user ? `a.user_id = ${p(filters.user.id)}::int` : `a.user_id = (SELECT id FROM users WHERE uuid = ${p(filters.user.uuid)}::uuid)`,
     );
   }
   if (filters.userUuids) {
@@ -238,12 +231,7 @@ export async function listActivityPage(
 }
 
 /** Every matching entry, oldest first (seq ASC), read in batches (keyset on seq) for streaming. */
-export async function* iterateActivity(
-  q: Queryable,
-  area: ActivityArea,
-  filters: ActivityFilters,
-  batchSize = 1000,
-): AsyncGenerator<ActivityRow> {
+export async function* iterateActivity(q: Queryable, area: ActivityArea, filters: ActivityFilters, batchSize = 1000): AsyncGenerator<ActivityRow> {
   const { sql, params } = whereOf(area, filters);
   let last = '0';
   for (;;) {

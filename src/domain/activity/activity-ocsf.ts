@@ -124,8 +124,7 @@ export function toOcsf(row: ActivityRow, productVersion: string): Record<string,
   const cls = CLASS[classUid];
   const context = contextOf(row);
   const failed = row.scope === SECURITY_SCOPE;
-  const [activityId, activityName] =
-    classUid === 3002 ? [1, 'Logon'] : classUid === 3001 ? ACCOUNT_CHANGES[row.activity]! : apiActivity(row);
+  const [activityId, activityName] = classUid === 3002 ? [1, 'Logon'] : classUid === 3001 ? ACCOUNT_CHANGES[row.activity]! : apiActivity(row);
   const time = row.created_at.getTime();
   const requestId = text(context.request_id);
   const event: Record<string, unknown> = {

@@ -39,10 +39,7 @@ interface Candidate {
 async function pruneBatch(db: Database, organizationId: string, key: () => AuditKey, batch: number): Promise<number> {
   return db.transaction(async (tx) => {
     await lockChain(tx, organizationId);
-    const [org] = await tx.query<{ days: number | null }>(
-      'SELECT activity_log_retention_days AS days FROM organizations WHERE id = $1',
-      [organizationId],
-    );
+    const [org] = await tx.query<{ days: number | null }>('SELECT activity_log_retention_days AS days FROM organizations WHERE id = $1', [organizationId]);
     if (!org || org.days === null) return 0;
     const rows = await tx.query<Candidate>(
       `SELECT a.chain_seq::text AS chain_seq, a.hash, a.created_at < now() - make_interval(days => $2::int) AS expired,
@@ -63,10 +60,12 @@ async function pruneBatch(db: Database, organizationId: string, key: () => Audit
     if (!last) return 0;
     const upTo = Number(last.chain_seq);
     const signature = signCheckpoint(key(), { organization_id: organizationId, up_to_chain_seq: upTo, hash_at: last.hash });
-    await tx.query(
-      `INSERT INTO activity_chain_checkpoints (organization_id, up_to_chain_seq, hash_at, signature) VALUES ($1, $2, $3, $4)`,
-      [organizationId, upTo, last.hash, signature],
-    );
+    await tx.query(`INSERT INTO activity_chain_checkpoints (organization_id, up_to_chain_seq, hash_at, signature) VALUES ($1, $2, $3, $4)`, [
+      organizationId,
+      upTo,
+      last.hash,
+      signature,
+    ]);
     const deleted = await tx.query<{ n: number }>(
       `WITH gone AS (DELETE FROM activity_log WHERE organization_id = $1 AND chain_seq <= $2 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
       [organizationId, upTo],
@@ -105,11 +104,7 @@ async function organizationsWithRetention(q: Queryable): Promise<string[]> {
  * Prunes every organization's expired entries (or one organization's), batch by batch; returns
  * how many were deleted. The signing key is loaded (created on first use) only when something is pruned.
  */
-export async function pruneExpired(
-  db: Database,
-  keyFile: string,
-  options: { organizationId?: string; batch?: number } = {},
-): Promise<number> {
+export async function pruneExpired(db: Database, keyFile: string, options: { organizationId?: string; batch?: number } = {}): Promise<number> {
   let key: AuditKey | null = null;
   const getKey = () => (key ??= loadOrCreateAuditKey(keyFile));
   const batch = options.batch ?? DEFAULT_BATCH;

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../store/database.js';
-import { type Selectable } from '../../store/query-builder.js';
+import type { Selectable } from '../../store/query-builder.js';
 import type { DB } from '../../store/schema.js';
 import { diffFields, recordActivity } from './activity.js';
 import type { Actor } from '../actor.js';
@@ -128,13 +128,7 @@ export async function createSink(tx: Queryable, actor: Actor & { userId: number 
 
 const FIELDS = ['url', 'description', 'enabled'] as const;
 
-export async function updateSink(
-  tx: Queryable,
-  actor: Actor & { userId: number },
-  organizationId: string,
-  id: string,
-  input: SinkInput,
-): Promise<SinkRecord> {
+export async function updateSink(tx: Queryable, actor: Actor & { userId: number }, organizationId: string, id: string, input: SinkInput): Promise<SinkRecord> {
   await requireAdminMembership(tx, organizationId, actor.userId);
   const before = await findSink(tx, organizationId, id, true);
   const next = {

@@ -65,5 +65,11 @@ export function maskKeyValue(value: string): string {
 /** The domain part of an email address ('' when there is none). */
 export function emailDomain(email: string): string {
   const at = email.lastIndexOf('@');
-  return at < 0 ? '' : email.slice(at + 1).trim().toLowerCase().slice(0, 253);
+  return at < 0
+    ? ''
+    : email
+        .slice(at + 1)
+        .trim()
+        .toLowerCase()
+        .slice(0, 253);
 }

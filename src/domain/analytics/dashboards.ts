@@ -43,7 +43,11 @@ export async function getDashboard(
   options: { lock?: boolean; includeDeleted?: boolean } = {},
 ): Promise<DashboardRecord> {
   if (!/^\d{1,9}$/.test(id)) throw notFound();
-  let query = qb.selectFrom('dashboards').selectAll().where('team_id', '=', projectId).where('id', '=', sql<number>`${Number(id)}::int`);
+  let query = qb
+    .selectFrom('dashboards')
+    .selectAll()
+    .where('team_id', '=', projectId)
+    .where('id', '=', sql<number>`${Number(id)}::int`);
   if (!options.includeDeleted) query = query.where((eb) => eb.not(eb.ref('deleted')));
   if (options.lock) query = query.forNoKeyUpdate();
   const dashboard = await row(q, query);

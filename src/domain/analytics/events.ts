@@ -1,5 +1,5 @@
 import type { Queryable } from '../../store/database.js';
-import { type Narrow, type Selectable } from '../../store/query-builder.js';
+import type { Narrow, Selectable } from '../../store/query-builder.js';
 import type { DB } from '../../store/schema.js';
 import { notFound, validation } from '../errors.js';
 
@@ -149,13 +149,7 @@ export async function getEvent(q: Queryable, projectId: number, uuid: string): P
  * Every matching event, page by page (keyset pagination, so the export never holds more than one
  * page in memory and never skips events that share a timestamp), up to `max` events.
  */
-export async function* iterateEvents(
-  q: Queryable,
-  projectId: number,
-  filters: EventFilters,
-  max: number,
-  pageSize = 1000,
-): AsyncGenerator<EventRecord> {
+export async function* iterateEvents(q: Queryable, projectId: number, filters: EventFilters, max: number, pageSize = 1000): AsyncGenerator<EventRecord> {
   let cursor: EventCursor | undefined;
   let remaining = max;
   while (remaining > 0) {

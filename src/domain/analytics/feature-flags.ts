@@ -82,9 +82,8 @@ export async function listFeatureFlagPage(
   const flags = listed(projectId, search, options.active ?? null);
   if (!visible) {
     const { n } = (await row(q, flags.select(sql<number>`count(*)::int`.as('n')))) ?? { n: 0 };
-    const results = n > page.offset
-      ? await rows(q, flags.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset))
-      : [];
+    const results =
+      n > page.offset ? await rows(q, flags.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset)) : [];
     return { count: n, results: results as FeatureFlagRecord[] };
   }
   const candidates = await rows(q, flags.select(['id', 'created_by_id']).orderBy('created_at', 'desc').orderBy('id', 'desc'));
@@ -173,7 +172,12 @@ export async function flagsForEvaluation(q: Queryable, projectId: number): Promi
  */
 export async function findFeatureFlag(q: Queryable, projectId: number, flagId: number, lock = false): Promise<FeatureFlagRecord | undefined> {
   if (!lock && cacheOf(q)) return (await projectFlags(q, projectId)).byId.get(flagId);
-  const query = qb.selectFrom('feature_flags').selectAll().where('team_id', '=', projectId).where('id', '=', flagId).where((eb) => eb.not(eb.ref('deleted')));
+  const query = qb
+    .selectFrom('feature_flags')
+    .selectAll()
+    .where('team_id', '=', projectId)
+    .where('id', '=', flagId)
+    .where((eb) => eb.not(eb.ref('deleted')));
   return (await row(q, lock ? query.forUpdate() : query)) as FeatureFlagRecord | undefined;
 }
 
@@ -194,12 +198,12 @@ export async function findProjectByToken(q: Queryable, token: string): Promise<{
   );
 }
 
-
 async function requireFreeKey(q: Queryable, projectId: number, key: string, exceptId: number | null): Promise<void> {
-  const taken = await q.query(
-    'SELECT 1 FROM feature_flags WHERE team_id = $1 AND key = $2 AND NOT deleted AND ($3::integer IS NULL OR id <> $3) LIMIT 1',
-    [projectId, key, exceptId],
-  );
+  const taken = await q.query('SELECT 1 FROM feature_flags WHERE team_id = $1 AND key = $2 AND NOT deleted AND ($3::integer IS NULL OR id <> $3) LIMIT 1', [
+    projectId,
+    key,
+    exceptId,
+  ]);
   if (taken.length > 0) throw validation(DUPLICATE_KEY, 'key', 'unique');
 }
 
@@ -256,13 +260,7 @@ export interface FeatureFlagPatch {
 const UPDATABLE = ['key', 'name', 'filters', 'active', 'ensure_experience_continuity'] as const;
 
 /** Changes a flag's fields (deleting is `deleteFeatureFlag`'s). A patch that changes nothing writes nothing. */
-export async function updateFeatureFlag(
-  tx: Queryable,
-  actor: Actor,
-  projectId: number,
-  flagId: number,
-  patch: FeatureFlagPatch,
-): Promise<FeatureFlagRecord> {
+export async function updateFeatureFlag(tx: Queryable, actor: Actor, projectId: number, flagId: number, patch: FeatureFlagPatch): Promise<FeatureFlagRecord> {
   const before = await requireFeatureFlag(tx, projectId, flagId, true);
   const next: FeatureFlagRecord = { ...before };
   if (patch.key !== undefined) next.key = validateFlagKey(patch.key);

@@ -8,20 +8,7 @@ import { flagRegexMatches } from './flag-regex.js';
  * What `filters` may hold is checked where flags are written (src/domain/analytics/feature-flags.ts).
  */
 
-export const OPERATORS = [
-  'exact',
-  'is_not',
-  'icontains',
-  'not_icontains',
-  'regex',
-  'not_regex',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'is_set',
-  'is_not_set',
-] as const;
+export const OPERATORS = ['exact', 'is_not', 'icontains', 'not_icontains', 'regex', 'not_regex', 'gt', 'gte', 'lt', 'lte', 'is_set', 'is_not_set'] as const;
 export type Operator = (typeof OPERATORS)[number];
 
 export type Scalar = string | number | boolean;
@@ -202,7 +189,13 @@ function payloadFor(flag: EvaluableFlag, value: string): string | null {
  */
 export function evaluateFlag(flag: EvaluableFlag, distinctId: string, properties: Readonly<Record<string, unknown>> = {}): FlagEvaluation {
   if (!flag.active) {
-    return { key: flag.key, enabled: false, variant: null, reason: { code: 'flag_disabled', condition_index: null, description: 'Feature flag is disabled' }, payload: null };
+    return {
+      key: flag.key,
+      enabled: false,
+      variant: null,
+      reason: { code: 'flag_disabled', condition_index: null, description: 'Feature flag is disabled' },
+      payload: null,
+    };
   }
   const groups = flag.filters.groups ?? [];
   const variants = flag.filters.multivariate?.variants ?? [];
@@ -212,7 +205,11 @@ export function evaluateFlag(flag: EvaluableFlag, distinctId: string, properties
     let code: ReasonCode;
     if (!(group.properties ?? []).every((p) => matchesProperty(p, properties))) {
       code = 'no_condition_match';
-    } else if (group.rollout_percentage !== null && group.rollout_percentage !== undefined && (hash ??= flagHash(flag.key, distinctId)) > group.rollout_percentage / 100) {
+    } else if (
+      group.rollout_percentage !== null &&
+      group.rollout_percentage !== undefined &&
+      (hash ??= flagHash(flag.key, distinctId)) > group.rollout_percentage / 100
+    ) {
       code = 'out_of_rollout_bound';
     } else {
       const override = group.variant && variants.some((v) => v.key === group.variant) ? group.variant : null;
@@ -235,5 +232,4 @@ export function evaluateFlag(flag: EvaluableFlag, distinctId: string, properties
 export const flagValue = (e: FlagEvaluation): string | boolean => e.variant ?? e.enabled;
 
 /** One condition group, no properties: PostHog calls such a flag "simple". */
-export const isSimpleFlag = (filters: FlagFilters): boolean =>
-  (filters.groups ?? []).length === 1 && (filters.groups[0]!.properties ?? []).length === 0;
+export const isSimpleFlag = (filters: FlagFilters): boolean => (filters.groups ?? []).length === 1 && (filters.groups[0]!.properties ?? []).length === 0;

@@ -1,6 +1,15 @@
 import { validation } from '../errors.js';
 import { compileFlagRegex } from './flag-regex.js';
-import { OPERATORS, type ConditionGroup, type FilterValue, type FlagFilters, type Operator, type PropertyFilter, type Scalar, type Variant } from './flag-evaluation.js';
+import {
+  OPERATORS,
+  type ConditionGroup,
+  type FilterValue,
+  type FlagFilters,
+  type Operator,
+  type PropertyFilter,
+  type Scalar,
+  type Variant,
+} from './flag-evaluation.js';
 
 /**
  * What a feature flag's `filters` may hold: the one place that parses and bounds them (groups,

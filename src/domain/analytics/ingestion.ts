@@ -37,8 +37,7 @@ export const INVALID_TOKEN = 'Project API key invalid. You can find your project
 export const missingToken = () => new DomainError('not_authenticated', MISSING_TOKEN, 'missing_api_key');
 export const invalidToken = () => new DomainError('authentication_failed', INVALID_TOKEN, 'invalid_api_key');
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 const typeName = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value);
 
@@ -103,7 +102,12 @@ export function payloadToken(body: unknown): string | undefined {
     }
   }
   const raws = Array.isArray(body) ? body : isObject(body) && Array.isArray(body.batch) ? body.batch : [body];
-  const tokens = new Set(raws.slice(0, MAX_BATCH_EVENTS + 1).map(eventLevelToken).filter((t): t is string => t !== undefined));
+  const tokens = new Set(
+    raws
+      .slice(0, MAX_BATCH_EVENTS + 1)
+      .map(eventLevelToken)
+      .filter((t): t is string => t !== undefined),
+  );
   if (tokens.size > 1) throw invalidPayload('all events of one request must carry the same token.', 'batch');
   const [token] = tokens;
   return token;

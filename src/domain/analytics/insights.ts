@@ -164,14 +164,7 @@ const TRACKED = ['name', 'description', 'query', 'filters', 'deleted', 'dashboar
  * Changes an insight; `deleted: true` soft-deletes it (activity `deleted`) and `deleted: false`
  * brings a deleted one back. A change that changes nothing writes no entry, as PostHog skips it.
  */
-export async function updateInsight(
-  tx: Queryable,
-  actor: Actor,
-  gate: ResourceActor,
-  at: Placement,
-  ref: string,
-  patch: InsightInput,
-): Promise<InsightRecord> {
+export async function updateInsight(tx: Queryable, actor: Actor, gate: ResourceActor, at: Placement, ref: string, patch: InsightInput): Promise<InsightRecord> {
   const before = await findInsight(tx, at.projectId, ref, { lock: true, includeDeleted: patch.deleted === false });
   checkJson(patch);
   const dashboardsBefore = await currentDashboards(tx, before);
@@ -193,12 +186,7 @@ export async function updateInsight(
   );
   if (patch.dashboards !== undefined) await placeOnDashboards(tx, gate, after!, dashboardsBefore, patch.dashboards);
   const dashboardsAfter = patch.dashboards === undefined ? dashboardsBefore : await currentDashboards(tx, after!);
-  const changes = diffFields(
-    { ...before, dashboards: dashboardsBefore },
-    { ...after!, dashboards: dashboardsAfter },
-    TRACKED,
-    'Insight',
-  );
+  const changes = diffFields({ ...before, dashboards: dashboardsBefore }, { ...after!, dashboards: dashboardsAfter }, TRACKED, 'Insight');
   if (changes.length > 0) {
     await recordActivity(tx, {
       organizationId: at.organizationId,

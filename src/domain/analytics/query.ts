@@ -33,8 +33,7 @@ export interface EventsQueryResponse {
   modifiers: Record<string, unknown>;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 function parseColumn(expression: unknown, index: number): Column {
   const attr = `query__select__${index}`;
@@ -44,10 +43,7 @@ function parseColumn(expression: unknown, index: number): Column {
   if ((PLAIN_COLUMNS as readonly string[]).includes(text)) return { kind: 'plain', name: text as PlainColumn };
   const property = /^properties\.(?:`([^`]{1,400})`|([$\w][$\w.-]{0,399}))$/.exec(text);
   if (property) return { kind: 'property', name: property[1] ?? property[2]! };
-  throw validation(
-    `Unsupported select expression "${text.slice(0, 100)}". Warden answers ${['*', ...PLAIN_COLUMNS].join(', ')} and properties.<name>.`,
-    attr,
-  );
+  throw validation(`Unsupported select expression "${text.slice(0, 100)}". Warden answers ${['*', ...PLAIN_COLUMNS].join(', ')} and properties.<name>.`, attr);
 }
 
 function integer(value: unknown, attr: string, fallback: number, max: number): number {
@@ -108,7 +104,8 @@ export function readEventsQuery(body: unknown): EventsQuery {
   const filters: EventFilters = { order };
   if (query.event !== undefined && query.event !== null) {
     if (typeof query.event !== 'string') throw validation('Not a valid string.', 'query__event');
-    if (query.event.length > MAX_EVENT_NAME_LENGTH) throw validation(`Ensure this field has no more than ${MAX_EVENT_NAME_LENGTH} characters.`, 'query__event', 'max_length');
+    if (query.event.length > MAX_EVENT_NAME_LENGTH)
+      throw validation(`Ensure this field has no more than ${MAX_EVENT_NAME_LENGTH} characters.`, 'query__event', 'max_length');
     filters.event = query.event;
   }
   const after = bound(query.after, 'query__after');

@@ -53,21 +53,19 @@ export async function listRecordings(q: Queryable, projectId: number, filters: R
 }
 
 export async function getRecording(q: Queryable, projectId: number, id: string, lock = false): Promise<SessionRecordingRecord> {
-  const query = qb.selectFrom('session_recordings').selectAll().where('team_id', '=', projectId).where('id', '=', id).where((eb) => eb.not(eb.ref('deleted')));
+  const query = qb
+    .selectFrom('session_recordings')
+    .selectAll()
+    .where('team_id', '=', projectId)
+    .where('id', '=', id)
+    .where((eb) => eb.not(eb.ref('deleted')));
   const recording = await row(q, lock ? query.forNoKeyUpdate() : query);
   if (!recording) throw notFound();
   return recording;
 }
 
 /** Deletes a recording (soft, as PostHog does) with its `Replay` activity entry, if the actor may edit it. */
-export async function deleteRecording(
-  tx: Queryable,
-  actor: Actor,
-  gate: ResourceActor,
-  organizationId: string,
-  projectId: number,
-  id: string,
-): Promise<void> {
+export async function deleteRecording(tx: Queryable, actor: Actor, gate: ResourceActor, organizationId: string, projectId: number, id: string): Promise<void> {
   const recording = await getRecording(tx, projectId, id, true);
   await tx.query('UPDATE session_recordings SET deleted = true WHERE team_id = $1 AND id = $2', [projectId, id]);
   await recordActivity(tx, {

@@ -11,13 +11,7 @@ import { assertPasswordAuthAllowed } from '../sso/sso-domains.js';
 export const INVALID_CREDENTIALS = 'Invalid email or password.';
 
 /** Password login. Unknown accounts cost the same as wrong passwords, and get the same answer. */
-export async function logIn(
-  db: Database,
-  email: string,
-  password: string,
-  log?: SecurityLog,
-  origin: SessionOrigin = {},
-): Promise<LoginOutcome> {
+export async function logIn(db: Database, email: string, password: string, log?: SecurityLog, origin: SessionOrigin = {}): Promise<LoginOutcome> {
   const user = await findUserByEmail(db, email.trim());
   await refuseIfSsoEnforced(db, email, user, log);
   const ok = await verifyPassword(user?.is_active ? user.password_hash : null, password);

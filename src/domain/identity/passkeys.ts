@@ -42,10 +42,12 @@ export type PasskeyView = Pick<Selectable<DB['webauthn_credentials']>, 'id' | 'n
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function storeChallenge(q: Queryable, challenge: string, userId: number | null, purpose: ChallengePurpose): Promise<void> {
-  await q.query(
-    `INSERT INTO webauthn_challenges (challenge, user_id, purpose, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-    [challenge, userId, purpose, CHALLENGE_SECONDS],
-  );
+  await q.query(`INSERT INTO webauthn_challenges (challenge, user_id, purpose, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`, [
+    challenge,
+    userId,
+    purpose,
+    CHALLENGE_SECONDS,
+  ]);
   await q.query("DELETE FROM webauthn_challenges WHERE expires_at < now() - interval '1 hour'");
 }
 
@@ -76,10 +78,9 @@ async function takeChallenge(
 }
 
 export async function listPasskeys(q: Queryable, userId: number): Promise<PasskeyView[]> {
-  return q.query<PasskeyView>(
-    'SELECT id::text AS id, name, created_at, last_used_at FROM webauthn_credentials WHERE user_id = $1 ORDER BY created_at, id',
-    [userId],
-  );
+  return q.query<PasskeyView>('SELECT id::text AS id, name, created_at, last_used_at FROM webauthn_credentials WHERE user_id = $1 ORDER BY created_at, id', [
+    userId,
+  ]);
 }
 
 export async function registrationOptions(q: Queryable, user: UserRecord, rp: RelyingParty) {
@@ -103,7 +104,14 @@ export async function registrationOptions(q: Queryable, user: UserRecord, rp: Re
 
 async function record(tx: Queryable, actor: Actor, user: UserRecord, activity: string, context: Record<string, unknown>) {
   if (!user.current_organization_id) return;
-  await recordActivity(tx, { organizationId: user.current_organization_id, actor, scope: 'User', activity, itemId: user.id, detail: { name: user.email, context } });
+  await recordActivity(tx, {
+    organizationId: user.current_organization_id,
+    actor,
+    scope: 'User',
+    activity,
+    itemId: user.id,
+    detail: { name: user.email, context },
+  });
 }
 
 const passkeyName = (name: string) => {
@@ -129,7 +137,13 @@ export async function addPasskey(
   const challenge = taken.challenge;
   let verified;
   try {
-    verified = await verifyRegistrationResponse({ response: body, expectedChallenge: challenge, expectedOrigin: rp.origin, expectedRPID: rp.id, requireUserVerification: false });
+    verified = await verifyRegistrationResponse({
+      response: body,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.id,
+      requireUserVerification: false,
+    });
   } catch {
     verified = { verified: false as const };
   }
@@ -151,7 +165,9 @@ export async function addPasskey(
 
 export async function renamePasskey(tx: Queryable, actor: Actor, user: UserRecord, id: string, name: string): Promise<PasskeyView> {
   const label = passkeyName(name);
-  const [before] = UUID.test(id) ? await tx.query<{ name: string }>('SELECT name FROM webauthn_credentials WHERE id = $1 AND user_id = $2 FOR UPDATE', [id, user.id]) : [];
+  const [before] = UUID.test(id)
+    ? await tx.query<{ name: string }>('SELECT name FROM webauthn_credentials WHERE id = $1 AND user_id = $2 FOR UPDATE', [id, user.id])
+    : [];
   if (!before) throw notFound();
   const [row] = await tx.query<PasskeyView>(
     'UPDATE webauthn_credentials SET name = $3 WHERE id = $1 AND user_id = $2 RETURNING id::text AS id, name, created_at, last_used_at',
@@ -162,17 +178,21 @@ export async function renamePasskey(tx: Queryable, actor: Actor, user: UserRecor
 }
 
 export async function removePasskey(tx: Queryable, actor: Actor, user: UserRecord, id: string): Promise<void> {
-  const [row] = UUID.test(id) ? await tx.query<{ name: string }>('DELETE FROM webauthn_credentials WHERE id = $1 AND user_id = $2 RETURNING name', [id, user.id]) : [];
+  const [row] = UUID.test(id)
+    ? await tx.query<{ name: string }>('DELETE FROM webauthn_credentials WHERE id = $1 AND user_id = $2 RETURNING name', [id, user.id])
+    : [];
   if (!row) throw notFound();
   await record(tx, actor, user, 'passkey_removed', { passkey_id: id, passkey_name: row.name });
 }
 
 /** Options for signing in: any discoverable passkey (no user), or one of the pending login's user's. */
 export async function authenticationOptions(q: Queryable, rp: RelyingParty, secondFactorOf: number | null) {
-  const allow = secondFactorOf === null ? [] : await q.query<{ credential_id: string; transports: string[] }>(
-    'SELECT credential_id, transports FROM webauthn_credentials WHERE user_id = $1',
-    [secondFactorOf],
-  );
+  const allow =
+    secondFactorOf === null
+      ? []
+      : await q.query<{ credential_id: string; transports: string[] }>('SELECT credential_id, transports FROM webauthn_credentials WHERE user_id = $1', [
+          secondFactorOf,
+        ]);
   const options = await generateAuthenticationOptions({
     rpID: rp.id,
     userVerification: 'preferred',
@@ -199,7 +219,13 @@ export async function verifyPasskeyAssertion(
   const refuse = async (reason: string, userId: number | null) => {
     await recordSecurityEvent(
       db,
-      { activity: 'second_factor_failed', organizationId: pending?.current_organization_id ?? null, userId, itemId: userId, context: { reason, during: pending ? 'login' : 'passkey_login', method: 'passkey' } },
+      {
+        activity: 'second_factor_failed',
+        organizationId: pending?.current_organization_id ?? null,
+        userId,
+        itemId: userId,
+        context: { reason, during: pending ? 'login' : 'passkey_login', method: 'passkey' },
+      },
       log,
     );
     return validation(PASSKEY_INVALID, 'response', 'passkey_invalid');
@@ -216,12 +242,10 @@ export async function verifyPasskeyAssertion(
     await refuse('challenge_invalid', pending?.id ?? null);
     throw validation(CHALLENGE_INVALID, 'response', 'webauthn_challenge_invalid');
   }
-  const row = typeof body.id === 'string' && body.id.length <= 1500
-    ? await first(
-        db,
-        qb.selectFrom('webauthn_credentials').selectAll().select(sql<string>`counter::text`.as('counter')).where('credential_id', '=', body.id),
-      )
-    : undefined;
+  const row =
+    typeof body.id === 'string' && body.id.length <= 1500
+      ? await first(db, qb.selectFrom('webauthn_credentials').selectAll().select(sql<string>`counter::text`.as('counter')).where('credential_id', '=', body.id))
+      : undefined;
   if (!row) throw await refuse('unknown_passkey', secondFactor ? pending!.id : null);
   if (secondFactor && row.user_id !== pending!.id) throw await refuse('passkey_of_another_user', pending!.id);
   let result;
@@ -231,7 +255,12 @@ export async function verifyPasskeyAssertion(
       expectedChallenge: taken.challenge,
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
-      credential: { id: row.credential_id, publicKey: new Uint8Array(Buffer.from(row.public_key, 'base64url')), counter: Number(row.counter), transports: row.transports },
+      credential: {
+        id: row.credential_id,
+        publicKey: new Uint8Array(Buffer.from(row.public_key, 'base64url')),
+        counter: Number(row.counter),
+        transports: row.transports,
+      },
       requireUserVerification: false,
     });
   } catch {

@@ -7,11 +7,7 @@ const MAX_PASSWORD_LENGTH = 1024;
 /** Django's password validator message, which PostHog returns. */
 export function assertAcceptablePassword(password: string, attr = 'password'): void {
   if (password.length < MIN_PASSWORD_LENGTH) {
-    throw validation(
-      `This password is too short. It must contain at least ${MIN_PASSWORD_LENGTH} characters.`,
-      attr,
-      'password_too_short',
-    );
+    throw validation(`This password is too short. It must contain at least ${MIN_PASSWORD_LENGTH} characters.`, attr, 'password_too_short');
   }
   if (password.length > MAX_PASSWORD_LENGTH) {
     throw validation(`Ensure this field has no more than ${MAX_PASSWORD_LENGTH} characters.`, attr, 'max_length');

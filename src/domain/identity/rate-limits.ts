@@ -49,8 +49,9 @@ export async function hit(q: Queryable, limit: Limit, key: string): Promise<Wind
 
 /** Takes back one hit of the current window (an attempt that turned out not to count, e.g. a login that succeeded). */
 export async function unhit(q: Queryable, limit: Limit, key: string): Promise<void> {
-  await q.query(
-    `UPDATE rate_limit_counters SET hits = greatest(hits - 1, 0) WHERE bucket = $1 AND key = $2 AND window_start = ${WINDOW}`,
-    [limit.bucket, key.slice(0, 300), limit.windowSeconds],
-  );
+  await q.query(`UPDATE rate_limit_counters SET hits = greatest(hits - 1, 0) WHERE bucket = $1 AND key = $2 AND window_start = ${WINDOW}`, [
+    limit.bucket,
+    key.slice(0, 300),
+    limit.windowSeconds,
+  ]);
 }

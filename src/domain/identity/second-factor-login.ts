@@ -36,10 +36,11 @@ export async function startSessionOrSecondStep(db: Database, user: UserRecord, o
     return { kind: 'session', user, session };
   }
   const pendingToken = randomBase62(32);
-  await db.query(
-    `INSERT INTO pending_logins (id_hash, user_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))`,
-    [sha256Hex(pendingToken), user.id, PENDING_LOGIN_SECONDS],
-  );
+  await db.query(`INSERT INTO pending_logins (id_hash, user_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))`, [
+    sha256Hex(pendingToken),
+    user.id,
+    PENDING_LOGIN_SECONDS,
+  ]);
   // Old pending logins go as new ones arrive.
   await db.query("DELETE FROM pending_logins WHERE expires_at < now() - interval '1 hour'");
   return { kind: 'second_factor_required', user, pendingToken };
@@ -112,7 +113,10 @@ export async function recordSecondFactorFailure(
 /** Opens the session of a pending login whose second factor was verified elsewhere (a passkey), using the pending login up. */
 export async function completeVerifiedSecondStep(db: Database, pendingToken: string, user: UserRecord, origin: SessionOrigin): Promise<Session> {
   return db.transaction(async (tx) => {
-    const used = await tx.query('DELETE FROM pending_logins WHERE id_hash = $1 AND user_id = $2 AND expires_at > now() RETURNING 1', [sha256Hex(pendingToken), user.id]);
+    const used = await tx.query('DELETE FROM pending_logins WHERE id_hash = $1 AND user_id = $2 AND expires_at > now() RETURNING 1', [
+      sha256Hex(pendingToken),
+      user.id,
+    ]);
     if (used.length === 0) throw validation(LOGIN_EXPIRED, null, '2fa_expired');
     return createSession(tx, user.id, 'password', { ...origin, secondFactor: 'passkey' });
   });

@@ -38,7 +38,14 @@ export async function listOwnSessions(q: Queryable, userId: number, currentToken
   return rows.map(({ id_hash, ...row }) => ({ ...row, is_current: id_hash === currentHash }));
 }
 
-async function recordSessionsEnded(tx: Queryable, actor: Actor, organizationId: string | null, user: Pick<UserRecord, 'id' | 'email'>, activity: string, context: Record<string, unknown>) {
+async function recordSessionsEnded(
+  tx: Queryable,
+  actor: Actor,
+  organizationId: string | null,
+  user: Pick<UserRecord, 'id' | 'email'>,
+  activity: string,
+  context: Record<string, unknown>,
+) {
   if (!organizationId) return;
   await recordActivity(tx, { organizationId, actor, scope: 'User', activity, itemId: user.id, detail: { name: user.email, context } });
 }
@@ -52,7 +59,13 @@ export async function endOwnSession(db: Database, actor: Actor, user: UserRecord
     // Someone else's session: not found for the caller, and recorded.
     await recordSecurityEvent(
       db,
-      { activity: 'session_end_denied', organizationId: user.current_organization_id, userId: user.id, itemId: owner.user_id, context: { session_id: sessionId } },
+      {
+        activity: 'session_end_denied',
+        organizationId: user.current_organization_id,
+        userId: user.id,
+        itemId: owner.user_id,
+        context: { session_id: sessionId },
+      },
       log,
     );
   }
@@ -72,12 +85,7 @@ export async function endOtherSessions(tx: Queryable, actor: Actor, user: UserRe
 }
 
 /** An admin ends every session of a member at or below their own level (not above: an Admin cannot end an Owner's). */
-export async function endMemberSessions(
-  db: Database,
-  actor: Actor & { userId: number },
-  organizationId: string,
-  userUuid: string,
-): Promise<number> {
+export async function endMemberSessions(db: Database, actor: Actor & { userId: number }, organizationId: string, userUuid: string): Promise<number> {
   let denied: string | null = null;
   const ended = await db.transaction(async (tx) => {
     const organization = await lockOrganization(tx, organizationId);
@@ -99,7 +107,10 @@ export async function endMemberSessions(
       scope: 'Organization',
       activity: 'member_sessions_ended',
       itemId: target.id,
-      detail: { name: `${target.user.email} signed out of every session in ${organization.name}`, context: { sessions_ended: rows.length, user_id: target.user_id } },
+      detail: {
+        name: `${target.user.email} signed out of every session in ${organization.name}`,
+        context: { sessions_ended: rows.length, user_id: target.user_id },
+      },
     });
     return rows.length;
   });

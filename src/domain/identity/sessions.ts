@@ -39,12 +39,7 @@ async function sessionPolicy(tx: Queryable, userId: number): Promise<{ age: numb
   return { age: row?.age ?? null, idle: row?.idle ?? null };
 }
 
-export async function createSession(
-  tx: Queryable,
-  userId: number,
-  authMethod: AuthMethod = 'password',
-  origin: SessionOrigin = {},
-): Promise<Session> {
+export async function createSession(tx: Queryable, userId: number, authMethod: AuthMethod = 'password', origin: SessionOrigin = {}): Promise<Session> {
   const token = randomBase62(43);
   const csrfToken = randomBase62(32);
   const { age } = await sessionPolicy(tx, userId);
@@ -52,16 +47,7 @@ export async function createSession(
   await tx.query(
     `INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at, auth_method, ip_address, user_agent, second_factor)
      VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5, $6, $7, $8)`,
-    [
-      sha256Hex(token),
-      userId,
-      csrfToken,
-      maxAgeSeconds,
-      authMethod,
-      origin.ip ?? null,
-      origin.userAgent?.slice(0, 500) ?? null,
-      origin.secondFactor ?? null,
-    ],
+    [sha256Hex(token), userId, csrfToken, maxAgeSeconds, authMethod, origin.ip ?? null, origin.userAgent?.slice(0, 500) ?? null, origin.secondFactor ?? null],
   );
   await tx.query('UPDATE users SET last_login = now() WHERE id = $1', [userId]);
   return { token, csrfToken, maxAgeSeconds };
@@ -110,8 +96,18 @@ export async function findSessionUser(q: Queryable, token: string): Promise<Sess
       );
       if (!row) return undefined;
       const {
-        session_id, session_csrf_token, session_expires_at, session_created_at, session_last_seen_at, session_auth_method,
-        policy_age, policy_idle, enforcing, has_second_factor, org_ids, ...user
+        session_id,
+        session_csrf_token,
+        session_expires_at,
+        session_created_at,
+        session_last_seen_at,
+        session_auth_method,
+        policy_age,
+        policy_idle,
+        enforcing,
+        has_second_factor,
+        org_ids,
+        ...user
       } = row;
       const created = new Date(session_created_at).getTime();
       const expiresAt = Math.min(new Date(session_expires_at).getTime(), policy_age ? created + policy_age * 1000 : Infinity);

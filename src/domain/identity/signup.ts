@@ -44,12 +44,7 @@ async function createAccountWithOrganization(tx: Queryable, input: SignupInput, 
     lastName: input.last_name ?? '',
     passwordHash,
   });
-  const { organization, project } = await createOrganization(
-    tx,
-    userActor(user.id),
-    user,
-    input.organization_name?.trim() || `${firstName}'s organization`,
-  );
+  const { organization, project } = await createOrganization(tx, userActor(user.id), user, input.organization_name?.trim() || `${firstName}'s organization`);
   return { user: { ...user, current_organization_id: organization.id, current_project_id: project.id }, organization, project };
 }
 

@@ -133,10 +133,10 @@ export async function verifySecondFactor(tx: Queryable, userId: number, token: s
     if (!(err instanceof SecondFactorRejected)) throw err;
     rejection = err;
   }
-  const used = await tx.query(
-    'UPDATE backup_codes SET used_at = now() WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING id',
-    [userId, sha256Hex(normalizeBackupCode(token))],
-  );
+  const used = await tx.query('UPDATE backup_codes SET used_at = now() WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING id', [
+    userId,
+    sha256Hex(normalizeBackupCode(token)),
+  ]);
   if (used.length > 0) return 'backup_code';
   throw rejection;
 }

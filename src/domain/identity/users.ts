@@ -21,9 +21,13 @@ export function emailDomain(email: string): string {
 }
 
 export async function findUserById(q: Queryable, id: number): Promise<UserRecord | undefined> {
-  return readThrough(q, 'user', String(id), () => row(q, qb.selectFrom('users').selectAll().where('id', '=', id)), () => [
-    `user:${id}`,
-  ]);
+  return readThrough(
+    q,
+    'user',
+    String(id),
+    () => row(q, qb.selectFrom('users').selectAll().where('id', '=', id)),
+    () => [`user:${id}`],
+  );
 }
 
 export async function findUserByUuid(q: Queryable, uuid: string): Promise<UserRecord | undefined> {
@@ -32,7 +36,13 @@ export async function findUserByUuid(q: Queryable, uuid: string): Promise<UserRe
 }
 
 export async function findUserByEmail(q: Queryable, email: string): Promise<UserRecord | undefined> {
-  return row(q, qb.selectFrom('users').selectAll().where((eb) => eb(eb.fn('lower', ['email']), '=', eb.fn('lower', [eb.val(email)]))));
+  return row(
+    q,
+    qb
+      .selectFrom('users')
+      .selectAll()
+      .where((eb) => eb(eb.fn('lower', ['email']), '=', eb.fn('lower', [eb.val(email)]))),
+  );
 }
 
 export async function countUsers(q: Queryable): Promise<number> {
@@ -63,17 +73,8 @@ export async function insertUser(tx: Queryable, user: NewUser): Promise<UserReco
   }
 }
 
-export async function setCurrentContext(
-  tx: Queryable,
-  userId: number,
-  organizationId: string | null,
-  projectId: number | null,
-): Promise<void> {
-  await tx.query('UPDATE users SET current_organization_id = $2, current_project_id = $3 WHERE id = $1', [
-    userId,
-    organizationId,
-    projectId,
-  ]);
+export async function setCurrentContext(tx: Queryable, userId: number, organizationId: string | null, projectId: number | null): Promise<void> {
+  await tx.query('UPDATE users SET current_organization_id = $2, current_project_id = $3 WHERE id = $1', [userId, organizationId, projectId]);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -126,9 +126,7 @@ async function assertScopedTargets(q: Queryable, user: UserRecord, teams: number
   }
   if (orgs && orgs.length > 0) {
     const mine = new Set(
-      (await q.query<{ id: string }>('SELECT organization_id AS id FROM organization_memberships WHERE user_id = $1', [user.id])).map(
-        (r) => r.id,
-      ),
+      (await q.query<{ id: string }>('SELECT organization_id AS id FROM organization_memberships WHERE user_id = $1', [user.id])).map((r) => r.id),
     );
     if (!orgs.every((o) => mine.has(o))) {
       throw validation('You must be a member of all organizations that you are scoping the key to.', 'scoped_organizations');
@@ -164,12 +162,7 @@ export async function logKeyActivity(
 
 const normalizeList = <T>(list: T[] | null | undefined): T[] | null => (list && list.length > 0 ? [...new Set(list)] : null);
 
-export async function createApiKey(
-  tx: Queryable,
-  actor: Actor,
-  user: UserRecord,
-  input: KeyInput,
-): Promise<{ key: PersonalApiKeyRecord; value: string }> {
+export async function createApiKey(tx: Queryable, actor: Actor, user: UserRecord, input: KeyInput): Promise<{ key: PersonalApiKeyRecord; value: string }> {
   const label = validateLabel(input.label);
   const scopes = validateScopes(input.scopes);
   const scopedTeams = normalizeList(input.scoped_teams);
@@ -178,11 +171,7 @@ export async function createApiKey(
   await tx.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [user.id]);
   const [count] = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM personal_api_keys WHERE user_id = $1', [user.id]);
   if ((count?.n ?? 0) >= MAX_API_KEYS_PER_USER) {
-    throw validation(
-      `You can only have ${MAX_API_KEYS_PER_USER} personal API keys. Remove an existing key before creating a new one.`,
-      null,
-      'max_keys',
-    );
+    throw validation(`You can only have ${MAX_API_KEYS_PER_USER} personal API keys. Remove an existing key before creating a new one.`, null, 'max_keys');
   }
   await assertScopedTargets(tx, user, scopedTeams, scopedOrganizations);
   const expiresAt = await applyOrganizationPolicies(
@@ -197,9 +186,7 @@ export async function createApiKey(
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
     [randomBase62(32), user.id, label, maskKeyValue(value), hashKeyValue(value), scopes, scopedTeams, scopedOrganizations, expiresAt],
   );
-  await logKeyActivity(tx, actor, user, key!, 'api_key_created', [
-    { type: 'PersonalAPIKey', action: 'created', field: 'scopes', before: null, after: scopes },
-  ]);
+  await logKeyActivity(tx, actor, user, key!, 'api_key_created', [{ type: 'PersonalAPIKey', action: 'created', field: 'scopes', before: null, after: scopes }]);
   return { key: key!, value };
 }
 
@@ -209,9 +196,7 @@ export async function listApiKeys(q: Queryable, userId: number): Promise<Persona
 
 export async function getApiKey(q: Queryable, userId: number, id: string, currentKeyId?: string): Promise<PersonalApiKeyRecord> {
   const keyId = id === '@current' ? currentKeyId : id;
-  const key = keyId
-    ? await row(q, qb.selectFrom('personal_api_keys').selectAll().where('id', '=', keyId).where('user_id', '=', userId))
-    : undefined;
+  const key = keyId ? await row(q, qb.selectFrom('personal_api_keys').selectAll().where('id', '=', keyId).where('user_id', '=', userId)) : undefined;
   if (!key) throw notFound();
   return key;
 }

@@ -15,10 +15,7 @@ export const INVITE_VALIDITY_DAYS = 3;
 export const isExpired = (invite: InviteRecord, now = new Date()) => invite.expires_at.getTime() <= now.getTime();
 
 export async function listInvites(q: Queryable, organizationId: string): Promise<InviteRecord[]> {
-  return rows(
-    q,
-    qb.selectFrom('organization_invites').selectAll().where('organization_id', '=', organizationId).orderBy('created_at', 'desc').orderBy('id'),
-  );
+  return rows(q, qb.selectFrom('organization_invites').selectAll().where('organization_id', '=', organizationId).orderBy('created_at', 'desc').orderBy('id'));
 }
 
 export interface NewInvite {
@@ -28,12 +25,7 @@ export interface NewInvite {
   message?: string | null;
 }
 
-export async function createInvite(
-  tx: Queryable,
-  actor: Actor & { userId: number },
-  organizationId: string,
-  input: NewInvite,
-): Promise<InviteRecord> {
+export async function createInvite(tx: Queryable, actor: Actor & { userId: number }, organizationId: string, input: NewInvite): Promise<InviteRecord> {
   const organization = await lockOrganization(tx, organizationId);
   const inviter = await requireMembership(tx, organizationId, actor.userId);
   const email = normalizeEmail(input.target_email, 'target_email');
@@ -54,10 +46,7 @@ export async function createInvite(
     const replacement = inviteReplacementDenial(inviter.level, invite.level);
     if (replacement) throw permissionDenied(replacement);
   }
-  await tx.query('DELETE FROM organization_invites WHERE organization_id = $1 AND lower(target_email) = lower($2)', [
-    organizationId,
-    email,
-  ]);
+  await tx.query('DELETE FROM organization_invites WHERE organization_id = $1 AND lower(target_email) = lower($2)', [organizationId, email]);
   const [invite] = await tx.query<InviteRecord>(
     `INSERT INTO organization_invites (organization_id, target_email, first_name, level, message, created_by_id, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(days => $7)) RETURNING *`,
@@ -78,12 +67,7 @@ export async function createInvite(
   return invite!;
 }
 
-export async function deleteInvite(
-  tx: Queryable,
-  actor: Actor & { userId: number },
-  organizationId: string,
-  inviteId: string,
-): Promise<void> {
+export async function deleteInvite(tx: Queryable, actor: Actor & { userId: number }, organizationId: string, inviteId: string): Promise<void> {
   const organization = await lockOrganization(tx, organizationId);
   const requester = await requireMembership(tx, organizationId, actor.userId);
   const invite = isUuid(inviteId)
@@ -131,9 +115,7 @@ export function assertInviteUsable(invite: InviteRecord | undefined, email?: str
 
 /** Turns an invite into a membership for `user` and consumes it. */
 export async function acceptInvite(tx: Queryable, user: UserRecord, inviteId: string): Promise<OrganizationRecord> {
-  const invite = isUuid(inviteId)
-    ? await row(tx, qb.selectFrom('organization_invites').selectAll().where('id', '=', inviteId).forUpdate())
-    : undefined;
+  const invite = isUuid(inviteId) ? await row(tx, qb.selectFrom('organization_invites').selectAll().where('id', '=', inviteId).forUpdate()) : undefined;
   assertInviteUsable(invite, user.email);
   const organization = await lockOrganization(tx, invite.organization_id);
   if (await findMembership(tx, organization.id, user.id)) {
@@ -142,10 +124,9 @@ export async function acceptInvite(tx: Queryable, user: UserRecord, inviteId: st
   const actor: Actor = { userId: user.id, isSystem: false };
   await addMembership(tx, actor, organization, user, invite.level, 'invite');
   await tx.query('DELETE FROM organization_invites WHERE id = $1', [invite.id]);
-  const [firstProject] = await tx.query<{ id: number }>(
-    'SELECT id FROM projects WHERE organization_id = $1 AND access_control = false ORDER BY id LIMIT 1',
-    [organization.id],
-  );
+  const [firstProject] = await tx.query<{ id: number }>('SELECT id FROM projects WHERE organization_id = $1 AND access_control = false ORDER BY id LIMIT 1', [
+    organization.id,
+  ]);
   await setCurrentContext(tx, user.id, organization.id, firstProject?.id ?? null);
   return organization;
 }

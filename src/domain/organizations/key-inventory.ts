@@ -86,9 +86,10 @@ export async function revokeOrganizationKey(tx: Queryable, actor: Actor & { user
   const breach = targetBreach(level, key.owner.level);
   if (breach) throw permissionDenied(ceilingMessage(breach));
   const [owner] = await tx.query<UserRecord>('SELECT * FROM users WHERE id = $1', [key.user_id]);
-  await logKeyActivity(tx, actor, owner!, { ...key, secure_value: '' }, 'api_key_revoked', [
-    { type: 'PersonalAPIKey', action: 'deleted' },
-  ], { revoked_by_admin: true, revoked_in_organization_id: organizationId });
+  await logKeyActivity(tx, actor, owner!, { ...key, secure_value: '' }, 'api_key_revoked', [{ type: 'PersonalAPIKey', action: 'deleted' }], {
+    revoked_by_admin: true,
+    revoked_in_organization_id: organizationId,
+  });
   await tx.query('DELETE FROM personal_api_keys WHERE id = $1', [key.id]);
   return key;
 }

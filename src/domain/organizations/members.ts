@@ -21,25 +21,14 @@ export interface MemberFilter {
   offset: number;
 }
 
-export async function listMembers(
-  q: Queryable,
-  organizationId: string,
-  filter: MemberFilter,
-): Promise<{ count: number; rows: MemberRow[] }> {
+export async function listMembers(q: Queryable, organizationId: string, filter: MemberFilter): Promise<{ count: number; rows: MemberRow[] }> {
   const where = `WHERE m.organization_id = $1
       AND ($2::text IS NULL OR lower(u.email) = lower($2))
       AND ($3::text IS NULL OR u.email ILIKE $3 OR u.first_name ILIKE $3 OR u.last_name ILIKE $3)`;
   const search = filter.search ? `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   const params = [organizationId, filter.email ?? null, search];
-  const [total] = await q.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM organization_memberships m JOIN users u ON u.id = m.user_id ${where}`,
-    params,
-  );
-  const rows = await q.query<MemberRow>(`${MEMBER_SELECT} ${where} ORDER BY m.joined_at, m.id LIMIT $4 OFFSET $5`, [
-    ...params,
-    filter.limit,
-    filter.offset,
-  ]);
+  const [total] = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM organization_memberships m JOIN users u ON u.id = m.user_id ${where}`, params);
+  const rows = await q.query<MemberRow>(`${MEMBER_SELECT} ${where} ORDER BY m.joined_at, m.id LIMIT $4 OFFSET $5`, [...params, filter.limit, filter.offset]);
   return { count: total?.n ?? 0, rows: rows.map(fixUserDates) };
 }
 
@@ -87,10 +76,10 @@ export async function updateMemberLevel(
   const denial = membershipUpdateDenial(facts(requester), facts(target), level);
   if (denial) throw permissionDenied(denial);
   if (level === target.level) return target;
-  const [updated] = await tx.query<MembershipRecord>(
-    'UPDATE organization_memberships SET level = $2, updated_at = now() WHERE id = $1 RETURNING *',
-    [target.id, level],
-  );
+  const [updated] = await tx.query<MembershipRecord>('UPDATE organization_memberships SET level = $2, updated_at = now() WHERE id = $1 RETURNING *', [
+    target.id,
+    level,
+  ]);
   await assertOwnerRemains(tx, organizationId);
   await recordActivity(tx, {
     organizationId,
@@ -108,12 +97,7 @@ export async function updateMemberLevel(
 }
 
 /** Removes a member, or lets the actor leave (`@me` or their own uuid). */
-export async function removeMember(
-  tx: Queryable,
-  actor: Actor & { userId: number },
-  organizationId: string,
-  userUuid: string,
-): Promise<void> {
+export async function removeMember(tx: Queryable, actor: Actor & { userId: number }, organizationId: string, userUuid: string): Promise<void> {
   const organization = await lockOrganization(tx, organizationId);
   const requester = await requireMembership(tx, organizationId, actor.userId);
   const target = await targetMembership(tx, organizationId, userUuid, actor.userId);

@@ -46,18 +46,17 @@ export async function findMembership(q: Queryable, organizationId: string, userI
     q,
     'membership',
     `${organizationId}:${userId}`,
-    () =>
-      row(q, qb.selectFrom('organization_memberships').selectAll().where('organization_id', '=', organizationId).where('user_id', '=', userId)),
+    () => row(q, qb.selectFrom('organization_memberships').selectAll().where('organization_id', '=', organizationId).where('user_id', '=', userId)),
     () => [`org:${organizationId}`],
   );
 }
 
 /** How many owners the organization has: it must never have none. */
 export async function countOwners(q: Queryable, organizationId: string): Promise<number> {
-  const [row] = await q.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM organization_memberships WHERE organization_id = $1 AND level = $2',
-    [organizationId, OrganizationLevel.OWNER],
-  );
+  const [row] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM organization_memberships WHERE organization_id = $1 AND level = $2', [
+    organizationId,
+    OrganizationLevel.OWNER,
+  ]);
   return row?.n ?? 0;
 }
 
@@ -105,10 +104,7 @@ export async function listOrganizationsOfUser(q: Queryable, userId: number): Pro
 }
 
 export async function countMembers(q: Queryable, organizationId: string): Promise<number> {
-  const [row] = await q.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM organization_memberships WHERE organization_id = $1',
-    [organizationId],
-  );
+  const [row] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM organization_memberships WHERE organization_id = $1', [organizationId]);
   return row?.n ?? 0;
 }
 
@@ -193,10 +189,10 @@ export async function createOrganization(
 ): Promise<{ organization: OrganizationRecord; project: ProjectRecord }> {
   if (creator.is_service_account) throw permissionDenied('Service accounts cannot create organizations.');
   const cleanName = validateOrganizationName(name);
-  const [organization] = await tx.query<OrganizationRecord>(
-    'INSERT INTO organizations (name, slug) VALUES ($1, $2) RETURNING *',
-    [cleanName, await uniqueSlug(tx, cleanName)],
-  );
+  const [organization] = await tx.query<OrganizationRecord>('INSERT INTO organizations (name, slug) VALUES ($1, $2) RETURNING *', [
+    cleanName,
+    await uniqueSlug(tx, cleanName),
+  ]);
   await recordActivity(tx, {
     organizationId: organization!.id,
     actor,
@@ -291,10 +287,10 @@ export async function updateOrganization(
   const changes = diffFields(before, next, PATCHABLE, 'Organization');
   if (changes.length === 0) return before;
   const assignments = PATCHABLE.map((field, i) => `${field} = $${i + 2}`).join(', ');
-  const [after] = await tx.query<OrganizationRecord>(
-    `UPDATE organizations SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING *`,
-    [organizationId, ...PATCHABLE.map((field) => next[field])],
-  );
+  const [after] = await tx.query<OrganizationRecord>(`UPDATE organizations SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING *`, [
+    organizationId,
+    ...PATCHABLE.map((field) => next[field]),
+  ]);
   await recordActivity(tx, {
     organizationId,
     actor,
@@ -318,9 +314,6 @@ export async function deleteOrganization(tx: Queryable, actor: Actor & { userId:
     itemId: organizationId,
     detail: { name: organization.name, changes: [{ type: 'Organization', action: 'deleted' }] },
   });
-  await tx.query(
-    `UPDATE users SET current_organization_id = NULL, current_project_id = NULL WHERE current_organization_id = $1`,
-    [organizationId],
-  );
+  await tx.query(`UPDATE users SET current_organization_id = NULL, current_project_id = NULL WHERE current_organization_id = $1`, [organizationId]);
   await tx.query('DELETE FROM organizations WHERE id = $1', [organizationId]);
 }

@@ -68,11 +68,17 @@ function splitAccess(row: ProjectRecord & AccessColumns): { project: ProjectReco
 
 /** A project with the user's access to it, in one query. */
 export async function findProjectAccess(q: Queryable, projectId: number, userId: number): Promise<ProjectAccess | undefined> {
-  return readThrough(q, 'project_access', `${projectId}:${userId}`, () => loadProjectAccess(q, projectId, userId), (access) => [
-    `project:${projectId}`,
-    `org:${access.project.organization_id}`,
-    ...(access.organizationMemberId ? [`member:${access.organizationMemberId}`] : []),
-  ]);
+  return readThrough(
+    q,
+    'project_access',
+    `${projectId}:${userId}`,
+    () => loadProjectAccess(q, projectId, userId),
+    (access) => [
+      `project:${projectId}`,
+      `org:${access.project.organization_id}`,
+      ...(access.organizationMemberId ? [`member:${access.organizationMemberId}`] : []),
+    ],
+  );
 }
 
 async function loadProjectAccess(q: Queryable, projectId: number, userId: number): Promise<ProjectAccess | undefined> {
@@ -108,11 +114,7 @@ export async function requireProjectAccess(q: Queryable, projectId: number, user
 }
 
 /** Projects the user can see, optionally in one organization, with their effective level. */
-export async function listVisibleProjects(
-  q: Queryable,
-  userId: number,
-  organizationId?: string,
-): Promise<Array<ProjectRecord & { effective_level: number }>> {
+export async function listVisibleProjects(q: Queryable, userId: number, organizationId?: string): Promise<Array<ProjectRecord & { effective_level: number }>> {
   const rows = await q.query<ProjectRecord & AccessColumns>(
     `SELECT p.*, ${ACCESS_COLUMNS}
        FROM projects p
@@ -161,12 +163,7 @@ export interface NewProject {
 }
 
 /** Inserts a project and its activity entry; the caller has checked who may create it. */
-export async function createProject(
-  tx: Queryable,
-  actor: Actor,
-  organization: OrganizationRecord,
-  input: NewProject,
-): Promise<ProjectRecord> {
+export async function createProject(tx: Queryable, actor: Actor, organization: OrganizationRecord, input: NewProject): Promise<ProjectRecord> {
   const [project] = await tx.query<ProjectRecord>(
     `INSERT INTO projects (organization_id, name, api_token, access_control, timezone)
      VALUES ($1, $2, $3, $4, $5) RETURNING *`,
@@ -210,12 +207,7 @@ export interface ProjectPatch {
   timezone?: string;
 }
 
-export async function updateProject(
-  tx: Queryable,
-  actor: Actor & { userId: number },
-  projectId: number,
-  patch: ProjectPatch,
-): Promise<ProjectRecord> {
+export async function updateProject(tx: Queryable, actor: Actor & { userId: number }, projectId: number, patch: ProjectPatch): Promise<ProjectRecord> {
   const access = await lockProject(tx, projectId, actor.userId);
   // PostHog: every project member may update it (only deletion needs project admin), unless a project
   // rule makes them a project `member`, below the `admin` a project write needs.

@@ -35,9 +35,7 @@ export async function listServiceAccounts(q: Queryable, organizationId: string):
 }
 
 export async function findServiceAccount(q: Queryable, organizationId: string, id: string): Promise<ServiceAccountRow> {
-  const rows = isUuid(id)
-    ? await all(q, serviceAccounts(organizationId).where('u.uuid', '=', id))
-    : [];
+  const rows = isUuid(id) ? await all(q, serviceAccounts(organizationId).where('u.uuid', '=', id)) : [];
   if (!rows[0]) throw notFound();
   return rows[0];
 }
@@ -103,12 +101,7 @@ export async function createServiceAccount(
   return { ...user!, level };
 }
 
-export async function deleteServiceAccount(
-  tx: Queryable,
-  actor: Actor & { userId: number },
-  organizationId: string,
-  id: string,
-): Promise<void> {
+export async function deleteServiceAccount(tx: Queryable, actor: Actor & { userId: number }, organizationId: string, id: string): Promise<void> {
   const { organization, account } = await controlledAccount(tx, organizationId, actor, id);
   await recordActivity(tx, {
     organizationId,

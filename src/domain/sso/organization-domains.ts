@@ -89,21 +89,13 @@ export async function lockDomain(tx: Queryable, organizationId: string, domainId
   return (await row(tx, qb.selectFrom('organization_domains').selectAll().where('id', '=', domainId).forUpdate()))!;
 }
 
-export async function createDomain(
-  tx: Queryable,
-  actor: Actor & { userId: number },
-  organizationId: string,
-  rawDomain: unknown,
-): Promise<DomainRecord> {
+export async function createDomain(tx: Queryable, actor: Actor & { userId: number }, organizationId: string, rawDomain: unknown): Promise<DomainRecord> {
   const organization = await adminOf(tx, actor, organizationId);
   const domain = normalizeDomainName(rawDomain);
   // A claim is exclusive only once verified: an unverified one elsewhere blocks nobody, and whether
   // another organization has claimed (or verified) the name is not said here (only a verification
   // attempt by whoever controls the domain's DNS learns that).
-  const [taken] = await tx.query('SELECT 1 FROM organization_domains WHERE organization_id = $1 AND lower(domain) = $2', [
-    organizationId,
-    domain,
-  ]);
+  const [taken] = await tx.query('SELECT 1 FROM organization_domains WHERE organization_id = $1 AND lower(domain) = $2', [organizationId, domain]);
   if (taken) throw validation(DOMAIN_TAKEN, 'domain', 'unique');
   let row: DomainRecord;
   try {
@@ -173,10 +165,10 @@ export async function updateDomain(
   }
   if (changes.length === 0) return before;
   const assignments = PATCHABLE.map((field, i) => `${field} = $${i + 2}`).join(', ');
-  const [after] = await tx.query<DomainRecord>(
-    `UPDATE organization_domains SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING *`,
-    [domainId, ...PATCHABLE.map((field) => next[field])],
-  );
+  const [after] = await tx.query<DomainRecord>(`UPDATE organization_domains SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING *`, [
+    domainId,
+    ...PATCHABLE.map((field) => next[field]),
+  ]);
   const endedSessions = !before.sso_enforcement && after!.sso_enforcement ? await endPasswordSessions(tx, after!.domain) : 0;
   await record(tx, actor, organization, after!, 'domain_updated', changes, endedSessions ? { password_sessions_ended: endedSessions } : {});
   return after!;
@@ -344,9 +336,7 @@ async function markVerified(tx: Queryable, actor: Actor, organization: Organizat
   if (elsewhere) throw validation(DOMAIN_VERIFIED_ELSEWHERE, 'domain', 'unique');
   let after: DomainRecord | undefined;
   try {
-    [after] = await tx.query<DomainRecord>('UPDATE organization_domains SET verified_at = now(), updated_at = now() WHERE id = $1 RETURNING *', [
-      domain.id,
-    ]);
+    [after] = await tx.query<DomainRecord>('UPDATE organization_domains SET verified_at = now(), updated_at = now() WHERE id = $1 RETURNING *', [domain.id]);
   } catch (err) {
     // Two organizations verifying the same name at once: the unique index lets one through.
     if (pgErrorCode(err) === PgCode.uniqueViolation) throw validation(DOMAIN_VERIFIED_ELSEWHERE, 'domain', 'unique');

@@ -218,7 +218,13 @@ interface Member {
  * Makes the role's members exactly `uuids`. Each must be a user of the organization; users this
  * domain provisioned but deactivated have no membership and are skipped; anyone else is an error.
  */
-async function setMembers(tx: Queryable, organization: OrganizationRecord, domain: DomainRecord, role: { id: string; name: string }, uuids: string[]): Promise<void> {
+async function setMembers(
+  tx: Queryable,
+  organization: OrganizationRecord,
+  domain: DomainRecord,
+  role: { id: string; name: string },
+  uuids: string[],
+): Promise<void> {
   const wanted = [...new Set(uuids.map((u) => u.toLowerCase()))];
   const bad = wanted.find((u) => !isUuid(u));
   if (bad !== undefined) throw scimBadRequest('invalidValue', `Member ${bad} is not a user id.`);

@@ -68,7 +68,10 @@ export async function issueScimToken(
 export async function revokeScimToken(tx: Queryable, actor: Actor & { userId: number }, organizationId: string, domainId: string): Promise<void> {
   const { domain } = await adminDomain(tx, actor, organizationId, domainId);
   if (!domain.scim_enabled && domain.scim_token_hash === null) return;
-  await tx.query('UPDATE organization_domains SET scim_enabled = false, scim_token_hash = NULL, scim_token_issuer_level = NULL, updated_at = now() WHERE id = $1', [domain.id]);
+  await tx.query(
+    'UPDATE organization_domains SET scim_enabled = false, scim_token_hash = NULL, scim_token_issuer_level = NULL, updated_at = now() WHERE id = $1',
+    [domain.id],
+  );
   await recordActivity(tx, {
     organizationId,
     actor,

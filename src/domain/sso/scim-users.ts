@@ -137,12 +137,7 @@ export async function createScimUser(tx: Queryable, domain: DomainRecord, input:
     user = await insertUser(tx, { email, firstName: input.givenName, lastName: input.familyName, passwordHash: null });
   }
   const active = input.active ?? true;
-  await tx.query('INSERT INTO scim_users (domain_id, user_id, external_id, active) VALUES ($1, $2, $3, $4)', [
-    domain.id,
-    user.id,
-    input.externalId,
-    active,
-  ]);
+  await tx.query('INSERT INTO scim_users (domain_id, user_id, external_id, active) VALUES ($1, $2, $3, $4)', [domain.id, user.id, input.externalId, active]);
   await recordActivity(tx, {
     organizationId: organization.id,
     actor: systemActor,
@@ -152,7 +147,13 @@ export async function createScimUser(tx: Queryable, domain: DomainRecord, input:
     detail: {
       name: user.email,
       changes: [{ type: 'ScimUser', action: 'created', field: 'active', before: null, after: active }],
-      context: scimContext(domain, { user_id: user.id, user_uuid: user.uuid, user_email: user.email, external_id: input.externalId, linked_existing_user: linked }),
+      context: scimContext(domain, {
+        user_id: user.id,
+        user_uuid: user.uuid,
+        user_email: user.email,
+        external_id: input.externalId,
+        linked_existing_user: linked,
+      }),
     },
   });
   // A linked account takes the identity provider's names.
@@ -221,10 +222,9 @@ async function joinOrganization(tx: Queryable, organization: OrganizationRecord,
   if (await findMembership(tx, organization.id, user.id)) return;
   await addMembership(tx, systemActor, organization, user, OrganizationLevel.MEMBER, 'scim');
   if (!user.current_organization_id) {
-    const [project] = await tx.query<{ id: number }>(
-      'SELECT id FROM projects WHERE organization_id = $1 AND access_control = false ORDER BY id LIMIT 1',
-      [organization.id],
-    );
+    const [project] = await tx.query<{ id: number }>('SELECT id FROM projects WHERE organization_id = $1 AND access_control = false ORDER BY id LIMIT 1', [
+      organization.id,
+    ]);
     await setCurrentContext(tx, user.id, organization.id, project?.id ?? null);
   }
 }

@@ -13,16 +13,13 @@ import type { DomainRecord, SsoProvider } from './sso-domains.js';
 import { findUserById, findUserByEmail, insertUser, normalizeEmail, setCurrentContext } from '../identity/users.js';
 
 /** Why an SSO login was refused; each becomes an error page and a security event. */
-export type SsoRefusal =
-  | 'domain_not_verified'
-  | 'email_domain_mismatch'
-  | 'jit_not_enabled'
-  | 'user_inactive'
-  | 'missing_email'
-  | 'identity_conflict';
+export type SsoRefusal = 'domain_not_verified' | 'email_domain_mismatch' | 'jit_not_enabled' | 'user_inactive' | 'missing_email' | 'identity_conflict';
 
 export class SsoLoginRefused extends DomainError {
-  constructor(readonly reason: SsoRefusal, detail: string) {
+  constructor(
+    readonly reason: SsoRefusal,
+    detail: string,
+  ) {
     super('permission_denied', detail, reason);
     this.name = 'SsoLoginRefused';
   }
@@ -82,10 +79,12 @@ export async function completeSsoLogin(db: Database, identity: SsoIdentity): Pro
         // account stays with the subject it was linked to.
         throw new SsoLoginRefused('identity_conflict', 'This account is linked to a different identity at the identity provider.');
       }
-      await tx.query(
-        'INSERT INTO sso_identities (domain_id, provider, subject, user_id) VALUES ($1, $2, $3, $4)',
-        [domain.id, identity.provider, identity.subject, user.id],
-      );
+      await tx.query('INSERT INTO sso_identities (domain_id, provider, subject, user_id) VALUES ($1, $2, $3, $4)', [
+        domain.id,
+        identity.provider,
+        identity.subject,
+        user.id,
+      ]);
       await recordActivity(tx, {
         organizationId: organization.id,
         actor: systemActor,
@@ -115,10 +114,11 @@ export async function completeSsoLogin(db: Database, identity: SsoIdentity): Pro
         },
       });
     }
-    await tx.query(
-      'UPDATE sso_identities SET last_login_at = now() WHERE domain_id = $1 AND provider = $2 AND subject = $3',
-      [domain.id, identity.provider, identity.subject],
-    );
+    await tx.query('UPDATE sso_identities SET last_login_at = now() WHERE domain_id = $1 AND provider = $2 AND subject = $3', [
+      domain.id,
+      identity.provider,
+      identity.subject,
+    ]);
     const session = await createSession(tx, user.id, identity.provider);
     return { user, session, organizationId: organization.id, provisioned };
   });
@@ -133,18 +133,21 @@ export function emailInDomain(email: string, domain: string): boolean {
 }
 
 async function userOfIdentity(tx: Queryable, identity: SsoIdentity): Promise<UserRecord | undefined> {
-  const [row] = await tx.query<{ user_id: number }>(
-    'SELECT user_id FROM sso_identities WHERE domain_id = $1 AND provider = $2 AND subject = $3',
-    [identity.domain.id, identity.provider, identity.subject],
-  );
+  const [row] = await tx.query<{ user_id: number }>('SELECT user_id FROM sso_identities WHERE domain_id = $1 AND provider = $2 AND subject = $3', [
+    identity.domain.id,
+    identity.provider,
+    identity.subject,
+  ]);
   return row ? findUserById(tx, row.user_id) : undefined;
 }
 
 async function hasOtherIdentity(tx: Queryable, identity: SsoIdentity, userId: number): Promise<boolean> {
-  const rows = await tx.query(
-    'SELECT 1 FROM sso_identities WHERE domain_id = $1 AND provider = $2 AND user_id = $3 AND subject <> $4',
-    [identity.domain.id, identity.provider, userId, identity.subject],
-  );
+  const rows = await tx.query('SELECT 1 FROM sso_identities WHERE domain_id = $1 AND provider = $2 AND user_id = $3 AND subject <> $4', [
+    identity.domain.id,
+    identity.provider,
+    userId,
+    identity.subject,
+  ]);
   return rows.length > 0;
 }
 
@@ -178,10 +181,9 @@ async function ensureMembership(
     }
   }
   if (!user.current_organization_id) {
-    const [project] = await tx.query<{ id: number }>(
-      'SELECT id FROM projects WHERE organization_id = $1 AND access_control = false ORDER BY id LIMIT 1',
-      [organization.id],
-    );
+    const [project] = await tx.query<{ id: number }>('SELECT id FROM projects WHERE organization_id = $1 AND access_control = false ORDER BY id LIMIT 1', [
+      organization.id,
+    ]);
     await setCurrentContext(tx, user.id, organization.id, project?.id ?? null);
   }
   return membership;

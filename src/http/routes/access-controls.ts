@@ -38,9 +38,7 @@ export function accessControlRoutes(app: FastifyInstance, { db }: Deps): void {
         ...(body.role !== undefined ? { role: body.role } : {}),
         ...(body.resource !== undefined ? { resource: body.resource } : {}),
       };
-      const row = await db.transaction((tx) =>
-        putAccessControl(tx, actorOf(request), routeProject(request).project.id, scopeOf(request.params), input),
-      );
+      const row = await db.transaction((tx) => putAccessControl(tx, actorOf(request), routeProject(request).project.id, scopeOf(request.params), input));
       return row === null ? reply.code(204).send() : show.accessControl(row);
     });
   };

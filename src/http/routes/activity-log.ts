@@ -21,14 +21,7 @@ import { projectsWithActivityAccess, redactForReader } from '../../domain/activi
 import { isUuid } from '../../domain/identity/users.js';
 import { currentUser, type Deps } from '../deps.js';
 import { activityCsvHeader, activityCsvLine, activityEntry, activityExportEntry } from '../serializers/activity-log.js';
-import {
-  ActivityExport,
-  ActivityExportQuery,
-  ActivityPage,
-  ChainReport,
-  OrganizationActivityQuery,
-  ProjectActivityQuery,
-} from '../schemas/activity-log.js';
+import { ActivityExport, ActivityExportQuery, ActivityPage, ChainReport, OrganizationActivityQuery, ProjectActivityQuery } from '../schemas/activity-log.js';
 import { OrgParams, ProjectParams } from '../schemas/common.js';
 import { routeOrganization } from './organizations.js';
 import { routeProject } from './projects.js';
@@ -179,7 +172,11 @@ export async function organizationArea(request: FastifyRequest, db: Deps['db']):
   let projectIds: number[] | null =
     membership.level >= OrganizationLevel.ADMIN
       ? null
-      : await projectsWithActivityAccess(db, (await listVisibleProjects(db, currentUser(request).id, record.id)).map((p) => p.id), currentUser(request).id);
+      : await projectsWithActivityAccess(
+          db,
+          (await listVisibleProjects(db, currentUser(request).id, record.id)).map((p) => p.id),
+          currentUser(request).id,
+        );
   const scopedTeams = request.ctx.apiKey?.scoped_teams;
   if (scopedTeams) projectIds = projectIds === null ? [...scopedTeams] : projectIds.filter((id) => scopedTeams.includes(id));
   return { kind: 'organization', organizationId: record.id, projectIds, includeSecurity: membership.level >= OrganizationLevel.ADMIN };

@@ -44,7 +44,12 @@ export function activitySinkRoutes(app: FastifyInstance, { db }: Deps): void {
   api.get(base, { config: read, schema: { params: OrgParams, response: { 200: SinkList } } }, async (request) => {
     const page = readPage(request);
     const sinks = await listSinks(db, actorOf(request), routeOrganization(request).record.id);
-    return paginated(request, page, sinks.length, sinks.slice(page.offset, page.offset + page.limit).map((s) => sinkView(s)));
+    return paginated(
+      request,
+      page,
+      sinks.length,
+      sinks.slice(page.offset, page.offset + page.limit).map((s) => sinkView(s)),
+    );
   });
 
   api.post(base, { config: write, schema: { params: OrgParams, body: SinkCreate, response: { 201: Sink } } }, async (request, reply) => {

@@ -63,7 +63,11 @@ function decodeCursor(value: string): Cursor {
   return { organizationId: c.o, projectId: c.p as number | null, order: c.k, after: c.a as number };
 }
 
-const list = (value: string | undefined) => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 
 function isoDate(value: string | undefined, attr: string): string | undefined {
   if (value === undefined || value === '') return undefined;
@@ -116,8 +120,7 @@ function readFilters(q: Query): ActivityFilters {
 }
 
 /** Could an entry of this activity name be of this class (Authentication ones are always in scope Security)? */
-const classMatches = (activity: string, c: OcsfClass) =>
-  ocsfClassOf({ activity, scope: 'Security' }) === c || ocsfClassOf({ activity, scope: '' }) === c;
+const classMatches = (activity: string, c: OcsfClass) => ocsfClassOf({ activity, scope: 'Security' }) === c || ocsfClassOf({ activity, scope: '' }) === c;
 
 function pageSize(q: Query): number {
   const raw = q.page_size ?? q.limit;
@@ -136,7 +139,8 @@ async function page(request: FastifyRequest, db: Deps['db'], q: Query, area: Act
   const schema = q.schema ?? '';
   if (schema !== '' && schema !== 'ocsf') throw validation(`"${schema.slice(0, 20)}" is not a valid choice.`, 'schema', 'invalid_choice');
   const ordering = q.ordering || '-created_at';
-  if (ordering !== 'created_at' && ordering !== '-created_at') throw validation(`"${ordering.slice(0, 20)}" is not a valid choice.`, 'ordering', 'invalid_choice');
+  if (ordering !== 'created_at' && ordering !== '-created_at')
+    throw validation(`"${ordering.slice(0, 20)}" is not a valid choice.`, 'ordering', 'invalid_choice');
   const order: Order = ordering === 'created_at' ? 'chain' : 'newest';
   const follow = flag(q.follow, 'follow');
   if (follow && order !== 'chain') throw validation('follow needs ordering=created_at.', 'follow');
@@ -155,9 +159,7 @@ async function page(request: FastifyRequest, db: Deps['db'], q: Query, area: Act
   const last = stored[stored.length - 1];
   const position = last ? last.position : after;
   const resume = more || follow;
-  const next = resume
-    ? link(request, encodeCursor({ organizationId: area.organizationId, projectId, order, after: position ?? 0 }))
-    : null;
+  const next = resume ? link(request, encodeCursor({ organizationId: area.organizationId, projectId, order, after: position ?? 0 })) : null;
   const results = schema === 'ocsf' ? rows.map((r) => toOcsf(r, VERSION)) : rows.map((r) => activityEntry(r) as Record<string, unknown>);
   return { next, previous: null, results };
 }

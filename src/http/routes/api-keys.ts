@@ -25,10 +25,8 @@ export function apiKeyRoutes(app: FastifyInstance, { db }: Deps): void {
     return reply.code(201).send(show.apiKey(key, value));
   });
 
-  api.get(
-    '/api/personal_api_keys/:key_id/',
-    { config: { access: readSelf }, schema: { params: KeyParams, response: { 200: ApiKey } } },
-    async (request) => show.apiKey(await getApiKey(db, currentUser(request).id, request.params.key_id, request.ctx.apiKey?.id)),
+  api.get('/api/personal_api_keys/:key_id/', { config: { access: readSelf }, schema: { params: KeyParams, response: { 200: ApiKey } } }, async (request) =>
+    show.apiKey(await getApiKey(db, currentUser(request).id, request.params.key_id, request.ctx.apiKey?.id)),
   );
 
   for (const method of ['PATCH', 'PUT'] as const) {

@@ -23,7 +23,15 @@ import { validation } from '../../domain/errors.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import { resourceActor } from '../resource-actor.js';
-import { OrganizationPolicyParams, PolicyCreate, PolicyListQuery, PolicyPage, PolicyPatch, ProjectPolicyParams, ApprovalPolicy } from '../schemas/approval-policies.js';
+import {
+  OrganizationPolicyParams,
+  PolicyCreate,
+  PolicyListQuery,
+  PolicyPage,
+  PolicyPatch,
+  ProjectPolicyParams,
+  ApprovalPolicy,
+} from '../schemas/approval-policies.js';
 import { ChangeRequest, Decision, DecisionResult, RequestListQuery, RequestPage, RequestParams } from '../schemas/change-requests.js';
 import { showApprovalPolicies, showChangeRequest, showChangeRequests } from '../serializers/change-requests.js';
 import { ProjectParams, routeProject } from './projects.js';
@@ -144,4 +152,3 @@ function policyRoutes(
     return reply.code(204).send();
   });
 }
-

@@ -25,7 +25,11 @@ import { placementOf } from './insights.js';
 /** A dashboard with the tiles whose insights the caller may view. */
 async function render(q: Queryable, gate: ResourceActor, dashboard: DashboardRecord) {
   const tiles = await tilesOf(q, [dashboard.id]);
-  const visible = await visibleTo(gate, 'insight', tiles.map((t) => t.insight));
+  const visible = await visibleTo(
+    gate,
+    'insight',
+    tiles.map((t) => t.insight),
+  );
   const views = await withDashboards(q, visible);
   const shown = tiles.flatMap((t) => {
     const view = views.find((v) => v.id === t.insight_id);
@@ -61,8 +65,16 @@ export function dashboardRoutes(app: FastifyInstance, { db }: Deps): void {
       });
       const all = await visibleTo(gate, 'dashboard', stored);
       const slice = all.slice(page.offset, page.offset + page.limit);
-      const users = await show.creators(db, slice.map((d) => d.created_by_id));
-      return paginated(request, page, all.length, slice.map((d) => show.dashboardBasic(d, users)));
+      const users = await show.creators(
+        db,
+        slice.map((d) => d.created_by_id),
+      );
+      return paginated(
+        request,
+        page,
+        all.length,
+        slice.map((d) => show.dashboardBasic(d, users)),
+      );
     },
   );
 

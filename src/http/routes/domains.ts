@@ -4,15 +4,7 @@ import { OrganizationLevel } from '../../access/levels.js';
 import { scoped } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
 import { createGroupMapping, deleteGroupMapping, listGroupMappings } from '../../domain/sso/group-mapping-settings.js';
-import {
-  createDomain,
-  deleteDomain,
-  getDomain,
-  listDomains,
-  updateDomain,
-  verifyDomain,
-  withSamlMetadata,
-} from '../../domain/sso/organization-domains.js';
+import { createDomain, deleteDomain, getDomain, listDomains, updateDomain, verifyDomain, withSamlMetadata } from '../../domain/sso/organization-domains.js';
 import { txtLookup } from '../../sso/dns-verification.js';
 import { outboundPolicy } from '../../net/outbound-policy.js';
 import { actorOf, type Deps } from '../deps.js';

@@ -3,7 +3,16 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { serving } from '../../access/route-access.js';
 import { validation } from '../../domain/errors.js';
-import { getEvent, isEventUuid, iterateEvents, listEvents, parseInstant, readEventFilters, type EventCursor, type EventFilters } from '../../domain/analytics/events.js';
+import {
+  getEvent,
+  isEventUuid,
+  iterateEvents,
+  listEvents,
+  parseInstant,
+  readEventFilters,
+  type EventCursor,
+  type EventFilters,
+} from '../../domain/analytics/events.js';
 import { readEventsQuery, runEventsQuery } from '../../domain/analytics/query.js';
 import { recordSensitiveRead } from '../../domain/activity/activity-reads.js';
 import { actorOf, type Deps } from '../deps.js';

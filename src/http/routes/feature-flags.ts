@@ -69,7 +69,13 @@ export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
     const options = listOptions(request.query);
     const actor = await resourceActor(db, request);
     const everything = seesEveryObject(actor, RESOURCE);
-    const { count, results } = await listFeatureFlagPage(db, actor.projectId, options, page, everything ? undefined : async (flags) => visibleTo(actor, RESOURCE, flags));
+    const { count, results } = await listFeatureFlagPage(
+      db,
+      actor.projectId,
+      options,
+      page,
+      everything ? undefined : async (flags) => visibleTo(actor, RESOURCE, flags),
+    );
     return paginated(request, page, count, await shown(db, results));
   });
 
@@ -101,7 +107,10 @@ export function featureFlagRoutes(app: FastifyInstance, { db }: Deps): void {
         const actor = await resourceActor(db, request);
         const result = await db.transaction(async (tx) => {
           // Where an approval policy covers the change, it is held as a change request (src/domain/access-control/change-requests.ts).
-          const gate = await gateFlagChange(tx, actorOf(request), actor, await requireFeatureFlag(tx, actor.projectId, id, true), { patch, deleted: deleted === true });
+          const gate = await gateFlagChange(tx, actorOf(request), actor, await requireFeatureFlag(tx, actor.projectId, id, true), {
+            patch,
+            deleted: deleted === true,
+          });
           if (gate.kind !== 'pass') return { flag: null, gate };
           const updated = await updateFeatureFlag(tx, actorOf(request), actor.projectId, id, patch);
           if (deleted !== true) return { flag: updated, gate: null };

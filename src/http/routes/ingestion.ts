@@ -23,7 +23,8 @@ function credentialToken(request: FastifyRequest): string | undefined {
     if (match) return match[1];
   }
   for (const source of [request.query, request.body]) {
-    const value = source !== null && typeof source === 'object' && !Array.isArray(source) ? (source as { personal_api_key?: unknown }).personal_api_key : undefined;
+    const value =
+      source !== null && typeof source === 'object' && !Array.isArray(source) ? (source as { personal_api_key?: unknown }).personal_api_key : undefined;
     if (typeof value === 'string' && value !== '') return value;
   }
   return undefined;

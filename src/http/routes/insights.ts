@@ -38,7 +38,10 @@ function inputOf(body: InsightBody) {
 
 async function render(q: Queryable, records: readonly InsightRecord[]) {
   const views = await withDashboards(q, records);
-  const users = await show.creators(q, views.map((v) => v.created_by_id));
+  const users = await show.creators(
+    q,
+    views.map((v) => v.created_by_id),
+  );
   return views.map((v) => show.insight(v, users));
 }
 
@@ -78,7 +81,10 @@ export function insightRoutes(app: FastifyInstance, { db }: Deps): void {
 
   api.post(
     base,
-    { config: { access: serving('insight', 'write', { resource: 'insight' }) }, schema: { params: ProjectParams, body: InsightBody, response: { 201: Insight } } },
+    {
+      config: { access: serving('insight', 'write', { resource: 'insight' }) },
+      schema: { params: ProjectParams, body: InsightBody, response: { 201: Insight } },
+    },
     async (request, reply) => {
       const { body } = request;
       const insight = await db.transaction(async (tx) =>
@@ -91,7 +97,10 @@ export function insightRoutes(app: FastifyInstance, { db }: Deps): void {
 
   api.get(
     one,
-    { config: { access: serving('insight', 'read', { resource: 'insight', object: 'insight_id' }) }, schema: { params: InsightParams, response: { 200: Insight } } },
+    {
+      config: { access: serving('insight', 'read', { resource: 'insight', object: 'insight_id' }) },
+      schema: { params: InsightParams, response: { 200: Insight } },
+    },
     async (request) => {
       const insight = await findInsight(db, placementOf(request).projectId, request.params.insight_id);
       const [shown] = await render(db, [insight]);
@@ -119,7 +128,10 @@ export function insightRoutes(app: FastifyInstance, { db }: Deps): void {
 
   api.delete(
     one,
-    { config: { access: serving('insight', 'write', { resource: 'insight', object: 'insight_id' }) }, schema: { params: InsightParams, response: { 204: NoContent } } },
+    {
+      config: { access: serving('insight', 'write', { resource: 'insight', object: 'insight_id' }) },
+      schema: { params: InsightParams, response: { 204: NoContent } },
+    },
     async (request, reply) => {
       const { insight_id } = request.params;
       await db.transaction(async (tx) => deleteInsight(tx, actorOf(request), await resourceActor(tx, request), placementOf(request), insight_id));

@@ -29,8 +29,7 @@ function localPath(next: string | undefined): string {
   }
 }
 
-const notConfigured = (attr: 'email' | 'domain_id') =>
-  validation('Single sign-on with OIDC is not configured for this domain.', attr, 'oidc_not_configured');
+const notConfigured = (attr: 'email' | 'domain_id') => validation('Single sign-on with OIDC is not configured for this domain.', attr, 'oidc_not_configured');
 
 export function oidcRoutes(app: FastifyInstance, { db, config }: Deps): void {
   const discovery = new OidcDiscovery(oidcFetch(outboundPolicy(config.outboundAllow), config.oidcCaFile));

@@ -1,13 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { scoped } from '../../access/route-access.js';
-import {
-  countMembers,
-  createOrganization,
-  deleteOrganization,
-  listOrganizationsOfUser,
-  updateOrganization,
-} from '../../domain/organizations/organizations.js';
+import { countMembers, createOrganization, deleteOrganization, listOrganizationsOfUser, updateOrganization } from '../../domain/organizations/organizations.js';
 import { countMembersWithoutSecondFactor } from '../../domain/identity/second-factor-rule.js';
 import { ssoEnforcementOf } from '../../domain/sso/organization-domains.js';
 import { listVisibleProjects } from '../../domain/organizations/projects.js';

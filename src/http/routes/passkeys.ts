@@ -112,27 +112,31 @@ export function passkeyRoutes(app: FastifyInstance, { db, config, limiter }: Dep
     },
   );
 
-  api.post('/api/login/passkey/', { config: { access: publicRoute }, schema: { body: PasskeyAssertion, response: { 200: Success } } }, async (request, reply) => {
-    const { response } = request.body;
-    const pendingToken = request.cookies[PENDING_LOGIN_COOKIE];
-    const pending = await pendingLoginUserOrNull(db, pendingToken);
-    const verified = await limiter.guard(
-      [[SECOND_FACTOR_LIMITS.perAddress, request.ip]],
-      () => verifyPasskeyAssertion(db, rp(), response, pending, request.log),
-      (err) => err instanceof DomainError,
-    );
-    let session;
-    if (verified.secondFactor && pending) {
-      session = await completeVerifiedSecondStep(db, pendingToken!, pending, sessionOrigin(request));
-      reply.clearCookie(PENDING_LOGIN_COOKIE, { path: '/api/login/' });
-    } else {
-      const user = await findUserById(db, verified.userId);
-      if (!user?.is_active || user.is_service_account) throw validation('This passkey could not be verified.', 'response', 'passkey_invalid');
-      // A domain that enforces SSO takes no other sign-in.
-      await assertPasswordAuthAllowed(db, user.email);
-      session = await db.transaction((tx) => createSession(tx, user.id, 'passkey', { ...sessionOrigin(request), secondFactor: 'passkey' }));
-    }
-    setSessionCookies(reply, request, config, session);
-    return { success: true };
-  });
+  api.post(
+    '/api/login/passkey/',
+    { config: { access: publicRoute }, schema: { body: PasskeyAssertion, response: { 200: Success } } },
+    async (request, reply) => {
+      const { response } = request.body;
+      const pendingToken = request.cookies[PENDING_LOGIN_COOKIE];
+      const pending = await pendingLoginUserOrNull(db, pendingToken);
+      const verified = await limiter.guard(
+        [[SECOND_FACTOR_LIMITS.perAddress, request.ip]],
+        () => verifyPasskeyAssertion(db, rp(), response, pending, request.log),
+        (err) => err instanceof DomainError,
+      );
+      let session;
+      if (verified.secondFactor && pending) {
+        session = await completeVerifiedSecondStep(db, pendingToken!, pending, sessionOrigin(request));
+        reply.clearCookie(PENDING_LOGIN_COOKIE, { path: '/api/login/' });
+      } else {
+        const user = await findUserById(db, verified.userId);
+        if (!user?.is_active || user.is_service_account) throw validation('This passkey could not be verified.', 'response', 'passkey_invalid');
+        // A domain that enforces SSO takes no other sign-in.
+        await assertPasswordAuthAllowed(db, user.email);
+        session = await db.transaction((tx) => createSession(tx, user.id, 'passkey', { ...sessionOrigin(request), secondFactor: 'passkey' }));
+      }
+      setSessionCookies(reply, request, config, session);
+      return { success: true };
+    },
+  );
 }

@@ -46,8 +46,10 @@ export function projectMemberRoutes(app: FastifyInstance, { db }: Deps): void {
     const page = readPage(request);
     return paginated(request, page, rows.length, rows.slice(page.offset, page.offset + page.limit));
   });
-  api.get('/api/projects/:project_id/explicit_members/', { config: read, schema: { params: ProjectParams, response: { 200: ExplicitMemberList } } }, async (request) =>
-    (await listProjectMembers(db, routeProject(request).project.id)).map(show.explicitMember),
+  api.get(
+    '/api/projects/:project_id/explicit_members/',
+    { config: read, schema: { params: ProjectParams, response: { 200: ExplicitMemberList } } },
+    async (request) => (await listProjectMembers(db, routeProject(request).project.id)).map(show.explicitMember),
   );
 
   const families = [
@@ -61,9 +63,7 @@ export function projectMemberRoutes(app: FastifyInstance, { db }: Deps): void {
       { config: { access: scoped('project', 'write') }, schema: { params: ProjectParams, body: ProjectMemberAdd, response: { 201: family.item } } },
       async (request, reply) => {
         const body = request.body;
-        const row = await db.transaction((tx) =>
-          addProjectMember(tx, actorOf(request), routeProject(request).project.id, userReference(body), body.level),
-        );
+        const row = await db.transaction((tx) => addProjectMember(tx, actorOf(request), routeProject(request).project.id, userReference(body), body.level));
         return reply.code(201).send(family.show(row));
       },
     );

@@ -37,7 +37,10 @@ export async function remoteConfig(db: Deps['db'], projectId: number, token: str
 
 /** JSON that is safe inside a script: no `</script>`, no line terminators JavaScript refuses. */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 export function remoteConfigRoutes(app: FastifyInstance, { db }: Deps): void {

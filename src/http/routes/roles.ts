@@ -97,13 +97,17 @@ export function roleRoutes(app: FastifyInstance, { db }: Deps): void {
     return paginated(request, page, count, rows.map(show.roleMembership));
   });
 
-  api.post(MEMBERSHIPS, { config: write, schema: { params: RoleParams, body: RoleMembershipCreate, response: { 201: RoleMembership } } }, async (request, reply) => {
-    const { record } = routeOrganization(request);
-    const { role_id } = request.params;
-    const { user_uuid } = request.body;
-    const row = await db.transaction((tx) => addRoleMember(tx, actorOf(request), record.id, role_id, user_uuid));
-    return reply.code(201).send(show.roleMembership(row));
-  });
+  api.post(
+    MEMBERSHIPS,
+    { config: write, schema: { params: RoleParams, body: RoleMembershipCreate, response: { 201: RoleMembership } } },
+    async (request, reply) => {
+      const { record } = routeOrganization(request);
+      const { role_id } = request.params;
+      const { user_uuid } = request.body;
+      const row = await db.transaction((tx) => addRoleMember(tx, actorOf(request), record.id, role_id, user_uuid));
+      return reply.code(201).send(show.roleMembership(row));
+    },
+  );
 
   api.get(`${MEMBERSHIPS}:membership_id/`, { config: read, schema: { params: RoleMembershipParams, response: { 200: RoleMembership } } }, async (request) => {
     const { record } = routeOrganization(request);
@@ -111,10 +115,14 @@ export function roleRoutes(app: FastifyInstance, { db }: Deps): void {
     return show.roleMembership(await getRoleMembership(db, record.id, role_id, membership_id));
   });
 
-  api.delete(`${MEMBERSHIPS}:membership_id/`, { config: write, schema: { params: RoleMembershipParams, response: { 204: NoContent } } }, async (request, reply) => {
-    const { record } = routeOrganization(request);
-    const { role_id, membership_id } = request.params;
-    await db.transaction((tx) => removeRoleMember(tx, actorOf(request), record.id, role_id, membership_id));
-    return reply.code(204).send();
-  });
+  api.delete(
+    `${MEMBERSHIPS}:membership_id/`,
+    { config: write, schema: { params: RoleMembershipParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const { record } = routeOrganization(request);
+      const { role_id, membership_id } = request.params;
+      await db.transaction((tx) => removeRoleMember(tx, actorOf(request), record.id, role_id, membership_id));
+      return reply.code(204).send();
+    },
+  );
 }

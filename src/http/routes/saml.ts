@@ -34,7 +34,10 @@ export function samlRoutes(app: FastifyInstance, { db, config }: Deps): void {
       ({ url, requestId } = await authorizeUrl(db, config, domain));
     } catch (err) {
       request.log.warn({ err, domain_id: domain.id }, 'could not build a SAML AuthnRequest');
-      throw validation('SAML single sign-on is misconfigured for this domain. Ask an organization admin to check it.', query.email !== undefined ? 'email' : 'domain_id');
+      throw validation(
+        'SAML single sign-on is misconfigured for this domain. Ask an organization admin to check it.',
+        query.email !== undefined ? 'email' : 'domain_id',
+      );
     }
     // The response must come back to the browser that asked (login CSRF): it names this request.
     reply.setCookie(REQUEST_COOKIE, requestId, requestCookieOptions(request, config));
@@ -187,9 +190,7 @@ async function responseDomain(db: Database, relayState: string | undefined, enve
   const relay = relayState?.trim();
   if (relay && isUuid(relay)) return findDomainById(db, relay);
   if (envelope.inResponseTo && envelope.inResponseTo.length <= 200) {
-    const [row] = await db.query<{ domain_id: string }>(`SELECT domain_id FROM sso_requests WHERE id = $1 AND provider = 'saml'`, [
-      envelope.inResponseTo,
-    ]);
+    const [row] = await db.query<{ domain_id: string }>(`SELECT domain_id FROM sso_requests WHERE id = $1 AND provider = 'saml'`, [envelope.inResponseTo]);
     return row ? findDomainById(db, row.domain_id) : undefined;
   }
   if (envelope.issuer && envelope.issuer.length <= 1000) {

@@ -97,7 +97,10 @@ export function answerScimNotFound(request: FastifyRequest, reply: FastifyReply)
   const allowed = allowedMethods(scimTable, path);
   if (allowed.length > 0 && !allowed.includes(request.method)) {
     reply.header('allow', allowed.join(', '));
-    void reply.code(405).type(SCIM_CONTENT_TYPE).send(scimErrorBody(405, `Method "${request.method}" not allowed.`));
+    void reply
+      .code(405)
+      .type(SCIM_CONTENT_TYPE)
+      .send(scimErrorBody(405, `Method "${request.method}" not allowed.`));
   } else {
     void reply.code(404).type(SCIM_CONTENT_TYPE).send(scimErrorBody(404, 'Not found.'));
   }
@@ -191,13 +194,21 @@ async function scimService(scim: FastifyInstance, { db, config, limiter }: Deps)
 
   // ---- Users ----------------------------------------------------------------------------------
 
-  api.get('/:domain_id/Users', { config: access, schema: { params: DomainParams, querystring: ScimQuery, response: { 200: ScimUserList } } }, async (request) => {
-    const q = request.query;
-    const filter = readFilter(q);
-    const { startIndex, offset, limit } = readPaging(q);
-    const { total, rows } = await listScimUsers(db, domainOf(request), { filter, offset, limit });
-    return listResponse(rows.map((r) => userResource(r, base(request))), total, startIndex);
-  });
+  api.get(
+    '/:domain_id/Users',
+    { config: access, schema: { params: DomainParams, querystring: ScimQuery, response: { 200: ScimUserList } } },
+    async (request) => {
+      const q = request.query;
+      const filter = readFilter(q);
+      const { startIndex, offset, limit } = readPaging(q);
+      const { total, rows } = await listScimUsers(db, domainOf(request), { filter, offset, limit });
+      return listResponse(
+        rows.map((r) => userResource(r, base(request))),
+        total,
+        startIndex,
+      );
+    },
+  );
 
   api.post('/:domain_id/Users', { config: access, schema: { params: DomainParams, response: { 201: ScimUser } } }, async (request, reply) => {
     const input = readUser(request.body);
@@ -238,14 +249,22 @@ async function scimService(scim: FastifyInstance, { db, config, limiter }: Deps)
 
   // ---- Groups ---------------------------------------------------------------------------------
 
-  api.get('/:domain_id/Groups', { config: access, schema: { params: DomainParams, querystring: ScimQuery, response: { 200: ScimGroupList } } }, async (request) => {
-    const q = request.query;
-    const filter = readFilter(q);
-    const { startIndex, offset, limit } = readPaging(q);
-    const includeMembers = !excludes(q, 'members');
-    const { total, rows } = await listScimGroups(db, domainOf(request), { filter, offset, limit, includeMembers });
-    return listResponse(rows.map((r) => groupResource(r, base(request), includeMembers)), total, startIndex);
-  });
+  api.get(
+    '/:domain_id/Groups',
+    { config: access, schema: { params: DomainParams, querystring: ScimQuery, response: { 200: ScimGroupList } } },
+    async (request) => {
+      const q = request.query;
+      const filter = readFilter(q);
+      const { startIndex, offset, limit } = readPaging(q);
+      const includeMembers = !excludes(q, 'members');
+      const { total, rows } = await listScimGroups(db, domainOf(request), { filter, offset, limit, includeMembers });
+      return listResponse(
+        rows.map((r) => groupResource(r, base(request), includeMembers)),
+        total,
+        startIndex,
+      );
+    },
+  );
 
   api.post('/:domain_id/Groups', { config: access, schema: { params: DomainParams, response: { 201: ScimGroup } } }, async (request, reply) => {
     const input = readGroup(request.body);
@@ -255,11 +274,15 @@ async function scimService(scim: FastifyInstance, { db, config, limiter }: Deps)
     return reply.code(201).send(resource);
   });
 
-  api.get('/:domain_id/Groups/:group_id', { config: access, schema: { params: GroupParams, querystring: ScimQuery, response: { 200: ScimGroup } } }, async (request) => {
-    const { group_id } = request.params;
-    const includeMembers = !excludes(request.query, 'members');
-    return groupResource(await getScimGroup(db, domainOf(request), group_id, includeMembers), base(request), includeMembers);
-  });
+  api.get(
+    '/:domain_id/Groups/:group_id',
+    { config: access, schema: { params: GroupParams, querystring: ScimQuery, response: { 200: ScimGroup } } },
+    async (request) => {
+      const { group_id } = request.params;
+      const includeMembers = !excludes(request.query, 'members');
+      return groupResource(await getScimGroup(db, domainOf(request), group_id, includeMembers), base(request), includeMembers);
+    },
+  );
 
   api.put('/:domain_id/Groups/:group_id', { config: access, schema: { params: GroupParams, response: { 200: ScimGroup } } }, async (request) => {
     const { group_id } = request.params;

@@ -76,26 +76,32 @@ export function serviceAccountRoutes(app: FastifyInstance, { db }: Deps): void {
     return (await listServiceAccountKeys(db, routeOrganization(request).record.id, account_id)).map((k) => show.apiKey(k));
   });
 
-  api.post(`${base}:account_id/keys/`, { config: write, schema: { params: AccountParams, body: AccountKeyCreate, response: { 201: AccountKey } } }, async (request, reply) => {
-    const { account_id } = request.params;
-    const body = request.body;
-    const { key, value } = await db.transaction((tx) =>
-      createServiceAccountKey(tx, actorOf(request), routeOrganization(request).record.id, account_id, body),
-    );
-    return reply.code(201).send(show.apiKey(key, value));
-  });
+  api.post(
+    `${base}:account_id/keys/`,
+    { config: write, schema: { params: AccountParams, body: AccountKeyCreate, response: { 201: AccountKey } } },
+    async (request, reply) => {
+      const { account_id } = request.params;
+      const body = request.body;
+      const { key, value } = await db.transaction((tx) =>
+        createServiceAccountKey(tx, actorOf(request), routeOrganization(request).record.id, account_id, body),
+      );
+      return reply.code(201).send(show.apiKey(key, value));
+    },
+  );
 
   api.post(`${base}:account_id/keys/:key_id/roll/`, { config: write, schema: { params: AccountKeyParams, response: { 200: AccountKey } } }, async (request) => {
     const { account_id, key_id } = request.params;
-    const { key, value } = await db.transaction((tx) =>
-      rollServiceAccountKey(tx, actorOf(request), routeOrganization(request).record.id, account_id, key_id),
-    );
+    const { key, value } = await db.transaction((tx) => rollServiceAccountKey(tx, actorOf(request), routeOrganization(request).record.id, account_id, key_id));
     return show.apiKey(key, value);
   });
 
-  api.delete(`${base}:account_id/keys/:key_id/`, { config: write, schema: { params: AccountKeyParams, response: { 204: NoContent } } }, async (request, reply) => {
-    const { account_id, key_id } = request.params;
-    await db.transaction((tx) => deleteServiceAccountKey(tx, actorOf(request), routeOrganization(request).record.id, account_id, key_id));
-    return reply.code(204).send();
-  });
+  api.delete(
+    `${base}:account_id/keys/:key_id/`,
+    { config: write, schema: { params: AccountKeyParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const { account_id, key_id } = request.params;
+      await db.transaction((tx) => deleteServiceAccountKey(tx, actorOf(request), routeOrganization(request).record.id, account_id, key_id));
+      return reply.code(204).send();
+    },
+  );
 }

@@ -34,7 +34,6 @@ import { UserParams } from '../schemas/users.js';
 /** The cookie naming a login that waits for its second factor (httpOnly, ten minutes). */
 export const PENDING_LOGIN_COOKIE = 'warden_2fa_pending';
 
-
 export const sessionOrigin = (request: FastifyRequest): SessionOrigin => ({
   ip: request.ip,
   userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
@@ -56,7 +55,6 @@ export function answerLogin(reply: FastifyReply, request: FastifyRequest, deps: 
   throw secondFactorRequired();
 }
 
-
 /** Runs a change that needs a fresh code; a refused code is a security event and counts against the limits. */
 async function withCode<T>(
   db: Database,
@@ -67,7 +65,11 @@ async function withCode<T>(
   change: (tx: Queryable) => Promise<T>,
 ): Promise<T> {
   try {
-    return await limiter.guard(codeCounts(request, user.id), () => db.transaction(change), (err) => err instanceof SecondFactorRejected);
+    return await limiter.guard(
+      codeCounts(request, user.id),
+      () => db.transaction(change),
+      (err) => err instanceof SecondFactorRejected,
+    );
   } catch (err) {
     if (!(err instanceof SecondFactorRejected)) throw err;
     await recordSecondFactorFailure(db, user, err.reason, during, request.log);
@@ -81,7 +83,6 @@ const codeCounts = (request: FastifyRequest, userId: number) =>
     [SECOND_FACTOR_LIMITS.perAddress, request.ip],
     [SECOND_FACTOR_LIMITS.perAccount, `${userId}|${request.ip}`],
   ] as const;
-
 
 export function twoFactorRoutes(app: FastifyInstance, deps: Deps): void {
   const { db, config, limiter } = deps;

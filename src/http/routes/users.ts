@@ -92,7 +92,7 @@ export function userRoutes(app: FastifyInstance, { db }: Deps): void {
         const changes = diffFields(before, next, ['first_name', 'last_name'], 'User');
         if (passwordHash) {
           changes.push({ type: 'User', action: 'changed', field: 'password' });
-          const token = request.ctx.sessionCsrfToken !== null ? request.cookies[SESSION_COOKIE] ?? null : null;
+          const token = request.ctx.sessionCsrfToken !== null ? (request.cookies[SESSION_COOKIE] ?? null) : null;
           await deleteOtherSessions(tx, user.id, token);
         }
         if (changes.length > 0 && next.current_organization_id) {

@@ -87,10 +87,4 @@ export const NoContent = Type.Unsafe<void>(Type.Null({ description: 'No content'
  * A response as a client reads it (JSON.parse): the server's Dates arrive as strings. The console
  * derives its API types with it, e.g. `Wire<Organization>`.
  */
-export type Wire<T> = T extends Date
-  ? string
-  : T extends ReadonlyArray<infer U>
-    ? Array<Wire<U>>
-    : T extends object
-      ? { [K in keyof T]: Wire<T[K]> }
-      : T;
+export type Wire<T> = T extends Date ? string : T extends ReadonlyArray<infer U> ? Array<Wire<U>> : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;

@@ -22,13 +22,7 @@ export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Ty
 export const DateTime = Type.Unsafe<Date | string>(Type.String({ format: 'date-time' }));
 
 /** A response type as a client reads it: instants are ISO text once serialized. */
-export type Wire<T> = T extends Date
-  ? string
-  : T extends ReadonlyArray<infer I>
-    ? Wire<I>[]
-    : T extends object
-      ? { [K in keyof T]: Wire<T[K]> }
-      : T;
+export type Wire<T> = T extends Date ? string : T extends ReadonlyArray<infer I> ? Wire<I>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
 
 /** Free-form JSON (flag filters, insight queries, payloads, activity details): written as it is. */
 export const AnyJson = Type.Unknown();

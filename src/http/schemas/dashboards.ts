@@ -11,7 +11,10 @@ export const TileBody = Type.Object(
   {
     id: Type.Optional(DbId),
     insight: Type.Optional(
-      Type.Union([Type.Object({ id: Type.Optional(DbId), short_id: Type.Optional(Type.String({ maxLength: 12 })) }, { additionalProperties: true }), Type.Null()]),
+      Type.Union([
+        Type.Object({ id: Type.Optional(DbId), short_id: Type.Optional(Type.String({ maxLength: 12 })) }, { additionalProperties: true }),
+        Type.Null(),
+      ]),
     ),
     layouts: Type.Optional(JsonObject),
     color: Type.Optional(Type.Union([Type.String({ maxLength: 400 }), Type.Null()])),

@@ -45,4 +45,7 @@ export type FeatureFlagList = Static<typeof FeatureFlagList>;
 
 /** A change request made instead of the change (the project's approval policy covers the caller). */
 /** 409 where an approval policy holds the change: PostHog's approval_required (or change_request_pending) body with the change request. */
-export const ApprovalRequired = Type.Object({}, { additionalProperties: true, description: 'The change is held for approval: the change request (see change_requests).' });
+export const ApprovalRequired = Type.Object(
+  {},
+  { additionalProperties: true, description: 'The change is held for approval: the change request (see change_requests).' },
+);

@@ -2,7 +2,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import { JsonObject, Nullable } from './common.js';
 import { FlagFilters } from './feature-flags.js';
 
-export const FlagEvaluationQuery = Type.Object({ v: Type.Optional(Type.Unknown()), config: Type.Optional(Type.Unknown()), token: Type.Optional(Type.Unknown()) });
+export const FlagEvaluationQuery = Type.Object({
+  v: Type.Optional(Type.Unknown()),
+  config: Type.Optional(Type.Unknown()),
+  token: Type.Optional(Type.Unknown()),
+});
 
 /** A flag as SDKs evaluating locally read it (PostHog's MinimalFeatureFlagSerializer). */
 export const LocalEvaluationFlag = Type.Object({

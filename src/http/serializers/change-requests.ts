@@ -19,10 +19,16 @@ async function usersById(q: Queryable, ids: readonly (number | null)[]): Promise
  * `decided_by`, `decided_at`, `reason`) kept beside them.
  */
 export async function showChangeRequests(q: Queryable, viewer: ResourceActor, rows: readonly ChangeRequestRecord[]) {
-  const approvals = await approvalsOf(q, rows.map((r) => r.id));
+  const approvals = await approvalsOf(
+    q,
+    rows.map((r) => r.id),
+  );
   const users = await usersById(q, [...rows.flatMap((r) => [r.requested_by_id, r.decided_by_id, r.applied_by_id]), ...approvals.map((a) => a.user_id)]);
   const flagIds = rows.filter((r) => r.resource === 'feature_flag').map((r) => Number(r.resource_id));
-  const flags = flagIds.length === 0 ? [] : await q.query<FeatureFlagRecord>('SELECT * FROM feature_flags WHERE team_id = $1 AND id = ANY($2::int[]) AND NOT deleted', [viewer.projectId, flagIds]);
+  const flags =
+    flagIds.length === 0
+      ? []
+      : await q.query<FeatureFlagRecord>('SELECT * FROM feature_flags WHERE team_id = $1 AND id = ANY($2::int[]) AND NOT deleted', [viewer.projectId, flagIds]);
   const flagById = new Map(flags.map((f) => [String(f.id), f]));
   const basic = (id: number | null) => {
     const user = id === null ? undefined : users.get(id);
@@ -117,6 +123,9 @@ export function showApprovalPolicy(p: ApprovalPolicyRecord, creator: UserRecord 
 }
 
 export async function showApprovalPolicies(q: Queryable, policies: readonly ApprovalPolicyRecord[]) {
-  const users = await usersById(q, policies.map((p) => p.created_by_id));
+  const users = await usersById(
+    q,
+    policies.map((p) => p.created_by_id),
+  );
   return policies.map((p) => showApprovalPolicy(p, p.created_by_id === null ? undefined : users.get(p.created_by_id)));
 }

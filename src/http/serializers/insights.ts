@@ -75,11 +75,7 @@ export function dashboardBasic(d: DashboardRecord, users: Map<number, UserRecord
   };
 }
 
-export function dashboard(
-  d: DashboardRecord,
-  tiles: ReadonlyArray<TileRecord & { insight: InsightView }>,
-  users: Map<number, UserRecord>,
-) {
+export function dashboard(d: DashboardRecord, tiles: ReadonlyArray<TileRecord & { insight: InsightView }>, users: Map<number, UserRecord>) {
   return {
     ...dashboardBasic(d, users),
     filters: {},

@@ -10,7 +10,13 @@ export function accessMatrixCases(w: World): Case[] {
   const base = `/api/organizations/${w.orgA}/access_matrix/`;
   const document = 'access_matrix: {}\n';
   return [
-    { route: 'GET /api/organizations/:organization_id/access_matrix/', access: { scope: 'organization', action: 'read' }, who: 'admin', ok: 200, request: async () => inA(w, { method: 'GET', path: base }) },
+    {
+      route: 'GET /api/organizations/:organization_id/access_matrix/',
+      access: { scope: 'organization', action: 'read' },
+      who: 'admin',
+      ok: 200,
+      request: async () => inA(w, { method: 'GET', path: base }),
+    },
     {
       route: 'POST /api/organizations/:organization_id/access_matrix/plan/',
       access: { scope: 'organization', action: 'read' },

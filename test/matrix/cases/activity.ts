@@ -55,7 +55,10 @@ function sinkCases(w: World): Case[] {
   const sharedSink = async () => (shared ??= await newSink());
   // Every successful create or delete target is removed again, so the per-organization cap is never reached.
   const removeOthers = async () => {
-    await w.server.db.query('DELETE FROM activity_log_sinks WHERE organization_id = $1 AND id <> $2', [w.orgA, shared ?? '00000000-0000-0000-0000-000000000000']);
+    await w.server.db.query('DELETE FROM activity_log_sinks WHERE organization_id = $1 AND id <> $2', [
+      w.orgA,
+      shared ?? '00000000-0000-0000-0000-000000000000',
+    ]);
   };
   return [
     { route: `GET ${route}`, access: read, who: 'admin', ok: 200, request: async () => inA(w, { method: 'GET', path: base }) },
@@ -66,7 +69,13 @@ function sinkCases(w: World): Case[] {
       ok: 201,
       request: async () => inA(w, { method: 'POST', path: base, body: { url: 'https://127.0.0.1:9/matrix', enabled: false }, cleanup: removeOthers }),
     },
-    { route: `GET ${route}:sink_id/`, access: read, who: 'admin', ok: 200, request: async () => inA(w, { method: 'GET', path: `${base}${await sharedSink()}/` }) },
+    {
+      route: `GET ${route}:sink_id/`,
+      access: read,
+      who: 'admin',
+      ok: 200,
+      request: async () => inA(w, { method: 'GET', path: `${base}${await sharedSink()}/` }),
+    },
     {
       route: `PATCH ${route}:sink_id/`,
       access: write,

@@ -41,7 +41,13 @@ export function approvalCases(w: World): Case[] {
   const read = { scope: 'approvals', action: 'read' } as const;
   const write = { scope: 'approvals', action: 'write' } as const;
   return [
-    { route: 'GET /api/projects/:project_id/change_requests/', access: read, who: 'project-member', ok: 200, request: async () => inP(w, { method: 'GET', path: base() }) },
+    {
+      route: 'GET /api/projects/:project_id/change_requests/',
+      access: read,
+      who: 'project-member',
+      ok: 200,
+      request: async () => inP(w, { method: 'GET', path: base() }),
+    },
     {
       route: 'GET /api/projects/:project_id/change_requests/:request_id/',
       access: read,
@@ -66,7 +72,13 @@ export function approvalCases(w: World): Case[] {
       ok: 200,
       request: async (p) => inP(w, { method: 'POST', path: `${base()}${await pendingDeletion(w, p)}/cancel/`, body: {} }),
     },
-    { route: 'GET /api/projects/:project_id/approval_policies/', access: read, who: 'project-member', ok: 200, request: async () => inP(w, { method: 'GET', path: policies }) },
+    {
+      route: 'GET /api/projects/:project_id/approval_policies/',
+      access: read,
+      who: 'project-member',
+      ok: 200,
+      request: async () => inP(w, { method: 'GET', path: policies }),
+    },
     {
       route: 'POST /api/projects/:project_id/approval_policies/',
       access: write,
@@ -86,7 +98,8 @@ export function approvalCases(w: World): Case[] {
       access: write,
       who: 'admin',
       ok: 200,
-      request: async () => inP(w, { method: 'PATCH', path: `${policies}${await storedPolicy(w, w.projectP)}/`, body: { enabled: false }, cleanup: removePolicies }),
+      request: async () =>
+        inP(w, { method: 'PATCH', path: `${policies}${await storedPolicy(w, w.projectP)}/`, body: { enabled: false }, cleanup: removePolicies }),
     },
     {
       route: 'DELETE /api/projects/:project_id/approval_policies/:policy_id/',
@@ -95,13 +108,20 @@ export function approvalCases(w: World): Case[] {
       ok: 204,
       request: async () => inP(w, { method: 'DELETE', path: `${policies}${await storedPolicy(w, w.projectP)}/`, cleanup: removePolicies }),
     },
-    { route: 'GET /api/organizations/:organization_id/approval_policies/', access: read, who: 'member', ok: 200, request: async () => inA(w, { method: 'GET', path: orgPolicies }) },
+    {
+      route: 'GET /api/organizations/:organization_id/approval_policies/',
+      access: read,
+      who: 'member',
+      ok: 200,
+      request: async () => inA(w, { method: 'GET', path: orgPolicies }),
+    },
     {
       route: 'POST /api/organizations/:organization_id/approval_policies/',
       access: write,
       who: 'admin',
       ok: 201,
-      request: async () => inA(w, { method: 'POST', path: orgPolicies, body: { action_key: 'feature_flag.enable', approver_config: { quorum: 1 } }, cleanup: removePolicies }),
+      request: async () =>
+        inA(w, { method: 'POST', path: orgPolicies, body: { action_key: 'feature_flag.enable', approver_config: { quorum: 1 } }, cleanup: removePolicies }),
     },
     {
       route: 'GET /api/organizations/:organization_id/approval_policies/:policy_id/',
@@ -115,7 +135,8 @@ export function approvalCases(w: World): Case[] {
       access: write,
       who: 'admin',
       ok: 200,
-      request: async () => inA(w, { method: 'PATCH', path: `${orgPolicies}${await storedPolicy(w, null)}/`, body: { enabled: false }, cleanup: removePolicies }),
+      request: async () =>
+        inA(w, { method: 'PATCH', path: `${orgPolicies}${await storedPolicy(w, null)}/`, body: { enabled: false }, cleanup: removePolicies }),
     },
     {
       route: 'DELETE /api/organizations/:organization_id/approval_policies/:policy_id/',

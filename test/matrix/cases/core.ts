@@ -8,8 +8,6 @@ export const inA = (w: World, req: Req): Req => ({ ...req, organizationId: w.org
 export const inP = (w: World, req: Req, projectId = w.projectP): Req => ({ ...req, organizationId: w.orgA, projectId });
 const unique = () => randomBytes(4).toString('hex');
 
-
-
 export function writes(methods: readonly string[], make: (method: string) => Omit<Case, 'route'> & { url: string }): Case[] {
   return methods.map((method) => {
     const { url, ...rest } = make(method);
@@ -52,7 +50,13 @@ export function coreCases(w: World): Case[] {
     },
 
     // The signed-in user.
-    { route: 'GET /api/users/:user_id/', access: { scope: 'user', action: 'read' }, who: 'anyone', ok: 200, request: async () => ({ method: 'GET', path: '/api/users/@me/' }) },
+    {
+      route: 'GET /api/users/:user_id/',
+      access: { scope: 'user', action: 'read' },
+      who: 'anyone',
+      ok: 200,
+      request: async () => ({ method: 'GET', path: '/api/users/@me/' }),
+    },
     ...writes(['PATCH'], () => ({
       url: '/api/users/:user_id/',
       access: { scope: 'user', action: 'write' },
@@ -62,7 +66,13 @@ export function coreCases(w: World): Case[] {
     })),
 
     // Organizations.
-    { route: 'GET /api/organizations/', access: { scope: 'organization', action: 'read' }, who: 'anyone', ok: 200, request: async () => ({ method: 'GET', path: '/api/organizations/' }) },
+    {
+      route: 'GET /api/organizations/',
+      access: { scope: 'organization', action: 'read' },
+      who: 'anyone',
+      ok: 200,
+      request: async () => ({ method: 'GET', path: '/api/organizations/' }),
+    },
     {
       route: 'POST /api/organizations/',
       access: { scope: 'organization', action: 'write' },
@@ -70,7 +80,13 @@ export function coreCases(w: World): Case[] {
       ok: 201,
       request: async () => ({ method: 'POST', path: '/api/organizations/', body: { name: `o-${unique()}` } }),
     },
-    { route: `GET ${org}`, access: { scope: 'organization', action: 'read' }, who: 'member', ok: 200, request: async () => inA(w, { method: 'GET', path: `/api/organizations/${w.orgA}/` }) },
+    {
+      route: `GET ${org}`,
+      access: { scope: 'organization', action: 'read' },
+      who: 'member',
+      ok: 200,
+      request: async () => inA(w, { method: 'GET', path: `/api/organizations/${w.orgA}/` }),
+    },
     ...writes(['PATCH', 'PUT'], (method) => ({
       url: org,
       access: { scope: 'organization', action: 'write' },
@@ -90,7 +106,13 @@ export function coreCases(w: World): Case[] {
     },
 
     // Members.
-    { route: `GET ${org}members/`, access: { scope: 'organization_member', action: 'read' }, who: 'member', ok: 200, request: async () => inA(w, { method: 'GET', path: `/api/organizations/${w.orgA}/members/` }) },
+    {
+      route: `GET ${org}members/`,
+      access: { scope: 'organization_member', action: 'read' },
+      who: 'member',
+      ok: 200,
+      request: async () => inA(w, { method: 'GET', path: `/api/organizations/${w.orgA}/members/` }),
+    },
     ...writes(['PATCH', 'PUT'], (method) => ({
       url: `${org}members/:user_uuid/`,
       access: { scope: 'organization_member', action: 'write' },
@@ -110,7 +132,13 @@ export function coreCases(w: World): Case[] {
     },
 
     // Invites (members may invite at their own level while members_can_invite is on).
-    { route: `GET ${org}invites/`, access: { scope: 'organization_member', action: 'read' }, who: 'member', ok: 200, request: async () => inA(w, { method: 'GET', path: `/api/organizations/${w.orgA}/invites/` }) },
+    {
+      route: `GET ${org}invites/`,
+      access: { scope: 'organization_member', action: 'read' },
+      who: 'member',
+      ok: 200,
+      request: async () => inA(w, { method: 'GET', path: `/api/organizations/${w.orgA}/invites/` }),
+    },
     {
       route: `POST ${org}invites/`,
       access: { scope: 'organization_member', action: 'write' },
@@ -130,7 +158,13 @@ export function coreCases(w: World): Case[] {
     },
 
     // Projects.
-    { route: `GET ${org}projects/`, access: { scope: 'project', action: 'read' }, who: 'member', ok: 200, request: async () => inA(w, { method: 'GET', path: `/api/organizations/${w.orgA}/projects/` }) },
+    {
+      route: `GET ${org}projects/`,
+      access: { scope: 'project', action: 'read' },
+      who: 'member',
+      ok: 200,
+      request: async () => inA(w, { method: 'GET', path: `/api/organizations/${w.orgA}/projects/` }),
+    },
     {
       route: `POST ${org}projects/`,
       access: { scope: 'project', action: 'write' },
@@ -138,8 +172,20 @@ export function coreCases(w: World): Case[] {
       ok: 201,
       request: async () => inA(w, { method: 'POST', path: `/api/organizations/${w.orgA}/projects/`, body: { name: `p-${unique()}` } }),
     },
-    { route: 'GET /api/projects/', access: { scope: 'project', action: 'read' }, who: 'anyone', ok: 200, request: async () => ({ method: 'GET', path: '/api/projects/' }) },
-    { route: 'GET /api/projects/:project_id/', access: { scope: 'project', action: 'read' }, who: 'project-member', ok: 200, request: async () => inP(w, { method: 'GET', path: `/api/projects/${w.projectP}/` }) },
+    {
+      route: 'GET /api/projects/',
+      access: { scope: 'project', action: 'read' },
+      who: 'anyone',
+      ok: 200,
+      request: async () => ({ method: 'GET', path: '/api/projects/' }),
+    },
+    {
+      route: 'GET /api/projects/:project_id/',
+      access: { scope: 'project', action: 'read' },
+      who: 'project-member',
+      ok: 200,
+      request: async () => inP(w, { method: 'GET', path: `/api/projects/${w.projectP}/` }),
+    },
     ...writes(['PATCH', 'PUT'], (method) => ({
       url: '/api/projects/:project_id/',
       access: { scope: 'project', action: 'write' },
@@ -160,7 +206,13 @@ export function coreCases(w: World): Case[] {
     },
 
     // Personal API keys.
-    { route: 'GET /api/personal_api_keys/', access: 'key-management', who: 'anyone', ok: 200, request: async () => ({ method: 'GET', path: '/api/personal_api_keys/' }) },
+    {
+      route: 'GET /api/personal_api_keys/',
+      access: 'key-management',
+      who: 'anyone',
+      ok: 200,
+      request: async () => ({ method: 'GET', path: '/api/personal_api_keys/' }),
+    },
     {
       route: 'POST /api/personal_api_keys/',
       access: 'key-management',
@@ -181,7 +233,13 @@ export function coreCases(w: World): Case[] {
         },
       }),
     },
-    { route: 'GET /api/personal_api_keys/:key_id/', access: 'key-self', who: 'key-owner', ok: 200, request: async () => ({ method: 'GET', path: `/api/personal_api_keys/${w.starKeyId}/` }) },
+    {
+      route: 'GET /api/personal_api_keys/:key_id/',
+      access: 'key-self',
+      who: 'key-owner',
+      ok: 200,
+      request: async () => ({ method: 'GET', path: `/api/personal_api_keys/${w.starKeyId}/` }),
+    },
     ...writes(['PATCH', 'PUT'], (method) => ({
       url: '/api/personal_api_keys/:key_id/',
       access: 'key-management',
@@ -214,7 +272,13 @@ export function coreCases(w: World): Case[] {
     },
 
     // Service accounts (organization membership administration).
-    { route: `GET ${org}service_accounts/`, access: { scope: 'organization_member', action: 'read' }, who: 'member', ok: 200, request: async () => inA(w, { method: 'GET', path: `/api/organizations/${w.orgA}/service_accounts/` }) },
+    {
+      route: `GET ${org}service_accounts/`,
+      access: { scope: 'organization_member', action: 'read' },
+      who: 'member',
+      ok: 200,
+      request: async () => inA(w, { method: 'GET', path: `/api/organizations/${w.orgA}/service_accounts/` }),
+    },
     {
       route: `POST ${org}service_accounts/`,
       access: { scope: 'organization_member', action: 'write' },
@@ -281,7 +345,13 @@ export function coreCases(w: World): Case[] {
   for (const family of ['members', 'explicit_members']) {
     const base = `/api/projects/:project_id/${family}/`;
     list.push(
-      { route: `GET ${base}`, access: { scope: 'project', action: 'read' }, who: 'project-member', ok: 200, request: async () => inP(w, { method: 'GET', path: `/api/projects/${w.projectP}/${family}/` }) },
+      {
+        route: `GET ${base}`,
+        access: { scope: 'project', action: 'read' },
+        who: 'project-member',
+        ok: 200,
+        request: async () => inP(w, { method: 'GET', path: `/api/projects/${w.projectP}/${family}/` }),
+      },
       {
         route: `POST ${base}`,
         access: { scope: 'project', action: 'write' },
@@ -314,4 +384,3 @@ export function coreCases(w: World): Case[] {
 
   return list;
 }
-

@@ -109,7 +109,8 @@ export function flagCases(w: World): Case[] {
       access: WRITE,
       who: 'project-member',
       ok: 201,
-      request: async () => inP(w, { method: 'POST', path: flags, body: { key: `matrix-${unique()}`, filters: { groups: [{ properties: [], rollout_percentage: 10 }] } } }),
+      request: async () =>
+        inP(w, { method: 'POST', path: flags, body: { key: `matrix-${unique()}`, filters: { groups: [{ properties: [], rollout_percentage: 10 }] } } }),
     },
     {
       route: `GET ${base}:flag_id/`,
@@ -135,8 +136,20 @@ export function flagCases(w: World): Case[] {
     definitions('/api/feature_flag/local_evaluation/'),
     definitions('/flags/definitions'),
     // posthog-js's remote config: public, by the project's token in the path.
-    { route: 'GET /array/:token/config', access: 'public', who: 'anyone', ok: 200, request: async () => ({ method: 'GET', path: `/array/${await tokenOfP(w)}/config` }) },
-    { route: 'GET /array/:token/config.js', access: 'public', who: 'anyone', ok: 200, request: async () => ({ method: 'GET', path: `/array/${await tokenOfP(w)}/config.js` }) },
+    {
+      route: 'GET /array/:token/config',
+      access: 'public',
+      who: 'anyone',
+      ok: 200,
+      request: async () => ({ method: 'GET', path: `/array/${await tokenOfP(w)}/config` }),
+    },
+    {
+      route: 'GET /array/:token/config.js',
+      access: 'public',
+      who: 'anyone',
+      ok: 200,
+      request: async () => ({ method: 'GET', path: `/array/${await tokenOfP(w)}/config.js` }),
+    },
     remote('POST /flags/', '/flags/?v=2'),
     remote('POST /decide/', '/decide/?v=3'),
   ];

@@ -14,7 +14,13 @@ export function parityCases(w: World): Case[] {
   const acRead = { scope: 'access_control', action: 'read' } as const;
   const activity = { scope: 'activity_log', action: 'read' } as const;
   const list: Case[] = [
-    { route: 'GET /api/organizations/:organization_id/personal_api_keys/', access: { scope: 'organization_member', action: 'read' }, who: 'admin', ok: 200, request: async () => inA(w, { method: 'GET', path: inventory }) },
+    {
+      route: 'GET /api/organizations/:organization_id/personal_api_keys/',
+      access: { scope: 'organization_member', action: 'read' },
+      who: 'admin',
+      ok: 200,
+      request: async () => inA(w, { method: 'GET', path: inventory }),
+    },
     {
       // A fresh key of member M for every request: admins revoke it (204), everyone else is refused
       // and the key is removed afterwards.
@@ -33,7 +39,13 @@ export function parityCases(w: World): Case[] {
         });
       },
     },
-    { route: 'GET /api/organizations/:organization_id/advanced_activity_logs/', access: activity, who: 'member', ok: 200, request: async () => inA(w, { method: 'GET', path: `/api/organizations/${w.orgA}/advanced_activity_logs/?schema=ocsf&page_size=5` }) },
+    {
+      route: 'GET /api/organizations/:organization_id/advanced_activity_logs/',
+      access: activity,
+      who: 'member',
+      ok: 200,
+      request: async () => inA(w, { method: 'GET', path: `/api/organizations/${w.orgA}/advanced_activity_logs/?schema=ocsf&page_size=5` }),
+    },
     {
       route: 'GET /api/projects/:project_id/advanced_activity_logs/',
       access: activity,
@@ -41,7 +53,13 @@ export function parityCases(w: World): Case[] {
       ok: 200,
       request: async () => inP(w, { method: 'GET', path: `${project}/advanced_activity_logs/?schema=ocsf&ordering=created_at&follow=true&page_size=5` }),
     },
-    { route: 'GET /api/projects/:project_id/users_with_access/', access: acRead, who: 'project-member', ok: 200, request: async () => inP(w, { method: 'GET', path: `${project}/users_with_access/` }) },
+    {
+      route: 'GET /api/projects/:project_id/users_with_access/',
+      access: acRead,
+      who: 'project-member',
+      ok: 200,
+      request: async () => inP(w, { method: 'GET', path: `${project}/users_with_access/` }),
+    },
     {
       route: 'GET /api/projects/:project_id/users_with_access/:resource/',
       access: acRead,

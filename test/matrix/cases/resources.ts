@@ -26,10 +26,11 @@ export function resourceCases(w: World): Case[] {
       }));
 
   const freshInsight = async () => {
-    const [row] = await db.query<{ id: number }>(
-      `INSERT INTO insights (short_id, team_id, name, created_by_id) VALUES ($1, $2, 'matrix', $3) RETURNING id`,
-      [randomBytes(4).toString('hex'), w.projectP, w.people.O.user.id],
-    );
+    const [row] = await db.query<{ id: number }>(`INSERT INTO insights (short_id, team_id, name, created_by_id) VALUES ($1, $2, 'matrix', $3) RETURNING id`, [
+      randomBytes(4).toString('hex'),
+      w.projectP,
+      w.people.O.user.id,
+    ]);
     return row!.id;
   };
   const freshDashboard = async () => {
@@ -71,13 +72,22 @@ export function resourceCases(w: World): Case[] {
         request: async () => ({
           method: 'POST',
           path: url,
-          body: url === '/batch/' ? { api_key: await tokenOfP(), batch: [{ event: 'matrix', distinct_id: 'm' }] } : { api_key: await tokenOfP(), event: 'matrix', distinct_id: 'm' },
+          body:
+            url === '/batch/'
+              ? { api_key: await tokenOfP(), batch: [{ event: 'matrix', distinct_id: 'm' }] }
+              : { api_key: await tokenOfP(), event: 'matrix', distinct_id: 'm' },
         }),
       }),
     ),
 
     // Events and the query endpoint.
-    { route: 'GET /api/projects/:project_id/events/', access: eventsRead, who: 'project-member', ok: 200, request: async () => inP(w, { method: 'GET', path: `${p}/events/` }) },
+    {
+      route: 'GET /api/projects/:project_id/events/',
+      access: eventsRead,
+      who: 'project-member',
+      ok: 200,
+      request: async () => inP(w, { method: 'GET', path: `${p}/events/` }),
+    },
     {
       route: 'GET /api/projects/:project_id/events/export/',
       access: eventsRead,
@@ -101,7 +111,13 @@ export function resourceCases(w: World): Case[] {
     },
 
     // Insights.
-    { route: 'GET /api/projects/:project_id/insights/', access: read('insight'), who: 'project-member', ok: 200, request: async () => inP(w, { method: 'GET', path: `${p}/insights/` }) },
+    {
+      route: 'GET /api/projects/:project_id/insights/',
+      access: read('insight'),
+      who: 'project-member',
+      ok: 200,
+      request: async () => inP(w, { method: 'GET', path: `${p}/insights/` }),
+    },
     {
       route: 'POST /api/projects/:project_id/insights/',
       access: write('insight'),
@@ -132,7 +148,13 @@ export function resourceCases(w: World): Case[] {
     },
 
     // Dashboards.
-    { route: 'GET /api/projects/:project_id/dashboards/', access: read('dashboard'), who: 'project-member', ok: 200, request: async () => inP(w, { method: 'GET', path: `${p}/dashboards/` }) },
+    {
+      route: 'GET /api/projects/:project_id/dashboards/',
+      access: read('dashboard'),
+      who: 'project-member',
+      ok: 200,
+      request: async () => inP(w, { method: 'GET', path: `${p}/dashboards/` }),
+    },
     {
       route: 'POST /api/projects/:project_id/dashboards/',
       access: write('dashboard'),

@@ -31,10 +31,14 @@ async function ensureScopeKeys(w: World, scope: string): Promise<void> {
     if (w.scopeKeys.has(name)) continue;
     const value = `phx_${randomBytes(24).toString('hex')}`;
     const id = randomBytes(12).toString('hex');
-    await w.server.db.query(
-      `INSERT INTO personal_api_keys (id, user_id, label, mask_value, secure_value, scopes) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [id, w.people.O2.user.id, `matrix ${name}`, `${value.slice(0, 4)}...${value.slice(-4)}`, hashKeyValue(value), [name]],
-    );
+    await w.server.db.query(`INSERT INTO personal_api_keys (id, user_id, label, mask_value, secure_value, scopes) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      id,
+      w.people.O2.user.id,
+      `matrix ${name}`,
+      `${value.slice(0, 4)}...${value.slice(-4)}`,
+      hashKeyValue(value),
+      [name],
+    ]);
     w.scopeKeys.set(name, Object.assign(new Client(w.server.url).withKey(value), { keyId: id }));
   }
 }
@@ -99,7 +103,13 @@ export function roleCases(w: World): Case[] {
       ok: 201,
       request: () => inOrg({ method: 'POST', path: orgRoles, body: { name: `matrix-${unique()}` } }),
     },
-    { route: `GET ${roles}:role_id/`, access: read, who: 'member', ok: 200, request: async () => inOrg({ method: 'GET', path: `${orgRoles}${await sharedRole(w)}/` }) },
+    {
+      route: `GET ${roles}:role_id/`,
+      access: read,
+      who: 'member',
+      ok: 200,
+      request: async () => inOrg({ method: 'GET', path: `${orgRoles}${await sharedRole(w)}/` }),
+    },
     ...writes(['PATCH', 'PUT'], (method) => ({
       url: `${roles}:role_id/`,
       access: write,
@@ -154,18 +164,31 @@ export function roleCases(w: World): Case[] {
   const acWrite = { scope: 'access_control', action: 'write' } as const;
   const project = `/api/projects/${w.projectP}`;
   list.push(
-    { route: 'GET /api/projects/:project_id/access_controls/', access: acRead, who: 'project-member', ok: 200, request: async () => inP(w, { method: 'GET', path: `${project}/access_controls/` }) },
+    {
+      route: 'GET /api/projects/:project_id/access_controls/',
+      access: acRead,
+      who: 'project-member',
+      ok: 200,
+      request: async () => inP(w, { method: 'GET', path: `${project}/access_controls/` }),
+    },
     {
       route: 'PUT /api/projects/:project_id/access_controls/',
       access: acWrite,
       who: 'project-admin',
       ok: 200,
-      request: async () => inP(w, { method: 'PUT', path: `${project}/access_controls/`, body: { access_level: 'admin', organization_member: await adminMembershipId(w) } }),
+      request: async () =>
+        inP(w, { method: 'PUT', path: `${project}/access_controls/`, body: { access_level: 'admin', organization_member: await adminMembershipId(w) } }),
     },
   );
   for (const name of ['resource_access_controls', 'global_access_controls']) {
     list.push(
-      { route: `GET /api/projects/:project_id/${name}/`, access: acRead, who: 'project-member', ok: 200, request: async () => inP(w, { method: 'GET', path: `${project}/${name}/` }) },
+      {
+        route: `GET /api/projects/:project_id/${name}/`,
+        access: acRead,
+        who: 'project-member',
+        ok: 200,
+        request: async () => inP(w, { method: 'GET', path: `${project}/${name}/` }),
+      },
       {
         route: `PUT /api/projects/:project_id/${name}/`,
         access: acWrite,
@@ -193,7 +216,8 @@ export function roleCases(w: World): Case[] {
         access: acWrite,
         who: 'project-admin',
         ok: 200,
-        request: async () => inP(w, { method: 'PUT', path: `${project}/${path}/${await objectInP(w, path)}/access_controls/`, body: { access_level: 'editor' } }),
+        request: async () =>
+          inP(w, { method: 'PUT', path: `${project}/${path}/${await objectInP(w, path)}/access_controls/`, body: { access_level: 'editor' } }),
       },
     );
   }

@@ -20,7 +20,12 @@ const domainOfA = (w: World, purpose: 'scim' | 'tokens') =>
     const [row] = await w.server.db.query<{ id: string }>(
       `INSERT INTO organization_domains (organization_id, domain, verification_challenge, verified_at, scim_enabled, scim_token_hash)
        VALUES ($1, $2, 'matrix', now(), $3, $4) RETURNING id`,
-      [w.orgA, `matrix-${purpose}-${randomBytes(4).toString('hex')}.example`, purpose === 'scim', purpose === 'scim' ? sha256Hex(`scim_${randomBytes(24).toString('hex')}`) : null],
+      [
+        w.orgA,
+        `matrix-${purpose}-${randomBytes(4).toString('hex')}.example`,
+        purpose === 'scim',
+        purpose === 'scim' ? sha256Hex(`scim_${randomBytes(24).toString('hex')}`) : null,
+      ],
     );
     return row!.id;
   });

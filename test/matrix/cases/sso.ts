@@ -64,7 +64,13 @@ export function ssoCases(w: World): Case[] {
       ok: 204,
       request: async () => req({ method: 'DELETE', path: `${orgDomains}${await newDomain(w)}/` }),
     },
-    { route: `POST ${domains}:domain_id/verify/`, access: write, who: 'admin', ok: 200, request: async () => req({ method: 'POST', path: await at('verify/') }) },
+    {
+      route: `POST ${domains}:domain_id/verify/`,
+      access: write,
+      who: 'admin',
+      ok: 200,
+      request: async () => req({ method: 'POST', path: await at('verify/') }),
+    },
     {
       route: `GET ${domains}:domain_id/group_mappings/`,
       access: read,

@@ -28,7 +28,15 @@ export function SecondFactorStep({ onSignedIn }: { onSignedIn: () => Promise<voi
   return (
     <form onSubmit={(e) => void submit(e)} className="card" aria-labelledby="second-factor">
       <h2 id="second-factor">Second factor</h2>
-      <TextField label="Authentication code" inputMode="numeric" autoComplete="one-time-code" required value={token} onChange={(e) => setToken(e.target.value)} hint="From your authenticator app, or one of your backup codes." />
+      <TextField
+        label="Authentication code"
+        inputMode="numeric"
+        autoComplete="one-time-code"
+        required
+        value={token}
+        onChange={(e) => setToken(e.target.value)}
+        hint="From your authenticator app, or one of your backup codes."
+      />
       <ErrorMessage error={step.error} />
       <button type="submit" disabled={step.busy}>
         Verify
@@ -47,7 +55,11 @@ export function PasskeySignIn({ onSignedIn }: { onSignedIn: () => Promise<void> 
     <section className="card" aria-labelledby="passkey-login">
       <h2 id="passkey-login">With a passkey</h2>
       <ErrorMessage error={action.error} />
-      <button type="button" disabled={action.busy} onClick={() => void action.run(() => signInWithPasskey(false)).then((ok) => (ok ? onSignedIn() : undefined))}>
+      <button
+        type="button"
+        disabled={action.busy}
+        onClick={() => void action.run(() => signInWithPasskey(false)).then((ok) => (ok ? onSignedIn() : undefined))}
+      >
         Sign in with a passkey
       </button>
     </section>

@@ -12,10 +12,13 @@ export function TwoFactorEnforcement({ organization, readOnly, reload }: { organ
   const action = useAction();
   const missing = org.members_without_2fa ?? 0;
   const toggle = (on: boolean) =>
-    void action.run(async () => {
-      await patch(`/api/organizations/${org.id}/`, { enforce_2fa: on });
-      await reload();
-    }, on ? 'Two-factor authentication is now required.' : 'Two-factor authentication is no longer required.');
+    void action.run(
+      async () => {
+        await patch(`/api/organizations/${org.id}/`, { enforce_2fa: on });
+        await reload();
+      },
+      on ? 'Two-factor authentication is now required.' : 'Two-factor authentication is no longer required.',
+    );
   return (
     <section className="card" aria-labelledby="enforce-2fa-heading">
       <h2 id="enforce-2fa-heading">Two-factor authentication</h2>

@@ -69,7 +69,14 @@ export function TwoFactorSetup({ onChange }: { onChange?: () => void }) {
       {status.data?.is_enabled ? (
         <form onSubmit={(e) => void disable(e)} aria-label="Turn off two-factor authentication">
           <p>On. {status.data.backup_codes_remaining} backup codes left.</p>
-          <TextField label="Code to turn it off" inputMode="numeric" autoComplete="one-time-code" required value={code} onChange={(e) => setCode(e.target.value)} />
+          <TextField
+            label="Code to turn it off"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            required
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+          />
           <button type="submit" disabled={action.busy}>
             Turn off
           </button>
@@ -81,7 +88,14 @@ export function TwoFactorSetup({ onChange }: { onChange?: () => void }) {
           <p>
             Key: <code>{started.secret}</code>
           </p>
-          <TextField label="Code from the app" inputMode="numeric" autoComplete="one-time-code" required value={code} onChange={(e) => setCode(e.target.value)} />
+          <TextField
+            label="Code from the app"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            required
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+          />
           <button type="submit" disabled={action.busy}>
             Confirm
           </button>

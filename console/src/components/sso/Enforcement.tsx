@@ -28,7 +28,12 @@ export function Enforcement({ domain, base, denial, onChanged }: { domain: Domai
         label="Require single sign-on"
         value={domain.sso_enforcement}
         disabledReason={why}
-        onChange={(e) => void save({ sso_enforcement: e.target.value }, e.target.value ? `Only ${e.target.value.toUpperCase()} sign-in now works for ${domain.domain}.` : 'SSO is no longer enforced.')}
+        onChange={(e) =>
+          void save(
+            { sso_enforcement: e.target.value },
+            e.target.value ? `Only ${e.target.value.toUpperCase()} sign-in now works for ${domain.domain}.` : 'SSO is no longer enforced.',
+          )
+        }
       >
         <option value="">No: passwords allowed</option>
         <option value="saml" disabled={!domain.has_saml} title={domain.has_saml ? undefined : 'Configure SAML for this domain before enforcing it.'}>

@@ -35,7 +35,8 @@ export function GroupMappings({ domain, base, denial }: { domain: Domain; base: 
     <div className="subsection">
       <h3>Group mapping</h3>
       <p className="hint">
-        Groups come from the IdP attribute or claim <code>{domain.group_attribute}</code>. At each login the level becomes the highest mapped level (Member if none), and mapped roles follow the groups.
+        Groups come from the IdP attribute or claim <code>{domain.group_attribute}</code>. At each login the level becomes the highest mapped level (Member if
+        none), and mapped roles follow the groups.
       </p>
       <ErrorMessage error={action.error ?? mappings.error} />
       <p role="status" className="status">
@@ -45,7 +46,8 @@ export function GroupMappings({ domain, base, denial }: { domain: Domain; base: 
         {(mappings.data ?? []).map((m) => (
           <li key={m.id}>
             <span>
-              <strong>{m.group_name}</strong> → {[m.level ? LEVEL_NAMES[m.level] : null, m.role_id ? `role ${roleName(m.role_id)}` : null].filter(Boolean).join(', ') || 'nothing'}
+              <strong>{m.group_name}</strong> →{' '}
+              {[m.level ? LEVEL_NAMES[m.level] : null, m.role_id ? `role ${roleName(m.role_id)}` : null].filter(Boolean).join(', ') || 'nothing'}
             </span>
             <GuardedButton className="secondary" disabledReason={denial} onClick={() => remove(m)} aria-label={`Remove the mapping for ${m.group_name}`}>
               Remove
@@ -54,7 +56,13 @@ export function GroupMappings({ domain, base, denial }: { domain: Domain; base: 
         ))}
       </ul>
       <form className="inline-form" onSubmit={(e) => void add(e)} aria-label={`Map a group of ${domain.domain}`}>
-        <TextField label="IdP group" required value={form.group_name} onChange={(e) => setForm({ ...form, group_name: e.target.value })} disabled={Boolean(denial)} />
+        <TextField
+          label="IdP group"
+          required
+          value={form.group_name}
+          onChange={(e) => setForm({ ...form, group_name: e.target.value })}
+          disabled={Boolean(denial)}
+        />
         <SelectField label="Level" value={form.level} disabledReason={denial} onChange={(e) => setForm({ ...form, level: e.target.value })}>
           <option value="">(no level)</option>
           {[OrganizationLevel.MEMBER, OrganizationLevel.ADMIN, OrganizationLevel.OWNER].map((l) => (

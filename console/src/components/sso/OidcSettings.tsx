@@ -30,30 +30,40 @@ export function OidcSettings({ domain, base, denial, onChanged }: { domain: Doma
 
   return (
     <FieldErrors error={action.error}>
-    <form className="subsection" onSubmit={submit} aria-label={`OIDC settings of ${domain.domain}`}>
-      <h3>
-        OIDC {domain.has_oidc ? <span className="badge ok">configured</span> : null}
-      </h3>
-      <fieldset disabled={Boolean(denial)} title={denial ?? undefined} className="plain">
-        <TextField label="Issuer" name="oidc_issuer" type="url" placeholder="https://login.example.com" value={form.oidc_issuer} onChange={(e) => setForm({ ...form, oidc_issuer: e.target.value })} />
-        <TextField label="Client ID" name="oidc_client_id" value={form.oidc_client_id} onChange={(e) => setForm({ ...form, oidc_client_id: e.target.value })} />
-        <TextField
-          label="Client secret"
-          type="password"
-          autoComplete="off"
-          value={form.oidc_client_secret}
-          onChange={(e) => setForm({ ...form, oidc_client_secret: e.target.value })}
-          hint={domain.has_oidc_client_secret ? 'A secret is set; leave empty to keep it.' : 'Not set.'}
-        />
-      </fieldset>
-      <GuardedButton type="submit" disabledReason={denial}>
-        Save OIDC settings
-      </GuardedButton>
-      <ErrorMessage error={action.error} />
-      <p role="status" className="status">
-        {action.message}
-      </p>
-    </form>
+      <form className="subsection" onSubmit={submit} aria-label={`OIDC settings of ${domain.domain}`}>
+        <h3>OIDC {domain.has_oidc ? <span className="badge ok">configured</span> : null}</h3>
+        <fieldset disabled={Boolean(denial)} title={denial ?? undefined} className="plain">
+          <TextField
+            label="Issuer"
+            name="oidc_issuer"
+            type="url"
+            placeholder="https://login.example.com"
+            value={form.oidc_issuer}
+            onChange={(e) => setForm({ ...form, oidc_issuer: e.target.value })}
+          />
+          <TextField
+            label="Client ID"
+            name="oidc_client_id"
+            value={form.oidc_client_id}
+            onChange={(e) => setForm({ ...form, oidc_client_id: e.target.value })}
+          />
+          <TextField
+            label="Client secret"
+            type="password"
+            autoComplete="off"
+            value={form.oidc_client_secret}
+            onChange={(e) => setForm({ ...form, oidc_client_secret: e.target.value })}
+            hint={domain.has_oidc_client_secret ? 'A secret is set; leave empty to keep it.' : 'Not set.'}
+          />
+        </fieldset>
+        <GuardedButton type="submit" disabledReason={denial}>
+          Save OIDC settings
+        </GuardedButton>
+        <ErrorMessage error={action.error} />
+        <p role="status" className="status">
+          {action.message}
+        </p>
+      </form>
     </FieldErrors>
   );
 }

@@ -10,7 +10,11 @@ import { ProviderSummary } from './ProviderSummary';
 /** SAML: the IdP's entity id, SSO URL and certificates, typed in or read from its metadata XML. */
 export function SamlSettings({ domain, base, denial, onChanged }: { domain: Domain; base: string; denial: string | null; onChanged(): void }) {
   const action = useAction();
-  const [form, setForm] = useState({ saml_entity_id: domain.saml_entity_id ?? '', saml_acs_url: domain.saml_acs_url ?? '', saml_x509_cert: domain.saml_x509_cert ?? '' });
+  const [form, setForm] = useState({
+    saml_entity_id: domain.saml_entity_id ?? '',
+    saml_acs_url: domain.saml_acs_url ?? '',
+    saml_x509_cert: domain.saml_x509_cert ?? '',
+  });
   const [metadataUrl, setMetadataUrl] = useState(domain.saml_metadata_url ?? '');
   const certId = `${domain.id}-cert`;
 
@@ -42,9 +46,7 @@ export function SamlSettings({ domain, base, denial, onChanged }: { domain: Doma
 
   return (
     <div className="subsection">
-      <h3>
-        SAML {domain.has_saml ? <span className="badge ok">configured</span> : null}
-      </h3>
+      <h3>SAML {domain.has_saml ? <span className="badge ok">configured</span> : null}</h3>
       <fieldset disabled={Boolean(denial)} title={denial ?? undefined} className="plain">
         <div className="field">
           <label htmlFor={`${domain.id}-metadata`}>Upload IdP metadata (XML)</label>
@@ -68,7 +70,13 @@ export function SamlSettings({ domain, base, denial, onChanged }: { domain: Doma
           <TextField label="IdP SSO URL" type="url" value={form.saml_acs_url} onChange={(e) => setForm({ ...form, saml_acs_url: e.target.value })} />
           <div className="field">
             <label htmlFor={certId}>IdP X.509 certificate(s)</label>
-            <textarea id={certId} rows={4} className="mono" value={form.saml_x509_cert} onChange={(e) => setForm({ ...form, saml_x509_cert: e.target.value })} />
+            <textarea
+              id={certId}
+              rows={4}
+              className="mono"
+              value={form.saml_x509_cert}
+              onChange={(e) => setForm({ ...form, saml_x509_cert: e.target.value })}
+            />
           </div>
           <GuardedButton type="submit" disabledReason={denial}>
             Save SAML settings

@@ -27,9 +27,7 @@ export function ScimSettings({ domain, base, denial, onChanged }: { domain: Doma
 
   return (
     <div className="subsection">
-      <h3>
-        SCIM provisioning {domain.scim_enabled ? <span className="badge ok">on</span> : null}
-      </h3>
+      <h3>SCIM provisioning {domain.scim_enabled ? <span className="badge ok">on</span> : null}</h3>
       {domain.scim_base_url || token ? (
         <p>
           SCIM base URL: <code>{token?.scim_base_url ?? domain.scim_base_url}</code>
