@@ -32,9 +32,10 @@ async function policy(org: Org, body: Record<string, unknown>) {
 }
 
 async function flagRow(id: number) {
-  const [row] = await server.db.query<{ active: boolean; filters: any; deleted: boolean }>('SELECT active, filters, deleted FROM feature_flags WHERE id = $1', [
-    id,
-  ]);
+  const [row] = await server.db.query<{ active: boolean; filters: any; deleted: boolean; tags: string[] }>(
+    'SELECT active, filters, deleted, tags FROM feature_flags WHERE id = $1',
+    [id],
+  );
   return row!;
 }
 
@@ -282,8 +283,18 @@ describe('change requests for flag changes', () => {
     const plain = await flag(org);
     expect((await member.client.delete(`${flags(org)}${plain}/`)).status).toBe(204);
     const critical = await flag(org);
-    await server.db.query("UPDATE feature_flags SET tags = '{critical}' WHERE id = $1", [critical]);
+    // Tags are set through the flags API (a tags-only change is not a deletion, so no policy holds it).
+    const tagged = await org.owner.client.patch(`${flags(org)}${critical}/`, { tags: [' critical ', 'critical', 'billing'] });
+    expect(tagged.status, JSON.stringify(tagged.body)).toBe(200);
+    expect(tagged.body.tags).toEqual(['critical', 'billing']);
+    expect((await org.owner.client.get(`${flags(org)}${critical}/`)).body.tags).toEqual(['critical', 'billing']);
+    expectError(await org.owner.client.patch(`${flags(org)}${critical}/`, { tags: 'critical' }), 400, /.+/);
     expect((await member.client.delete(`${flags(org)}${critical}/`)).status).toBe(409);
+    // Taking the tag off is not a way round the policy: the member it holds may not remove it.
+    const untag = await member.client.patch(`${flags(org)}${critical}/`, { tags: ['billing'] });
+    expectError(untag, 403, /tag "critical" puts this flag under an approval policy/);
+    expect((await flagRow(critical)).tags).toEqual(['critical', 'billing']);
+    expect((await member.client.patch(`${flags(org)}${critical}/`, { tags: ['critical', 'billing', 'new'] })).status).toBe(200);
 
     // A project policy for disabling too: disabling and deleting at once matches two policies.
     await policy(org, { action_key: 'feature_flag.disable', approver_config: { quorum: 1 } });

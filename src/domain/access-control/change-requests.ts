@@ -3,7 +3,7 @@ import { highestAccessLevel } from '../../access/resources.js';
 import type { Queryable } from '../../store/database.js';
 import { recordActivity } from '../activity/activity.js';
 import { systemActor, userActor, type Actor } from '../actor.js';
-import { policiesFor, legacyActionOf, type ActionKey, type ApprovalPolicyRecord, type ApproverConfig } from './approval-policies.js';
+import { ACTION_KEYS, policiesFor, legacyActionOf, type ActionKey, type ApprovalPolicyRecord, type ApproverConfig } from './approval-policies.js';
 import { notFound, permissionDenied, validation } from '../errors.js';
 import type { FeatureFlagRecord } from '../analytics/feature-flags.js';
 import {
@@ -122,6 +122,27 @@ function bypasses(actor: ResourceActor, policy: ApprovalPolicyRecord, flag: Feat
 }
 
 /**
+ * Tags decide which flags a policy holds, so taking a tag off a flag may not take it out of a policy
+ * that holds the caller (removing the tag, then deleting, would go round the approval). Only someone
+ * that policy does not hold (its bypass) removes such a tag; adding tags is free.
+ */
+async function refuseTagEscape(tx: Queryable, resourceActor: ResourceActor, flag: FeatureFlagRecord, change: FlagChange): Promise<void> {
+  if (change.patch.tags === undefined) return;
+  const kept = new Set(change.patch.tags.map((t) => t.trim()));
+  const removed = flag.tags.filter((t) => !kept.has(t));
+  if (removed.length === 0) return;
+  const organizationId = await organizationIdOf(tx, resourceActor.projectId);
+  for (const action of ACTION_KEYS) {
+    for (const policy of await policiesFor(tx, resourceActor.projectId, organizationId, action)) {
+      const tag = removed.find((t) => (policy.conditions.flag_tags ?? []).includes(t));
+      if (tag === undefined || (policy.role_id !== null && !resourceActor.roleIds.includes(policy.role_id))) continue;
+      if (bypasses(resourceActor, policy, flag)) continue;
+      throw permissionDenied(`The tag "${tag}" puts this flag under an approval policy (${action}): only someone that policy does not hold may remove it.`);
+    }
+  }
+}
+
+/**
  * The approval gate of a flag PATCH or DELETE (the route has checked that the caller may write the
  * flag, and locked it): passes the change through, or holds it as a new change request, or names
  * the open request that already holds a change of this flag. A change that two policies cover is
@@ -135,6 +156,7 @@ export async function gateFlagChange(
   change: FlagChange,
 ): Promise<GateOutcome> {
   const { actions, intent } = classifyFlagChange(flag, change);
+  await refuseTagEscape(tx, resourceActor, flag, change);
   if (actions.length === 0) return { kind: 'pass' };
   const organizationId = await organizationIdOf(tx, resourceActor.projectId);
   const gated: { action: ActionKey; policy: ApprovalPolicyRecord }[] = [];

@@ -223,6 +223,12 @@ export interface NewFeatureFlag {
   filters?: unknown;
   active?: boolean;
   ensure_experience_continuity?: boolean;
+  tags?: readonly string[];
+}
+
+/** Tags as stored: trimmed, without blanks or repeats, in the order given. */
+function flagTags(tags: readonly string[]): string[] {
+  return [...new Set(tags.map((t) => t.trim()).filter((t) => t.length > 0))];
 }
 
 export async function createFeatureFlag(tx: Queryable, actor: Actor, projectId: number, input: NewFeatureFlag): Promise<FeatureFlagRecord> {
@@ -232,9 +238,18 @@ export async function createFeatureFlag(tx: Queryable, actor: Actor, projectId: 
   await requireFreeKey(tx, projectId, key, null);
   const [flag] = await writeGuardingKey(() =>
     tx.query<FeatureFlagRecord>(
-      `INSERT INTO feature_flags (team_id, key, name, filters, active, ensure_experience_continuity, created_by_id)
-       VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7) RETURNING *`,
-      [projectId, key, input.name ?? '', JSON.stringify(filters), input.active ?? true, input.ensure_experience_continuity ?? false, actor.userId],
+      `INSERT INTO feature_flags (team_id, key, name, filters, active, ensure_experience_continuity, created_by_id, tags)
+       VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::text[]) RETURNING *`,
+      [
+        projectId,
+        key,
+        input.name ?? '',
+        JSON.stringify(filters),
+        input.active ?? true,
+        input.ensure_experience_continuity ?? false,
+        actor.userId,
+        flagTags(input.tags ?? []),
+      ],
     ),
   );
   await recordActivity(tx, {
@@ -255,9 +270,10 @@ export interface FeatureFlagPatch {
   filters?: unknown;
   active?: boolean;
   ensure_experience_continuity?: boolean;
+  tags?: readonly string[];
 }
 
-const UPDATABLE = ['key', 'name', 'filters', 'active', 'ensure_experience_continuity'] as const;
+const UPDATABLE = ['key', 'name', 'filters', 'active', 'ensure_experience_continuity', 'tags'] as const;
 
 /** Changes a flag's fields (deleting is `deleteFeatureFlag`'s). A patch that changes nothing writes nothing. */
 export async function updateFeatureFlag(tx: Queryable, actor: Actor, projectId: number, flagId: number, patch: FeatureFlagPatch): Promise<FeatureFlagRecord> {
@@ -268,14 +284,15 @@ export async function updateFeatureFlag(tx: Queryable, actor: Actor, projectId: 
   if (patch.filters !== undefined) next.filters = parseFilters(patch.filters);
   if (patch.active !== undefined) next.active = patch.active;
   if (patch.ensure_experience_continuity !== undefined) next.ensure_experience_continuity = patch.ensure_experience_continuity;
+  if (patch.tags !== undefined) next.tags = flagTags(patch.tags);
   const changes = diffFields(before, next, UPDATABLE, SCOPE);
   if (changes.length === 0) return before;
   if (next.key !== before.key) await requireFreeKey(tx, projectId, next.key, flagId);
   const [after] = await writeGuardingKey(() =>
     tx.query<FeatureFlagRecord>(
-      `UPDATE feature_flags SET key = $3, name = $4, filters = $5::jsonb, active = $6, ensure_experience_continuity = $7, updated_at = now()
-        WHERE team_id = $1 AND id = $2 RETURNING *`,
-      [projectId, flagId, next.key, next.name, JSON.stringify(next.filters), next.active, next.ensure_experience_continuity],
+      `UPDATE feature_flags SET key = $3, name = $4, filters = $5::jsonb, active = $6, ensure_experience_continuity = $7, tags = $8::text[],
+        updated_at = now() WHERE team_id = $1 AND id = $2 RETURNING *`,
+      [projectId, flagId, next.key, next.name, JSON.stringify(next.filters), next.active, next.ensure_experience_continuity, next.tags],
     ),
   );
   await recordActivity(tx, {

@@ -10,6 +10,8 @@ const fields = {
   filters: Type.Optional(Type.Unknown()),
   active: Type.Optional(Type.Boolean()),
   ensure_experience_continuity: Type.Optional(Type.Boolean()),
+  // Tags (PostHog's TaggedItem): what approval policies' `flag_tags` conditions match.
+  tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 100 })),
 };
 export const FlagCreate = Type.Object({ key: Type.String({ minLength: 1, maxLength: 400 }), ...fields }, { additionalProperties: false });
 export type FlagCreate = Static<typeof FlagCreate>;
@@ -43,7 +45,6 @@ export type FeatureFlag = Static<typeof FeatureFlag>;
 export const FeatureFlagList = Paginated(FeatureFlag);
 export type FeatureFlagList = Static<typeof FeatureFlagList>;
 
-/** A change request made instead of the change (the project's approval policy covers the caller). */
 /** 409 where an approval policy holds the change: PostHog's approval_required (or change_request_pending) body with the change request. */
 export const ApprovalRequired = Type.Object(
   {},

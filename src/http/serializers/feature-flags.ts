@@ -21,7 +21,7 @@ export function featureFlag(f: FeatureFlagRecord, createdBy: UserRecord | null) 
     is_simple_flag: simple,
     rollout_percentage: simple ? (f.filters.groups[0]!.rollout_percentage ?? null) : null,
     ensure_experience_continuity: f.ensure_experience_continuity,
-    tags: [] as string[],
+    tags: f.tags,
   };
 }
 
