@@ -1,16 +1,22 @@
 /**
  * The API's shapes. Routes with response schemas (src/http/schemas/*.ts) give theirs: the same
  * TypeBox schemas that serialize the answer and describe it in /api/schema/, so a field the server
- * stops sending fails the console's type check. The rest are still taken from the server's
- * serializers until their routes have schemas. Types only: nothing of the server is bundled.
+ * stops sending fails the console's type check. Types only: nothing of the server is bundled.
  * `Wire<T>` is what JSON makes of a value: dates arrive as strings.
  *
  * Pattern for a resource: `export type X = Wire<schemas.X>` with `import type * as schemas from
  * '../../../src/http/schemas/<resource>.js'` (each schema file exports `type X = Static<typeof X>`).
  */
-import type * as show from '../../../src/http/serializers.js';
-import type { showApprovalPolicy, showChangeRequest } from '../../../src/http/serializers/change-requests.js';
-import type { role, roleMembership } from '../../../src/http/serializers/roles.js';
+import type { Static } from '@sinclair/typebox';
+import type * as approvalPolicies from '../../../src/http/schemas/approval-policies.js';
+import type * as changeRequests from '../../../src/http/schemas/change-requests.js';
+import type * as organizations from '../../../src/http/schemas/organizations.js';
+import type * as projectMembers from '../../../src/http/schemas/project-members.js';
+import type * as projects from '../../../src/http/schemas/projects.js';
+import type * as roles from '../../../src/http/schemas/roles.js';
+import type * as scimToken from '../../../src/http/schemas/scim-token.js';
+import type * as users from '../../../src/http/schemas/users.js';
+import type * as serviceAccounts from '../../../src/http/schemas/service-accounts.js';
 import type { Change } from '../../../src/domain/activity/activity.js';
 import type * as accessControls from '../../../src/http/schemas/access-controls.js';
 import type * as activityLog from '../../../src/http/schemas/activity-log.js';
@@ -32,48 +38,30 @@ export type Wire<T> = T extends Date
 
 export type UserBasic = Wire<common.UserBasic>;
 export type Member = Wire<members.Member>;
-export type Organization = Wire<ReturnType<typeof show.organization>>;
-export type Project = Wire<ReturnType<typeof show.project>>;
+export type Organization = Wire<organizations.Organization>;
+export type Project = Wire<projects.Project>;
 export type Invite = Wire<invites.Invite>;
 export type ApiKey = Wire<apiKeys.ApiKey>;
-export type ProjectMember = Wire<ReturnType<typeof show.projectMember>>;
-export type Role = Wire<ReturnType<typeof role>>;
-export type RoleMembership = Wire<ReturnType<typeof roleMembership>>;
+export type ProjectMember = Wire<projectMembers.ProjectMember>;
+export type Role = Wire<roles.Role>;
+export type RoleMembership = Wire<roles.RoleMembership>;
 export type AccessControl = Wire<accessControls.AccessControl>;
 export type AccessControls = Wire<accessControls.AccessControls>;
 export type ActivityEntry = Wire<activityLog.ActivityEntry>;
 export type ActivityChange = Change;
-export type ChangeRequest = Wire<Awaited<ReturnType<typeof showChangeRequest>>>;
+export type ChangeRequest = Wire<Static<typeof changeRequests.ChangeRequest>>;
 export type Domain = Wire<domains.Domain>;
 export type GroupMapping = Wire<domains.GroupMapping>;
 export type ChainStatus = Wire<activityLog.ChainReport>;
 
-/** `GET /api/users/@me/` (src/http/routes/users.ts, userDetail). */
-export type Me = UserBasic & {
-  date_joined: string;
-  last_login: string | null;
-  organization: { id: string; name: string; slug: string; membership_level: number } | null;
-  team: { id: number; name: string } | null;
-  organizations: Array<{ id: string; name: string; slug: string; membership_level: number }>;
-};
+/** `GET /api/users/@me/` (src/http/routes/users.ts). */
+export type Me = Wire<users.User>;
 
-/** `…/service_accounts/` (src/http/routes/service-accounts.ts, serviceAccount). */
-export interface ServiceAccount {
-  id: string;
-  uuid: string;
-  name: string;
-  level: number;
-  is_service_account: true;
-  created_by_id: number | null;
-  created_at: string;
-}
+/** `…/service_accounts/` (src/http/routes/service-accounts.ts). */
+export type ServiceAccount = Wire<serviceAccounts.ServiceAccount>;
 
 /** `…/approval_policies/` (src/http/routes/change-requests.ts). */
-export type ApprovalPolicy = Wire<ReturnType<typeof showApprovalPolicy>>;
+export type ApprovalPolicy = Wire<Static<typeof approvalPolicies.ApprovalPolicy>>;
 
 /** `POST …/domains/:id/scim/token/` (src/http/routes/scim-token.ts). */
-export interface ScimToken {
-  scim_enabled: boolean;
-  scim_base_url: string;
-  scim_bearer_token: string;
-}
+export type ScimToken = Wire<scimToken.ScimTokenIssued>;

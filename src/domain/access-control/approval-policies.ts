@@ -1,6 +1,8 @@
 import { POLICY_NEEDS_ADMIN } from '../../access/messages.js';
 import { ORGANIZATION_LEVELS, OrganizationLevel } from '../../access/levels.js';
 import type { Queryable } from '../../store/database.js';
+import type { Narrow, Selectable } from '../../store/query-builder.js';
+import type { DB } from '../../store/schema.js';
 import { PgCode, pgErrorCode } from '../../store/database.js';
 import { recordActivity } from '../activity/activity.js';
 import type { Actor } from '../actor.js';
@@ -43,24 +45,8 @@ export interface PolicyConditions {
   project_ids?: number[];
 }
 
-export interface ApprovalPolicyRecord {
-  id: string;
-  organization_id: string;
-  team_id: number | null;
-  action: string;
-  role_id: string | null;
-  conditions: PolicyConditions;
-  approver_config: ApproverConfig;
-  allow_self_approve: boolean;
-  bypass_org_membership_levels: number[];
-  bypass_roles: string[];
-  bypass_object_managers: boolean;
-  expires_after_seconds: number;
-  enabled: boolean;
-  created_by_id: number | null;
-  created_at: Date;
-  updated_at: Date;
-}
+/** An approval policy row; its JSON columns narrowed to their documents (src/store/schema.ts). */
+export type ApprovalPolicyRecord = Narrow<Selectable<DB['approval_policies']>, { conditions: PolicyConditions; approver_config: ApproverConfig }>;
 
 export interface PolicyInput {
   action_key?: string;

@@ -1,6 +1,8 @@
 import { NOT_AN_APPROVER, OWN_CHANGE_REQUEST } from '../../access/messages.js';
 import { highestAccessLevel } from '../../access/resources.js';
 import type { Queryable } from '../../store/database.js';
+import type { Narrow, Selectable } from '../../store/query-builder.js';
+import type { DB } from '../../store/schema.js';
 import { recordActivity } from '../activity/activity.js';
 import { systemActor, userActor, type Actor } from '../actor.js';
 import { ACTION_KEYS, policiesFor, legacyActionOf, type ActionKey, type ApprovalPolicyRecord, type ApproverConfig } from './approval-policies.js';
@@ -39,38 +41,19 @@ export interface PolicySnapshot extends ApproverConfig {
   policy_id?: string;
 }
 
-export interface ChangeRequestRecord {
-  id: string;
-  organization_id: string;
-  team_id: number;
-  action: string;
-  resource: string;
-  resource_id: string;
-  state: ChangeRequestState;
-  intent: FlagIntent | Record<string, never>;
-  intent_display: Record<string, unknown>;
-  policy_snapshot: PolicySnapshot;
-  validation_status: 'valid' | 'invalid' | 'expired' | 'stale';
-  requested_by_id: number | null;
-  decided_by_id: number | null;
-  decided_at: Date | null;
-  reason: string | null;
-  expires_at: Date;
-  applied_at: Date | null;
-  applied_by_id: number | null;
-  apply_error: string;
-  created_at: Date;
-  updated_at: Date;
-}
+/** A change request row; its JSON columns and states narrowed to what this module writes (src/store/schema.ts). */
+export type ChangeRequestRecord = Narrow<
+  Selectable<DB['change_requests']>,
+  {
+    state: ChangeRequestState;
+    intent: FlagIntent | Record<string, never>;
+    intent_display: Record<string, unknown>;
+    policy_snapshot: PolicySnapshot;
+    validation_status: 'valid' | 'invalid' | 'expired' | 'stale';
+  }
+>;
 
-export interface ApprovalRecord {
-  id: string;
-  change_request_id: string;
-  user_id: number | null;
-  decision: 'approved' | 'rejected';
-  reason: string;
-  created_at: Date;
-}
+export type ApprovalRecord = Narrow<Selectable<DB['change_request_approvals']>, { decision: 'approved' | 'rejected' }>;
 
 export type GateOutcome =
   | { kind: 'pass' }
