@@ -85,10 +85,21 @@ describe('activity log', () => {
     await page.getByLabel('Scope').selectOption({ label: 'Feature flags' });
     const href = await page.getByRole('link', { name: 'CSV' }).getAttribute('href');
     expect(href).toContain('scope=FeatureFlag');
+    await page.getByLabel('Project').selectOption({ label: 'Any' });
     const csv = await page.request.get(href!);
     expect(csv.status()).toBe(200);
     const lines = (await csv.text()).trim().split('\r\n');
     expect(lines.length).toBe(1 + api.length);
+    // The SIEM feed with the same filters: OCSF events of the same entries, oldest first.
+    const feed = await page.getByRole('link', { name: 'OCSF' }).getAttribute('href');
+    expect(feed).toContain('schema=ocsf');
+    expect(feed).toContain('scopes=FeatureFlag');
+    const ocsf = await page.request.get(feed!);
+    expect(ocsf.status()).toBe(200);
+    const events = (await ocsf.json()).results as { class_uid: number; metadata: { product: unknown }; time: number }[];
+    expect(events.length).toBe(api.length);
+    expect(events.every((e) => e.class_uid === 6003 && e.metadata.product !== undefined)).toBe(true);
+    expect(events.map((e) => e.time)).toEqual([...events.map((e) => e.time)].sort((a, b) => a - b));
     expect(problems).toEqual([]);
     await context.close();
   });

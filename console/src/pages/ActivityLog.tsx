@@ -53,7 +53,17 @@ function query(f: Filters): string {
   return q.toString();
 }
 
-/** The organization's activity log: filters, before/after of each change, export and chain status. */
+/** The same filters as the advanced activity log (the SIEM feed) names them. */
+function siemQuery(f: Filters): string {
+  const q = new URLSearchParams({ schema: 'ocsf', ordering: 'created_at', follow: 'true' });
+  if (f.scope) q.set('scopes', f.scope);
+  if (f.user) q.set('users', f.user);
+  if (f.after) q.set('start_date', new Date(`${f.after}T00:00:00`).toISOString());
+  if (f.before) q.set('end_date', new Date(`${f.before}T23:59:59.999`).toISOString());
+  return q.toString();
+}
+
+/** The organization's activity log: filters, before/after of each change, export, the SIEM feed and chain status. */
 export function ActivityLog() {
   const { organization, level } = useSession();
   const base = `/api/organizations/${organization?.id}/activity_log/`;
@@ -116,6 +126,14 @@ export function ActivityLog() {
           ·{' '}
           <a href={`${base}export/?format=ndjson${q ? `&${q}` : ''}`} download>
             NDJSON
+          </a>{' '}
+          · SIEM feed (OCSF 1.x, polled oldest first; docs/siem.md):{' '}
+          <a
+            href={`${filters.project ? `/api/projects/${filters.project}` : `/api/organizations/${organization?.id}`}/advanced_activity_logs/?${siemQuery(filters)}`}
+            target="_blank"
+            rel="noreferrer"
+          >
+            OCSF
           </a>
         </p>
       ) : null}
