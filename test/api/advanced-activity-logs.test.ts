@@ -149,10 +149,16 @@ describe('cursor pagination', () => {
   });
 
   it('follows: oldest first in commit order, a next link always, and only new entries after it', async () => {
+    // Entries are served once the background chainer has placed them: wait for every entry so far.
+    await eventually('every entry so far is chained', async () => {
+      const [row] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM activity_log WHERE organization_id = $1 AND chain_seq IS NULL', [
+        org.id,
+      ]);
+      return row!.n === 0;
+    });
     let next = `${base()}?schema=ocsf&ordering=created_at&follow=true&page_size=1000`;
     let res = await org.owner.client.get(next);
     const times: number[] = [];
-    // Entries are served once the background chainer has placed them: poll until a page is empty.
     await eventually('the feed is drained', async () => {
       times.push(...res.body.results.map((e: any) => e.time));
       expect(res.body.next).toBeTruthy();

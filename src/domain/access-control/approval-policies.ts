@@ -1,14 +1,26 @@
 import { POLICY_NEEDS_ADMIN } from '../../access/messages.js';
 import { ORGANIZATION_LEVELS, OrganizationLevel } from '../../access/levels.js';
 import type { Queryable } from '../../store/database.js';
-import type { Narrow, Selectable } from '../../store/query-builder.js';
-import type { DB } from '../../store/schema.js';
 import { PgCode, pgErrorCode } from '../../store/database.js';
 import { recordActivity } from '../activity/activity.js';
 import type { Actor } from '../actor.js';
 import { notFound, permissionDenied, validation } from '../errors.js';
 import { organizationIdOf } from '../organizations/projects.js';
 import { isUuid } from '../identity/users.js';
+import {
+  ACTION_KEYS,
+  CONDITION_TYPES,
+  LEGACY_ACTIONS,
+  OPERATORS,
+  type ActionKey,
+  type ApprovalPolicyRecord,
+  type ApproverConfig,
+  type PolicyCaller,
+  type PolicyConditions,
+  type PolicyInput,
+} from './approval-policy-types.js';
+
+export * from './approval-policy-types.js';
 
 /**
  * Approval policies (PostHog's ApprovalPolicy, posthog/approvals): which flag changes need approval
@@ -19,52 +31,8 @@ import { isUuid } from '../identity/users.js';
  * deletion"), `role` (the policy covers that role's members only) and `bypass_object_managers`.
  * Only organization admins change policies; every change is logged (scope ApprovalPolicy).
  */
-export const ACTION_KEYS = ['feature_flag.enable', 'feature_flag.disable', 'feature_flag.update', 'feature_flag.delete'] as const;
-export type ActionKey = (typeof ACTION_KEYS)[number];
-/** The first version's action names. */
-export const LEGACY_ACTIONS: Readonly<Record<string, ActionKey>> = { delete_feature_flag: 'feature_flag.delete' };
-export const legacyActionOf = (key: string) => Object.entries(LEGACY_ACTIONS).find(([, k]) => k === key)?.[0] ?? key;
 
-export const CONDITION_TYPES = ['any_change', 'before_after', 'change_amount'] as const;
-export const OPERATORS = ['>', '<', '>=', '<=', '==', '!='] as const;
-
-export interface ApproverConfig {
-  quorum: number;
-  users: number[];
-  roles: string[];
-}
-
-export interface PolicyConditions {
-  type?: (typeof CONDITION_TYPES)[number];
-  field?: 'rollout_percentage';
-  operator?: (typeof OPERATORS)[number];
-  value?: number;
-  /** Warden: only flags with at least one of these tags. */
-  flag_tags?: string[];
-  /** Warden: only these projects (an organization's production projects, say). */
-  project_ids?: number[];
-}
-
-/** An approval policy row; its JSON columns narrowed to their documents (src/store/schema.ts). */
-export type ApprovalPolicyRecord = Narrow<Selectable<DB['approval_policies']>, { conditions: PolicyConditions; approver_config: ApproverConfig }>;
-
-export interface PolicyInput {
-  action_key?: string;
-  /** The first version's field: `delete_feature_flag`. */
-  action?: string;
-  role?: string | null;
-  conditions?: PolicyConditions;
-  approver_config?: { quorum: number; users?: number[]; roles?: string[] };
-  allow_self_approve?: boolean;
-  bypass_org_membership_levels?: number[];
-  bypass_roles?: string[];
-  bypass_object_managers?: boolean;
-  expires_after?: string | number;
-  enabled?: boolean;
-}
-
-/** The caller: its organization level, in a project or in an organization. */
-export type PolicyCaller = { organizationLevel: number } & ({ projectId: number } | { organizationId: string });
+/** Where a policy lives: a project, or the whole organization (no team). */
 interface Scope {
   organizationId: string;
   teamId: number | null;

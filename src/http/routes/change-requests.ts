@@ -36,6 +36,7 @@ import { ChangeRequest, Decision, DecisionResult, RequestListQuery, RequestPage,
 import { showApprovalPolicies, showChangeRequest, showChangeRequests } from '../serializers/change-requests.js';
 import { ProjectParams, routeProject } from './projects.js';
 import { OrgParams, routeOrganization } from './organizations.js';
+import { NoContent } from '../schemas/common.js';
 
 const isState = (s: string): s is ChangeRequestState => CHANGE_REQUEST_STATES.some((state) => state === s);
 
@@ -146,7 +147,7 @@ function policyRoutes(
     return (await showApprovalPolicies(db, [updated]))[0]!;
   });
 
-  api.delete(item, { config: write, schema: { params: itemParams } }, async (request, reply) => {
+  api.delete(item, { config: write, schema: { params: itemParams, response: { 204: NoContent } } }, async (request, reply) => {
     const caller = await callerOf(request);
     await db.transaction((tx) => deleteApprovalPolicy(tx, actorOf(request), caller, request.params.policy_id));
     return reply.code(204).send();

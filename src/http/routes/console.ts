@@ -4,6 +4,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { publicRoute } from '../../access/route-access.js';
 import type { Deps } from '../deps.js';
+import { TextBody } from '../schemas/documents.js';
 
 /**
  * The admin console (console/, built by `npm run build` into dist/console): its files at `/`, and
@@ -94,7 +95,8 @@ export function consoleRoutes(app: FastifyInstance, _deps: Deps): void {
       return reply.callNotFound();
     };
 
-    scope.get('/', { config: { access: publicRoute } }, handler);
-    scope.get('/*', { config: { access: publicRoute } }, handler);
+    const schema = { response: { 200: TextBody('text/html', 'The admin console (its page, scripts and styles)') } };
+    scope.get('/', { config: { access: publicRoute }, schema }, handler);
+    scope.get('/*', { config: { access: publicRoute }, schema }, handler);
   });
 }

@@ -9,6 +9,7 @@ import { INSUFFICIENT_ORG_LEVEL } from '../../access/messages.js';
 import { actorOf, type Deps } from '../deps.js';
 import { InventoryKeyParams, InventoryList, InventoryParams, type InventoryKey } from '../schemas/key-inventory.js';
 import { routeOrganization } from './organizations.js';
+import { NoContent } from '../schemas/common.js';
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
@@ -53,7 +54,7 @@ export function keyInventoryRoutes(app: FastifyInstance, { db }: Deps): void {
 
   api.delete(
     '/api/organizations/:organization_id/personal_api_keys/:key_id/',
-    { config: { access: scoped('organization_member', 'write') }, schema: { params: InventoryKeyParams } },
+    { config: { access: scoped('organization_member', 'write') }, schema: { params: InventoryKeyParams, response: { 204: NoContent } } },
     async (request, reply) => {
       const { record } = routeOrganization(request);
       await db.transaction((tx) => revokeOrganizationKey(tx, actorOf(request), record.id, request.params.key_id));

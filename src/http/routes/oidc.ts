@@ -12,6 +12,7 @@ import { callbackHeaders, signInErrorPage, wantsHtml } from '../../sso/sign-in-p
 import { setSessionCookies, type Deps } from '../deps.js';
 import { errorBody, HttpError, sendError } from '../errors.js';
 import { OidcCallbackQuery, OidcLoginQuery } from '../schemas/oidc.js';
+import { Redirect } from '../schemas/documents.js';
 
 /** Binds a started login to the browser that started it (login CSRF): its state, for the callback only. */
 const STATE_COOKIE = 'warden_oidc_state';
@@ -37,40 +38,52 @@ export function oidcRoutes(app: FastifyInstance, { db, config }: Deps): void {
   const secure = (request: FastifyRequest) => config.secureCookies === 'always' || (config.secureCookies === 'auto' && request.protocol === 'https');
 
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  api.get('/login/oidc/', { config: { access: publicRoute }, schema: { querystring: OidcLoginQuery }, exposeHeadRoute: false }, async (request, reply) => {
-    const query = request.query;
-    let domain: DomainRecord | undefined;
-    const attr = query.email !== undefined ? 'email' : 'domain_id';
-    if (query.email !== undefined) {
-      domain = await findVerifiedDomainForEmail(db, query.email);
-    } else if (query.domain_id !== undefined) {
-      domain = await findDomainById(db, query.domain_id);
-    } else {
-      throw validation('This field is required.', 'email', 'required');
-    }
-    if (!domain?.verified_at || !hasOidc(domain)) throw notConfigured(attr);
-    try {
-      const started = await startOidcLogin(db, discovery, domain, {
-        redirectUri: redirectUri(),
-        redirect: localPath(query.next),
-        ...(query.email ? { loginHint: query.email.trim() } : {}),
-      });
-      reply.setCookie(STATE_COOKIE, started.state, {
-        path: STATE_COOKIE_PATH,
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: secure(request),
-        maxAge: OIDC_REQUEST_TTL_SECONDS,
-      });
-      return callbackHeaders(reply).redirect(started.url, 302);
-    } catch (err) {
-      if (err instanceof OidcLoginFailed) throw new HttpError(err.status, errorBody('server_error', err.reason, err.detail));
-      throw err;
-    }
-  });
+  api.get(
+    '/login/oidc/',
+    {
+      config: { access: publicRoute },
+      schema: { querystring: OidcLoginQuery, response: { 302: Redirect('To the identity provider') } },
+      exposeHeadRoute: false,
+    },
+    async (request, reply) => {
+      const query = request.query;
+      let domain: DomainRecord | undefined;
+      const attr = query.email !== undefined ? 'email' : 'domain_id';
+      if (query.email !== undefined) {
+        domain = await findVerifiedDomainForEmail(db, query.email);
+      } else if (query.domain_id !== undefined) {
+        domain = await findDomainById(db, query.domain_id);
+      } else {
+        throw validation('This field is required.', 'email', 'required');
+      }
+      if (!domain?.verified_at || !hasOidc(domain)) throw notConfigured(attr);
+      try {
+        const started = await startOidcLogin(db, discovery, domain, {
+          redirectUri: redirectUri(),
+          redirect: localPath(query.next),
+          ...(query.email ? { loginHint: query.email.trim() } : {}),
+        });
+        reply.setCookie(STATE_COOKIE, started.state, {
+          path: STATE_COOKIE_PATH,
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: secure(request),
+          maxAge: OIDC_REQUEST_TTL_SECONDS,
+        });
+        return callbackHeaders(reply).redirect(started.url, 302);
+      } catch (err) {
+        if (err instanceof OidcLoginFailed) throw new HttpError(err.status, errorBody('server_error', err.reason, err.detail));
+        throw err;
+      }
+    },
+  );
 
   // No HEAD twin: a HEAD (link scanners) must not spend a state.
-  const callbackOptions = { config: { access: publicRoute }, schema: { querystring: OidcCallbackQuery }, exposeHeadRoute: false };
+  const callbackOptions = {
+    config: { access: publicRoute },
+    schema: { querystring: OidcCallbackQuery, response: { 302: Redirect('Signed in: to the console') } },
+    exposeHeadRoute: false,
+  };
   api.get(OIDC_REDIRECT_PATH, callbackOptions, async (request, reply) => {
     // The browser's state is spent by this answer, whatever it is; another login's is left alone.
     const browserState = request.cookies[STATE_COOKIE];

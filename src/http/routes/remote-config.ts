@@ -5,6 +5,7 @@ import { notFound } from '../../domain/errors.js';
 import { findProjectByToken, flagsForEvaluation } from '../../domain/analytics/feature-flags.js';
 import type { Deps } from '../deps.js';
 import { RemoteConfig, RemoteConfigParams } from '../schemas/remote-config.js';
+import { TextBody } from '../schemas/documents.js';
 
 /**
  * PostHog's remote config, which posthog-js loads before its flags: `/array/<token>/config.js` (a
@@ -57,12 +58,16 @@ export function remoteConfigRoutes(app: FastifyInstance, { db }: Deps): void {
     return reply.header('cache-control', 'no-cache').send(config);
   });
   // A script, not JSON: no response schema.
-  api.get('/array/:token/config.js', { ...options, schema: { params: RemoteConfigParams } }, async (request, reply) => {
-    const config = await configOf(request.params.token);
-    const { siteApps, ...rest } = config;
-    const script =
-      '(function(){window._POSTHOG_REMOTE_CONFIG=window._POSTHOG_REMOTE_CONFIG||{};' +
-      `window._POSTHOG_REMOTE_CONFIG[${scriptJson(config.token)}]={config:${scriptJson(rest)},siteApps:${scriptJson(siteApps)}};})();\n`;
-    return reply.header('cache-control', 'no-cache').type('application/javascript; charset=utf-8').send(script);
-  });
+  api.get(
+    '/array/:token/config.js',
+    { ...options, schema: { params: RemoteConfigParams, response: { 200: TextBody('application/javascript', "posthog-js's remote config as a script") } } },
+    async (request, reply) => {
+      const config = await configOf(request.params.token);
+      const { siteApps, ...rest } = config;
+      const script =
+        '(function(){window._POSTHOG_REMOTE_CONFIG=window._POSTHOG_REMOTE_CONFIG||{};' +
+        `window._POSTHOG_REMOTE_CONFIG[${scriptJson(config.token)}]={config:${scriptJson(rest)},siteApps:${scriptJson(siteApps)}};})();\n`;
+      return reply.header('cache-control', 'no-cache').type('application/javascript; charset=utf-8').send(script);
+    },
+  );
 }

@@ -15,6 +15,7 @@ import { qb, rows as all } from '../../store/query-builder.js';
 import { setSessionCookies, type Deps } from '../deps.js';
 import { signInErrorPage } from '../../sso/sign-in-page.js';
 import { SamlAcsForm, SamlLoginQuery } from '../schemas/saml.js';
+import { Redirect, TextBody } from '../schemas/documents.js';
 
 /**
  * SAML 2.0 single sign-on (PostHog's routes):
@@ -25,27 +26,36 @@ import { SamlAcsForm, SamlLoginQuery } from '../schemas/saml.js';
  */
 export function samlRoutes(app: FastifyInstance, { db, config }: Deps): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  api.get('/login/saml/', { config: { access: publicRoute }, schema: { querystring: SamlLoginQuery } }, async (request, reply) => {
-    const query = request.query;
-    const domain = await loginDomain(db, query);
-    let url: string;
-    let requestId: string;
-    try {
-      ({ url, requestId } = await authorizeUrl(db, config, domain));
-    } catch (err) {
-      request.log.warn({ err, domain_id: domain.id }, 'could not build a SAML AuthnRequest');
-      throw validation(
-        'SAML single sign-on is misconfigured for this domain. Ask an organization admin to check it.',
-        query.email !== undefined ? 'email' : 'domain_id',
-      );
-    }
-    // The response must come back to the browser that asked (login CSRF): it names this request.
-    reply.setCookie(REQUEST_COOKIE, requestId, requestCookieOptions(request, config));
-    return reply.redirect(url, 302);
-  });
+  api.get(
+    '/login/saml/',
+    {
+      config: { access: publicRoute },
+      schema: { querystring: SamlLoginQuery, response: { 302: Redirect('To the identity provider, with the AuthnRequest') } },
+    },
+    async (request, reply) => {
+      const query = request.query;
+      const domain = await loginDomain(db, query);
+      let url: string;
+      let requestId: string;
+      try {
+        ({ url, requestId } = await authorizeUrl(db, config, domain));
+      } catch (err) {
+        request.log.warn({ err, domain_id: domain.id }, 'could not build a SAML AuthnRequest');
+        throw validation(
+          'SAML single sign-on is misconfigured for this domain. Ask an organization admin to check it.',
+          query.email !== undefined ? 'email' : 'domain_id',
+        );
+      }
+      // The response must come back to the browser that asked (login CSRF): it names this request.
+      reply.setCookie(REQUEST_COOKIE, requestId, requestCookieOptions(request, config));
+      return reply.redirect(url, 302);
+    },
+  );
 
-  app.get('/api/saml/metadata/', { config: { access: publicRoute } }, async (_request, reply) =>
-    reply.header('content-type', 'application/xml; charset=utf-8').send(serviceProviderMetadata(config)),
+  app.get(
+    '/api/saml/metadata/',
+    { config: { access: publicRoute }, schema: { response: { 200: TextBody('application/xml', "Warden's SAML service provider metadata") } } },
+    async (_request, reply) => reply.header('content-type', 'application/xml; charset=utf-8').send(serviceProviderMetadata(config)),
   );
 
   // The ACS takes only the HTTP-POST binding's form: its own content-type parsers, in its own scope.
@@ -62,8 +72,10 @@ export function samlRoutes(app: FastifyInstance, { db, config }: Deps): void {
     });
     scope
       .withTypeProvider<TypeBoxTypeProvider>()
-      .post('/complete/saml/', { config: { access: publicRoute }, schema: { body: SamlAcsForm } }, async (request, reply) =>
-        acs(db, config, request, reply, request.body ?? {}),
+      .post(
+        '/complete/saml/',
+        { config: { access: publicRoute }, schema: { body: SamlAcsForm, response: { 302: Redirect('Signed in: to the console') } } },
+        async (request, reply) => acs(db, config, request, reply, request.body ?? {}),
       );
   });
 }

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { publicRoute } from '../../access/route-access.js';
 import type { Deps } from '../deps.js';
 import { OpenApiDocument, SchemaQuery } from '../schemas/schema.js';
+import { TextBody } from '../schemas/documents.js';
 
 /** swagger-ui-dist's files the reference page needs. */
 const ASSETS: Record<string, string> = {
@@ -42,19 +43,24 @@ export function schemaRoutes(app: FastifyInstance, _deps: Deps): void {
     return reply.type('application/vnd.oai.openapi; charset=utf-8').send(stringify(document, { aliasDuplicateObjects: false }));
   });
 
-  app.get('/api/schema/docs/', { config }, async (_request, reply) =>
+  app.get('/api/schema/docs/', { config, schema: { response: { 200: TextBody('text/html', 'The API reference page') } } }, async (_request, reply) =>
     reply.type('text/html; charset=utf-8').header('content-security-policy', CSP).header('x-content-type-options', 'nosniff').send(PAGE),
   );
-  app.get('/api/schema/docs/init.js', { config }, async (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('x-content-type-options', 'nosniff').send(INIT),
+  app.get(
+    '/api/schema/docs/init.js',
+    { config, schema: { response: { 200: TextBody('text/javascript', "The API reference page's script") } } },
+    async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('x-content-type-options', 'nosniff').send(INIT),
   );
   for (const [file, type] of Object.entries(ASSETS)) {
-    app.get(`/api/schema/docs/${file}`, { config }, async (_request, reply) =>
-      reply
-        .type(type)
-        .header('cache-control', 'public, max-age=86400')
-        .header('x-content-type-options', 'nosniff')
-        .send(await readFile(join(assetDir, file))),
+    app.get(
+      `/api/schema/docs/${file}`,
+      { config, schema: { response: { 200: TextBody(type.split(';')[0]!, "The API reference page's asset") } } },
+      async (_request, reply) =>
+        reply
+          .type(type)
+          .header('cache-control', 'public, max-age=86400')
+          .header('x-content-type-options', 'nosniff')
+          .send(await readFile(join(assetDir, file))),
     );
   }
 }
