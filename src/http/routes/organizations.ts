@@ -10,7 +10,7 @@ import type { Queryable } from '../../store/database.js';
 import { actorOf, currentUser, reachesOrganization, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers.js';
-import { NoContent } from '../schemas/common-b.js';
+import { NoContent } from '../schemas/common.js';
 import { OrgCreate, Organization, OrganizationList, OrgParams, OrgPatch } from '../schemas/organizations.js';
 
 // Other route files import the organization's params from here.

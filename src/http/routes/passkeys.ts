@@ -18,7 +18,7 @@ import { assertPasswordAuthAllowed } from '../../domain/sso/sso-domains.js';
 import { findUserById } from '../../domain/identity/users.js';
 import { actorOf, currentUser, setSessionCookies, type Deps } from '../deps.js';
 import { assertSelf, ownSessionToken } from '../self.js';
-import { NoContent, Success } from '../schemas/common-b.js';
+import { NoContent, Success } from '../schemas/common.js';
 import {
   NewPasskey,
   Passkey,

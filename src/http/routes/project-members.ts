@@ -12,7 +12,7 @@ import {
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers.js';
-import { NoContent } from '../schemas/common-b.js';
+import { NoContent } from '../schemas/common.js';
 import {
   ExplicitMember,
   ExplicitMemberList,

@@ -6,7 +6,7 @@ import type { ProjectRecord } from '../../domain/records.js';
 import { currentUser, actorOf, reachesOrganization, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers.js';
-import { NoContent } from '../schemas/common-b.js';
+import { NoContent } from '../schemas/common.js';
 import { OrgParams } from '../schemas/organizations.js';
 import { Project, ProjectCreate, ProjectList, ProjectParams, ProjectPatch } from '../schemas/projects.js';
 import { routeOrganization } from './organizations.js';

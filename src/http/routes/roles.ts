@@ -15,7 +15,7 @@ import {
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers/roles.js';
-import { NoContent } from '../schemas/common-b.js';
+import { NoContent } from '../schemas/common.js';
 import { OrgParams } from '../schemas/organizations.js';
 import {
   Role,

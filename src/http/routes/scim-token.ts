@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { scoped } from '../../access/route-access.js';
 import { issueScimToken, revokeScimToken } from '../../domain/sso/scim-tokens.js';
 import { actorOf, type Deps } from '../deps.js';
-import { NoContent } from '../schemas/common-b.js';
+import { NoContent } from '../schemas/common.js';
 import { ScimTokenIssued, ScimTokenParams } from '../schemas/scim-token.js';
 import { routeOrganization } from './organizations.js';
 

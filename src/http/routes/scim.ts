@@ -16,7 +16,7 @@ import type { Deps } from '../deps.js';
 import { HttpError } from '../errors.js';
 import { LIMITS } from '../rate-limits.js';
 import { allowedMethods, collectRouteTable, type RouteEntry } from '../route-table.js';
-import { NoContent } from '../schemas/common-b.js';
+import { NoContent } from '../schemas/common.js';
 import {
   ScimDocParams,
   ScimDocument,

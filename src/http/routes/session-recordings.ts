@@ -9,7 +9,7 @@ import { readPage } from '../pagination.js';
 import { resourceActor } from '../resource-actor.js';
 import * as show from '../serializers/events.js';
 import { placementOf } from './insights.js';
-import { NoContent } from '../schemas/common-b.js';
+import { NoContent } from '../schemas/common.js';
 import { ProjectParams } from '../schemas/projects.js';
 import { RecordingParams, RecordingQuery, SessionRecording, SessionRecordingList } from '../schemas/session-recordings.js';
 

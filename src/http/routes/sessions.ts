@@ -4,7 +4,7 @@ import { scoped } from '../../access/route-access.js';
 import { endMemberSessions, endOtherSessions, endOwnSession, listOwnSessions } from '../../domain/identity/session-control.js';
 import { actorOf, currentUser, type Deps } from '../deps.js';
 import { assertSelf, ownSessionToken } from '../self.js';
-import { NoContent } from '../schemas/common-b.js';
+import { NoContent } from '../schemas/common.js';
 import { MemberSessionsParams, SessionList, SessionParams, SessionsEnded } from '../schemas/sessions.js';
 import { UserParams } from '../schemas/users.js';
 import { routeOrganization } from './organizations.js';

@@ -27,7 +27,7 @@ import type { Database, Queryable } from '../../store/database.js';
 import { actorOf, currentUser, setSessionCookies, type Deps } from '../deps.js';
 import { assertSelf, ownSessionToken } from '../self.js';
 import type { RateLimiter } from '../rate-limits.js';
-import { Success } from '../schemas/common-b.js';
+import { Success } from '../schemas/common.js';
 import { BackupCodes, TotpSetup, TotpToken, TwoFactorStatus } from '../schemas/two-factor.js';
 import { UserParams } from '../schemas/users.js';
 

@@ -74,3 +74,32 @@ export const UserBasic = Type.Object({
   is_service_account: Type.Boolean(),
 });
 export type UserBasic = Static<typeof UserBasic>;
+
+/** An organization membership (PostHog's OrganizationMemberSerializer). */
+export const OrganizationMember = Type.Object({
+  id: Type.String(),
+  user: UserBasic,
+  level: Type.Integer(),
+  is_service_account: Type.Boolean(),
+  joined_at: DateTime,
+  updated_at: DateTime,
+  is_2fa_enabled: Type.Boolean(),
+  has_social_auth: Type.Boolean(),
+  last_login: Nullable(DateTime),
+});
+export type OrganizationMember = Static<typeof OrganizationMember>;
+
+/** PostHog's TeamBasicSerializer (an organization's `teams`, a user's `team`). */
+export const ProjectBasic = Type.Object({
+  id: Type.Integer(),
+  uuid: Type.String(),
+  organization: Type.String(),
+  name: Type.String(),
+  api_token: Type.String(),
+  access_control: Type.Boolean(),
+  effective_membership_level: Nullable(Type.Integer()),
+});
+export type ProjectBasic = Static<typeof ProjectBasic>;
+
+/** `{success: true}`, the answer of PostHog's actions. */
+export const Success = Type.Object({ success: Type.Boolean() });

@@ -1,6 +1,6 @@
 /** Request and response shapes of /api/organizations/ (PostHog's OrganizationSerializer). */
 import { Type, type Static } from '@sinclair/typebox';
-import { FreeObject, Nullable, Paginated, ProjectBasic, Timestamp } from './common-b.js';
+import { DateTime, JsonObject, Nullable, Paginated, ProjectBasic } from './common.js';
 
 export const OrgParams = Type.Object({ organization_id: Type.String() });
 export type OrgParams = Static<typeof OrgParams>;
@@ -33,15 +33,15 @@ export const Organization = Type.Object({
   name: Type.String(),
   slug: Type.String(),
   logo_media_id: Type.Null(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
+  created_at: DateTime,
+  updated_at: DateTime,
   membership_level: Type.Integer(),
   plugins_access_level: Type.Integer(),
   teams: Type.Array(ProjectBasic),
   projects: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), organization_id: Type.String() })),
   available_product_features: Type.Array(Type.Unknown()),
   is_member_join_email_enabled: Type.Boolean(),
-  metadata: FreeObject,
+  metadata: JsonObject,
   customer_id: Type.Null(),
   enforce_2fa: Nullable(Type.Boolean()),
   members_can_invite: Type.Boolean(),

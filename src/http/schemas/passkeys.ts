@@ -1,6 +1,6 @@
 /** Request and response shapes of passkeys (WebAuthn) and signing in with one. */
 import { Type, type Static } from '@sinclair/typebox';
-import { FreeObject, Nullable, Timestamp } from './common-b.js';
+import { DateTime, JsonObject, Nullable } from './common.js';
 
 export const PasskeyParams = Type.Object({ user_id: Type.String(), passkey_id: Type.String({ maxLength: 100 }) });
 export type PasskeyParams = Static<typeof PasskeyParams>;
@@ -19,8 +19,8 @@ export type PasskeyAssertionOptions = Static<typeof PasskeyAssertionOptions>;
 export const Passkey = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  created_at: Timestamp,
-  last_used_at: Nullable(Timestamp),
+  created_at: DateTime,
+  last_used_at: Nullable(DateTime),
 });
 export type Passkey = Static<typeof Passkey>;
 
@@ -28,4 +28,4 @@ export const PasskeyList = Type.Object({ results: Type.Array(Passkey) });
 export type PasskeyList = Static<typeof PasskeyList>;
 
 /** WebAuthn's PublicKeyCredentialCreationOptionsJSON / RequestOptionsJSON, as @simplewebauthn/server makes them. */
-export const WebAuthnOptions = FreeObject;
+export const WebAuthnOptions = JsonObject;

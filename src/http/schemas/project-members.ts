@@ -1,6 +1,6 @@
 /** Request and response shapes of a project's explicit members (`members/` and PostHog's `explicit_members/`). */
 import { Type, type Static } from '@sinclair/typebox';
-import { Paginated, Timestamp, UserBasic } from './common-b.js';
+import { DateTime, Paginated, UserBasic } from './common.js';
 
 export const ProjectMemberParams = Type.Object({ project_id: Type.String(), user_uuid: Type.String() });
 export type ProjectMemberParams = Static<typeof ProjectMemberParams>;
@@ -24,8 +24,8 @@ const memberFields = {
   level: Type.Integer(),
   parent_level: Type.Integer(),
   effective_level: Type.Integer(),
-  joined_at: Timestamp,
-  updated_at: Timestamp,
+  joined_at: DateTime,
+  updated_at: DateTime,
 };
 
 /** The source document's `/api/projects/:id/members/` entry. */

@@ -1,6 +1,6 @@
 /** Request and response shapes of the projects routes (PostHog's TeamSerializer, as Warden fills it). */
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, Paginated, Timestamp } from './common-b.js';
+import { DateTime, Nullable, Paginated } from './common.js';
 
 export const ProjectParams = Type.Object({ project_id: Type.String() });
 export type ProjectParams = Static<typeof ProjectParams>;
@@ -37,8 +37,8 @@ export const Project = Type.Object({
   timezone: Type.String(),
   is_demo: Type.Boolean(),
   effective_membership_level: Nullable(Type.Integer()),
-  created_at: Timestamp,
-  updated_at: Timestamp,
+  created_at: DateTime,
+  updated_at: DateTime,
 });
 export type Project = Static<typeof Project>;
 

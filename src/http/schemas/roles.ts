@@ -1,6 +1,6 @@
 /** Request and response shapes of roles and role memberships (PostHog's ee/api/rbac/role.py). */
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, OrganizationMember, Paginated, Timestamp, UserBasic } from './common-b.js';
+import { DateTime, Nullable, OrganizationMember, Paginated, UserBasic } from './common.js';
 
 export const RoleParams = Type.Object({ organization_id: Type.String(), role_id: Type.String() });
 export type RoleParams = Static<typeof RoleParams>;
@@ -19,15 +19,15 @@ export const RoleMembership = Type.Object({
   role_id: Type.String(),
   organization_member: OrganizationMember,
   user: UserBasic,
-  joined_at: Timestamp,
-  updated_at: Timestamp,
+  joined_at: DateTime,
+  updated_at: DateTime,
 });
 export type RoleMembership = Static<typeof RoleMembership>;
 
 export const Role = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  created_at: Timestamp,
+  created_at: DateTime,
   created_by: Nullable(UserBasic),
   members: Type.Array(RoleMembership),
   is_default: Type.Boolean(),

@@ -3,7 +3,7 @@
  * type (application/scim+json). Discovery documents are free-form JSON.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { FreeObject } from './common-b.js';
+import { JsonObject } from './common.js';
 
 export const ScimDomainParams = Type.Object({ domain_id: Type.String() });
 export type ScimDomainParams = Static<typeof ScimDomainParams>;
@@ -84,5 +84,5 @@ export const ScimGroupList = ScimList(ScimGroup);
 export type ScimGroupList = Static<typeof ScimGroupList>;
 
 /** ServiceProviderConfig, a ResourceType, a Schema: free-form documents. */
-export const ScimDocument = FreeObject;
-export const ScimDocumentList = ScimList(FreeObject);
+export const ScimDocument = JsonObject;
+export const ScimDocumentList = ScimList(JsonObject);

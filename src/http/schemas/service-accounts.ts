@@ -1,6 +1,7 @@
 /** Request and response shapes of an organization's service accounts and their keys. */
 import { Type, type Static } from '@sinclair/typebox';
-import { ApiKey, Nullable, Paginated, Timestamp } from './common-b.js';
+import { DateTime, Nullable, Paginated } from './common.js';
+import { ApiKey } from './api-keys.js';
 
 export const AccountParams = Type.Object({ organization_id: Type.String(), account_id: Type.String() });
 export type AccountParams = Static<typeof AccountParams>;
@@ -29,7 +30,7 @@ export const ServiceAccount = Type.Object({
   level: Type.Integer(),
   is_service_account: Type.Boolean(),
   created_by_id: Nullable(Type.Integer()),
-  created_at: Timestamp,
+  created_at: DateTime,
 });
 export type ServiceAccount = Static<typeof ServiceAccount>;
 

@@ -1,6 +1,6 @@
 /** Request and response shapes of session recording metadata (PostHog's session_recording_api.py). */
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable } from './common-b.js';
+import { Nullable } from './common.js';
 
 export const RecordingParams = Type.Object({ project_id: Type.String(), recording_id: Type.String() });
 export type RecordingParams = Static<typeof RecordingParams>;

@@ -1,6 +1,6 @@
 /** Request and response shapes of a person's sessions and the end-sessions actions. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, Paginated, Timestamp } from './common-b.js';
+import { DateTime, Nullable, Paginated } from './common.js';
 
 export const SessionParams = Type.Object({ user_id: Type.String(), session_id: Type.String({ maxLength: 100 }) });
 export type SessionParams = Static<typeof SessionParams>;
@@ -9,9 +9,9 @@ export type MemberSessionsParams = Static<typeof MemberSessionsParams>;
 
 export const Session = Type.Object({
   id: Type.String(),
-  created_at: Timestamp,
-  last_seen_at: Timestamp,
-  expires_at: Timestamp,
+  created_at: DateTime,
+  last_seen_at: DateTime,
+  expires_at: DateTime,
   ip_address: Nullable(Type.String()),
   user_agent: Nullable(Type.String()),
   auth_method: Type.String(),

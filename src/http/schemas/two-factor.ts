@@ -1,6 +1,6 @@
 /** Request and response shapes of TOTP second factors and the login's second step. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable } from './common-b.js';
+import { Nullable } from './common.js';
 
 export const TotpToken = Type.Object({ token: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
 export type TotpToken = Static<typeof TotpToken>;

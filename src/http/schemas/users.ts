@@ -1,6 +1,6 @@
 /** Request and response shapes of /api/users/:user_id/ (PostHog's UserSerializer, as Warden fills it). */
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, ProjectBasic, Timestamp, UserBasic } from './common-b.js';
+import { DateTime, Nullable, ProjectBasic, UserBasic } from './common.js';
 
 /** `@me` or the caller's own uuid. */
 export const UserParams = Type.Object({ user_id: Type.String() });
@@ -29,8 +29,8 @@ export type UserOrganization = Static<typeof UserOrganization>;
 
 export const User = Type.Object({
   ...UserBasic.properties,
-  date_joined: Timestamp,
-  last_login: Nullable(Timestamp),
+  date_joined: DateTime,
+  last_login: Nullable(DateTime),
   is_staff: Type.Boolean(),
   is_active: Type.Boolean(),
   pending_email: Type.Null(),
