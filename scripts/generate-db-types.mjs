@@ -88,22 +88,38 @@ export async function generateDbTypes(migrations) {
     await db.exec(MIGRATIONS_TABLE);
     for (const m of migrations) await db.exec(m.sql);
     const { rows } = await db.query(`
-      SELECT c.table_name, c.column_name, c.udt_name, c.is_nullable, c.column_default, c.is_identity,
+      SELECT t.table_type, c.table_name, c.column_name, c.udt_name, c.is_nullable, c.column_default, c.is_identity,
              c.identity_generation, c.is_generated
         FROM information_schema.columns c
         JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
-       WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
+       WHERE c.table_schema = 'public' AND t.table_type IN ('BASE TABLE', 'VIEW')
        ORDER BY c.table_name, c.ordinal_position`);
+    // A view over one table (migration 0015's live grants) is typed as that table: a column of the
+    // same name has the table column's type (information_schema calls every view column nullable).
+    const { rows: bases } = await db.query(`
+      SELECT view_name, min(table_name) AS table_name FROM information_schema.view_table_usage
+       WHERE view_schema = 'public' GROUP BY view_name HAVING count(*) = 1`);
+    const baseOf = new Map(bases.map((b) => [b.view_name, b.table_name]));
+    const types = new Map();
     const tables = new Map();
-    for (const col of rows) {
+    // Tables first (a view takes its columns' types from its table), each in the order of its name.
+    const ordered = [...rows].sort((a, b) => (a.table_type === b.table_type ? 0 : a.table_type === 'VIEW' ? 1 : -1));
+    for (const col of ordered) {
+      const base = types.get(`${baseOf.get(col.table_name)}.${col.column_name}`);
+      if (base) {
+        if (!tables.has(col.table_name)) tables.set(col.table_name, []);
+        tables.get(col.table_name).push(`  ${col.column_name}: ${base};`);
+        continue;
+      }
       let type = tsType(col.udt_name);
       if (col.is_nullable === 'YES') type = `${type} | null`;
       if (col.is_generated === 'ALWAYS' || col.identity_generation === 'ALWAYS') type = `GeneratedAlways<${type}>`;
       else if (col.column_default !== null || col.is_identity === 'YES') type = `Generated<${type}>`;
+      types.set(`${col.table_name}.${col.column_name}`, type);
       if (!tables.has(col.table_name)) tables.set(col.table_name, []);
       tables.get(col.table_name).push(`  ${col.column_name}: ${type};`);
     }
-    const names = [...tables.keys()];
+    const names = [...tables.keys()].sort();
     const parts = [HEADER];
     for (const name of names) parts.push(`export interface ${pascal(name)} {\n${tables.get(name).join('\n')}\n}\n`);
     parts.push(`export interface DB {\n${names.map((n) => `  ${n}: ${pascal(n)};`).join('\n')}\n}\n`);

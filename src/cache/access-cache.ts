@@ -14,6 +14,10 @@
  * A node that merely cannot prove it still hears (a silent connection) stops trusting when the last
  * proof runs out: `trustUntil` (set by the listener after each answered heartbeat) bounds how long
  * memory may be served without one.
+ *
+ * A fact built from time-bound grants (migration 0015) is worth nothing past the earliest expiry among
+ * them: the loader's `validUntil` names it, and the fact is not served at or after that moment (no
+ * change, and so no invalidation, happens when a grant simply runs out).
  */
 
 /** The kinds of fact the cache holds, each in a space of its own. */
@@ -36,6 +40,8 @@ interface Entry {
   tags: readonly string[];
   /** The sequence number when the read that produced it began. */
   readAt: number;
+  /** Date.now() from which it is no longer served (the earliest expiry of a grant it was built from). */
+  until: number;
 }
 
 export interface CacheStats {
@@ -78,9 +84,16 @@ export class AccessCache {
    * is kept (deep-frozen: callers share it) under the tags `tagsOf` gives. `undefined` (nothing
    * found) is never kept: something created later must be found at once. When the copy held has
    * gone stale, `load` is handed it, for a loader that can refresh only what changed (it must not
-   * trust it: the database decides what changed).
+   * trust it: the database decides what changed). `validUntil` (optional) gives the moment (epoch
+   * milliseconds) from which the fact may no longer be served; null = no such moment.
    */
-  async get<T>(space: CacheSpace, key: string, load: (stale?: T) => Promise<T>, tagsOf: (value: NonNullable<T>) => readonly string[]): Promise<T> {
+  async get<T>(
+    space: CacheSpace,
+    key: string,
+    load: (stale?: T) => Promise<T>,
+    tagsOf: (value: NonNullable<T>) => readonly string[],
+    validUntil?: (value: NonNullable<T>) => number | null,
+  ): Promise<T> {
     const counts = this.perSpace.get(space)!;
     if (!this.isTrusted) {
       counts.bypasses++;
@@ -101,7 +114,10 @@ export class AccessCache {
     if (flying && flying.readAt === this.seq) return flying.promise as Promise<T>;
     const readAt = this.seq;
     const promise = load(stale).then((value) => {
-      if (value !== undefined && value !== null) this.store(entries, key, { value: deepFreeze(value), tags: tagsOf(value as NonNullable<T>), readAt });
+      if (value !== undefined && value !== null) {
+        const until = validUntil?.(value as NonNullable<T>) ?? Infinity;
+        this.store(entries, key, { value: deepFreeze(value), tags: tagsOf(value as NonNullable<T>), readAt, until });
+      }
       return value;
     });
     this.inFlight.set(flightKey, { readAt, promise });
@@ -174,7 +190,7 @@ export class AccessCache {
   }
 
   private isValid(entry: Entry): boolean {
-    if (entry.readAt < this.floor) return false;
+    if (entry.readAt < this.floor || Date.now() >= entry.until) return false;
     for (const tag of entry.tags) {
       const at = this.marked.get(tag);
       if (at !== undefined && at > entry.readAt) return false;

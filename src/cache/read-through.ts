@@ -13,7 +13,8 @@ export function readThrough<T>(
   key: string,
   load: (stale?: T) => Promise<T>,
   tagsOf: (value: NonNullable<T>) => readonly string[],
+  validUntil?: (value: NonNullable<T>) => number | null,
 ): Promise<T> {
   const cache = cacheOf(q);
-  return cache ? cache.get(space, key, load, tagsOf) : load();
+  return cache ? cache.get(space, key, load, tagsOf, validUntil) : load();
 }

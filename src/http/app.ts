@@ -49,6 +49,7 @@ import { featureFlagRoutes } from './routes/feature-flags.js';
 import { activityLogRoutes } from './routes/activity-log.js';
 import { activitySinkRoutes } from './routes/activity-sinks.js';
 import { startActivityJobs } from '../domain/activity/activity-jobs.js';
+import { startGrantSweeper } from '../domain/access-control/grant-expiry.js';
 import { activityExportEntry } from './serializers/activity-log.js';
 import { domainRoutes } from './routes/domains.js';
 import { samlRoutes } from './routes/saml.js';
@@ -159,6 +160,9 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
   // Delivery to activity-log sinks and retention run in the background (src/domain/activity/activity-jobs.ts).
   const activityJobs = startActivityJobs(db, config, app.log, activityExportEntry);
   app.addHook('onClose', () => activityJobs.stop());
+  // Expired time-bound grants: removed and logged (src/domain/access-control/grant-expiry.ts).
+  const grantSweeper = startGrantSweeper(db, app.log);
+  app.addHook('onClose', () => grantSweeper.stop());
 
   app.setErrorHandler(async (error, request, reply) => {
     await recordRefusal(db, request, error);

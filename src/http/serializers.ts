@@ -31,6 +31,9 @@ export function member(row: MemberRow) {
     is_2fa_enabled: row.is_2fa_enabled ?? false,
     has_social_auth: false,
     last_login: row.user.last_login,
+    expires_at: row.level_expires_at,
+    reason: row.level_reason,
+    level_after_expiry: row.level_after_expiry,
   };
 }
 
@@ -45,6 +48,7 @@ export function project(p: ProjectRecord, effectiveLevel: number | null) {
     access_control: p.access_control,
     timezone: p.timezone,
     is_demo: p.is_demo,
+    is_production: p.is_production,
     effective_membership_level: effectiveLevel,
     created_at: p.created_at,
     updated_at: p.updated_at,
@@ -104,6 +108,7 @@ export function organization(
     default_role_id: org.default_role_id,
     session_cookie_age: org.session_cookie_age,
     session_idle_timeout: org.session_idle_timeout,
+    production_grant_max_hours: org.production_grant_max_hours,
     members_without_2fa: facts.membersWithout2fa ?? null,
     // The source document's fields (PostHog keeps SSO per domain and says member_count).
     enforce_sso: facts.ssoEnforcement !== null,
@@ -157,6 +162,8 @@ export function projectMember(row: ProjectMemberRow) {
     effective_level: Math.max(row.level, row.parent_level),
     joined_at: row.joined_at,
     updated_at: row.updated_at,
+    expires_at: row.expires_at,
+    reason: row.reason,
   };
 }
 

@@ -25,6 +25,23 @@ export interface AccessControls {
   created_by_id: number | null;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
+  expires_at: Timestamp | null;
+  reason: string | null;
+}
+
+export interface AccessControlsStored {
+  id: Generated<string>;
+  team_id: number;
+  access_level: string;
+  resource: string;
+  resource_id: string | null;
+  organization_member_id: string | null;
+  role_id: string | null;
+  created_by_id: number | null;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+  expires_at: Timestamp | null;
+  reason: string | null;
 }
 
 export interface ActivityChainCheckpoints {
@@ -176,6 +193,19 @@ export interface ExplicitProjectMemberships {
   level: number;
   joined_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
+  expires_at: Timestamp | null;
+  reason: string | null;
+}
+
+export interface ExplicitProjectMembershipsStored {
+  id: Generated<string>;
+  project_id: number;
+  parent_membership_id: string;
+  level: number;
+  joined_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+  expires_at: Timestamp | null;
+  reason: string | null;
 }
 
 export interface FeatureFlags {
@@ -257,6 +287,21 @@ export interface OrganizationMemberships {
   level: number;
   joined_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
+  level_expires_at: Timestamp | null;
+  level_reason: string | null;
+  level_after_expiry: number | null;
+}
+
+export interface OrganizationMembershipsStored {
+  id: Generated<string>;
+  organization_id: string;
+  user_id: number;
+  level: number;
+  joined_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+  raised_level: number | null;
+  level_expires_at: Timestamp | null;
+  level_reason: string | null;
 }
 
 export interface Organizations {
@@ -277,6 +322,7 @@ export interface Organizations {
   default_role_id: string | null;
   session_cookie_age: number | null;
   session_idle_timeout: number | null;
+  production_grant_max_hours: number | null;
 }
 
 export interface PendingLogins {
@@ -312,6 +358,7 @@ export interface Projects {
   is_demo: Generated<boolean>;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
+  is_production: Generated<boolean>;
 }
 
 export interface RateLimitCounters {
@@ -327,6 +374,18 @@ export interface RoleMemberships {
   organization_member_id: string;
   joined_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
+  expires_at: Timestamp | null;
+  reason: string | null;
+}
+
+export interface RoleMembershipsStored {
+  id: Generated<string>;
+  role_id: string;
+  organization_member_id: string;
+  joined_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+  expires_at: Timestamp | null;
+  reason: string | null;
 }
 
 export interface Roles {
@@ -466,6 +525,7 @@ export interface WebauthnCredentials {
 
 export interface DB {
   access_controls: AccessControls;
+  access_controls_stored: AccessControlsStored;
   activity_chain_checkpoints: ActivityChainCheckpoints;
   activity_chain_heads: ActivityChainHeads;
   activity_log: ActivityLog;
@@ -478,18 +538,21 @@ export interface DB {
   dashboards: Dashboards;
   events: Events;
   explicit_project_memberships: ExplicitProjectMemberships;
+  explicit_project_memberships_stored: ExplicitProjectMembershipsStored;
   feature_flags: FeatureFlags;
   insights: Insights;
   instance_settings: InstanceSettings;
   organization_domains: OrganizationDomains;
   organization_invites: OrganizationInvites;
   organization_memberships: OrganizationMemberships;
+  organization_memberships_stored: OrganizationMembershipsStored;
   organizations: Organizations;
   pending_logins: PendingLogins;
   personal_api_keys: PersonalApiKeys;
   projects: Projects;
   rate_limit_counters: RateLimitCounters;
   role_memberships: RoleMemberships;
+  role_memberships_stored: RoleMembershipsStored;
   roles: Roles;
   saml_replay_cache: SamlReplayCache;
   scim_groups: ScimGroups;

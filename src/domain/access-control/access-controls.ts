@@ -27,6 +27,8 @@ import { notFound, permissionDenied, validation } from '../errors.js';
 import { findProjectAccess, type ProjectAccess } from '../organizations/projects.js';
 import { accessLevel, loadResourceActor } from './resource-access.js';
 import { isUuid } from '../identity/users.js';
+import { sweepOrganization } from './grant-expiry.js';
+import { checkGrantTerms, sameTerms, type GrantTerms } from './grant-terms.js';
 
 /** access_level: written only from the access model's levels. */
 export type AccessControlRecord = Narrow<Selectable<DB['access_controls']>, { access_level: AccessLevel }>;
@@ -235,15 +237,18 @@ export async function putAccessControl(
   projectId: number,
   scope: AccessControlScope,
   input: AccessControlInput,
+  terms?: GrantTerms,
 ): Promise<AccessControlRecord | null> {
   // One writer at a time per project: the (resource, object, member, role) row is read, then written.
   await tx.query('SELECT id FROM projects WHERE id = $1 FOR UPDATE', [projectId]);
   const caller = await loadCaller(tx, projectId, actor.userId, scope);
   const organizationId = caller.project.project.organization_id;
+  await sweepOrganization(tx, organizationId);
   const resource = resourceOf(scope, input);
   const level = validateLevel(resource, input.access_level);
   const target = await resolveTarget(tx, organizationId, input);
   if (!canModify(caller, scope)) throw permissionDenied(denial(scope));
+  if (terms && level !== null) await checkGrantTerms(tx, organizationId, terms, { projectId });
 
   const resourceId = scope.kind === 'project' ? String(projectId) : scope.kind === 'object' ? caller.object!.id : null;
   if (resourceId !== null && resourceId.length > RESOURCE_ID_MAX) {
@@ -272,7 +277,7 @@ export async function putAccessControl(
       detail: {
         name: describeRule(row),
         changes: [{ type: 'AccessControl', action: activity === 'updated' ? 'changed' : activity, field: 'access_level', before, after }],
-        context: ruleContext(row, { member_email: target.memberEmail, role_name: target.roleName }),
+        context: ruleContext(row, { member_email: target.memberEmail, role_name: target.roleName, ...(terms ? { expires_at: row.expires_at, reason: row.reason } : {}) }),
       },
     });
 
@@ -283,18 +288,18 @@ export async function putAccessControl(
     return null;
   }
   if (existing) {
-    if (existing.access_level === level) return existing;
-    const [updated] = await tx.query<AccessControlRecord>('UPDATE access_controls SET access_level = $2, updated_at = now() WHERE id = $1 RETURNING *', [
-      existing.id,
-      level,
-    ]);
+    if (existing.access_level === level && (!terms || sameTerms(terms, existing))) return existing;
+    const [updated] = await tx.query<AccessControlRecord>(
+      'UPDATE access_controls SET access_level = $2, expires_at = $3, reason = $4, updated_at = now() WHERE id = $1 RETURNING *',
+      [existing.id, level, terms ? terms.expiresAt : existing.expires_at, terms ? terms.reason : existing.reason],
+    );
     await log('updated', updated!, existing.access_level, level);
     return updated!;
   }
   const [created] = await tx.query<AccessControlRecord>(
-    `INSERT INTO access_controls (team_id, access_level, resource, resource_id, organization_member_id, role_id, created_by_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-    [projectId, level, resource, resourceId, target.memberId, target.roleId, actor.userId],
+    `INSERT INTO access_controls (team_id, access_level, resource, resource_id, organization_member_id, role_id, created_by_id, expires_at, reason)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+    [projectId, level, resource, resourceId, target.memberId, target.roleId, actor.userId, terms?.expiresAt ?? null, terms?.reason ?? null],
   );
   await log('created', created!, null, level);
   return created!;

@@ -8,6 +8,8 @@ import { notFound, permissionDenied, validation } from '../errors.js';
 import { requireProjectAccess, type ProjectAccess } from '../organizations/projects.js';
 import type { ExplicitProjectMembershipRecord, ProjectRecord, UserRecord } from '../records.js';
 import { displayName, isUuid } from '../identity/users.js';
+import { sweepOrganization } from './grant-expiry.js';
+import { checkGrantTerms, sameTerms, type GrantTerms } from './grant-terms.js';
 
 export const PROJECT_NOT_PRIVATE = 'Explicit members can only be accessed for projects with project-based permissioning enabled.';
 export const NOT_SAME_ORGANIZATION = 'You both need to belong to the same organization.';
@@ -80,8 +82,10 @@ export async function addProjectMember(
   projectId: number,
   ref: UserReference,
   level: unknown = ProjectLevel.MEMBER,
+  terms?: GrantTerms,
 ): Promise<ProjectMemberRow> {
   const access = await lockPrivateProject(tx, projectId, actor.userId);
+  await sweepOrganization(tx, access.project.organization_id);
   assertLevel(level);
   const target = await findTargetMembership(tx, access.project, ref, actor.userId);
   if (!target) throw permissionDenied(NOT_SAME_ORGANIZATION);
@@ -92,11 +96,12 @@ export async function addProjectMember(
     newLevel: level,
   });
   if (denial) throw permissionDenied(denial);
+  if (terms) await checkGrantTerms(tx, access.project.organization_id, terms, { projectId });
   let inserted: ExplicitProjectMembershipRecord;
   try {
     [inserted] = (await tx.query<ExplicitProjectMembershipRecord>(
-      'INSERT INTO explicit_project_memberships (project_id, parent_membership_id, level) VALUES ($1, $2, $3) RETURNING *',
-      [projectId, target.membershipId, level],
+      'INSERT INTO explicit_project_memberships (project_id, parent_membership_id, level, expires_at, reason) VALUES ($1, $2, $3, $4, $5) RETURNING *',
+      [projectId, target.membershipId, level, terms?.expiresAt ?? null, terms?.reason ?? null],
     )) as [ExplicitProjectMembershipRecord];
   } catch (err) {
     if (pgErrorCode(err) === PgCode.uniqueViolation) {
@@ -104,7 +109,7 @@ export async function addProjectMember(
     }
     throw err;
   }
-  await logProjectMemberChange(tx, actor, access.project, target.user, 'project_member_added', inserted.id, null, level);
+  await logProjectMemberChange(tx, actor, access.project, target.user, 'project_member_added', inserted.id, null, level, terms);
   return (await getProjectMember(tx, inserted.id))!;
 }
 
@@ -129,8 +134,10 @@ export async function updateProjectMember(
   projectId: number,
   userUuid: string,
   level: unknown,
+  terms?: GrantTerms,
 ): Promise<ProjectMemberRow> {
   const access = await lockPrivateProject(tx, projectId, actor.userId);
+  await sweepOrganization(tx, access.project.organization_id);
   const member = await requireExplicitMember(tx, access.project, userUuid, actor.userId);
   assertLevel(level);
   const denial = explicitMemberDenial({
@@ -141,9 +148,15 @@ export async function updateProjectMember(
     newLevel: level,
   });
   if (denial) throw permissionDenied(denial);
-  if (member.level === level) return member;
-  await tx.query('UPDATE explicit_project_memberships SET level = $2, updated_at = now() WHERE id = $1', [member.id, level]);
-  await logProjectMemberChange(tx, actor, access.project, member.user, 'project_member_level_changed', member.id, member.level, level);
+  if (terms) await checkGrantTerms(tx, access.project.organization_id, terms, { projectId });
+  if (member.level === level && (!terms || sameTerms(terms, member))) return member;
+  await tx.query('UPDATE explicit_project_memberships SET level = $2, expires_at = $3, reason = $4, updated_at = now() WHERE id = $1', [
+    member.id,
+    level,
+    terms ? terms.expiresAt : member.expires_at,
+    terms ? terms.reason : member.reason,
+  ]);
+  await logProjectMemberChange(tx, actor, access.project, member.user, 'project_member_level_changed', member.id, member.level, level, terms);
   return (await getProjectMember(tx, member.id))!;
 }
 
@@ -170,6 +183,7 @@ async function logProjectMemberChange(
   itemId: string,
   before: number | null,
   after: number | null,
+  terms?: GrantTerms,
 ): Promise<void> {
   await recordActivity(tx, {
     organizationId: project.organization_id,
@@ -189,7 +203,13 @@ async function logProjectMemberChange(
           after,
         },
       ],
-      context: { project_id: project.id, project_name: project.name, user_uuid: user.uuid, user_email: user.email },
+      context: {
+        project_id: project.id,
+        project_name: project.name,
+        user_uuid: user.uuid,
+        user_email: user.email,
+        ...(terms ? { expires_at: terms.expiresAt, reason: terms.reason } : {}),
+      },
     },
   });
 }

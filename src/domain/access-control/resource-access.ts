@@ -32,9 +32,10 @@ export async function loadResourceActor(q: Queryable, projectId: number, userId:
     'resource_actor',
     `${projectId}:${userId}`,
     async () => {
-      const [row] = await q.query<{ level: number; member_id: string; organization_id: string; role_ids: string[] | null }>(
+      const [row] = await q.query<{ level: number; member_id: string; organization_id: string; role_ids: string[] | null; valid_until: Date | null }>(
         `SELECT m.level, m.id AS member_id, p.organization_id,
-                (SELECT array_agg(rm.role_id::text) FROM role_memberships rm WHERE rm.organization_member_id = m.id) AS role_ids
+                (SELECT array_agg(rm.role_id::text) FROM role_memberships rm WHERE rm.organization_member_id = m.id) AS role_ids,
+                LEAST(m.level_expires_at, (SELECT min(rm.expires_at) FROM role_memberships rm WHERE rm.organization_member_id = m.id)) AS valid_until
            FROM projects p JOIN organization_memberships m ON m.organization_id = p.organization_id AND m.user_id = $2
           WHERE p.id = $1`,
         [projectId, userId],
@@ -42,6 +43,7 @@ export async function loadResourceActor(q: Queryable, projectId: number, userId:
       return row;
     },
     (row) => [`project:${projectId}`, `org:${row.organization_id}`, `member:${row.member_id}`],
+    (row) => (row.valid_until ? new Date(row.valid_until).getTime() : null),
   );
   if (!found) return undefined;
   return {
@@ -56,7 +58,7 @@ export async function loadResourceActor(q: Queryable, projectId: number, userId:
 
 /** Every access-control row of the project (PostHog preloads them the same way: one read per request). */
 function projectRows(q: Queryable, projectId: number): Promise<readonly ResourceRow[]> {
-  return readThrough(
+  return readThrough<Array<ResourceRow & { expiresAt: number | null }>>(
     q,
     'access_rows',
     String(projectId),
@@ -67,16 +69,21 @@ function projectRows(q: Queryable, projectId: number): Promise<readonly Resource
         resource_id: string | null;
         organization_member_id: string | null;
         role_id: string | null;
-      }>(`SELECT resource, access_level, resource_id, organization_member_id::text, role_id::text FROM access_controls WHERE team_id = $1`, [projectId]);
+        expires_at: Date | null;
+      }>(`SELECT resource, access_level, resource_id, organization_member_id::text, role_id::text, expires_at FROM access_controls WHERE team_id = $1`, [
+        projectId,
+      ]);
       return rows.map((r) => ({
         resource: r.resource as AccessControlResource,
         accessLevel: r.access_level,
         resourceId: r.resource_id,
         organizationMemberId: r.organization_member_id,
         roleId: r.role_id,
+        expiresAt: r.expires_at ? new Date(r.expires_at).getTime() : null,
       }));
     },
     () => [`project:${projectId}`],
+    (rows) => rows.reduce<number | null>((min, r) => (r.expiresAt !== null && (min === null || r.expiresAt < min) ? r.expiresAt : min), null),
   );
 }
 

@@ -17,6 +17,8 @@ import { notFound, permissionDenied, validation } from '../errors.js';
 import type { MemberRow } from '../organizations/members.js';
 import { lockOrganization, membershipContext, requireMembership } from '../organizations/organizations.js';
 import type { MembershipRecord, OrganizationRecord, UserRecord } from '../records.js';
+import { sweepOrganization } from './grant-expiry.js';
+import { checkGrantTerms, type GrantTerms } from './grant-terms.js';
 import { isUuid } from '../identity/users.js';
 
 export const DUPLICATE_ROLE_NAME = 'There is already a role with this name.';
@@ -268,11 +270,13 @@ export async function putInRole(
   role: { id: string; name: string },
   member: RoleMemberFacts,
   context: Record<string, unknown> = {},
+  terms?: GrantTerms,
 ): Promise<RoleMembershipRecord> {
-  const [inserted] = (await tx.query<RoleMembershipRecord>('INSERT INTO role_memberships (role_id, organization_member_id) VALUES ($1, $2) RETURNING *', [
-    role.id,
-    member.membershipId,
-  ])) as [RoleMembershipRecord];
+  const [inserted] = (await tx.query<RoleMembershipRecord>(
+    'INSERT INTO role_memberships (role_id, organization_member_id, expires_at, reason) VALUES ($1, $2, $3, $4) RETURNING *',
+    [role.id, member.membershipId, terms?.expiresAt ?? null, terms?.reason ?? null],
+  )) as [RoleMembershipRecord];
+  if (terms) context = { ...context, expires_at: terms.expiresAt, reason: terms.reason };
   await recordActivity(tx, {
     organizationId: organization.id,
     actor,
@@ -320,8 +324,10 @@ export async function addRoleMember(
   organizationId: string,
   roleId: string,
   userUuid: string,
+  terms?: GrantTerms,
 ): Promise<RoleMembershipRow> {
   const organization = await adminOf(tx, actor, organizationId);
+  await sweepOrganization(tx, organizationId);
   if (!isUuid(userUuid)) throw validation('Must be a valid UUID.', 'user_uuid');
   const role = await findRole(tx, organizationId, roleId, true);
   if (!role) throw validation(ROLE_DOES_NOT_EXIST, null);
@@ -336,9 +342,10 @@ export async function addRoleMember(
   const user = userFromJson(target.user);
   const [existing] = await tx.query('SELECT 1 FROM role_memberships WHERE role_id = $1 AND organization_member_id = $2', [roleId, membership.id]);
   if (existing) throw validation(ALREADY_IN_ROLE, null);
+  if (terms) await checkGrantTerms(tx, organizationId, terms, { roleId });
   let inserted: RoleMembershipRecord;
   try {
-    inserted = await putInRole(tx, actor, organization, role, { membershipId: membership.id, level: membership.level, user });
+    inserted = await putInRole(tx, actor, organization, role, { membershipId: membership.id, level: membership.level, user }, {}, terms);
   } catch (err) {
     if (pgErrorCode(err) === PgCode.uniqueViolation) throw validation(ALREADY_IN_ROLE, null);
     throw err;

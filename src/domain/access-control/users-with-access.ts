@@ -35,6 +35,10 @@ export interface UserAccess {
   access_level: AccessLevel;
   access_source: AccessSource;
   reason: string;
+  /** The earliest expiry of a time-bound grant the member's access here rests on (null: none expires). */
+  expires_at: Date | null;
+  /** The reasons given for the member's grants (their level raise, explicit membership, roles, rows). */
+  grant_reasons: string[];
   /** With `member`: the member's level on every resource type of the project. */
   resources?: ResourceAnswer[];
 }
@@ -50,7 +54,20 @@ interface MemberRow {
   is_service_account: boolean;
   explicit_level: number | null;
   role_ids: string[] | null;
+  expires_at: Date | null;
+  grant_reasons: string[] | null;
 }
+
+/** A member's time-bound grants as seen from project $2: the earliest expiry and every reason given. */
+const GRANT_TERMS = `LEAST(m.level_expires_at,
+    (SELECT e.expires_at FROM explicit_project_memberships e WHERE e.parent_membership_id = m.id AND e.project_id = $2),
+    (SELECT min(rm.expires_at) FROM role_memberships rm WHERE rm.organization_member_id = m.id),
+    (SELECT min(ac.expires_at) FROM access_controls ac WHERE ac.team_id = $2 AND ac.organization_member_id = m.id)) AS expires_at,
+  ARRAY(SELECT r FROM unnest(ARRAY[m.level_reason]
+      || ARRAY(SELECT e.reason FROM explicit_project_memberships e WHERE e.parent_membership_id = m.id AND e.project_id = $2)
+      || ARRAY(SELECT rm.reason FROM role_memberships rm WHERE rm.organization_member_id = m.id)
+      || ARRAY(SELECT ac.reason FROM access_controls ac WHERE ac.team_id = $2 AND ac.organization_member_id = m.id)) AS r
+    WHERE r IS NOT NULL) AS grant_reasons`;
 
 export interface UsersWithAccessOptions {
   /** Only this organization membership, included even without access, with every resource type's answer. */
@@ -66,7 +83,8 @@ export async function usersWithAccess(q: Queryable, projectId: number, subject: 
   const members = await q.query<MemberRow>(
     `SELECT m.id::text AS member_id, m.level, u.id AS user_id, u.uuid::text AS uuid, u.email, u.first_name, u.last_name, u.is_service_account,
             (SELECT e.level FROM explicit_project_memberships e WHERE e.parent_membership_id = m.id AND e.project_id = $2) AS explicit_level,
-            (SELECT array_agg(rm.role_id::text) FROM role_memberships rm WHERE rm.organization_member_id = m.id) AS role_ids
+            (SELECT array_agg(rm.role_id::text) FROM role_memberships rm WHERE rm.organization_member_id = m.id) AS role_ids,
+            ${GRANT_TERMS}
        FROM organization_memberships m JOIN users u ON u.id = m.user_id
       WHERE m.organization_id = $1::uuid AND u.is_active AND ($3::text IS NULL OR m.id::text = $3::text)
       ORDER BY u.email`,
@@ -121,6 +139,8 @@ export async function usersWithAccess(q: Queryable, projectId: number, subject: 
       organization_membership_id: m.member_id,
       organization_membership_level: m.level,
       role_ids: roleIds,
+      expires_at: m.expires_at,
+      grant_reasons: m.grant_reasons ?? [],
       project_access_level: projectAccessLevelOf(reach.level),
       access_level: answer.level,
       access_source: answer.source,

@@ -8,6 +8,8 @@ import { notFound, permissionDenied, validation } from '../errors.js';
 import { countOwners, lockOrganization, membershipContext, requireMembership } from './organizations.js';
 import type { MembershipRecord, OrganizationRecord, UserRecord } from '../records.js';
 import { displayName, isUuid } from '../identity/users.js';
+import { sweepOrganization } from '../access-control/grant-expiry.js';
+import { checkGrantTerms, type GrantTerms } from '../access-control/grant-terms.js';
 
 export type MemberRow = MembershipRecord & { user: UserRecord; is_2fa_enabled?: boolean };
 
@@ -62,24 +64,49 @@ async function assertOwnerRemains(tx: Queryable, organizationId: string): Promis
   if ((await countOwners(tx, organizationId)) < 1) throw validation(LAST_OWNER, 'level');
 }
 
+/**
+ * Changes a member's level. With `terms` carrying an expiry, the change is a raise (above the lasting
+ * level, to Admin at most: an owner that could lapse would leave an organization without one) that
+ * falls back to the lasting level at expiry (migration 0015); without an expiry the level is lasting
+ * and replaces any raise.
+ */
 export async function updateMemberLevel(
   tx: Queryable,
   actor: Actor & { userId: number },
   organizationId: string,
   userUuid: string,
   level: unknown,
+  terms?: GrantTerms,
 ): Promise<MemberRow> {
   const organization = await lockOrganization(tx, organizationId);
+  await sweepOrganization(tx, organizationId);
   const requester = await requireMembership(tx, organizationId, actor.userId);
   const target = await targetMembership(tx, organizationId, userUuid, actor.userId);
   if (!isOrganizationLevel(level)) throw validation(`"${String(level)}" is not a valid choice.`, 'level', 'invalid_choice');
   const denial = membershipUpdateDenial(facts(requester), facts(target), level);
   if (denial) throw permissionDenied(denial);
-  if (level === target.level) return target;
-  const [updated] = await tx.query<MembershipRecord>('UPDATE organization_memberships SET level = $2, updated_at = now() WHERE id = $1 RETURNING *', [
-    target.id,
-    level,
-  ]);
+  const lasting = target.level_after_expiry ?? target.level;
+  const expiresAt = terms?.expiresAt ?? null;
+  const reason = terms ? terms.reason : target.level_reason;
+  if (expiresAt !== null) {
+    if (level <= lasting) throw validation(`Only a raise above the member's lasting level (${lasting}) can expire.`, 'expires_at');
+    if (level === OrganizationLevel.OWNER) throw validation(RAISE_TO_OWNER, 'expires_at');
+  }
+  if (terms) await checkGrantTerms(tx, organizationId, terms, { organizationWide: true });
+  if (level === target.level && target.level_expires_at === null && expiresAt === null && reason === target.level_reason) return target;
+  if (expiresAt === null) {
+    await tx.query(
+      `UPDATE organization_memberships_stored SET level = $2, raised_level = NULL, level_expires_at = NULL, level_reason = $3, updated_at = now()
+        WHERE id = $1`,
+      [target.id, level, reason],
+    );
+  } else {
+    await tx.query(
+      `UPDATE organization_memberships_stored SET raised_level = $2, level_expires_at = $3, level_reason = $4, updated_at = now() WHERE id = $1`,
+      [target.id, level, expiresAt, reason],
+    );
+  }
+  const [updated] = await tx.query<MembershipRecord>('SELECT * FROM organization_memberships WHERE id = $1', [target.id]);
   await assertOwnerRemains(tx, organizationId);
   await recordActivity(tx, {
     organizationId,
@@ -90,11 +117,13 @@ export async function updateMemberLevel(
     detail: {
       name: `${displayName(target.user)} (${target.user.email}) membership updated in ${organization.name}`,
       changes: [{ type: 'OrganizationMembership', action: 'changed', field: 'level', before: target.level, after: level }],
-      context: membershipContext(organization, target.user, level),
+      context: { ...membershipContext(organization, target.user, level), ...(terms ? { expires_at: expiresAt, reason, lasting_level: expiresAt ? lasting : level } : {}) },
     },
   });
   return { ...updated!, user: target.user };
 }
+
+export const RAISE_TO_OWNER = 'An owner cannot be time-bound: raise to Admin at most, or make the owner lasting.';
 
 /** Removes a member, or lets the actor leave (`@me` or their own uuid). */
 export async function removeMember(tx: Queryable, actor: Actor & { userId: number }, organizationId: string, userUuid: string): Promise<void> {

@@ -48,6 +48,7 @@ export async function findMembership(q: Queryable, organizationId: string, userI
     `${organizationId}:${userId}`,
     () => row(q, qb.selectFrom('organization_memberships').selectAll().where('organization_id', '=', organizationId).where('user_id', '=', userId)),
     () => [`org:${organizationId}`],
+    (m) => (m.level_expires_at ? new Date(m.level_expires_at).getTime() : null),
   );
 }
 
@@ -221,6 +222,7 @@ export interface OrganizationPatch {
   default_role_id?: string | null;
   session_cookie_age?: number | null;
   session_idle_timeout?: number | null;
+  production_grant_max_hours?: number | null;
 }
 
 const PATCHABLE = [
@@ -237,6 +239,7 @@ const PATCHABLE = [
   'default_role_id',
   'session_cookie_age',
   'session_idle_timeout',
+  'production_grant_max_hours',
 ] as const satisfies ReadonlyArray<keyof OrganizationPatch & keyof OrganizationRecord>;
 
 function validateKeyPolicy(patch: OrganizationPatch): void {
@@ -251,11 +254,12 @@ function validateKeyPolicy(patch: OrganizationPatch): void {
 
 /** Session lifetime: an hour to two weeks; idle timeout: five minutes to two weeks (null: Warden's defaults). */
 function validateSessionSettings(patch: OrganizationPatch): void {
-  const bounds = { session_cookie_age: [3600, 1_209_600], session_idle_timeout: [300, 1_209_600] } as const;
+  // production_grant_max_hours: the cap on a grant touching a production project (docs/time-bound-access.md).
+  const bounds = { session_cookie_age: [3600, 1_209_600], session_idle_timeout: [300, 1_209_600], production_grant_max_hours: [1, 8760] } as const;
   for (const [field, [min, max]] of Object.entries(bounds) as Array<[keyof typeof bounds, readonly [number, number]]>) {
     const value = patch[field];
     if (value !== undefined && value !== null && (!Number.isInteger(value) || value < min || value > max)) {
-      throw validation(`Ensure this value is a whole number of seconds from ${min} to ${max}.`, field);
+      throw validation(`Ensure this value is a whole number of ${field.endsWith('hours') ? 'hours' : 'seconds'} from ${min} to ${max}.`, field);
     }
   }
 }

@@ -22,6 +22,8 @@ export interface ProjectAccess {
   effectiveLevel: number | null;
   /** Where the effective level comes from. */
   accessSource: ProjectAccessSource;
+  /** The earliest expiry (epoch ms) of a time-bound grant this access rests on; null = none. */
+  validUntil: number | null;
 }
 
 /**
@@ -29,6 +31,11 @@ export interface ProjectAccess {
  * concern them (their own, their roles', the default), as columns of a row of `projects p` joined
  * to the user's membership `m` and explicit membership `e`.
  */
+/** The earliest expiry among the time-bound grants the access columns were built from (LEAST skips nulls). */
+const GRANTS_VALID_UNTIL = `LEAST(m.level_expires_at, e.expires_at,
+    (SELECT min(rm.expires_at) FROM role_memberships rm WHERE rm.organization_member_id = m.id),
+    (SELECT min(ac.expires_at) FROM access_controls ac WHERE ac.team_id = p.id AND ac.resource = 'project')) AS valid_until`;
+
 const ACCESS_COLUMNS = `m.level AS org_level, m.id::text AS member_id, e.level AS explicit_level,
   ARRAY(SELECT rm.role_id::text FROM role_memberships rm WHERE rm.organization_member_id = m.id) AS role_ids,
   COALESCE((
@@ -40,7 +47,8 @@ const ACCESS_COLUMNS = `m.level AS org_level, m.id::text AS member_id, e.level A
        AND ((ac.organization_member_id IS NULL AND ac.role_id IS NULL)
             OR ac.organization_member_id = m.id
             OR ac.role_id IN (SELECT rm.role_id FROM role_memberships rm WHERE rm.organization_member_id = m.id))
-  ), '[]'::json) AS project_rows`;
+  ), '[]'::json) AS project_rows,
+  ${GRANTS_VALID_UNTIL}`;
 
 interface AccessColumns {
   org_level: number | null;
@@ -48,11 +56,12 @@ interface AccessColumns {
   explicit_level: number | null;
   role_ids: string[] | null;
   project_rows: AccessControlRow[] | string;
+  valid_until?: Date | null;
 }
 
 /** Splits a row into the project and the user's access to it, resolved by the access rules. */
 function splitAccess(row: ProjectRecord & AccessColumns): { project: ProjectRecord; resolution: ProjectLevelResolution; facts: AccessColumns } {
-  const { org_level, member_id, explicit_level, role_ids, project_rows, ...project } = row;
+  const { org_level, member_id, explicit_level, role_ids, project_rows, valid_until, ...project } = row;
   const rows = typeof project_rows === 'string' ? (JSON.parse(project_rows) as AccessControlRow[]) : project_rows;
   const resolution = resolveProjectLevel({
     projectId: project.id,
@@ -63,7 +72,7 @@ function splitAccess(row: ProjectRecord & AccessColumns): { project: ProjectReco
     explicitLevel: explicit_level,
     rows,
   });
-  return { project, resolution, facts: { org_level, member_id, explicit_level, role_ids, project_rows: rows } };
+  return { project, resolution, facts: { org_level, member_id, explicit_level, role_ids, project_rows: rows, valid_until: valid_until ?? null } };
 }
 
 /** A project with the user's access to it, in one query. */
@@ -78,6 +87,7 @@ export async function findProjectAccess(q: Queryable, projectId: number, userId:
       `org:${access.project.organization_id}`,
       ...(access.organizationMemberId ? [`member:${access.organizationMemberId}`] : []),
     ],
+    (access) => access.validUntil,
   );
 }
 
@@ -99,6 +109,7 @@ async function loadProjectAccess(q: Queryable, projectId: number, userId: number
     explicitLevel: facts.explicit_level,
     effectiveLevel: resolution.level,
     accessSource: resolution.source,
+    validUntil: facts.valid_until ? new Date(facts.valid_until).getTime() : null,
   };
 }
 
@@ -205,6 +216,7 @@ export interface ProjectPatch {
   name?: string;
   access_control?: boolean;
   timezone?: string;
+  is_production?: boolean;
 }
 
 export async function updateProject(tx: Queryable, actor: Actor & { userId: number }, projectId: number, patch: ProjectPatch): Promise<ProjectRecord> {
@@ -225,11 +237,16 @@ export async function updateProject(tx: Queryable, actor: Actor & { userId: numb
     }
     next.access_control = patch.access_control;
   }
-  const changes = diffFields(before, next, ['name', 'access_control', 'timezone'], 'Project');
+  if (patch.is_production !== undefined && patch.is_production !== before.is_production) {
+    // The production cap on grants (docs/time-bound-access.md) is the organization's, as is the flag.
+    if ((access.organizationLevel ?? 0) < OrganizationLevel.ADMIN) throw permissionDenied('Your organization access level is insufficient.');
+    next.is_production = patch.is_production;
+  }
+  const changes = diffFields(before, next, ['name', 'access_control', 'timezone', 'is_production'], 'Project');
   if (changes.length === 0) return before;
   const [after] = await tx.query<ProjectRecord>(
-    'UPDATE projects SET name = $2, access_control = $3, timezone = $4, updated_at = now() WHERE id = $1 RETURNING *',
-    [projectId, next.name, next.access_control, next.timezone],
+    'UPDATE projects SET name = $2, access_control = $3, timezone = $4, is_production = $5, updated_at = now() WHERE id = $1 RETURNING *',
+    [projectId, next.name, next.access_control, next.timezone, next.is_production],
   );
   await recordActivity(tx, {
     organizationId: before.organization_id,

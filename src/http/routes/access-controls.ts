@@ -8,6 +8,7 @@ import {
   type AccessControlScope,
   type ObjectResource,
 } from '../../domain/access-control/access-controls.js';
+import { grantTermsFrom } from '../../domain/access-control/grant-terms.js';
 import { actorOf, currentUser, type Deps } from '../deps.js';
 import * as show from '../serializers/access-controls.js';
 import { AccessControl, AccessControlBody, AccessControls, ObjectParams } from '../schemas/access-controls.js';
@@ -38,7 +39,10 @@ export function accessControlRoutes(app: FastifyInstance, { db }: Deps): void {
         ...(body.role !== undefined ? { role: body.role } : {}),
         ...(body.resource !== undefined ? { resource: body.resource } : {}),
       };
-      const row = await db.transaction((tx) => putAccessControl(tx, actorOf(request), routeProject(request).project.id, scopeOf(request.params), input));
+      const terms = grantTermsFrom(body);
+      const row = await db.transaction((tx) =>
+        putAccessControl(tx, actorOf(request), routeProject(request).project.id, scopeOf(request.params), input, terms),
+      );
       return row === null ? reply.code(204).send() : show.accessControl(row);
     });
   };

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { scoped } from '../../access/route-access.js';
+import { grantTermsFrom } from '../../domain/access-control/grant-terms.js';
 import { listMembers, removeMember, updateMemberLevel } from '../../domain/organizations/members.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
@@ -37,7 +38,8 @@ export function memberRoutes(app: FastifyInstance, { db }: Deps): void {
         const { record } = routeOrganization(request);
         const { user_uuid } = request.params;
         const { level } = request.body;
-        const row = await db.transaction((tx) => updateMemberLevel(tx, actorOf(request), record.id, user_uuid, level));
+        const terms = grantTermsFrom(request.body);
+        const row = await db.transaction((tx) => updateMemberLevel(tx, actorOf(request), record.id, user_uuid, level, terms));
         return show.member(row);
       },
     });

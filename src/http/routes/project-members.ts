@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { scoped } from '../../access/route-access.js';
+import { grantTermsFrom } from '../../domain/access-control/grant-terms.js';
 import { validation } from '../../domain/errors.js';
 import {
   addProjectMember,
@@ -63,7 +64,10 @@ export function projectMemberRoutes(app: FastifyInstance, { db }: Deps): void {
       { config: { access: scoped('project', 'write') }, schema: { params: ProjectParams, body: ProjectMemberAdd, response: { 201: family.item } } },
       async (request, reply) => {
         const body = request.body;
-        const row = await db.transaction((tx) => addProjectMember(tx, actorOf(request), routeProject(request).project.id, userReference(body), body.level));
+        const terms = grantTermsFrom(body);
+        const row = await db.transaction((tx) =>
+          addProjectMember(tx, actorOf(request), routeProject(request).project.id, userReference(body), body.level, terms),
+        );
         return reply.code(201).send(family.show(row));
       },
     );
@@ -77,7 +81,8 @@ export function projectMemberRoutes(app: FastifyInstance, { db }: Deps): void {
         handler: async (request) => {
           const { user_uuid } = request.params;
           const { level } = request.body;
-          const row = await db.transaction((tx) => updateProjectMember(tx, actorOf(request), routeProject(request).project.id, user_uuid, level));
+          const terms = grantTermsFrom(request.body);
+          const row = await db.transaction((tx) => updateProjectMember(tx, actorOf(request), routeProject(request).project.id, user_uuid, level, terms));
           return family.show(row);
         },
       });

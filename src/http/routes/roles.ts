@@ -12,6 +12,7 @@ import {
   removeRoleMember,
   updateRole,
 } from '../../domain/access-control/roles.js';
+import { grantTermsFrom } from '../../domain/access-control/grant-terms.js';
 import { actorOf, type Deps } from '../deps.js';
 import { paginated, readPage } from '../pagination.js';
 import * as show from '../serializers/roles.js';
@@ -104,7 +105,8 @@ export function roleRoutes(app: FastifyInstance, { db }: Deps): void {
       const { record } = routeOrganization(request);
       const { role_id } = request.params;
       const { user_uuid } = request.body;
-      const row = await db.transaction((tx) => addRoleMember(tx, actorOf(request), record.id, role_id, user_uuid));
+      const terms = grantTermsFrom(request.body);
+      const row = await db.transaction((tx) => addRoleMember(tx, actorOf(request), record.id, role_id, user_uuid, terms));
       return reply.code(201).send(show.roleMembership(row));
     },
   );

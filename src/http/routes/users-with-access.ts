@@ -27,6 +27,8 @@ function show(u: UserAccess): Static<typeof UserWithAccess> {
     organization_membership_level: levelName(u.organization_membership_level),
     role_ids: u.role_ids,
     project_access_level: u.project_access_level,
+    expires_at: u.expires_at,
+    grant_reasons: u.grant_reasons,
     ...(u.resources ? { resources: u.resources } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DateTime, Nullable } from './common.js';
+import { GrantTermsInput, GrantTermsOutput } from './grant-terms.js';
 
 export const ObjectParams = Type.Object({ project_id: Type.String(), id: Type.String() });
 export type ObjectParams = Static<typeof ObjectParams>;
@@ -12,6 +13,7 @@ export const AccessControlBody = Type.Object(
     resource: Type.Optional(Type.String({ maxLength: 64 })),
     // Taken from the URL (object routes) or null (project-wide rules), as PostHog does.
     resource_id: Type.Optional(Type.Unknown()),
+    ...GrantTermsInput,
   },
   { additionalProperties: false },
 );
@@ -28,6 +30,7 @@ export const AccessControl = Type.Object({
   created_by: Nullable(Type.Integer()),
   created_at: DateTime,
   updated_at: DateTime,
+  ...GrantTermsOutput,
 });
 export type AccessControl = Static<typeof AccessControl>;
 

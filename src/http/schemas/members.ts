@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DateTime, Nullable, Paginated, UserBasic } from './common.js';
+import { GrantTermsInput, GrantTermsOutput } from './grant-terms.js';
 
 export const MemberParams = Type.Object({ organization_id: Type.String(), user_uuid: Type.String() });
 export type MemberParams = Static<typeof MemberParams>;
@@ -11,7 +12,7 @@ export const MemberQuery = Type.Object({
   order: Type.Optional(Type.String()),
 });
 export type MemberQuery = Static<typeof MemberQuery>;
-export const MemberPatch = Type.Object({ level: Type.Integer() }, { additionalProperties: false });
+export const MemberPatch = Type.Object({ level: Type.Integer(), ...GrantTermsInput }, { additionalProperties: false });
 export type MemberPatch = Static<typeof MemberPatch>;
 
 /** PostHog's OrganizationMemberSerializer. */
@@ -25,6 +26,9 @@ export const Member = Type.Object({
   is_2fa_enabled: Type.Boolean(),
   has_social_auth: Type.Boolean(),
   last_login: Nullable(DateTime),
+  /** Warden: a raised level's expiry and reason, and the lasting level it falls back to (null when lasting). */
+  ...GrantTermsOutput,
+  level_after_expiry: Nullable(Type.Integer()),
 });
 export type Member = Static<typeof Member>;
 export const MemberList = Paginated(Member);

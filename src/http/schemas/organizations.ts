@@ -23,6 +23,7 @@ export const OrgPatch = Type.Object(
     default_role_id: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
     session_cookie_age: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
     session_idle_timeout: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+    production_grant_max_hours: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -57,6 +58,8 @@ export const Organization = Type.Object({
   default_role_id: Nullable(Type.String()),
   session_cookie_age: Nullable(Type.Integer()),
   session_idle_timeout: Nullable(Type.Integer()),
+  /** Warden: the longest a grant touching a production project may last, in hours; null = no cap. */
+  production_grant_max_hours: Nullable(Type.Integer()),
   members_without_2fa: Nullable(Type.Integer()),
   enforce_sso: Type.Boolean(),
   saml_enforcement: Nullable(Type.String()),

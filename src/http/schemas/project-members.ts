@@ -1,6 +1,7 @@
 /** Request and response shapes of a project's explicit members (`members/` and PostHog's `explicit_members/`). */
 import { Type, type Static } from '@sinclair/typebox';
 import { DateTime, Paginated, UserBasic } from './common.js';
+import { GrantTermsInput, GrantTermsOutput } from './grant-terms.js';
 
 export const ProjectMemberParams = Type.Object({ project_id: Type.String(), user_uuid: Type.String() });
 export type ProjectMemberParams = Static<typeof ProjectMemberParams>;
@@ -10,12 +11,13 @@ export const ProjectMemberAdd = Type.Object(
     user_id: Type.Optional(Type.Union([Type.String(), Type.Integer()])),
     user_uuid: Type.Optional(Type.String()),
     level: Type.Optional(Type.Integer()),
+    ...GrantTermsInput,
   },
   { additionalProperties: false },
 );
 export type ProjectMemberAdd = Static<typeof ProjectMemberAdd>;
 
-export const ProjectMemberLevel = Type.Object({ level: Type.Integer() }, { additionalProperties: false });
+export const ProjectMemberLevel = Type.Object({ level: Type.Integer(), ...GrantTermsInput }, { additionalProperties: false });
 export type ProjectMemberLevel = Static<typeof ProjectMemberLevel>;
 
 const memberFields = {
@@ -26,6 +28,7 @@ const memberFields = {
   effective_level: Type.Integer(),
   joined_at: DateTime,
   updated_at: DateTime,
+  ...GrantTermsOutput,
 };
 
 /** The source document's `/api/projects/:id/members/` entry. */

@@ -21,6 +21,8 @@ export const ProjectPatch = Type.Object(
     name: Type.Optional(Type.String()),
     access_control: Type.Optional(Type.Boolean()),
     timezone: Type.Optional(Type.String({ maxLength: 64 })),
+    /** Warden: a production project (organization admins); grants to it obey the organization's production cap. */
+    is_production: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -36,6 +38,7 @@ export const Project = Type.Object({
   access_control: Type.Boolean(),
   timezone: Type.String(),
   is_demo: Type.Boolean(),
+  is_production: Type.Boolean(),
   effective_membership_level: Nullable(Type.Integer()),
   created_at: DateTime,
   updated_at: DateTime,

@@ -1,6 +1,7 @@
 /** Request and response shapes of roles and role memberships (PostHog's ee/api/rbac/role.py). */
 import { Type, type Static } from '@sinclair/typebox';
 import { DateTime, Nullable, OrganizationMember, Paginated, UserBasic } from './common.js';
+import { GrantTermsInput, GrantTermsOutput } from './grant-terms.js';
 
 export const RoleParams = Type.Object({ organization_id: Type.String(), role_id: Type.String() });
 export type RoleParams = Static<typeof RoleParams>;
@@ -11,7 +12,7 @@ export const RoleCreate = Type.Object({ name: Type.String() }, { additionalPrope
 export type RoleCreate = Static<typeof RoleCreate>;
 export const RolePatch = Type.Object({ name: Type.Optional(Type.String()) }, { additionalProperties: false });
 export type RolePatch = Static<typeof RolePatch>;
-export const RoleMembershipCreate = Type.Object({ user_uuid: Type.String() }, { additionalProperties: false });
+export const RoleMembershipCreate = Type.Object({ user_uuid: Type.String(), ...GrantTermsInput }, { additionalProperties: false });
 export type RoleMembershipCreate = Static<typeof RoleMembershipCreate>;
 
 export const RoleMembership = Type.Object({
@@ -21,6 +22,7 @@ export const RoleMembership = Type.Object({
   user: UserBasic,
   joined_at: DateTime,
   updated_at: DateTime,
+  ...GrantTermsOutput,
 });
 export type RoleMembership = Static<typeof RoleMembership>;
 

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { DateTime, Nullable } from './common.js';
 
 /** Who has access and why (src/http/routes/users-with-access.ts), PostHog's `users_with_access`. */
 export const UwaProjectParams = Type.Object({ project_id: Type.String() });
@@ -51,6 +52,8 @@ export const UserWithAccess = Type.Object({
   organization_membership_level: Type.String({ description: 'member, admin or owner.' }),
   role_ids: Type.Array(Type.String()),
   project_access_level: Type.String({ description: "The member's level in the project: none, member or admin." }),
+  expires_at: Nullable(DateTime),
+  grant_reasons: Type.Array(Type.String(), { description: 'The reasons given for the time-bound or explained grants the access rests on.' }),
   resources: Type.Optional(Type.Array(ResourceAnswer)),
 });
 

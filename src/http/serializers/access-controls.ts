@@ -12,6 +12,8 @@ export function accessControl(row: AccessControlRecord) {
     created_by: row.created_by_id,
     created_at: row.created_at,
     updated_at: row.updated_at,
+    expires_at: row.expires_at,
+    reason: row.reason,
   };
 }
 

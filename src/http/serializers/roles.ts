@@ -10,6 +10,8 @@ export function roleMembership(row: RoleMembershipRow) {
     user: userBasic(row.member.user),
     joined_at: row.joined_at,
     updated_at: row.updated_at,
+    expires_at: row.expires_at,
+    reason: row.reason,
   };
 }
 
