@@ -24,7 +24,21 @@ describe('organization members', () => {
     expect(res.body).toMatchObject({ count: 2, next: null, previous: null });
     const entry = res.body.results.find((m: any) => m.user.uuid === admin.user.uuid);
     expect(Object.keys(entry).sort()).toEqual(
-      ['has_social_auth', 'id', 'is_2fa_enabled', 'is_service_account', 'joined_at', 'last_login', 'level', 'updated_at', 'user'].sort(),
+      // PostHog's fields, and Warden's time-bound raise (expires_at, reason, level_after_expiry).
+      [
+        'has_social_auth',
+        'id',
+        'is_2fa_enabled',
+        'is_service_account',
+        'joined_at',
+        'last_login',
+        'level',
+        'updated_at',
+        'user',
+        'expires_at',
+        'reason',
+        'level_after_expiry',
+      ].sort(),
     );
     expect(entry.user).toMatchObject({ uuid: admin.user.uuid, email: admin.user.email, first_name: 'Mel' });
     expect(entry.user).not.toHaveProperty('password_hash');

@@ -177,7 +177,7 @@ describe('role memberships', () => {
     const role = await createRole(org, 'Engineering');
     const res = await org.owner.client.post(membershipsUrl(org, role.id), { user_uuid: member.user.uuid });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(Object.keys(res.body).sort()).toEqual(['id', 'joined_at', 'organization_member', 'role_id', 'updated_at', 'user']);
+    expect(Object.keys(res.body).sort()).toEqual(['expires_at', 'id', 'joined_at', 'organization_member', 'reason', 'role_id', 'updated_at', 'user']);
     expect(res.body.role_id).toBe(role.id);
     expect(res.body.user).toMatchObject({ uuid: member.user.uuid, email: member.user.email });
     expect(res.body.organization_member).toMatchObject({ level: 1, user: { uuid: member.user.uuid } });

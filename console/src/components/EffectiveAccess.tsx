@@ -3,6 +3,7 @@ import { get } from '../api/client';
 import type { Member, Organization, Role } from '../api/types';
 import { levelName, type AccessControlResource } from '../rules';
 import { RESOURCE_GROUPS, resourceName } from '../resources';
+import { ExpiryNote } from './GrantExpiry';
 import { ErrorMessage } from './ErrorMessage';
 import { SelectField } from './Field';
 import { useLoad } from './useLoad';
@@ -24,6 +25,9 @@ interface UserWithAccess {
   access_source: string;
   reason: string;
   role_ids: string[];
+  /** The earliest expiry of a time-bound grant this access rests on, and the reasons given. */
+  expires_at: string | null;
+  grant_reasons: string[];
   resources?: ResourceAnswer[];
 }
 
@@ -56,6 +60,12 @@ export function EffectiveAccess({ project, roles, members }: { project: ProjectR
           <strong>{member.user.email}</strong> is an organization {levelName(member.level).toLowerCase()}
           {roleNames.length ? ` with role${roleNames.length > 1 ? 's' : ''} ${roleNames.join(', ')}` : ' with no roles'}. In {project.name}:{' '}
           <strong>{reach.project_access_level === 'none' ? 'no access' : `project ${reach.project_access_level}`}</strong> — {reach.reason}.
+          {reach.expires_at ? (
+            <>
+              {' '}
+              <ExpiryNote expiresAt={reach.expires_at} reason={reach.grant_reasons.join('; ') || null} />
+            </>
+          ) : null}
         </p>
         {reach.project_access_level !== 'none' ? (
           <div className="table-wrap">

@@ -1,5 +1,6 @@
 import { get, put } from '../api/client';
 import type { AccessControls, Role } from '../api/types';
+import { ExpiryNote } from './GrantExpiry';
 import { ErrorMessage } from './ErrorMessage';
 import { useAction, useLoad } from './useLoad';
 
@@ -48,6 +49,10 @@ export function ProjectAccessByRole({ projectId, roles }: { projectId: number; r
                       </option>
                     ))}
                   </select>
+                  {(() => {
+                    const rule = rows.find((r) => r.organization_member === null && r.role === t.id);
+                    return rule ? <ExpiryNote expiresAt={rule.expires_at} reason={rule.reason} /> : null;
+                  })()}
                 </td>
               </tr>
             ))}

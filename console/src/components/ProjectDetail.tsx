@@ -3,6 +3,7 @@ import { all, del, get, patch, post } from '../api/client';
 import type { Member, Project, ProjectMember } from '../api/types';
 import { ErrorMessage } from './ErrorMessage';
 import { CheckboxField, SelectField } from './Field';
+import { ExpiryField, ExpiryNote, expiryBody } from './GrantExpiry';
 import { GuardedButton } from './GuardedButton';
 import { useAction, useLoad } from './useLoad';
 import { explicitMemberDenial, INSUFFICIENT_ORG_LEVEL, levelName, OrganizationLevel, ProjectLevel } from '../rules';
@@ -20,6 +21,7 @@ export function ProjectDetail({ project, onChanged }: { project: Project; onChan
   const action = useAction();
   const [current, setCurrent] = useState(project);
   const [add, setAdd] = useState({ user_uuid: '', level: ProjectLevel.MEMBER as number });
+  const [expires, setExpires] = useState('');
   const myProjectLevel = current.effective_membership_level ?? 0;
 
   const privacyDenial = orgLevel < OrganizationLevel.ADMIN ? INSUFFICIENT_ORG_LEVEL : null;
@@ -36,6 +38,14 @@ export function ProjectDetail({ project, onChanged }: { project: Project; onChan
     if (!ok) setCurrent(before);
   };
 
+  const toggleProduction = async (value: boolean) => {
+    const ok = await action.run(
+      async () => setCurrent(await patch<Project>(`/api/projects/${project.id}/`, { is_production: value })),
+      value ? 'The project is marked production.' : 'The project is no longer marked production.',
+    );
+    if (ok) onChanged();
+  };
+
   const explicit = new Map((members.data ?? []).map((m) => [m.user.uuid, m]));
   const candidates = (orgMembers.data ?? []).filter((m) => !explicit.has(m.user.uuid));
   const addDenial = explicitMemberDenial({ requesterUserId: me.id, requesterProjectLevel: myProjectLevel, targetUserId: -1 });
@@ -43,9 +53,10 @@ export function ProjectDetail({ project, onChanged }: { project: Project; onChan
   const addMember = async (e: FormEvent) => {
     e.preventDefault();
     const who = candidates.find((c) => c.user.uuid === add.user_uuid);
-    const ok = await action.run(() => post(base, add), `${who?.user.email ?? 'Member'} added.`);
+    const ok = await action.run(() => post(base, { ...add, ...expiryBody(expires) }), `${who?.user.email ?? 'Member'} added.`);
     if (ok) {
       setAdd({ user_uuid: '', level: ProjectLevel.MEMBER });
+      setExpires('');
       await members.reload();
     }
   };
@@ -84,6 +95,14 @@ export function ProjectDetail({ project, onChanged }: { project: Project; onChan
         onChange={(e) => void togglePrivate(e.target.checked)}
         hint={privacyDenial ?? 'Private projects are reachable by organization admins and the members listed below.'}
       />
+      <CheckboxField
+        label="Production project"
+        checked={current.is_production}
+        disabled={Boolean(privacyDenial) || action.busy}
+        title={privacyDenial ?? undefined}
+        onChange={(e) => void toggleProduction(e.target.checked)}
+        hint={privacyDenial ?? "Grants touching a production project must expire within the organization's cap."}
+      />
       <h3>Project members</h3>
       <ErrorMessage error={members.error} />
       {members.data && members.data.length === 0 ? <p>No explicit members.</p> : null}
@@ -102,7 +121,9 @@ export function ProjectDetail({ project, onChanged }: { project: Project; onChan
               const facts = { requesterUserId: me.id, requesterProjectLevel: myProjectLevel, targetUserId: m.user.id, targetExplicitLevel: m.level };
               return (
                 <tr key={m.id}>
-                  <td>{m.user.email}</td>
+                  <td>
+                    {m.user.email} <ExpiryNote expiresAt={m.expires_at} reason={m.reason} />
+                  </td>
                   <td>
                     <SelectField
                       label={`Project level of ${m.user.email}`}
@@ -166,6 +187,7 @@ export function ProjectDetail({ project, onChanged }: { project: Project; onChan
             );
           })}
         </SelectField>
+        <ExpiryField value={expires} onChange={setExpires} />
         <GuardedButton type="submit" disabledReason={addDenial}>
           Add to project
         </GuardedButton>

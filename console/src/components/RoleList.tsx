@@ -5,6 +5,7 @@ import { OrganizationLevel, ROLES_NEED_ADMIN } from '../rules';
 import { useSession } from '../session';
 import { ErrorMessage } from './ErrorMessage';
 import { SelectField, TextField } from './Field';
+import { ExpiryField, ExpiryNote, expiryBody } from './GrantExpiry';
 import { GuardedButton } from './GuardedButton';
 import { useAction } from './useLoad';
 
@@ -15,6 +16,7 @@ export function RoleList({ roles, members, onChanged }: { roles: Role[]; members
   const action = useAction();
   const [name, setName] = useState('');
   const [adding, setAdding] = useState<Record<string, string>>({});
+  const [expiring, setExpiring] = useState<Record<string, string>>({});
   const denial = level < OrganizationLevel.ADMIN ? ROLES_NEED_ADMIN : null;
 
   const create = async (e: FormEvent) => {
@@ -56,7 +58,9 @@ export function RoleList({ roles, members, onChanged }: { roles: Role[]; members
               <ul className="plain-list">
                 {role.members.map((rm) => (
                   <li key={rm.id}>
-                    <span>{rm.user.email}</span>
+                    <span>
+                      {rm.user.email} <ExpiryNote expiresAt={rm.expires_at} reason={rm.reason} />
+                    </span>
                     <GuardedButton
                       className="secondary"
                       disabledReason={denial}
@@ -84,9 +88,19 @@ export function RoleList({ roles, members, onChanged }: { roles: Role[]; members
                       </option>
                     ))}
                 </SelectField>
+                <ExpiryField
+                  label={`Expires (optional) in ${role.name}`}
+                  value={expiring[role.id] ?? ''}
+                  onChange={(v) => setExpiring({ ...expiring, [role.id]: v })}
+                />
                 <GuardedButton
                   disabledReason={denial ?? (candidate ? null : 'Choose a member first.')}
-                  onClick={() => void run(() => post(`${base}${role.id}/role_memberships/`, { user_uuid: candidate }), 'Member added to the role.')}
+                  onClick={() =>
+                    void run(
+                      () => post(`${base}${role.id}/role_memberships/`, { user_uuid: candidate, ...expiryBody(expiring[role.id] ?? '') }),
+                      'Member added to the role.',
+                    )
+                  }
                 >
                   Add to role
                 </GuardedButton>

@@ -3,6 +3,7 @@ import { all, del, patch, post } from '../api/client';
 import type { Invite, Member } from '../api/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { SelectField, TextField } from '../components/Field';
+import { ExpiryField, ExpiryNote, expiryBody } from '../components/GrantExpiry';
 import { GuardedButton } from '../components/GuardedButton';
 import { FieldErrors } from '../components/FieldErrors';
 import { InviteLink } from '../components/InviteLink';
@@ -21,6 +22,7 @@ export function Members() {
   const action = useAction();
   const [invite, setInvite] = useState({ target_email: '', level: OrganizationLevel.MEMBER as number });
   const [sent, setSent] = useState<Invite | null>(null);
+  const [raise, setRaise] = useState({ user_uuid: '', expires: '', reason: '' });
 
   if (!organization) return <h1>Members</h1>;
   const requester = { userId: me.id, organizationId: orgId, level: myLevel };
@@ -45,6 +47,16 @@ export function Members() {
       },
       `${m.user.email} is now ${levelName(level)}.`,
     );
+
+  const raiseFor = async (e: FormEvent) => {
+    e.preventDefault();
+    const body = { level: OrganizationLevel.ADMIN, ...expiryBody(raise.expires), ...(raise.reason ? { reason: raise.reason } : {}) };
+    const ok = await action.run(() => patch(`/api/organizations/${orgId}/members/${raise.user_uuid}/`, body), 'Raised to Admin until the expiry.');
+    if (ok) {
+      setRaise({ user_uuid: '', expires: '', reason: '' });
+      await members.reload();
+    }
+  };
 
   const remove = (m: Member) =>
     action.run(async () => {
@@ -104,6 +116,31 @@ export function Members() {
       </form>
       {sent ? <InviteLink invite={sent} onDone={() => setSent(null)} /> : null}
 
+      <form onSubmit={(e) => void raiseFor(e)} className="card inline-form" aria-labelledby="raise-heading">
+        <h2 id="raise-heading">Raise to Admin for a while</h2>
+        <SelectField
+          label="Member"
+          value={raise.user_uuid}
+          required
+          disabledReason={myLevel < OrganizationLevel.ADMIN ? 'You can only edit others if you are an admin.' : null}
+          onChange={(e) => setRaise({ ...raise, user_uuid: e.target.value })}
+        >
+          <option value="">Choose…</option>
+          {(members.data ?? [])
+            .filter((m) => m.level === OrganizationLevel.MEMBER && m.user.id !== me.id)
+            .map((m) => (
+              <option key={m.user.uuid} value={m.user.uuid}>
+                {m.user.email}
+              </option>
+            ))}
+        </SelectField>
+        <ExpiryField label="Expires" value={raise.expires} onChange={(expires) => setRaise({ ...raise, expires })} />
+        <TextField label="Reason" name="reason" value={raise.reason} onChange={(e) => setRaise({ ...raise, reason: e.target.value })} />
+        <GuardedButton type="submit" disabledReason={raise.expires ? null : 'Choose when the raise ends.'} disabled={action.busy}>
+          Raise
+        </GuardedButton>
+      </form>
+
       <section aria-labelledby="members-heading">
         <h2 id="members-heading">People ({members.data?.length ?? '…'})</h2>
         <ErrorMessage error={members.error} />
@@ -146,6 +183,8 @@ export function Members() {
                           );
                         })}
                       </SelectField>
+                      <ExpiryNote expiresAt={m.expires_at} reason={m.reason} />
+                      {m.level_after_expiry !== null ? <span className="muted"> then {levelName(m.level_after_expiry)}</span> : null}
                     </td>
                     <td>
                       <GuardedButton

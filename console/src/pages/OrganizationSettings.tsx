@@ -18,6 +18,7 @@ interface SettingsForm {
   personal_api_keys_allowed_scopes: string[];
   personal_api_keys_max_lifetime_days: string;
   activity_log_retention_days: string;
+  production_grant_max_hours: string;
 }
 
 const formOf = (o: Organization): SettingsForm => ({
@@ -28,6 +29,7 @@ const formOf = (o: Organization): SettingsForm => ({
   personal_api_keys_allowed_scopes: [...(o.personal_api_keys_allowed_scopes ?? [])],
   personal_api_keys_max_lifetime_days: o.personal_api_keys_max_lifetime_days?.toString() ?? '',
   activity_log_retention_days: o.activity_log_retention_days?.toString() ?? '',
+  production_grant_max_hours: o.production_grant_max_hours?.toString() ?? '',
 });
 
 /** A whole number of days, or null for "no limit"; other text goes to the API, which says what is wrong. */
@@ -56,6 +58,7 @@ export function OrganizationSettings() {
           personal_api_keys_allowed_scopes: form.limitScopes ? form.personal_api_keys_allowed_scopes : null,
           personal_api_keys_max_lifetime_days: days(form.personal_api_keys_max_lifetime_days),
           activity_log_retention_days: days(form.activity_log_retention_days),
+          production_grant_max_hours: days(form.production_grant_max_hours),
         }),
       'Settings saved.',
     );
@@ -129,6 +132,15 @@ export function OrganizationSettings() {
                 value={form.activity_log_retention_days}
                 onChange={(e) => setForm({ ...form, activity_log_retention_days: e.target.value })}
                 hint="Empty: keep everything. Older entries are pruned behind a signed checkpoint."
+              />
+              <h3>Time-bound access</h3>
+              <TextField
+                label="Longest grant to a production project (hours)"
+                name="production_grant_max_hours"
+                inputMode="numeric"
+                value={form.production_grant_max_hours}
+                onChange={(e) => setForm({ ...form, production_grant_max_hours: e.target.value })}
+                hint="Empty: no cap. With a cap, every grant touching a production project must expire within it."
               />
               <ErrorMessage error={save.error} />
               <p role="status" className="status">
