@@ -71,6 +71,14 @@ export function exportMatrix(live: MatrixState, catalog: Catalog, ssoDomain: Cat
   if (ssoDomain) root.sso_domain = ssoDomain.domain;
   if (usedMappings.size > 0) root.projects = Object.fromEntries(usedMappings);
   const doc = new Document(root);
+  // Time-bound memberships are listed like lasting ones (applying the file keeps them as they are:
+  // a plan never makes a time-bound grant lasting); a comment says when each ends.
+  for (const group of live.groups.values()) {
+    if (!group.expiring || group.expiring.size === 0) continue;
+    const node = doc.getIn(['access_matrix', group.name], true) as { commentBefore?: string | null } | undefined;
+    const ends = [...group.expiring].sort(([a], [b]) => a.localeCompare(b)).map(([email, at]) => `${email} until ${at}`);
+    if (node) node.commentBefore = ` time-bound: ${ends.join(', ')}`;
+  }
   doc.commentBefore = ` Access matrix of ${organizationName.replace(/\s+/g, ' ')}, exported by Warden (warden matrix export).`;
   // Scope, member and group lists read best on one line, as in the source document.
   visit(doc, {

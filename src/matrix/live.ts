@@ -71,8 +71,8 @@ export async function readLiveState(q: Queryable, catalog: Catalog, ssoDomainId:
     return g.projects.get(projectId)!;
   };
 
-  for (const m of await q.query<{ id: string; role_id: string; email: string }>(
-    `SELECT rm.id::text AS id, rm.role_id::text AS role_id, lower(u.email) AS email
+  for (const m of await q.query<{ id: string; role_id: string; email: string; expires_at: Date | null }>(
+    `SELECT rm.id::text AS id, rm.role_id::text AS role_id, lower(u.email) AS email, rm.expires_at
        FROM role_memberships rm JOIN roles r ON r.id = rm.role_id
        JOIN organization_memberships om ON om.id = rm.organization_member_id JOIN users u ON u.id = om.user_id
       WHERE r.organization_id = $1 ORDER BY u.email`,
@@ -81,6 +81,7 @@ export async function readLiveState(q: Queryable, catalog: Catalog, ssoDomainId:
     const g = group(m.role_id);
     if (!g) continue;
     g.members!.push(m.email);
+    if (m.expires_at) (g.expiring ??= new Map()).set(m.email, new Date(m.expires_at).toISOString());
     ids.roleMemberships.set(`${m.role_id} ${m.email}`, m.id);
   }
 

@@ -34,6 +34,8 @@ export interface GroupState {
   idpGroups: string[] | null;
   /** Project id -> grant. */
   projects: Map<number, GroupGrant>;
+  /** Live only: members whose membership is time-bound, email -> expiry (ISO); shown by export, kept by apply. */
+  expiring?: Map<string, string>;
   origin?: Origin;
 }
 

@@ -28,7 +28,7 @@ import { findProjectAccess, type ProjectAccess } from '../organizations/projects
 import { accessLevel, loadResourceActor } from './resource-access.js';
 import { isUuid } from '../identity/users.js';
 import { sweepOrganization } from './grant-expiry.js';
-import { checkGrantTerms, sameTerms, type GrantTerms } from './grant-terms.js';
+import { checkGrantTerms, LASTING, sameTerms, type GrantTerms } from './grant-terms.js';
 
 /** access_level: written only from the access model's levels. */
 export type AccessControlRecord = Narrow<Selectable<DB['access_controls']>, { access_level: AccessLevel }>;
@@ -248,7 +248,6 @@ export async function putAccessControl(
   const level = validateLevel(resource, input.access_level);
   const target = await resolveTarget(tx, organizationId, input);
   if (!canModify(caller, scope)) throw permissionDenied(denial(scope));
-  if (terms && level !== null) await checkGrantTerms(tx, organizationId, terms, { projectId });
 
   const resourceId = scope.kind === 'project' ? String(projectId) : scope.kind === 'object' ? caller.object!.id : null;
   if (resourceId !== null && resourceId.length > RESOURCE_ID_MAX) {
@@ -289,6 +288,7 @@ export async function putAccessControl(
   }
   if (existing) {
     if (existing.access_level === level && (!terms || sameTerms(terms, existing))) return existing;
+    if (terms) await checkGrantTerms(tx, organizationId, terms, { projectId });
     const [updated] = await tx.query<AccessControlRecord>(
       'UPDATE access_controls SET access_level = $2, expires_at = $3, reason = $4, updated_at = now() WHERE id = $1 RETURNING *',
       [existing.id, level, terms ? terms.expiresAt : existing.expires_at, terms ? terms.reason : existing.reason],
@@ -296,6 +296,8 @@ export async function putAccessControl(
     await log('updated', updated!, existing.access_level, level);
     return updated!;
   }
+  // A `none` row takes access away: no grant, so no cap.
+  if (level !== 'none') await checkGrantTerms(tx, organizationId, terms ?? LASTING, { projectId });
   const [created] = await tx.query<AccessControlRecord>(
     `INSERT INTO access_controls (team_id, access_level, resource, resource_id, organization_member_id, role_id, created_by_id, expires_at, reason)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,

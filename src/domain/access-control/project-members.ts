@@ -9,7 +9,7 @@ import { requireProjectAccess, type ProjectAccess } from '../organizations/proje
 import type { ExplicitProjectMembershipRecord, ProjectRecord, UserRecord } from '../records.js';
 import { displayName, isUuid } from '../identity/users.js';
 import { sweepOrganization } from './grant-expiry.js';
-import { checkGrantTerms, sameTerms, type GrantTerms } from './grant-terms.js';
+import { checkGrantTerms, LASTING, sameTerms, type GrantTerms } from './grant-terms.js';
 
 export const PROJECT_NOT_PRIVATE = 'Explicit members can only be accessed for projects with project-based permissioning enabled.';
 export const NOT_SAME_ORGANIZATION = 'You both need to belong to the same organization.';
@@ -96,7 +96,7 @@ export async function addProjectMember(
     newLevel: level,
   });
   if (denial) throw permissionDenied(denial);
-  if (terms) await checkGrantTerms(tx, access.project.organization_id, terms, { projectId });
+  await checkGrantTerms(tx, access.project.organization_id, terms ?? LASTING, { projectId });
   let inserted: ExplicitProjectMembershipRecord;
   try {
     [inserted] = (await tx.query<ExplicitProjectMembershipRecord>(

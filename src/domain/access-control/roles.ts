@@ -18,7 +18,7 @@ import type { MemberRow } from '../organizations/members.js';
 import { lockOrganization, membershipContext, requireMembership } from '../organizations/organizations.js';
 import type { MembershipRecord, OrganizationRecord, UserRecord } from '../records.js';
 import { sweepOrganization } from './grant-expiry.js';
-import { checkGrantTerms, type GrantTerms } from './grant-terms.js';
+import { checkGrantTerms, LASTING, type GrantTerms } from './grant-terms.js';
 import { isUuid } from '../identity/users.js';
 
 export const DUPLICATE_ROLE_NAME = 'There is already a role with this name.';
@@ -342,7 +342,7 @@ export async function addRoleMember(
   const user = userFromJson(target.user);
   const [existing] = await tx.query('SELECT 1 FROM role_memberships WHERE role_id = $1 AND organization_member_id = $2', [roleId, membership.id]);
   if (existing) throw validation(ALREADY_IN_ROLE, null);
-  if (terms) await checkGrantTerms(tx, organizationId, terms, { roleId });
+  await checkGrantTerms(tx, organizationId, terms ?? LASTING, { roleId });
   let inserted: RoleMembershipRecord;
   try {
     inserted = await putInRole(tx, actor, organization, role, { membershipId: membership.id, level: membership.level, user }, {}, terms);

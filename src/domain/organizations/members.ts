@@ -9,7 +9,7 @@ import { countOwners, lockOrganization, membershipContext, requireMembership } f
 import type { MembershipRecord, OrganizationRecord, UserRecord } from '../records.js';
 import { displayName, isUuid } from '../identity/users.js';
 import { sweepOrganization } from '../access-control/grant-expiry.js';
-import { checkGrantTerms, type GrantTerms } from '../access-control/grant-terms.js';
+import { checkGrantTerms, LASTING, type GrantTerms } from '../access-control/grant-terms.js';
 
 export type MemberRow = MembershipRecord & { user: UserRecord; is_2fa_enabled?: boolean };
 
@@ -92,7 +92,8 @@ export async function updateMemberLevel(
     if (level <= lasting) throw validation(`Only a raise above the member's lasting level (${lasting}) can expire.`, 'expires_at');
     if (level === OrganizationLevel.OWNER) throw validation(RAISE_TO_OWNER, 'expires_at');
   }
-  if (terms) await checkGrantTerms(tx, organizationId, terms, { organizationWide: true });
+  // A raise above the lasting level touches every project: with a production cap it must expire within it.
+  if (level > lasting) await checkGrantTerms(tx, organizationId, terms ?? LASTING, { organizationWide: true });
   if (level === target.level && target.level_expires_at === null && expiresAt === null && reason === target.level_reason) return target;
   if (expiresAt === null) {
     await tx.query(

@@ -16,6 +16,7 @@ import { samlCases } from './saml.js';
 import { scimCases } from './scim.js';
 import { ssoCases } from './sso.js';
 import { signInSecurityCases } from './sign-in-security.js';
+import { timeBoundCases } from './time-bound.js';
 
 /** Every case of the matrix; one module per area. */
 export function allCases(w: World): Case[] {
@@ -36,6 +37,7 @@ export function allCases(w: World): Case[] {
     ...consoleCases(w),
     ...signInSecurityCases(w),
     ...parityCases(w),
+    ...timeBoundCases(w),
     // Logging out ends the caller's session, so it runs last.
     { route: 'POST /api/logout/', access: 'public', who: 'anyone', ok: 204, request: async () => ({ method: 'POST', path: '/api/logout/' }) },
   ];
