@@ -49,7 +49,7 @@ describe('time-bound grants', () => {
     const row = page.getByRole('row').filter({ hasText: member.user.email });
     await row.getByText(/^expires /).waitFor();
     await row.getByText('release night').waitFor();
-    await row.getByText('then Member').waitFor();
+    await row.getByText(/then Member/).waitFor();
     await screenshot(page, 'time-bound-members');
     expect(problems).toEqual([]);
     await context.close();

@@ -16,7 +16,17 @@ export function ExpiryNote({ expiresAt, reason }: { expiresAt: string | null | u
 }
 
 /** The optional "expires" field of a form that adds a grant (a local date and time; empty = lasting). */
-export function ExpiryField({ value, onChange, label = 'Expires (optional)' }: { value: string; onChange(value: string): void; label?: string }) {
+export function ExpiryField({
+  value,
+  onChange,
+  label = 'Expires (optional)',
+  hint = 'Leave empty for a lasting grant.',
+}: {
+  value: string;
+  onChange(value: string): void;
+  label?: string;
+  hint?: string;
+}) {
   return (
     <TextField
       label={label}
@@ -24,7 +34,7 @@ export function ExpiryField({ value, onChange, label = 'Expires (optional)' }: {
       type="datetime-local"
       value={value}
       onChange={(e) => onChange(e.target.value)}
-      hint="Leave empty for a lasting grant."
+      hint={hint}
     />
   );
 }

@@ -134,7 +134,12 @@ export function Members() {
               </option>
             ))}
         </SelectField>
-        <ExpiryField label="Expires" value={raise.expires} onChange={(expires) => setRaise({ ...raise, expires })} />
+        <ExpiryField
+          label="Expires"
+          hint="The member is Admin until then, and Member again afterwards."
+          value={raise.expires}
+          onChange={(expires) => setRaise({ ...raise, expires })}
+        />
         <TextField label="Reason" name="reason" value={raise.reason} onChange={(e) => setRaise({ ...raise, reason: e.target.value })} />
         <GuardedButton type="submit" disabledReason={raise.expires ? null : 'Choose when the raise ends.'} disabled={action.busy}>
           Raise
@@ -184,7 +189,7 @@ export function Members() {
                         })}
                       </SelectField>
                       <ExpiryNote expiresAt={m.expires_at} reason={m.reason} />
-                      {m.level_after_expiry !== null ? <span className="muted"> then {levelName(m.level_after_expiry)}</span> : null}
+                      {m.level_after_expiry !== null ? <span className="muted"> · then {levelName(m.level_after_expiry)}</span> : null}
                     </td>
                     <td>
                       <GuardedButton
