@@ -90,7 +90,10 @@ describe('time-bound grants', () => {
     const listed = await org.owner.client.get(`/api/projects/${projectId}/members/`);
     expect(listed.body.results[0]).toMatchObject({ expires_at: expiresAt, reason: 'incident 42' });
     const who = await org.owner.client.get(`/api/projects/${projectId}/users_with_access/`);
-    expect(who.body.users.find((u: { user_id: string }) => u.user_id === member.user.uuid)).toMatchObject({ expires_at: expiresAt, grant_reasons: ['incident 42'] });
+    expect(who.body.users.find((u: { user_id: string }) => u.user_id === member.user.uuid)).toMatchObject({
+      expires_at: expiresAt,
+      grant_reasons: ['incident 42'],
+    });
 
     await sleepUntil(expiresAt);
     expect((await enter(member, projectId)).status).toBe(403);
@@ -183,13 +186,42 @@ describe('time-bound grants', () => {
     const capped = await org.owner.client.patch(`/api/organizations/${org.id}/`, { production_grant_max_hours: 2 });
     expect(capped.body.production_grant_max_hours).toBe(2);
 
-    const add = (body: Record<string, unknown>) => org.owner.client.post(`/api/projects/${projectId}/explicit_members/`, { user_uuid: member.user.uuid, level: 1, ...body });
+    const add = (body: Record<string, unknown>) =>
+      org.owner.client.post(`/api/projects/${projectId}/explicit_members/`, { user_uuid: member.user.uuid, level: 1, ...body });
     expectError(await add({}), 400, /must expire within 2 hours/, 'expires_at');
     expectError(await add({ expires_at: soon(3 * 3_600_000) }), 400, /at most 2 hours/, 'expires_at');
-    expectError(await org.owner.client.patch(`${members(org)}${member.user.uuid}/`, { level: 8, expires_at: soon(3 * 3_600_000) }), 400, undefined, 'expires_at');
+    expectError(
+      await org.owner.client.patch(`${members(org)}${member.user.uuid}/`, { level: 8, expires_at: soon(3 * 3_600_000) }),
+      400,
+      undefined,
+      'expires_at',
+    );
     expect((await add({ expires_at: soon(3_600_000) })).status).toBe(201);
     // The default project is not production: a lasting grant there is fine.
     const mid = await memberId(org, member);
-    expect((await org.owner.client.put(`/api/projects/${org.defaultProjectId}/access_controls/`, { access_level: 'member', organization_member: mid })).status).toBe(200);
+    expect(
+      (await org.owner.client.put(`/api/projects/${org.defaultProjectId}/access_controls/`, { access_level: 'member', organization_member: mid })).status,
+    ).toBe(200);
+  });
+
+  it('the access matrix export shows a time-bound role member, and applying the export keeps it time-bound', async () => {
+    const org = await newOrganization(server.url);
+    const member = await addMember(org, 1);
+    const role = (await org.owner.client.post(`/api/organizations/${org.id}/roles/`, { name: 'Oncall' })).body;
+    const expiresAt = soon(3_600_000);
+    const inRole = await org.owner.client.post(`/api/organizations/${org.id}/roles/${role.id}/role_memberships/`, {
+      user_uuid: member.user.uuid,
+      expires_at: expiresAt,
+    });
+    expect(inRole.status, JSON.stringify(inRole.body)).toBe(201);
+    const url = `/api/organizations/${org.id}/access_matrix/`;
+    const exported = await org.owner.client.get(url);
+    expect(exported.status).toBe(200);
+    expect(exported.body.document).toContain(`time-bound: ${member.user.email.toLowerCase()} until ${expiresAt}`);
+    expect((await org.owner.client.post(`${url}plan/`, { document: exported.body.document })).body.changes).toEqual([]);
+    const applied = await org.owner.client.post(url, { document: exported.body.document });
+    expect(applied.status, JSON.stringify(applied.body)).toBe(200);
+    const listed = await org.owner.client.get(`/api/organizations/${org.id}/roles/${role.id}/role_memberships/`);
+    expect(listed.body.results[0]).toMatchObject({ expires_at: expiresAt });
   });
 });

@@ -58,7 +58,11 @@ describe('time-bound grants', () => {
   it("shows an explicit project member's expiry and offers an expiry when adding one", async () => {
     const project = (await org.owner.client.post(`/api/organizations/${org.id}/projects/`, { name: 'Vault', access_control: true })).body;
     const expiresAt = new Date(Date.now() + 7_200_000).toISOString();
-    const added = await org.owner.client.post(`/api/projects/${project.id}/explicit_members/`, { user_uuid: member.user.uuid, expires_at: expiresAt, reason: 'audit' });
+    const added = await org.owner.client.post(`/api/projects/${project.id}/explicit_members/`, {
+      user_uuid: member.user.uuid,
+      expires_at: expiresAt,
+      reason: 'audit',
+    });
     expect(added.status, JSON.stringify(added.body)).toBe(201);
     const { page, context, problems } = await visit(browser, server.url);
     await logIn(page, org.owner.user.email);

@@ -27,16 +27,7 @@ export function ExpiryField({
   label?: string;
   hint?: string;
 }) {
-  return (
-    <TextField
-      label={label}
-      name="expires_at"
-      type="datetime-local"
-      value={value}
-      onChange={(e) => onChange(e.target.value)}
-      hint={hint}
-    />
-  );
+  return <TextField label={label} name="expires_at" type="datetime-local" value={value} onChange={(e) => onChange(e.target.value)} hint={hint} />;
 }
 
 /** The request fields of an expiry field's value: nothing when empty. */

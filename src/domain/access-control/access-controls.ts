@@ -276,7 +276,11 @@ export async function putAccessControl(
       detail: {
         name: describeRule(row),
         changes: [{ type: 'AccessControl', action: activity === 'updated' ? 'changed' : activity, field: 'access_level', before, after }],
-        context: ruleContext(row, { member_email: target.memberEmail, role_name: target.roleName, ...(terms ? { expires_at: row.expires_at, reason: row.reason } : {}) }),
+        context: ruleContext(row, {
+          member_email: target.memberEmail,
+          role_name: target.roleName,
+          ...(terms ? { expires_at: row.expires_at, reason: row.reason } : {}),
+        }),
       },
     });
 

@@ -57,10 +57,18 @@ async function sweepIn(tx: Queryable, organizationId: string | null): Promise<nu
     [organizationId],
   );
   for (const e of explicit) {
-    await logExpiry(tx, e, 'Organization', `${e.email} in ${e.project_name}`, { type: 'ExplicitTeamMembership', field: 'level', before: e.level, after: null }, e.project_id, {
-      project_id: e.project_id,
-      project_name: e.project_name,
-    });
+    await logExpiry(
+      tx,
+      e,
+      'Organization',
+      `${e.email} in ${e.project_name}`,
+      { type: 'ExplicitTeamMembership', field: 'level', before: e.level, after: null },
+      e.project_id,
+      {
+        project_id: e.project_id,
+        project_name: e.project_name,
+      },
+    );
   }
   const roles = await tx.query<Expired & { role_id: string; role_name: string }>(
     `DELETE FROM role_memberships_stored rm USING roles p, organization_memberships_stored m, users u
@@ -69,13 +77,28 @@ async function sweepIn(tx: Queryable, organizationId: string | null): Promise<nu
     [organizationId],
   );
   for (const r of roles) {
-    await logExpiry(tx, r, 'Organization', `${r.email} no longer in role ${r.role_name}`, { type: 'RoleMembership', field: 'role', before: r.role_name, after: null }, null, {
-      role_id: r.role_id,
-      role_name: r.role_name,
-    });
+    await logExpiry(
+      tx,
+      r,
+      'Organization',
+      `${r.email} no longer in role ${r.role_name}`,
+      { type: 'RoleMembership', field: 'role', before: r.role_name, after: null },
+      null,
+      {
+        role_id: r.role_id,
+        role_name: r.role_name,
+      },
+    );
   }
   const rules = await tx.query<
-    Omit<Expired, 'email' | 'user_uuid'> & { team_id: number; resource: string; resource_id: string | null; access_level: string; member: string | null; role: string | null }
+    Omit<Expired, 'email' | 'user_uuid'> & {
+      team_id: number;
+      resource: string;
+      resource_id: string | null;
+      access_level: string;
+      member: string | null;
+      role: string | null;
+    }
   >(
     `DELETE FROM access_controls_stored ac USING projects p
       WHERE ac.expires_at <= now() AND p.id = ac.team_id AND ${ORG}
@@ -111,7 +134,15 @@ async function sweepIn(tx: Queryable, organizationId: string | null): Promise<nu
     [organizationId],
   );
   for (const r of raises) {
-    await logExpiry(tx, r, 'Organization', `${r.email}'s raised level ended`, { type: 'OrganizationMembership', field: 'level', before: r.raised_level, after: r.level }, null, {});
+    await logExpiry(
+      tx,
+      r,
+      'Organization',
+      `${r.email}'s raised level ended`,
+      { type: 'OrganizationMembership', field: 'level', before: r.raised_level, after: r.level },
+      null,
+      {},
+    );
   }
   return explicit.length + roles.length + rules.length + raises.length;
 }

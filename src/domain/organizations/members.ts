@@ -102,10 +102,12 @@ export async function updateMemberLevel(
       [target.id, level, reason],
     );
   } else {
-    await tx.query(
-      `UPDATE organization_memberships_stored SET raised_level = $2, level_expires_at = $3, level_reason = $4, updated_at = now() WHERE id = $1`,
-      [target.id, level, expiresAt, reason],
-    );
+    await tx.query(`UPDATE organization_memberships_stored SET raised_level = $2, level_expires_at = $3, level_reason = $4, updated_at = now() WHERE id = $1`, [
+      target.id,
+      level,
+      expiresAt,
+      reason,
+    ]);
   }
   const [updated] = await tx.query<MembershipRecord>('SELECT * FROM organization_memberships WHERE id = $1', [target.id]);
   await assertOwnerRemains(tx, organizationId);
@@ -118,7 +120,10 @@ export async function updateMemberLevel(
     detail: {
       name: `${displayName(target.user)} (${target.user.email}) membership updated in ${organization.name}`,
       changes: [{ type: 'OrganizationMembership', action: 'changed', field: 'level', before: target.level, after: level }],
-      context: { ...membershipContext(organization, target.user, level), ...(terms ? { expires_at: expiresAt, reason, lasting_level: expiresAt ? lasting : level } : {}) },
+      context: {
+        ...membershipContext(organization, target.user, level),
+        ...(terms ? { expires_at: expiresAt, reason, lasting_level: expiresAt ? lasting : level } : {}),
+      },
     },
   });
   return { ...updated!, user: target.user };

@@ -40,9 +40,7 @@ export function accessControlRoutes(app: FastifyInstance, { db }: Deps): void {
         ...(body.resource !== undefined ? { resource: body.resource } : {}),
       };
       const terms = grantTermsFrom(body);
-      const row = await db.transaction((tx) =>
-        putAccessControl(tx, actorOf(request), routeProject(request).project.id, scopeOf(request.params), input, terms),
-      );
+      const row = await db.transaction((tx) => putAccessControl(tx, actorOf(request), routeProject(request).project.id, scopeOf(request.params), input, terms));
       return row === null ? reply.code(204).send() : show.accessControl(row);
     });
   };
