@@ -1,8 +1,9 @@
 import type { Database, Queryable } from '../store/database.js';
 import { WATCHED_TABLES as WATCHED_BY_0010 } from '../store/migrations/0010_cache_invalidation.js';
 import { WATCHED_BY_SIGN_IN_SECURITY } from '../store/migrations/0013_sign_in_security.js';
+import { WATCHED_BY_TIME_BOUND_GRANTS } from '../store/migrations/0015_time_bound_grants.js';
 
-const WATCHED_TABLES: ReadonlySet<string> = new Set([...WATCHED_BY_0010, ...WATCHED_BY_SIGN_IN_SECURITY]);
+const WATCHED_TABLES: ReadonlySet<string> = new Set([...WATCHED_BY_0010, ...WATCHED_BY_SIGN_IN_SECURITY, ...WATCHED_BY_TIME_BOUND_GRANTS]);
 import type { AccessCache } from './access-cache.js';
 
 /**
