@@ -28,6 +28,29 @@ const counting = <T>(value: () => T) => {
 const tags = () => ['user:1'];
 
 describe('AccessCache', () => {
+  it('never serves a fact at or after the "valid until" its loader gave (a time-bound grant ran out)', async () => {
+    const cache = new AccessCache();
+    let until = Date.now() + 80;
+    const source = counting(() => ({ level: 8 }));
+    const read = () =>
+      cache.get(
+        'membership',
+        'o:1',
+        source.load,
+        () => ['org:o'],
+        () => until,
+      );
+    await read();
+    await read();
+    expect(source.calls).toBe(1);
+    await new Promise((r) => setTimeout(r, 100));
+    until = Date.now() + 60_000;
+    await read();
+    expect(source.calls).toBe(2);
+    await read();
+    expect(source.calls).toBe(2);
+  });
+
   it('keeps a fact until one of its tags is invalidated', async () => {
     const cache = new AccessCache();
     const source = counting(() => ({ level: 8 }));
