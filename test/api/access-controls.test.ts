@@ -122,7 +122,8 @@ describe('project access controls', () => {
     const created = await org.owner.client.put(url, { access_level: 'member' });
     expect(created.status, JSON.stringify(created.body)).toBe(200);
     expect(Object.keys(created.body).sort()).toEqual(
-      ['access_level', 'created_at', 'created_by', 'id', 'organization_member', 'resource', 'resource_id', 'role', 'updated_at'].sort(),
+      // PostHog's fields, and Warden's time-bound grant terms (expires_at, reason).
+      ['access_level', 'created_at', 'created_by', 'id', 'organization_member', 'resource', 'resource_id', 'role', 'updated_at', 'expires_at', 'reason'].sort(),
     );
     expect(created.body).toMatchObject({
       access_level: 'member',

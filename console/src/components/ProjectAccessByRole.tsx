@@ -1,6 +1,7 @@
+import { useState } from 'react';
 import { get, put } from '../api/client';
 import type { AccessControls, Role } from '../api/types';
-import { ExpiryNote } from './GrantExpiry';
+import { ExpiryField, ExpiryNote, expiryBody } from './GrantExpiry';
 import { ErrorMessage } from './ErrorMessage';
 import { useAction, useLoad } from './useLoad';
 
@@ -9,6 +10,7 @@ export function ProjectAccessByRole({ projectId, roles }: { projectId: number; r
   const url = `/api/projects/${projectId}/access_controls/`;
   const view = useLoad(() => get<AccessControls>(url), [url]);
   const action = useAction();
+  const [expires, setExpires] = useState('');
   const rows = view.data?.access_controls ?? [];
   const denial = view.data && !view.data.user_can_edit_access_levels ? `Must be ${view.data.maximum_access_level} to modify project permissions.` : null;
   const targets: Array<{ id: string | null; name: string }> = [{ id: null, name: 'Everyone (default)' }, ...roles.map((r) => ({ id: r.id, name: r.name }))];
@@ -16,7 +18,7 @@ export function ProjectAccessByRole({ projectId, roles }: { projectId: number; r
 
   const set = (roleId: string | null, level: string) =>
     action.run(async () => {
-      await put(url, { role: roleId, access_level: level === '' ? null : level });
+      await put(url, { role: roleId, access_level: level === '' ? null : level, ...expiryBody(expires) });
       await view.reload();
     }, 'Project access saved.');
 
@@ -24,6 +26,7 @@ export function ProjectAccessByRole({ projectId, roles }: { projectId: number; r
     <div className="grid-block">
       <h3 id="project-access-heading">Project access by role</h3>
       <p className="hint">A rule here decides whether members reach the project at all, before its private flag. Organization admins always do.</p>
+      <ExpiryField label="Rules set below expire (optional)" value={expires} onChange={setExpires} />
       <ErrorMessage error={view.error ?? action.error} />
       <p role="status" className="status">
         {action.message}
