@@ -221,5 +221,5 @@ export const ROUTE_SUMMARIES: Readonly<Record<string, string>> = {
   'GET /api/organizations/:organization_id/access_reviews/:review_id/items/': "An access review's items (the snapshot, flags and decisions)",
   'PATCH /api/organizations/:organization_id/access_reviews/:review_id/items/:item_id/': 'Keep or revoke an item (reviewers and admins)',
   'POST /api/organizations/:organization_id/access_reviews/:review_id/close/': 'Close an access review: apply its revocations (admins)',
-  'GET /api/organizations/:organization_id/access_reviews/:review_id/export/': 'Evidence of an access review (JSON or CSV, with the activity-chain head at closing)',
+  'GET /api/organizations/:organization_id/access_reviews/:review_id/export/': 'Evidence of a review (JSON or CSV, with the chain head at closing)',
 };

@@ -99,9 +99,19 @@ describe('access reviews', () => {
     expectError(await admin.client.post(reviews(org), { name: 'Q1', project_id: 999999 }), 400, /does not exist/, 'project_id');
     expectError(await admin.client.post(reviews(org), { name: 'Q1', due_at: '2001-01-01T00:00:00Z' }), 400, 'The due date must be in the future.', 'due_at');
     expectError(await admin.client.post(reviews(org), { name: 'Q1', due_at: 'soon' }), 400, undefined, 'due_at');
-    expectError(await admin.client.post(reviews(org), { name: 'Q1', reviewer_ids: ['00000000-0000-4000-8000-000000000000'] }), 400, /is not an active person/, 'reviewer_ids');
+    expectError(
+      await admin.client.post(reviews(org), { name: 'Q1', reviewer_ids: ['00000000-0000-4000-8000-000000000000'] }),
+      400,
+      /is not an active person/,
+      'reviewer_ids',
+    );
     // A reviewer of a project review must have access to the project.
-    expectError(await admin.client.post(reviews(org), { name: 'Q1', project_id: projectId, reviewer_ids: [other.user.uuid] }), 400, /access to the project/, 'reviewer_ids');
+    expectError(
+      await admin.client.post(reviews(org), { name: 'Q1', project_id: projectId, reviewer_ids: [other.user.uuid] }),
+      400,
+      /access to the project/,
+      'reviewer_ids',
+    );
     // Only admins start reviews.
     expectError(await member.client.post(reviews(org), { name: 'Q1' }), 403);
     expect(await reviewCount(server, org)).toBe(before);
@@ -119,13 +129,17 @@ describe('access reviews', () => {
     expect(res.body.counts).toMatchObject({ items: all.length, undecided: all.length, keep: 0, revoke: 0 });
     const of = (kind: string, email?: string) => all.filter((i) => i.kind === kind && (email === undefined || i.subject.email === email));
     // Memberships: every person, service accounts as their own kind.
-    expect(of('organization_membership').map((i) => i.subject.email).sort()).toEqual(
-      [org.owner, admin, member, other, leaver].map((p) => p.user.email).sort(),
-    );
+    expect(
+      of('organization_membership')
+        .map((i) => i.subject.email)
+        .sort(),
+    ).toEqual([org.owner, admin, member, other, leaver].map((p) => p.user.email).sort());
     expect(of('organization_membership', org.owner.user.email)[0]).toMatchObject({ access: 'owner (15) of the organization', subject: { level: 15 } });
     expect(of('service_account')).toHaveLength(1);
     expect(of('service_account')[0].target_id).toBe(accountId);
-    expect(of('project_membership', member.user.email)).toEqual([expect.objectContaining({ project_id: projectId, detail: { project_name: 'Payments', level: 1 } })]);
+    expect(of('project_membership', member.user.email)).toEqual([
+      expect.objectContaining({ project_id: projectId, detail: { project_name: 'Payments', level: 1 } }),
+    ]);
     expect(of('role_membership', other.user.email)[0].detail).toEqual({ role_id: roleId, role_name: 'Engineers' });
     expect(of('access_control', other.user.email)[0]).toMatchObject({
       project_id: org.defaultProjectId,
@@ -160,7 +174,12 @@ describe('access reviews', () => {
     const reach = list.filter((i) => i.kind === 'organization_membership');
     expect(reach.map((i) => i.subject.email).sort()).toEqual([org.owner.user.email, admin.user.email, member.user.email].sort());
     expect(reach.every((i) => i.revocable === false)).toBe(true);
-    expect(list.filter((i) => i.kind === 'personal_api_key').map((i) => i.target_id).sort()).toEqual([memberKey.keyId, oldKey.keyId].sort());
+    expect(
+      list
+        .filter((i) => i.kind === 'personal_api_key')
+        .map((i) => i.target_id)
+        .sort(),
+    ).toEqual([memberKey.keyId, oldKey.keyId].sort());
     expectError(await decide(admin.client, org, project.body.id, reach[0].id, 'revoke'), 400, /review of the organization/, 'decision');
     // Default reviewers of a project review: its admins.
     expect(project.body.reviewers.map((r: any) => r.email)).toContain(admin.user.email);
@@ -227,10 +246,18 @@ describe('access reviews', () => {
     expect(all.filter((i) => i.outcome === 'revoked')).toHaveLength(5);
     expect(all.filter((i) => i.outcome === 'kept')).toHaveLength(all.length - 5);
     // Each revocation wrote its own entry, plus the review's.
-    const activities = (
-      await server.db.query<{ activity: string }>('SELECT activity FROM activity_log WHERE organization_id = $1', [org.id])
-    ).map((r) => r.activity);
-    for (const a of ['api_key_revoked', 'project_member_removed', 'role_unassigned', 'deleted', 'member_removed', 'access_review_item_decided', 'access_review_closed']) {
+    const activities = (await server.db.query<{ activity: string }>('SELECT activity FROM activity_log WHERE organization_id = $1', [org.id])).map(
+      (r) => r.activity,
+    );
+    for (const a of [
+      'api_key_revoked',
+      'project_member_removed',
+      'role_unassigned',
+      'deleted',
+      'member_removed',
+      'access_review_item_decided',
+      'access_review_closed',
+    ]) {
       expect(activities, a).toContain(a);
     }
     // Closed: no more decisions, no second close.

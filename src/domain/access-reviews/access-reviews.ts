@@ -69,7 +69,7 @@ export interface ReviewCounts {
 export const REVIEW_OVERLAPS = 'An open access review of this scope already exists: close it before starting another.';
 export const REVIEW_CLOSED = 'This access review is closed: its decisions can no longer change.';
 export const NOT_A_REVIEWER = 'You are not a reviewer of this access review.';
-export const NOT_REVOCABLE_HERE = "Access through the organization membership is revoked in a review of the organization, not of one project.";
+export const NOT_REVOCABLE_HERE = 'Access through the organization membership is revoked in a review of the organization, not of one project.';
 export const MAX_NOTE_LENGTH = 2000;
 
 const REVIEW_COLUMNS = `id::text AS id, organization_id::text AS organization_id, project_id, name, status, reviewer_ids, due_at,
@@ -249,7 +249,12 @@ export async function listReviews(q: Queryable, organizationId: string, viewer: 
 }
 
 /** The review, for an admin of its organization or one of its reviewers. */
-export async function reviewForViewer(q: Queryable, organizationId: string, reviewId: string, viewer: { userId: number; level: number }): Promise<ReviewRecord> {
+export async function reviewForViewer(
+  q: Queryable,
+  organizationId: string,
+  reviewId: string,
+  viewer: { userId: number; level: number },
+): Promise<ReviewRecord> {
   const review = await findReview(q, organizationId, reviewId);
   if (viewer.level < OrganizationLevel.ADMIN && !review.reviewer_ids.includes(viewer.userId)) throw permissionDenied(NOT_A_REVIEWER);
   return review;

@@ -1,5 +1,11 @@
 import type { Database, Queryable } from '../../store/database.js';
-import { putAccessControl, logAccessControlRemoval, type AccessControlRecord, type AccessControlScope, type ObjectResource } from '../access-control/access-controls.js';
+import {
+  putAccessControl,
+  logAccessControlRemoval,
+  type AccessControlRecord,
+  type AccessControlScope,
+  type ObjectResource,
+} from '../access-control/access-controls.js';
 import { removeProjectMember } from '../access-control/project-members.js';
 import { removeRoleMember } from '../access-control/roles.js';
 import { chainPending, lockChain } from '../activity/activity-chain.js';
@@ -22,11 +28,19 @@ import type { ItemKind } from './review-snapshot.js';
  * unless `force` is set; then they are kept. The review records the organization's activity-chain
  * head as it stands at closing (every entry committed before the close chained first).
  */
-export const UNDECIDED_ITEMS = (n: number) => `${n} item${n === 1 ? ' has' : 's have'} no decision: decide ${n === 1 ? 'it' : 'them'}, or close with "force": true to keep ${n === 1 ? 'it' : 'them'}.`;
+export const UNDECIDED_ITEMS = (n: number) =>
+  `${n} item${n === 1 ? ' has' : 's have'} no decision: decide ${n === 1 ? 'it' : 'them'}, or close with "force": true to keep ${n === 1 ? 'it' : 'them'}.`;
 export const REVIEW_ALREADY_CLOSED = 'This access review is already closed.';
 
 /** Finer grants first: a membership's removal takes its project memberships, roles and rows with it. */
-const ORDER: readonly ItemKind[] = ['personal_api_key', 'access_control', 'role_membership', 'project_membership', 'service_account', 'organization_membership'];
+const ORDER: readonly ItemKind[] = [
+  'personal_api_key',
+  'access_control',
+  'role_membership',
+  'project_membership',
+  'service_account',
+  'organization_membership',
+];
 
 type Outcome = 'revoked' | 'already_gone';
 
@@ -164,6 +178,11 @@ export async function closeReview(
         },
       },
     });
-    return { review: await findReview(tx, organizationId, review.id), counts: await countItems(tx, review.id), revoked: outcomes.revoked, alreadyGone: outcomes.already_gone };
+    return {
+      review: await findReview(tx, organizationId, review.id),
+      counts: await countItems(tx, review.id),
+      revoked: outcomes.revoked,
+      alreadyGone: outcomes.already_gone,
+    };
   });
 }

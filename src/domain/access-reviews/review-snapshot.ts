@@ -110,7 +110,9 @@ async function roleMemberships(q: Queryable, organizationId: string, projectId: 
 
 /** Access-control rows that name a member (rows naming a role are reviewed through the role's memberships). */
 async function accessControlRows(q: Queryable, organizationId: string, projectId: number | null): Promise<SnapshotItem[]> {
-  const rows = await q.query<SubjectRow & { id: string; team_id: number; project_name: string; resource: string; resource_id: string | null; access_level: string }>(
+  const rows = await q.query<
+    SubjectRow & { id: string; team_id: number; project_name: string; resource: string; resource_id: string | null; access_level: string }
+  >(
     `SELECT ac.id::text AS id, ac.team_id, p.name AS project_name, ac.resource, ac.resource_id, ac.access_level, ${SUBJECT}
        FROM access_controls ac JOIN projects p ON p.id = ac.team_id
        JOIN organization_memberships m ON m.id = ac.organization_member_id JOIN users u ON u.id = m.user_id
@@ -158,10 +160,9 @@ function keyItem(key: InventoryKey, left: boolean, projectId: number | null): Sn
 }
 
 async function leftUserIds(q: Queryable, organizationId: string): Promise<Set<number>> {
-  const rows = await q.query<SubjectRow>(
-    `SELECT ${SUBJECT} FROM organization_memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1`,
-    [organizationId],
-  );
+  const rows = await q.query<SubjectRow>(`SELECT ${SUBJECT} FROM organization_memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1`, [
+    organizationId,
+  ]);
   return new Set(rows.filter((r) => r.left).map((r) => r.user_id));
 }
 

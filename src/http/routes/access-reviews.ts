@@ -15,7 +15,20 @@ import { closeReview } from '../../domain/access-reviews/review-close.js';
 import { validation } from '../../domain/errors.js';
 import type { Queryable } from '../../store/database.js';
 import { actorOf, type Deps } from '../deps.js';
-import { CloseInput, CloseResult, DecisionInput, ExportQuery, Item, ItemList, ItemParams, Review, ReviewExport, ReviewInput, ReviewList, ReviewParams } from '../schemas/access-reviews.js';
+import {
+  CloseInput,
+  CloseResult,
+  DecisionInput,
+  ExportQuery,
+  Item,
+  ItemList,
+  ItemParams,
+  Review,
+  ReviewExport,
+  ReviewInput,
+  ReviewList,
+  ReviewParams,
+} from '../schemas/access-reviews.js';
 import { OrgParams } from '../schemas/common.js';
 import { evidenceCsv, itemView, peopleOf, reviewView } from '../serializers/access-reviews.js';
 import { routeOrganization } from './organizations.js';
@@ -36,14 +49,18 @@ export function accessReviewRoutes(app: FastifyInstance, { db }: Deps): void {
   const show = async (q: Queryable, review: ReviewRecord, viewer: { userId: number; level: number }) =>
     reviewView(review, await countItems(q, review.id), await peopleOf(q, [review]), viewer);
 
-  api.get(base, { config: { access: scoped('organization_member', 'read') }, schema: { params: OrgParams, response: { 200: ReviewList } } }, async (request) => {
-    const { organizationId, viewer } = viewerOf(request);
-    const reviews = await listReviews(db, organizationId, viewer);
-    const people = await peopleOf(db, reviews);
-    const results = [];
-    for (const review of reviews) results.push(reviewView(review, await countItems(db, review.id), people, viewer));
-    return { count: results.length, results };
-  });
+  api.get(
+    base,
+    { config: { access: scoped('organization_member', 'read') }, schema: { params: OrgParams, response: { 200: ReviewList } } },
+    async (request) => {
+      const { organizationId, viewer } = viewerOf(request);
+      const reviews = await listReviews(db, organizationId, viewer);
+      const people = await peopleOf(db, reviews);
+      const results = [];
+      for (const review of reviews) results.push(reviewView(review, await countItems(db, review.id), people, viewer));
+      return { count: results.length, results };
+    },
+  );
 
   api.post(
     base,

@@ -13,7 +13,7 @@ export const ReviewInput = Type.Object(
     project_id: Type.Optional(Nullable(Type.Integer())),
     reviewer_ids: Type.Optional(
       Type.Array(Type.Union([Type.Integer(), Type.String({ maxLength: 64 })]), {
-        description: 'User ids or uuids. Default: the project\'s admins (a project review) or the organization\'s admins and owners.',
+        description: "User ids or uuids. Default: the project's admins (a project review) or the organization's admins and owners.",
       }),
     ),
     due_at: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),

@@ -38,7 +38,8 @@ export function reviewView(review: ReviewRecord, counts: ReviewCounts, people: M
     created_at: iso(review.created_at)!,
     closed_at: iso(review.closed_at),
     closed_by: person(review.closed_by_id),
-    chain_head: review.chain_head_seq === null || review.chain_head_hash === null ? null : { chain_seq: Number(review.chain_head_seq), hash: review.chain_head_hash },
+    chain_head:
+      review.chain_head_seq === null || review.chain_head_hash === null ? null : { chain_seq: Number(review.chain_head_seq), hash: review.chain_head_hash },
     counts,
     can_decide: review.status === 'open' && (viewer.level >= 8 || review.reviewer_ids.includes(viewer.userId)),
   };
