@@ -50,6 +50,13 @@ describe('access reviews', () => {
     await keyRow.getByRole('button', { name: /^Revoke API key/ }).click();
     await saysDone(page, /^Revoke: API key/);
     await expect.poll(async () => (await keyRow.locator('td').nth(4).textContent()) ?? '').toContain(`revoke (${admin.user.email})`);
+    // The owner is above the admin: Revoke says why it is unavailable.
+    const ownerRevoke = table
+      .getByRole('row')
+      .filter({ hasText: org.owner.user.email })
+      .getByRole('button', { name: /^Revoke/ });
+    expect(await ownerRevoke.getAttribute('aria-disabled')).toBe('true');
+    expect(await ownerRevoke.getAttribute('title')).toBe('You can only edit others with level lower or equal to you.');
     const memberRow = table.getByRole('row').filter({ hasText: 'Organization access' }).filter({ hasText: member.user.email });
     await memberRow.getByRole('button', { name: /^Keep/ }).click();
     await saysDone(page, /^Keep: member/);

@@ -18,15 +18,20 @@ const FLAG_LABELS: Record<string, string> = { left: 'left', unused_key: 'unused 
 const NOT_REVOCABLE_HERE = 'Access through the organization membership is revoked in a review of the organization, not of one project.';
 const CLOSED = 'This access review is closed.';
 const NOT_A_REVIEWER = 'You are not a reviewer of this access review.';
+/** src/access/messages.ts CEILING_MESSAGES.target_above_own_level */
+const ABOVE_YOUR_LEVEL = 'You can only edit others with level lower or equal to you.';
 
 /** The items of one review: who, what, flags, and (for its reviewers) keep or revoke with a note. */
 export function ReviewItems({
   review,
   items,
   base,
+  level,
   run,
 }: {
   review: AccessReview;
+  /** The viewer's organization level (the grant ceiling: no revoking someone above it). */
+  level: number;
   items: AccessReviewItem[];
   base: string;
   run: (action: () => Promise<unknown>, success: string) => Promise<boolean>;
@@ -85,7 +90,7 @@ export function ReviewItems({
                 </GuardedButton>
                 <GuardedButton
                   className="danger"
-                  disabledReason={reason ?? (item.revocable ? null : NOT_REVOCABLE_HERE)}
+                  disabledReason={reason ?? (item.revocable ? (item.subject.level > level ? ABOVE_YOUR_LEVEL : null) : NOT_REVOCABLE_HERE)}
                   onClick={() => decide(item, 'revoke')}
                   aria-label={`Revoke ${item.access} of ${item.subject.email}`}
                 >

@@ -155,7 +155,7 @@ export function AccessReviews() {
               </GuardedButton>
             </div>
           ) : null}
-          {items.data ? <ReviewItems review={current} items={items.data} base={base} run={run} /> : null}
+          {items.data ? <ReviewItems review={current} items={items.data} base={base} level={level} run={run} /> : null}
         </section>
       ) : null}
     </>
