@@ -55,6 +55,7 @@ describe('access reviews', () => {
   let oldKey: Client & { keyId: string };
   let accountId: string;
   let reviewId: string;
+  let projectReviewId: string;
 
   beforeAll(async () => {
     server = await startServer();
@@ -168,6 +169,7 @@ describe('access reviews', () => {
     expect(await reviewCount(server, org)).toBe(before);
     const project = await admin.client.post(reviews(org), { name: 'Payments review', project_id: projectId });
     expect(project.status, JSON.stringify(project.body)).toBe(201);
+    projectReviewId = project.body.id;
     expectError(await admin.client.post(reviews(org), { name: 'again', project_id: projectId }), 409);
     // A project review: who can enter the project (organization-level access is not revocable there), its grants and keys.
     const list = await items(admin.client, org, project.body.id);
@@ -263,6 +265,25 @@ describe('access reviews', () => {
     // Closed: no more decisions, no second close.
     expectError(await decide(admin.client, org, reviewId, all[0].id, 'keep'), 409);
     expectError(await admin.client.post(`${reviews(org)}${reviewId}/close/`, { force: true }), 409);
+  });
+
+  it('records a revocation whose grant is already gone as already_gone', async () => {
+    // The project review started before the organization review closed: its project membership is gone now.
+    const list = await items(admin.client, org, projectReviewId);
+    const membership = list.find((i) => i.kind === 'project_membership' && i.subject.email === member.user.email);
+    const key = list.find((i) => i.kind === 'personal_api_key' && i.target_id === memberKey.keyId);
+    for (const item of [membership, key]) expect((await decide(admin.client, org, projectReviewId, item.id, 'revoke')).status).toBe(200);
+    expect((await member.client.delete(`/api/personal_api_keys/${memberKey.keyId}/`)).status).toBe(204);
+    const res = await admin.client.post(`${reviews(org)}${projectReviewId}/close/`, { force: true });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ revoked: 0, already_gone: 2 });
+    const after = await items(admin.client, org, projectReviewId);
+    expect(
+      after
+        .filter((i) => i.outcome === 'already_gone')
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual([membership.id, key.id].sort());
   });
 
   it('exports the evidence as JSON and CSV, tied to the activity-log chain', async () => {
