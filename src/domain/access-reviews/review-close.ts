@@ -14,7 +14,7 @@ import type { Actor } from '../actor.js';
 import { DomainError, validation } from '../errors.js';
 import { revokeOrganizationKey } from '../organizations/key-inventory.js';
 import { removeMember } from '../organizations/members.js';
-import { lockAsAdmin } from '../organizations/organizations.js';
+import { lockAsAdmin, requireAdminMembership } from '../organizations/organizations.js';
 import { deleteServiceAccount } from '../organizations/service-accounts.js';
 import { conflict, countItems, findReview, listItems, type ItemRecord, type ReviewCounts, type ReviewRecord } from './access-reviews.js';
 import type { ItemKind } from './review-snapshot.js';
@@ -124,14 +124,21 @@ export async function closeReview(
 ): Promise<CloseResult> {
   if (input.force !== undefined && typeof input.force !== 'boolean') throw validation('Must be a valid boolean.', 'force', 'invalid');
   const force = input.force === true;
+  const refusal = async (q: Queryable, lock: boolean) => {
+    const review = await findReview(q, organizationId, reviewId, lock);
+    if (review.status !== 'open') throw conflict(REVIEW_ALREADY_CLOSED);
+    const counts = await countItems(q, review.id);
+    if (counts.undecided > 0 && !force) throw validation(UNDECIDED_ITEMS(counts.undecided), 'force');
+    return { review, before: counts };
+  };
+  // A close that will be refused changes nothing, not even the chain: checked before chaining.
+  await requireAdminMembership(db, organizationId, actor.userId);
+  await refusal(db, false);
   // Every entry committed so far is chained first, so the head recorded below covers them.
   await chainPending(db, organizationId);
   return db.transaction(async (tx) => {
     await lockAsAdmin(tx, organizationId, actor.userId);
-    const review = await findReview(tx, organizationId, reviewId, true);
-    if (review.status !== 'open') throw conflict(REVIEW_ALREADY_CLOSED);
-    const before = await countItems(tx, review.id);
-    if (before.undecided > 0 && !force) throw validation(UNDECIDED_ITEMS(before.undecided), 'force');
+    const { review, before } = await refusal(tx, true);
     const items = await listItems(tx, review.id);
     const revocations = items.filter((i) => i.decision === 'revoke').sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || a.position - b.position);
     const outcomes = { revoked: 0, already_gone: 0 };
