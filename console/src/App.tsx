@@ -5,6 +5,7 @@ import { AcceptInvite } from './pages/AcceptInvite';
 import { ApiKeys } from './pages/ApiKeys';
 import { KeyInventory } from './pages/KeyInventory';
 import { Approvals } from './pages/Approvals';
+import { AccessReviews } from './pages/AccessReviews';
 import { Members } from './pages/Members';
 import { OrganizationSettings } from './pages/OrganizationSettings';
 import { Projects } from './pages/Projects';
@@ -34,6 +35,7 @@ export const PAGES: readonly PageEntry[] = [
   { path: '/sso', label: 'Single sign-on', Page: Sso },
   { path: '/activity', label: 'Activity log', Page: ActivityLog },
   { path: '/approvals', label: 'Approvals', Page: Approvals },
+  { path: '/access-reviews', label: 'Access reviews', Page: AccessReviews },
   { path: '/organization', label: 'Organization settings', Page: OrganizationSettings },
   { path: '/security', label: 'Sign-in security', Page: SignInSecurity },
 ];

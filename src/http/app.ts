@@ -60,6 +60,7 @@ import { consoleRoutes } from './routes/console.js';
 import { keyInventoryRoutes } from './routes/key-inventory.js';
 import { advancedActivityLogRoutes } from './routes/advanced-activity-logs.js';
 import { usersWithAccessRoutes } from './routes/users-with-access.js';
+import { accessReviewRoutes } from './routes/access-reviews.js';
 
 const INCOMING_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
@@ -222,6 +223,7 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     keyInventoryRoutes,
     advancedActivityLogRoutes,
     usersWithAccessRoutes,
+    accessReviewRoutes,
     // The admin console last: its catch-all GET answers only what no API route does.
     consoleRoutes,
   ]) {

@@ -215,4 +215,11 @@ export const ROUTE_SUMMARIES: Readonly<Record<string, string>> = {
   'GET /api/projects/:project_id/session_recordings/:id/users_with_access/': 'Who has access to this recording, and why',
   'GET /api/organizations/:organization_id/personal_api_keys/': "The organization's key inventory: every member's and service account's keys (admins)",
   'DELETE /api/organizations/:organization_id/personal_api_keys/:key_id/': 'Revoke a key from the inventory (not one above your level)',
+  'GET /api/organizations/:organization_id/access_reviews/': 'Access reviews (admins: all; reviewers: theirs)',
+  'POST /api/organizations/:organization_id/access_reviews/': 'Start an access review of the organization or one project (admins)',
+  'GET /api/organizations/:organization_id/access_reviews/:review_id/': 'An access review with its counts',
+  'GET /api/organizations/:organization_id/access_reviews/:review_id/items/': "An access review's items (the snapshot, flags and decisions)",
+  'PATCH /api/organizations/:organization_id/access_reviews/:review_id/items/:item_id/': 'Keep or revoke an item (reviewers and admins)',
+  'POST /api/organizations/:organization_id/access_reviews/:review_id/close/': 'Close an access review: apply its revocations (admins)',
+  'GET /api/organizations/:organization_id/access_reviews/:review_id/export/': 'Evidence of a review (JSON or CSV, with the chain head at closing)',
 };

@@ -44,6 +44,46 @@ export interface AccessControlsStored {
   reason: string | null;
 }
 
+export interface AccessReviewItems {
+  id: Generated<string>;
+  review_id: string;
+  position: number;
+  kind: string;
+  target_id: string;
+  project_id: number | null;
+  subject_user_id: number | null;
+  subject_uuid: string;
+  subject_email: string;
+  subject_is_service_account: Generated<boolean>;
+  subject_level: number;
+  access: string;
+  detail: Generated<Json>;
+  flags: Generated<string[]>;
+  revocable: Generated<boolean>;
+  decision: string | null;
+  note: Generated<string>;
+  decided_by_id: number | null;
+  decided_by_email: string | null;
+  decided_at: Timestamp | null;
+  outcome: string | null;
+}
+
+export interface AccessReviews {
+  id: Generated<string>;
+  organization_id: string;
+  project_id: number | null;
+  name: string;
+  status: Generated<string>;
+  reviewer_ids: Generated<number[]>;
+  due_at: Timestamp | null;
+  created_by_id: number | null;
+  created_at: Generated<Timestamp>;
+  closed_at: Timestamp | null;
+  closed_by_id: number | null;
+  chain_head_seq: Int8 | null;
+  chain_head_hash: string | null;
+}
+
 export interface ActivityChainCheckpoints {
   organization_id: string;
   up_to_chain_seq: Int8;
@@ -526,6 +566,8 @@ export interface WebauthnCredentials {
 export interface DB {
   access_controls: AccessControls;
   access_controls_stored: AccessControlsStored;
+  access_review_items: AccessReviewItems;
+  access_reviews: AccessReviews;
   activity_chain_checkpoints: ActivityChainCheckpoints;
   activity_chain_heads: ActivityChainHeads;
   activity_log: ActivityLog;

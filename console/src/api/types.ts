@@ -25,6 +25,7 @@ import type * as common from '../../../src/http/schemas/common.js';
 import type * as domains from '../../../src/http/schemas/domains.js';
 import type * as invites from '../../../src/http/schemas/invites.js';
 import type * as members from '../../../src/http/schemas/members.js';
+import type * as accessReviews from '../../../src/http/schemas/access-reviews.js';
 
 export type Wire<T> = T extends Date
   ? string
@@ -65,3 +66,7 @@ export type ApprovalPolicy = Wire<Static<typeof approvalPolicies.ApprovalPolicy>
 
 /** `POST …/domains/:id/scim/token/` (src/http/routes/scim-token.ts). */
 export type ScimToken = Wire<scimToken.ScimTokenIssued>;
+
+/** `…/access_reviews/` (src/http/routes/access-reviews.ts). */
+export type AccessReview = Wire<accessReviews.Review>;
+export type AccessReviewItem = Wire<accessReviews.Item>;

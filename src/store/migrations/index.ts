@@ -13,6 +13,7 @@ import { sql as samlSha1OptIn } from './0012_saml_sha1_opt_in.js';
 import { sql as signInSecurity } from './0013_sign_in_security.js';
 import { sql as approvalPolicies } from './0014_approval_policies.js';
 import { sql as timeBoundGrants } from './0015_time_bound_grants.js';
+import { sql as accessReviews } from './0017_access_reviews.js';
 
 /** Every migration, in the order it is applied. Never edit one that has shipped: add a new one. */
 export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
@@ -31,4 +32,5 @@ export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
   { name: '0013_sign_in_security', sql: signInSecurity },
   { name: '0014_approval_policies', sql: approvalPolicies },
   { name: '0015_time_bound_grants', sql: timeBoundGrants },
+  { name: '0017_access_reviews', sql: accessReviews },
 ];

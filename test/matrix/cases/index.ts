@@ -1,6 +1,7 @@
 import type { Case } from '../model.js';
 import type { World } from '../world.js';
 import { accessMatrixCases } from './access-matrix.js';
+import { accessReviewCases } from './access-reviews.js';
 import { activityCases } from './activity.js';
 import { approvalCases } from './approvals.js';
 import { ceilingCases } from './ceiling.js';
@@ -38,6 +39,7 @@ export function allCases(w: World): Case[] {
     ...signInSecurityCases(w),
     ...parityCases(w),
     ...timeBoundCases(w),
+    ...accessReviewCases(w),
     // Logging out ends the caller's session, so it runs last.
     { route: 'POST /api/logout/', access: 'public', who: 'anyone', ok: 204, request: async () => ({ method: 'POST', path: '/api/logout/' }) },
   ];
