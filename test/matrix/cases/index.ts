@@ -2,6 +2,7 @@ import type { Case } from '../model.js';
 import type { World } from '../world.js';
 import { accessMatrixCases } from './access-matrix.js';
 import { activityCases } from './activity.js';
+import { accessRequestCases } from './access-requests.js';
 import { approvalCases } from './approvals.js';
 import { ceilingCases } from './ceiling.js';
 import { consoleCases } from './console.js';
@@ -27,6 +28,7 @@ export function allCases(w: World): Case[] {
     ...resourceCases(w),
     ...roleCases(w),
     ...approvalCases(w),
+    ...accessRequestCases(w),
     ...activityCases(w),
     ...ssoCases(w),
     ...samlCases(w),
