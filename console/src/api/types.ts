@@ -8,6 +8,7 @@
  * '../../../src/http/schemas/<resource>.js'` (each schema file exports `type X = Static<typeof X>`).
  */
 import type { Static } from '@sinclair/typebox';
+import type * as accessRequests from '../../../src/http/schemas/access-requests.js';
 import type * as approvalPolicies from '../../../src/http/schemas/approval-policies.js';
 import type * as changeRequests from '../../../src/http/schemas/change-requests.js';
 import type * as organizations from '../../../src/http/schemas/organizations.js';
@@ -65,3 +66,6 @@ export type ApprovalPolicy = Wire<Static<typeof approvalPolicies.ApprovalPolicy>
 
 /** `POST …/domains/:id/scim/token/` (src/http/routes/scim-token.ts). */
 export type ScimToken = Wire<scimToken.ScimTokenIssued>;
+
+/** `…/access_requests/` (src/http/routes/access-requests.ts). */
+export type AccessRequest = Wire<accessRequests.AccessRequest>;
