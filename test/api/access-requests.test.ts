@@ -45,7 +45,13 @@ async function world(): Promise<World> {
 }
 
 async function fileProjectRequest(w: World, by: Person = w.member, body: Record<string, unknown> = {}) {
-  const res = await by.client.post(requests(w.privateId), { resource: 'project', access_level: 'member', duration_hours: 8, reason: 'On call this week', ...body });
+  const res = await by.client.post(requests(w.privateId), {
+    resource: 'project',
+    access_level: 'member',
+    duration_hours: 8,
+    reason: 'On call this week',
+    ...body,
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body;
 }
@@ -132,7 +138,11 @@ describe('access requests', () => {
   it('approves (for less time) and creates the grant with the decision, in one transaction', async () => {
     const w = await world();
     const filed = await fileProjectRequest(w, w.member, { access_level: 'admin', duration_hours: 48 });
-    const res = await w.admin.client.post(`${requests(w.privateId)}${filed.id}/approve/`, { access_level: 'member', duration_hours: 4, reason: 'member is enough' });
+    const res = await w.admin.client.post(`${requests(w.privateId)}${filed.id}/approve/`, {
+      access_level: 'member',
+      duration_hours: 4,
+      reason: 'member is enough',
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toMatchObject({ state: 'approved', granted_access_level: 'member', decision_reason: 'member is enough', can_decide: false });
     expect(res.body.decided_by.uuid).toBe(w.admin.user.uuid);
@@ -192,7 +202,11 @@ describe('access requests', () => {
     const w = await world();
     const own = await fileProjectRequest(w, w.admin, { resource: 'feature_flag', access_level: 'manager' });
     expectError(await w.admin.client.post(`${requests(w.privateId)}${own.id}/approve/`, {}), 403, 'You cannot approve or deny your own access request.');
-    expectError(await w.admin.client.post(`${requests(w.privateId)}${own.id}/deny/`, { reason: 'x' }), 403, 'You cannot approve or deny your own access request.');
+    expectError(
+      await w.admin.client.post(`${requests(w.privateId)}${own.id}/deny/`, { reason: 'x' }),
+      403,
+      'You cannot approve or deny your own access request.',
+    );
 
     const filed = await fileProjectRequest(w);
     const before = await counts(w.org);
@@ -214,9 +228,24 @@ describe('access requests', () => {
       'Must be an Organization admin to decide requests for project-wide access.',
     );
     // Higher or longer than asked: 400.
-    expectError(await w.admin.client.post(`${requests(w.privateId)}${filed.id}/approve/`, { access_level: 'admin' }), 400, 'An approval cannot grant a higher level than was requested.', 'access_level');
-    expectError(await w.admin.client.post(`${requests(w.privateId)}${filed.id}/approve/`, { duration_hours: 9 }), 400, 'An approval cannot grant access for longer than was requested.', 'duration_hours');
-    expectError(await w.admin.client.post(`${requests(w.privateId)}${filed.id}/approve/`, { access_level: 'owner' }), 400, /Invalid access level/, 'access_level');
+    expectError(
+      await w.admin.client.post(`${requests(w.privateId)}${filed.id}/approve/`, { access_level: 'admin' }),
+      400,
+      'An approval cannot grant a higher level than was requested.',
+      'access_level',
+    );
+    expectError(
+      await w.admin.client.post(`${requests(w.privateId)}${filed.id}/approve/`, { duration_hours: 9 }),
+      400,
+      'An approval cannot grant access for longer than was requested.',
+      'duration_hours',
+    );
+    expectError(
+      await w.admin.client.post(`${requests(w.privateId)}${filed.id}/approve/`, { access_level: 'owner' }),
+      400,
+      /Invalid access level/,
+      'access_level',
+    );
     // None of the refusals granted or decided anything.
     expect((await counts(w.org)).rules).toBe(before.rules);
     expect((await w.org.owner.client.get(`${requests(w.privateId)}${filed.id}/`)).body).toMatchObject({ state: 'pending', decided_by: null });
@@ -232,9 +261,16 @@ describe('access requests', () => {
     const w = await world();
     const open = (await w.org.owner.client.get('/api/users/@me/')).body.team.id as number;
     // Everyone's default on flags in the open project: none.
-    expect((await w.org.owner.client.put(`/api/projects/${open}/resource_access_controls/`, { resource: 'feature_flag', access_level: 'none' })).status).toBe(200);
+    expect((await w.org.owner.client.put(`/api/projects/${open}/resource_access_controls/`, { resource: 'feature_flag', access_level: 'none' })).status).toBe(
+      200,
+    );
     expectError(await w.member.client.get(`/api/projects/${open}/feature_flags/`), 403);
-    const wide = await w.member.client.post(requests(open), { resource: 'feature_flag', access_level: 'viewer', expires_at: new Date(Date.now() + 3_600_000).toISOString(), reason: 'Read the rollout' });
+    const wide = await w.member.client.post(requests(open), {
+      resource: 'feature_flag',
+      access_level: 'viewer',
+      expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+      reason: 'Read the rollout',
+    });
     expect(wide.status, JSON.stringify(wide.body)).toBe(201);
     expect(wide.body).toMatchObject({ resource: 'feature_flag', resource_id: null, duration_hours: null });
     const approved = await w.admin.client.post(`${requests(open)}${wide.body.id}/approve/`, {});
@@ -247,10 +283,20 @@ describe('access requests', () => {
       open,
       w.insider.user.id,
     ]);
-    const one = await w.member.client.post(requests(open), { resource: 'feature_flag', resource_id: flag!.id, access_level: 'editor', duration_hours: 2, reason: 'Fix targeting' });
+    const one = await w.member.client.post(requests(open), {
+      resource: 'feature_flag',
+      resource_id: flag!.id,
+      access_level: 'editor',
+      duration_hours: 2,
+      reason: 'Fix targeting',
+    });
     expect(one.status, JSON.stringify(one.body)).toBe(201);
     const other = await addMember(w.org, 1);
-    expectError(await other.client.post(`${requests(open)}${one.body.id}/approve/`, {}), 403, 'Must be manager of this feature_flag to decide requests for access to it.');
+    expectError(
+      await other.client.post(`${requests(open)}${one.body.id}/approve/`, {}),
+      403,
+      'Must be manager of this feature_flag to decide requests for access to it.',
+    );
     const byCreator = await w.insider.client.post(`${requests(open)}${one.body.id}/approve/`, {});
     expect(byCreator.status, JSON.stringify(byCreator.body)).toBe(200);
     const [rule] = await server.db.query<{ access_level: string }>(
@@ -269,7 +315,12 @@ describe('access requests', () => {
     expectError(await ask({ ...good, resource: 'feature_flag', access_level: 'admin' }), 400, /Invalid access level/, 'access_level');
     expectError(await ask({ ...good, access_level: 'none' }), 400, /Invalid access level/, 'access_level');
     expectError(await ask({ ...good, resource: 'everything' }), 400, /Invalid resource/, 'resource');
-    expectError(await ask({ ...good, duration_hours: undefined, expires_at: new Date(Date.now() - 60_000).toISOString() }), 400, 'The expiry must be in the future.', 'expires_at');
+    expectError(
+      await ask({ ...good, duration_hours: undefined, expires_at: new Date(Date.now() - 60_000).toISOString() }),
+      400,
+      'The expiry must be in the future.',
+      'expires_at',
+    );
     expectError(await ask({ ...good, duration_hours: undefined, expires_at: 'tomorrow' }), 400, /wrong format/, 'expires_at');
     expectError(await ask({ ...good, expires_at: new Date(Date.now() + 60_000).toISOString() }), 400, 'Give either duration_hours or expires_at.');
     expectError(await ask({ ...good, duration_hours: undefined }), 400, 'Give either duration_hours or expires_at.');

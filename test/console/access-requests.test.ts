@@ -46,7 +46,12 @@ describe('access requests', () => {
     expect(mine.map((r) => [r.resource, r.access_level, r.duration_hours, r.reason, r.state])).toEqual([['project', 'admin', 24, 'Release week', 'pending']]);
     await screenshot(page, 'request-access');
     // A member has no requests to decide: no count in the navigation.
-    await expect(page.getByRole('navigation', { name: 'Console' }).getByLabel(/pending/).count()).resolves.toBe(0);
+    await expect(
+      page
+        .getByRole('navigation', { name: 'Console' })
+        .getByText(/pending access request/)
+        .count(),
+    ).resolves.toBe(0);
     expect(problems).toEqual([]);
     await context.close();
   });
@@ -59,17 +64,19 @@ describe('access requests', () => {
     const { page, context, problems } = await visit(browser, server.url);
     await logIn(page, admin.user.email);
     const nav = page.getByRole('navigation', { name: 'Console' });
-    await nav.getByLabel('2 pending').waitFor();
+    await nav.getByText('2 pending access requests', { exact: true }).waitFor();
     await open(page, 'Access requests');
     const item = (email: string) => page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: new RegExp(`^${email}`) }) });
-    await item(member.user.email).getByRole('heading', { name: `${member.user.email} asks for admin access to project Production` }).waitFor();
+    await item(member.user.email)
+      .getByRole('heading', { name: `${member.user.email} asks for admin access to project Production` })
+      .waitFor();
     await screenshot(page, 'access-requests');
 
     await item(member.user.email).getByLabel(`Level for ${member.user.email}`).selectOption('member');
     await item(member.user.email).getByLabel(`Duration for ${member.user.email}`).selectOption({ label: '8 hours' });
     await item(member.user.email).getByRole('button', { name: 'Approve' }).click();
     await saysDone(page, `Approved: ${member.user.email} has member access to project Production.`);
-    await nav.getByLabel('1 pending').waitFor();
+    await nav.getByText('1 pending access request', { exact: true }).waitFor();
     const project = await member.client.get(`/api/projects/${privateId}/`);
     expect(project.status).toBe(200);
 
@@ -77,7 +84,7 @@ describe('access requests', () => {
     await item(other.user.email).getByRole('button', { name: 'Deny' }).click();
     await saysDone(page, `Denied: ${other.user.email}'s request for project Production.`);
     await page.getByText('No pending access requests.').waitFor();
-    await expect(nav.getByLabel(/pending/).count()).resolves.toBe(0);
+    await expect(nav.getByText(/pending access request/).count()).resolves.toBe(0);
 
     const all = (await admin.client.get(requests())).body.results as any[];
     const byRequester = Object.fromEntries(all.map((r) => [r.requester.email, [r.state, r.granted_access_level, r.decision_reason]]));

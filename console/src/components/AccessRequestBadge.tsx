@@ -29,9 +29,11 @@ export function AccessRequestBadge() {
     };
   }, [organization, path, tick]);
   if (count === 0) return null;
+  const what = `pending access request${count === 1 ? '' : 's'}`;
   return (
-    <span className="badge warn" aria-label={`${count} pending`}>
+    <span className="badge warn" title={`${count} ${what}`}>
       {count}
+      <span className="visually-hidden"> {what}</span>
     </span>
   );
 }

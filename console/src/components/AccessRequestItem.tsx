@@ -12,7 +12,9 @@ const levelsUpTo = (resource: string, level: string) => {
   return all.slice(0, all.indexOf(level) + 1);
 };
 const target = (r: AccessRequest) =>
-  r.resource === 'project' ? `project ${r.project_name}` : `${r.resource.replaceAll('_', ' ')}${r.resource_id ? ` ${r.resource_id}` : ' (project-wide)'} in ${r.project_name}`;
+  r.resource === 'project'
+    ? `project ${r.project_name}`
+    : `${r.resource.replaceAll('_', ' ')}${r.resource_id ? ` ${r.resource_id}` : ' (project-wide)'} in ${r.project_name}`;
 const asked = (r: AccessRequest) => (r.duration_hours !== null ? `for ${r.duration_hours} h` : `until ${new Date(r.expires_at!).toLocaleString()}`);
 
 /** One pending access request: who asks for what, for how long and why; approve (perhaps for less) or deny with a reason. */

@@ -22,7 +22,17 @@ const levelsOf = (resource: string) => LEVELS[resource] ?? ['viewer', 'editor', 
  * The 403 screen: "You don't have access…", with the server's reason, and a form to ask for access
  * (a level, for how long, and why) that files an access request for the people who could grant it.
  */
-export function RequestAccess({ projectId, resource = 'project', resourceId, detail }: { projectId: number; resource?: string; resourceId?: string; detail: string }) {
+export function RequestAccess({
+  projectId,
+  resource = 'project',
+  resourceId,
+  detail,
+}: {
+  projectId: number;
+  resource?: string;
+  resourceId?: string;
+  detail: string;
+}) {
   const action = useAction();
   const [form, setForm] = useState({ access_level: levelsOf(resource)[0]!, duration_hours: 8, reason: '' });
   const [filed, setFiled] = useState<AccessRequest | null>(null);
@@ -30,7 +40,9 @@ export function RequestAccess({ projectId, resource = 'project', resourceId, det
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     await action.run(async () => {
-      setFiled(await post<AccessRequest>(`/api/projects/${projectId}/access_requests/`, { resource, ...(resourceId ? { resource_id: resourceId } : {}), ...form }));
+      setFiled(
+        await post<AccessRequest>(`/api/projects/${projectId}/access_requests/`, { resource, ...(resourceId ? { resource_id: resourceId } : {}), ...form }),
+      );
     }, 'Your request was sent to the people who can grant it.');
   };
 
@@ -48,7 +60,12 @@ export function RequestAccess({ projectId, resource = 'project', resourceId, det
               </option>
             ))}
           </SelectField>
-          <SelectField label="For" name="duration_hours" value={form.duration_hours} onChange={(e) => setForm({ ...form, duration_hours: Number(e.target.value) })}>
+          <SelectField
+            label="For"
+            name="duration_hours"
+            value={form.duration_hours}
+            onChange={(e) => setForm({ ...form, duration_hours: Number(e.target.value) })}
+          >
             {DURATIONS.map(([hours, label]) => (
               <option key={hours} value={hours}>
                 {label}

@@ -17,7 +17,9 @@ export function AccessRequests() {
   return (
     <>
       <h1>Access requests</h1>
-      <p className="muted">Requests from members refused a project or a resource, that you could grant. An approval may give a lower level or a shorter time.</p>
+      <p className="muted">
+        Requests from members refused a project or a resource, that you could grant. An approval may give a lower level or a shorter time.
+      </p>
       <ErrorMessage error={requests.error} />
       <p role="status" className="status">
         {notice}

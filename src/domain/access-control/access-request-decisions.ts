@@ -55,7 +55,8 @@ export async function decideAccessRequest(
       [request.id, actor.userId, now, reason],
     )) as [AccessRequestRecord];
   } else {
-    const level = input.access_level === undefined || input.access_level === null ? request.access_level : requestableLevel(request.resource, input.access_level);
+    const level =
+      input.access_level === undefined || input.access_level === null ? request.access_level : requestableLevel(request.resource, input.access_level);
     if (compareAccessLevels(request.resource, level, request.access_level) > 0) throw validation(ACCESS_REQUEST_MESSAGES.higherThanRequested, 'access_level');
     const ceiling = await decisionDenial(tx, request, actor.userId, level);
     if (ceiling) throw permissionDenied(ceiling);
@@ -81,10 +82,9 @@ export async function decideAccessRequest(
       expiresAt: expiry.expiresAt,
       reason: reason ?? approved.reason,
     });
-    [decided] = (await tx.query<AccessRequestRecord>('UPDATE access_requests SET access_control_id = $2 WHERE id = $1 RETURNING *', [
-      request.id,
-      grantId,
-    ])) as [AccessRequestRecord];
+    [decided] = (await tx.query<AccessRequestRecord>('UPDATE access_requests SET access_control_id = $2 WHERE id = $1 RETURNING *', [request.id, grantId])) as [
+      AccessRequestRecord,
+    ];
   }
   const [people] = await tx.query<{ requester: UserRecord; project_id: number; project_name: string }>(
     `SELECT row_to_json(u.*) AS requester, p.id AS project_id, p.name AS project_name

@@ -37,12 +37,12 @@ export interface AccessRequestInput {
 }
 
 const MAX_REASON = 1000;
-const isResource = (value: unknown): value is AccessControlResource =>
-  value === 'project' || (ACCESS_CONTROL_RESOURCES as readonly unknown[]).includes(value);
+const isResource = (value: unknown): value is AccessControlResource => value === 'project' || (ACCESS_CONTROL_RESOURCES as readonly unknown[]).includes(value);
 
 /** A level the resource can be given, above `none` (asking for no access is no request). */
 export function requestableLevel(resource: AccessControlResource, value: unknown, attr = 'access_level'): AccessLevel {
-  const levels = accessLevelsFor(resource).filter((l) => l !== 'none' && accessLevelsFor(resource).indexOf(l) >= accessLevelsFor(resource).indexOf(minimumAccessLevel(resource)));
+  const all = accessLevelsFor(resource);
+  const levels = all.filter((l) => l !== 'none' && all.indexOf(l) >= all.indexOf(minimumAccessLevel(resource)));
   if (typeof value !== 'string' || !(levels as readonly string[]).includes(value)) {
     throw validation(`Invalid access level. Must be one of: ${levels.join(', ')}`, attr, 'invalid_choice');
   }
@@ -86,7 +86,8 @@ interface ValidRequest {
 
 async function validate(q: Queryable, projectId: number, input: AccessRequestInput, now: Date): Promise<ValidRequest> {
   if (input.resource === undefined || input.resource === null) throw validation('This field is required.', 'resource', 'required');
-  if (!isResource(input.resource)) throw validation(`Invalid resource. Must be project or one of: ${ACCESS_CONTROL_RESOURCES.join(', ')}`, 'resource', 'invalid_choice');
+  if (!isResource(input.resource))
+    throw validation(`Invalid resource. Must be project or one of: ${ACCESS_CONTROL_RESOURCES.join(', ')}`, 'resource', 'invalid_choice');
   const resource = input.resource;
   let resourceId: string | null = null;
   const rawId = input.resource_id === undefined || input.resource_id === null || input.resource_id === '' ? null : String(input.resource_id);
@@ -133,7 +134,15 @@ export async function logAccessRequest(
     itemId: request.id,
     detail: {
       name: `${requester.email} asks for ${request.access_level} access to ${target}`,
-      changes: [{ type: 'AccessRequest', action: activity === 'requested' ? 'created' : 'changed', field: 'state', before: activity === 'requested' ? null : 'pending', after: request.state }],
+      changes: [
+        {
+          type: 'AccessRequest',
+          action: activity === 'requested' ? 'created' : 'changed',
+          field: 'state',
+          before: activity === 'requested' ? null : 'pending',
+          after: request.state,
+        },
+      ],
       context: {
         project_id: project.id,
         project_name: project.name,
@@ -183,7 +192,18 @@ export async function fileAccessRequest(
       `INSERT INTO access_requests (organization_id, team_id, requested_by_id, organization_member_id, resource, resource_id, access_level,
                                     duration_hours, requested_expires_at, reason)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-      [project.organization_id, project.id, actor.userId, access.organizationMemberId, valid.resource, valid.resourceId, valid.level, valid.durationHours, valid.expiresAt, valid.reason],
+      [
+        project.organization_id,
+        project.id,
+        actor.userId,
+        access.organizationMemberId,
+        valid.resource,
+        valid.resourceId,
+        valid.level,
+        valid.durationHours,
+        valid.expiresAt,
+        valid.reason,
+      ],
     )) as [AccessRequestRecord];
   } catch (err) {
     if (pgErrorCode(err) === PgCode.uniqueViolation) throw new DomainError('conflict', ACCESS_REQUEST_MESSAGES.pendingExists, 'conflict');

@@ -54,24 +54,37 @@ export function accessRequestRoutes(app: FastifyInstance, { db }: Deps): void {
   const base = '/api/projects/:project_id/access_requests/';
   const item = `${base}:request_id/`;
 
-  api.post(base, { config: { access: askable('access_control', 'write') }, schema: { params: ProjectParams, body: AccessRequestCreate, response: { 201: AccessRequest } } }, async (request, reply) => {
-    const access = routeProject(request);
-    const user = currentUser(request);
-    const view = await db.transaction(async (tx) => {
-      const created = await fileAccessRequest(tx, actorOf(request), user, access, request.body);
-      return getAccessRequest(tx, access.project.id, created.id, user.id);
-    });
-    return reply.code(201).send(show(view));
-  });
+  api.post(
+    base,
+    { config: { access: askable('access_control', 'write') }, schema: { params: ProjectParams, body: AccessRequestCreate, response: { 201: AccessRequest } } },
+    async (request, reply) => {
+      const access = routeProject(request);
+      const user = currentUser(request);
+      const view = await db.transaction(async (tx) => {
+        const created = await fileAccessRequest(tx, actorOf(request), user, access, request.body);
+        return getAccessRequest(tx, access.project.id, created.id, user.id);
+      });
+      return reply.code(201).send(show(view));
+    },
+  );
 
-  api.get(base, { config: { access: askable('access_control', 'read') }, schema: { params: ProjectParams, querystring: AccessRequestListQuery, response: { 200: AccessRequestPage } } }, async (request) => {
-    const page = readPage(request);
-    const rows = await listForProject(db, routeProject(request).project.id, currentUser(request).id, request.query.state);
-    return paginated(request, page, rows.length, rows.slice(page.offset, page.offset + page.limit).map(show));
-  });
+  api.get(
+    base,
+    {
+      config: { access: askable('access_control', 'read') },
+      schema: { params: ProjectParams, querystring: AccessRequestListQuery, response: { 200: AccessRequestPage } },
+    },
+    async (request) => {
+      const page = readPage(request);
+      const rows = await listForProject(db, routeProject(request).project.id, currentUser(request).id, request.query.state);
+      return paginated(request, page, rows.length, rows.slice(page.offset, page.offset + page.limit).map(show));
+    },
+  );
 
-  api.get(item, { config: { access: askable('access_control', 'read') }, schema: { params: AccessRequestParams, response: { 200: AccessRequest } } }, async (request) =>
-    show(await getAccessRequest(db, routeProject(request).project.id, request.params.request_id, currentUser(request).id)),
+  api.get(
+    item,
+    { config: { access: askable('access_control', 'read') }, schema: { params: AccessRequestParams, response: { 200: AccessRequest } } },
+    async (request) => show(await getAccessRequest(db, routeProject(request).project.id, request.params.request_id, currentUser(request).id)),
   );
 
   const decide = async (request: FastifyRequest, id: string, verdict: 'approved' | 'denied', body: Record<string, unknown>) => {
@@ -79,8 +92,10 @@ export function accessRequestRoutes(app: FastifyInstance, { db }: Deps): void {
     return show(await db.transaction((tx) => decideAccessRequest(tx, actorOf(request), currentUser(request), projectId, id, verdict, body)));
   };
   const write = { access: scoped('access_control', 'write') };
-  api.post(`${item}approve/`, { config: write, schema: { params: AccessRequestParams, body: AccessRequestApprove, response: { 200: AccessRequest } } }, (request) =>
-    decide(request, request.params.request_id, 'approved', request.body ?? {}),
+  api.post(
+    `${item}approve/`,
+    { config: write, schema: { params: AccessRequestParams, body: AccessRequestApprove, response: { 200: AccessRequest } } },
+    (request) => decide(request, request.params.request_id, 'approved', request.body ?? {}),
   );
   api.post(`${item}deny/`, { config: write, schema: { params: AccessRequestParams, body: AccessRequestDeny, response: { 200: AccessRequest } } }, (request) =>
     decide(request, request.params.request_id, 'denied', request.body),
@@ -88,7 +103,10 @@ export function accessRequestRoutes(app: FastifyInstance, { db }: Deps): void {
 
   api.get(
     '/api/organizations/:organization_id/access_requests/',
-    { config: { access: scoped('access_control', 'read') }, schema: { params: OrgParams, querystring: AccessRequestListQuery, response: { 200: AccessRequestPage } } },
+    {
+      config: { access: scoped('access_control', 'read') },
+      schema: { params: OrgParams, querystring: AccessRequestListQuery, response: { 200: AccessRequestPage } },
+    },
     async (request) => {
       const page = readPage(request);
       const rows = await listDecidable(db, routeOrganization(request).record.id, currentUser(request).id);

@@ -7,7 +7,9 @@ export type AccessRequestParams = Static<typeof AccessRequestParams>;
 
 export const AccessRequestCreate = Type.Object({
   resource: Type.Unknown({ description: "'project', or a resource type such as feature_flag." }),
-  resource_id: Type.Optional(Type.Unknown({ description: 'One object of the resource (feature_flag, insight, dashboard, session_recording); none: the whole type.' })),
+  resource_id: Type.Optional(
+    Type.Unknown({ description: 'One object of the resource (feature_flag, insight, dashboard, session_recording); none: the whole type.' }),
+  ),
   access_level: Type.Unknown({ description: 'The level asked for: member or admin for a project, viewer, editor or manager for a resource.' }),
   duration_hours: Type.Optional(Type.Unknown({ description: 'For how long, from approval (whole hours, at most 2160). Give this or expires_at.' })),
   expires_at: Type.Optional(Type.Unknown({ description: 'Until when (ISO 8601, in the future). Give this or duration_hours.' })),

@@ -7,7 +7,12 @@ import { inA, inP } from './core.js';
  * A pending access request, straight into the store: by the principal's own user when they belong to
  * A (they read their own), else by N, who is refused the private project P.
  */
-async function pendingRequest(w: World, projectId: number, by: Principal | null, target: { resource: string; level: string } = { resource: 'project', level: 'member' }) {
+async function pendingRequest(
+  w: World,
+  projectId: number,
+  by: Principal | null,
+  target: { resource: string; level: string } = { resource: 'project', level: 'member' },
+) {
   const user = by?.user && ROLE[by.user] !== 'outsider' ? by.user : 'N';
   const [row] = await w.server.db.query<{ id: string }>(
     `INSERT INTO access_requests (organization_id, team_id, requested_by_id, organization_member_id, resource, resource_id, access_level, duration_hours, reason)
@@ -21,10 +26,7 @@ async function pendingRequest(w: World, projectId: number, by: Principal | null,
 
 /** Takes back what the cases filed and granted (a grant to N would open P to N for the rest of the matrix). */
 const cleanup = (w: World) => async () => {
-  await w.server.db.query(
-    `DELETE FROM access_controls c USING access_requests r WHERE r.access_control_id = c.id AND r.organization_id = $1`,
-    [w.orgA],
-  );
+  await w.server.db.query(`DELETE FROM access_controls c USING access_requests r WHERE r.access_control_id = c.id AND r.organization_id = $1`, [w.orgA]);
   await w.server.db.query('DELETE FROM access_requests WHERE organization_id = $1', [w.orgA]);
 };
 
@@ -44,7 +46,12 @@ export function accessRequestCases(w: World): Case[] {
       who: 'member',
       ok: 201,
       request: async () =>
-        inP(w, { method: 'POST', path: base(), body: { resource: 'project', access_level: 'member', duration_hours: 8, reason: 'matrix' }, cleanup: cleanup(w) }),
+        inP(w, {
+          method: 'POST',
+          path: base(),
+          body: { resource: 'project', access_level: 'member', duration_hours: 8, reason: 'matrix' },
+          cleanup: cleanup(w),
+        }),
     },
     {
       route: 'GET /api/projects/:project_id/access_requests/',
