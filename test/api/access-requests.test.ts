@@ -306,6 +306,26 @@ describe('access requests', () => {
     expect(rule!.access_level).toBe('editor');
   });
 
+  it('undoes the decision when the grant cannot be made (one transaction)', async () => {
+    const w = await world();
+    const open = (await w.org.owner.client.get('/api/users/@me/')).body.team.id as number;
+    const [flag] = await server.db.query<{ id: number }>(`INSERT INTO feature_flags (team_id, key) VALUES ($1, 'gone-soon') RETURNING id`, [open]);
+    const filed = await w.member.client.post(requests(open), {
+      resource: 'feature_flag',
+      resource_id: flag!.id,
+      access_level: 'viewer',
+      duration_hours: 1,
+      reason: 'Look',
+    });
+    expect(filed.status, JSON.stringify(filed.body)).toBe(201);
+    // The object goes away before the decision: the grant fails, and so does the decision.
+    await server.db.query('UPDATE feature_flags SET deleted = true WHERE id = $1', [flag!.id]);
+    const before = await counts(w.org);
+    expectError(await w.org.owner.client.post(`${requests(open)}${filed.body.id}/approve/`, {}), 404);
+    expect(await counts(w.org)).toEqual(before);
+    expect((await w.org.owner.client.get(`${requests(open)}${filed.body.id}/`)).body).toMatchObject({ state: 'pending', granted_access_level: null });
+  });
+
   it('refuses bad input with 400 and changes nothing', async () => {
     const w = await world();
     const before = await counts(w.org);
