@@ -6,6 +6,8 @@ import { ApiKeys } from './pages/ApiKeys';
 import { KeyInventory } from './pages/KeyInventory';
 import { Approvals } from './pages/Approvals';
 import { AccessReviews } from './pages/AccessReviews';
+import { AccessRequests } from './pages/AccessRequests';
+import { AccessRequestBadge } from './components/AccessRequestBadge';
 import { Members } from './pages/Members';
 import { OrganizationSettings } from './pages/OrganizationSettings';
 import { Projects } from './pages/Projects';
@@ -23,6 +25,8 @@ export interface PageEntry {
   path: string;
   label: string;
   Page: ComponentType;
+  /** Shown after the link (a count of what waits there). */
+  Badge?: ComponentType;
 }
 
 export const PAGES: readonly PageEntry[] = [
@@ -36,6 +40,7 @@ export const PAGES: readonly PageEntry[] = [
   { path: '/activity', label: 'Activity log', Page: ActivityLog },
   { path: '/approvals', label: 'Approvals', Page: Approvals },
   { path: '/access-reviews', label: 'Access reviews', Page: AccessReviews },
+  { path: '/access-requests', label: 'Access requests', Page: AccessRequests, Badge: AccessRequestBadge },
   { path: '/organization', label: 'Organization settings', Page: OrganizationSettings },
   { path: '/security', label: 'Sign-in security', Page: SignInSecurity },
 ];

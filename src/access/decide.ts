@@ -92,7 +92,9 @@ export function decide(input: DecisionInput): Decision {
   if (organization && organization.level === null) {
     return deny(404, 'not_found', project ? 'Project not found.' : 'Organization not found.', 'not a member of the organization');
   }
-  if (project && project.effectiveLevel === null) {
+  // A route where someone refused a project asks for access to it: organization membership suffices.
+  const mayAsk = access.kind === 'scoped' && access.refusedMayAsk === true;
+  if (project && project.effectiveLevel === null && !mayAsk) {
     return deny(403, 'permission_denied', "You don't have access to the project.", 'private project without membership');
   }
   const reason = describeGrant(principal, access, organization, project);

@@ -59,3 +59,20 @@ export const lifetimeOverPolicyMessage = (organizationName: string, maxLifetimeD
 /** A key used past the organization's lifetime (401, authentication_failed). */
 export const keyExpiredByPolicyMessage = (organizationName: string, maxLifetimeDays: number | null) =>
   `Personal API key has expired: organization '${organizationName}' allows keys to live at most ${maxLifetimeDays} days.`;
+
+// Access requests (access-requests.ts).
+
+export const ACCESS_REQUEST_MESSAGES = {
+  needsProjectAdmin: 'Only admins of the project can decide requests for access to it.',
+  needsOrganizationAdmin: 'Must be an Organization admin to decide requests for project-wide access.',
+  needsObjectManager: (resource: string) => `Must be manager of this ${resource} to decide requests for access to it.`,
+  aboveCeiling: 'You can only grant access lower or equal to your own.',
+  ownRequest: 'You cannot approve or deny your own access request.',
+  alreadyDecided: (state: string) => `This access request was already ${state}.`,
+  higherThanRequested: 'An approval cannot grant a higher level than was requested.',
+  longerThanRequested: 'An approval cannot grant access for longer than was requested.',
+  expiryInPast: 'The expiry must be in the future.',
+  requestedExpiryPassed: 'The requested access has already expired; deny this request instead.',
+  pendingExists: 'You already have a pending request for this access.',
+  reasonRequired: 'Say why you need this access.',
+} as const;

@@ -26,7 +26,16 @@ export interface Serves {
 
 export type RouteAccess =
   | { kind: 'public' }
-  | { kind: 'scoped'; scope: ScopeObject; action: ScopeAction; project?: 'token'; alsoAccepts?: ScopeObject; serves?: Serves }
+  | {
+      kind: 'scoped';
+      scope: ScopeObject;
+      action: ScopeAction;
+      project?: 'token';
+      alsoAccepts?: ScopeObject;
+      serves?: Serves;
+      /** Members of the project's organization refused the project itself may still call it (to ask for access). */
+      refusedMayAsk?: true;
+    }
   | { kind: 'key_management'; keys: 'all-scopes' | 'self' }
   | { kind: 'project_token' }
   | { kind: 'scim_token' };
@@ -39,6 +48,8 @@ export const serving = (scope: ScopeObject, action: ScopeAction, serves: Serves,
   alsoAccepts ? { kind: 'scoped', scope, action, alsoAccepts, serves } : { kind: 'scoped', scope, action, serves };
 /** Does this route create an object (a write with no object named)? Creation needs access to the resource type itself. */
 export const createsObject = (access: { action: ScopeAction; serves?: Serves }): boolean => access.action === 'write' && access.serves?.object === undefined;
+/** A scoped project route open to every member of the project's organization, with or without access to the project (access requests). */
+export const askable = (scope: ScopeObject, action: ScopeAction): RouteAccess => ({ kind: 'scoped', scope, action, refusedMayAsk: true });
 export const projectToken: RouteAccess = { kind: 'project_token' };
 export const scimToken: RouteAccess = { kind: 'scim_token' };
 
@@ -51,7 +62,7 @@ export function describeAccess(access: RouteAccess): string {
         access.serves
           ? ` Needs ${access.action === 'read' ? 'viewer' : 'editor'} access to ${access.serves.resource}${access.serves.object ? ' (the object)' : ''}.`
           : ''
-      }`;
+      }${access.refusedMayAsk ? " Open to every member of the project's organization, with or without access to the project." : ''}`;
     case 'project_token':
       return "A project's token (phc_...); no user credentials.";
     case 'scim_token':

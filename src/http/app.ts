@@ -37,6 +37,7 @@ import { twoFactorRoutes } from './routes/two-factor.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { passkeyRoutes } from './routes/passkeys.js';
 import { changeRequestRoutes } from './routes/change-requests.js';
+import { accessRequestRoutes } from './routes/access-requests.js';
 import { roleRoutes } from './routes/roles.js';
 import { sessionRecordingRoutes } from './routes/session-recordings.js';
 import { dashboardRoutes } from './routes/dashboards.js';
@@ -213,6 +214,7 @@ export async function buildApp(db: Database, config: WardenConfig): Promise<Ward
     roleRoutes,
     accessControlRoutes,
     changeRequestRoutes,
+    accessRequestRoutes,
     activityLogRoutes,
     activitySinkRoutes,
     domainRoutes,

@@ -84,6 +84,29 @@ export interface AccessReviews {
   chain_head_hash: string | null;
 }
 
+export interface AccessRequests {
+  id: Generated<string>;
+  organization_id: string;
+  team_id: number;
+  requested_by_id: number;
+  organization_member_id: string;
+  resource: string;
+  resource_id: string | null;
+  access_level: string;
+  duration_hours: number | null;
+  requested_expires_at: Timestamp | null;
+  reason: string;
+  state: Generated<string>;
+  decided_by_id: number | null;
+  decided_at: Timestamp | null;
+  decision_reason: string | null;
+  granted_access_level: string | null;
+  granted_expires_at: Timestamp | null;
+  access_control_id: string | null;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface ActivityChainCheckpoints {
   organization_id: string;
   up_to_chain_seq: Int8;
@@ -568,6 +591,7 @@ export interface DB {
   access_controls_stored: AccessControlsStored;
   access_review_items: AccessReviewItems;
   access_reviews: AccessReviews;
+  access_requests: AccessRequests;
   activity_chain_checkpoints: ActivityChainCheckpoints;
   activity_chain_heads: ActivityChainHeads;
   activity_log: ActivityLog;

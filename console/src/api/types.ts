@@ -8,6 +8,7 @@
  * '../../../src/http/schemas/<resource>.js'` (each schema file exports `type X = Static<typeof X>`).
  */
 import type { Static } from '@sinclair/typebox';
+import type * as accessRequests from '../../../src/http/schemas/access-requests.js';
 import type * as approvalPolicies from '../../../src/http/schemas/approval-policies.js';
 import type * as changeRequests from '../../../src/http/schemas/change-requests.js';
 import type * as organizations from '../../../src/http/schemas/organizations.js';
@@ -70,3 +71,5 @@ export type ScimToken = Wire<scimToken.ScimTokenIssued>;
 /** `…/access_reviews/` (src/http/routes/access-reviews.ts). */
 export type AccessReview = Wire<accessReviews.Review>;
 export type AccessReviewItem = Wire<accessReviews.Item>;
+/** `…/access_requests/` (src/http/routes/access-requests.ts). */
+export type AccessRequest = Wire<accessRequests.AccessRequest>;

@@ -50,6 +50,7 @@ export function Layout({ pages, current, children }: { pages: readonly PageEntry
               <Link to={p.path} aria-current={p === current ? 'page' : undefined}>
                 {p.label}
               </Link>
+              {p.Badge ? <p.Badge /> : null}
             </li>
           ))}
         </ul>

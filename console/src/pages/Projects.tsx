@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { all, post } from '../api/client';
 import type { Project } from '../api/types';
 import { ProjectDetail } from '../components/ProjectDetail';
+import { UnreachableProject } from '../components/UnreachableProject';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { CheckboxField, TextField } from '../components/Field';
 import { GuardedButton } from '../components/GuardedButton';
@@ -81,7 +82,7 @@ export function Projects() {
           ) : (
             <>
               <h2 id="project-detail-heading">Project</h2>
-              <p>{selected && projects.data ? 'This project does not exist or you cannot reach it.' : 'Choose a project to see its access and members.'}</p>
+              {selected && projects.data ? <UnreachableProject projectId={selected} /> : <p>Choose a project to see its access and members.</p>}
             </>
           )}
         </section>

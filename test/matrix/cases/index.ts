@@ -3,6 +3,7 @@ import type { World } from '../world.js';
 import { accessMatrixCases } from './access-matrix.js';
 import { accessReviewCases } from './access-reviews.js';
 import { activityCases } from './activity.js';
+import { accessRequestCases } from './access-requests.js';
 import { approvalCases } from './approvals.js';
 import { ceilingCases } from './ceiling.js';
 import { consoleCases } from './console.js';
@@ -29,6 +30,7 @@ export function allCases(w: World): Case[] {
     ...resourceCases(w),
     ...roleCases(w),
     ...approvalCases(w),
+    ...accessRequestCases(w),
     ...activityCases(w),
     ...ssoCases(w),
     ...samlCases(w),
