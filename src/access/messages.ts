@@ -59,3 +59,12 @@ export const lifetimeOverPolicyMessage = (organizationName: string, maxLifetimeD
 /** A key used past the organization's lifetime (401, authentication_failed). */
 export const keyExpiredByPolicyMessage = (organizationName: string, maxLifetimeDays: number | null) =>
   `Personal API key has expired: organization '${organizationName}' allows keys to live at most ${maxLifetimeDays} days.`;
+
+// Keys bound to networks and rates (key-networks.ts, key-policy.ts).
+
+/** A key used from an address outside its ranges (403, permission_denied). */
+export const keyOutsideRangesMessage = (address: string) => `This personal API key may not be used from your address (${address}).`;
+
+/** A key reaching an organization that requires ranges, without any (creating one: 400; using one: 403). */
+export const rangesRequiredMessage = (organizationName: string) =>
+  `Organization '${organizationName}' requires personal API keys to be restricted to IP address ranges (allowed_ips).`;

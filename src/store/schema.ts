@@ -277,6 +277,7 @@ export interface Organizations {
   default_role_id: string | null;
   session_cookie_age: number | null;
   session_idle_timeout: number | null;
+  require_key_ip_ranges: Generated<boolean>;
 }
 
 export interface PendingLogins {
@@ -299,6 +300,8 @@ export interface PersonalApiKeys {
   last_used_at: Timestamp | null;
   last_rolled_at: Timestamp | null;
   expires_at: Timestamp | null;
+  allowed_ips: string[] | null;
+  rate_limit_per_minute: number | null;
 }
 
 export interface Projects {

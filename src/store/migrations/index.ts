@@ -12,6 +12,7 @@ import { sql as grantCeiling } from './0011_grant_ceiling.js';
 import { sql as samlSha1OptIn } from './0012_saml_sha1_opt_in.js';
 import { sql as signInSecurity } from './0013_sign_in_security.js';
 import { sql as approvalPolicies } from './0014_approval_policies.js';
+import { sql as keyNetworks } from './0018_key_networks.js';
 
 /** Every migration, in the order it is applied. Never edit one that has shipped: add a new one. */
 export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
@@ -29,4 +30,5 @@ export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
   { name: '0012_saml_sha1_opt_in', sql: samlSha1OptIn },
   { name: '0013_sign_in_security', sql: signInSecurity },
   { name: '0014_approval_policies', sql: approvalPolicies },
+  { name: '0018_key_networks', sql: keyNetworks },
 ];
