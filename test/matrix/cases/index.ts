@@ -7,6 +7,7 @@ import { ceilingCases } from './ceiling.js';
 import { consoleCases } from './console.js';
 import { coreCases } from './core.js';
 import { flagCases } from './flags.js';
+import { keyNetworkCases } from './key-networks.js';
 import { resourceCases } from './resources.js';
 import { roleCases } from './roles.js';
 import { schemaCases } from './schema.js';
@@ -22,6 +23,7 @@ export function allCases(w: World): Case[] {
   return [
     ...coreCases(w),
     ...ceilingCases(w),
+    ...keyNetworkCases(w),
     ...schemaCases(w),
     ...flagCases(w),
     ...resourceCases(w),
