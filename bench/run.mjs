@@ -1,10 +1,11 @@
 // Warden's benchmarks. Each prints ratios measured in one run on this machine (absolute times on
 // shared machines are noisy; the ratios are what BENCHMARKS.md tracks).
-// Run all: npm run bench. One: npm run bench -- decisions | keys | authorized-requests | latency | workers | ingestion | activity-log | … | startup | soak
+// Run all: npm run bench. One: npm run bench -- decisions | keys | authorized-requests | key-networks | latency | workers | ingestion | activity-log | … | startup | soak
 import { benchActivityLog } from './activity-log.mjs';
 import { benchDecisions } from './decisions.mjs';
 import { benchIngestion } from './ingestion.mjs';
 import { benchKeyVerification } from './key-verification.mjs';
+import { benchKeyNetworks } from './key-networks.mjs';
 import { benchAuthorizedRequests } from './authorized-requests.mjs';
 import { benchLatency } from './latency.mjs';
 import { benchWorkers } from './workers.mjs';
@@ -17,6 +18,7 @@ const benches = {
   decisions: benchDecisions,
   keys: benchKeyVerification,
   'authorized-requests': benchAuthorizedRequests,
+  'key-networks': benchKeyNetworks,
   latency: benchLatency,
   workers: benchWorkers,
   ingestion: benchIngestion,

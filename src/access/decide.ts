@@ -1,4 +1,5 @@
-import { policyAllowsUse, policyDeadline, type KeyPolicy } from './key-policy.js';
+import { keyAddressRefusal, type KeyNetworks } from './key-networks.js';
+import { policyAllowsUse, policyDeadline, rangesRefusal, type KeyPolicy } from './key-policy.js';
 import { OrganizationLevel } from './levels.js';
 import { keyExpiredByPolicyMessage, keysDisallowedMessage } from './messages.js';
 import type { RouteAccess } from './route-access.js';
@@ -16,6 +17,10 @@ export type Principal =
       createdAt: Date;
       /** Keys of service accounts are managed by organization admins, never by the account itself. */
       isServiceAccount: boolean;
+      /** The address ranges the key may be used from (compiled, cached with the key); null/absent = anywhere. */
+      networks?: KeyNetworks | null;
+      /** Requests per minute the key may make (the guard counts them); null/absent = no limit. */
+      rateLimitPerMinute?: number | null;
     };
 
 export interface OrganizationFacts {
@@ -47,6 +52,8 @@ export interface DecisionInput {
    * project (the account, the lists): their policies and the key's confinement decide there.
    */
   accountOrganizations?: readonly OrganizationFacts[];
+  /** The client's address as the proxy settings define it (src/http/rate-limits.ts clientAddress). */
+  clientAddress?: string;
   now: Date;
 }
 
@@ -68,6 +75,10 @@ const deny = (status: Denial['status'], code: string, detail: string, reason = d
 export const NO_KEY_ACCESS = 'This action does not support Personal API Key access';
 export const SERVICE_ACCOUNT_KEY_MANAGEMENT = "A service account's keys are managed by its organization's admins.";
 export const PROJECT_CONFINED_KEY = 'API keys with scoped projects are only supported on project-based views.';
+/** The reason of a key's refusal for its address: the guard records it as its own security event. */
+export const OUTSIDE_RANGES_REASON = 'key used from outside its address ranges';
+/** The reason of a key without ranges refused by an organization that requires them. */
+export const RANGES_REQUIRED_REASON = 'organization requires key address ranges';
 export const ORGANIZATION_CONFINED_KEY = 'API keys with scoped organizations are only supported on views of those organizations.';
 
 /**
@@ -82,6 +93,9 @@ export function decide(input: DecisionInput): Decision {
 
   let keyOrganizations: readonly string[] | undefined;
   if (principal.kind === 'personal_api_key') {
+    // A key bound to networks is refused from anywhere else, whatever the route (before its scopes).
+    const outside = keyAddressRefusal(principal.networks, input.clientAddress);
+    if (outside) return deny(403, 'permission_denied', outside, OUTSIDE_RANGES_REASON);
     const keyDecision = keyDecisionFor(principal, input);
     if (keyDecision && 'allow' in keyDecision) return keyDecision;
     keyOrganizations = keyDecision?.keyOrganizations;
@@ -186,6 +200,8 @@ function organizationKeyDenial(
   if (!organization.membersCanUsePersonalApiKeys && organization.level < OrganizationLevel.ADMIN) {
     return deny(403, 'permission_denied', keysDisallowedMessage(organization.name), 'organization forbids member keys');
   }
+  const withoutRanges = rangesRefusal(organization.keyPolicy, Boolean(key.networks));
+  if (withoutRanges) return deny(403, 'permission_denied', withoutRanges, RANGES_REQUIRED_REASON);
   const deadline = policyDeadline(organization.keyPolicy, key.createdAt);
   if (deadline !== null && deadline.getTime() <= now.getTime()) {
     return deny(

@@ -1,4 +1,4 @@
-import { lifetimeOverPolicyMessage } from './messages.js';
+import { lifetimeOverPolicyMessage, rangesRequiredMessage } from './messages.js';
 import { ALL_SCOPES, scopesGrant, type ScopeAction, type ScopeObject } from './scopes.js';
 
 /**
@@ -9,6 +9,8 @@ export interface KeyPolicy {
   organizationName: string;
   allowedScopes: readonly string[] | null;
   maxLifetimeDays: number | null;
+  /** Every key that reaches the organization must carry address ranges (src/access/key-networks.ts). */
+  requireIpRanges?: boolean;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -45,4 +47,13 @@ export function expiryUnderPolicy(policy: KeyPolicy, now: Date, requested: Date 
     return { error: lifetimeOverPolicyMessage(policy.organizationName, policy.maxLifetimeDays) };
   }
   return { expiresAt: requested };
+}
+
+/**
+ * An organization that requires ranges: a key without any is refused. Creating or widening one is a
+ * 400 (nothing is made); a key made before the requirement was switched on is refused at use (403,
+ * the same sentence), so switching it on takes effect at once, on every node, without touching keys.
+ */
+export function rangesRefusal(policy: Pick<KeyPolicy, 'organizationName' | 'requireIpRanges'>, hasRanges: boolean): string | null {
+  return policy.requireIpRanges === true && !hasRanges ? rangesRequiredMessage(policy.organizationName) : null;
 }

@@ -76,3 +76,11 @@ export const ACCESS_REQUEST_MESSAGES = {
   pendingExists: 'You already have a pending request for this access.',
   reasonRequired: 'Say why you need this access.',
 } as const;
+// Keys bound to networks and rates (key-networks.ts, key-policy.ts).
+
+/** A key used from an address outside its ranges (403, permission_denied). */
+export const keyOutsideRangesMessage = (address: string) => `This personal API key may not be used from your address (${address}).`;
+
+/** A key reaching an organization that requires ranges, without any (creating one: 400; using one: 403). */
+export const rangesRequiredMessage = (organizationName: string) =>
+  `Organization '${organizationName}' requires personal API keys to be restricted to IP address ranges (allowed_ips).`;

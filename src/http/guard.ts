@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { decide, type Denial, type OrganizationFacts, type ProjectFacts } from '../access/decide.js';
+import { decide, OUTSIDE_RANGES_REASON, RANGES_REQUIRED_REASON, type Denial, type OrganizationFacts, type ProjectFacts } from '../access/decide.js';
 import type { RouteAccess } from '../access/route-access.js';
 import { secondFactorGate } from '../access/second-factor.js';
 import { findMembership, findOrganization, keyPolicyOf, listOrganizationsOfUser } from '../domain/organizations/organizations.js';
@@ -12,7 +12,8 @@ import { findProjectByToken } from '../domain/analytics/feature-flags.js';
 import { DomainError } from '../domain/errors.js';
 import { maskKeyValue, recordSecurityEvent } from '../domain/activity/security-events.js';
 import { errorBody, HttpError } from './errors.js';
-import { LIMITS, type RateLimiter } from './rate-limits.js';
+import { clientAddress, LIMITS, throttled, type RateLimiter } from './rate-limits.js';
+import { KeyRequestRate, recordKeyRefusal, RefusalThrottle } from './key-bounds.js';
 import { anonymous, authenticate, CSRF_HEADER, presentedKey, type Authentication } from './principal.js';
 import { safeEqual } from '../domain/identity/tokens.js';
 import type { ResourceActor } from '../domain/access-control/resource-access.js';
@@ -58,6 +59,9 @@ export function requireAccessDeclarations(app: FastifyInstance): void {
  */
 export function guardStep(app: FastifyInstance, db: Database, limiter: RateLimiter): (request: FastifyRequest, access: RouteAccess) => Promise<void> {
   app.decorateRequest('ctx', null as unknown as RequestContext);
+  // Keys' rates and the throttle of their refusals' events: this node's memory (src/http/key-bounds.ts).
+  const keyRate = new KeyRequestRate();
+  const refusals = new RefusalThrottle();
   return async (request, access) => {
     // SCIM routes authenticate their domain's bearer token themselves (before this hook runs).
     if (access.kind === 'scim_token') {
@@ -92,13 +96,38 @@ export function guardStep(app: FastifyInstance, db: Database, limiter: RateLimit
       project: project === undefined ? undefined : project === 'missing' ? 'missing' : projectFacts(project),
       targetKeyId: params.key_id === '@current' ? auth.apiKey?.id : params.key_id,
       ...(accountWide ? { accountOrganizations: await accountOrganizations(db, auth.principal!.userId) } : {}),
+      clientAddress: clientAddress(request),
       now: new Date(),
     });
     request.ctx.decision = { allow: decision.allow, reason: decision.reason };
     if (decision.allow && decision.keyOrganizations) request.ctx.keyOrganizations = new Set(decision.keyOrganizations);
+    const key = auth.principal?.kind === 'personal_api_key' ? auth.principal : null;
+    const eventOrganization =
+      project && project !== 'missing'
+        ? project.project.organization_id
+        : organization && organization !== 'missing'
+          ? organization.id
+          : (auth.user?.current_organization_id ?? null);
     if (!decision.allow) {
-      if (decision.status === 403) await recordDenial(db, request, auth, decision, organization, project);
+      if (key && (decision.reason === OUTSIDE_RANGES_REASON || decision.reason === RANGES_REQUIRED_REASON)) {
+        await recordKeyRefusal(db, refusals, request, key, 'api_key_address_refused', eventOrganization, {
+          reason: decision.reason,
+          allowed_ips: auth.apiKey?.allowed_ips ?? null,
+        });
+      } else if (decision.status === 403) await recordDenial(db, request, auth, decision, organization, project);
       throw new HttpError(decision.status, errorBody(decision.status === 404 ? 'invalid_request' : 'authentication_error', decision.code, decision.detail));
+    }
+    // A key's own rate (requests per minute, this node's count): only requests it may make count.
+    const perMinute = key?.rateLimitPerMinute;
+    if (key && perMinute !== null && perMinute !== undefined) {
+      const retryAfter = keyRate.take(key.keyId, perMinute);
+      if (retryAfter !== null) {
+        await recordKeyRefusal(db, refusals, request, key, 'api_key_rate_limited', eventOrganization, {
+          rate_limit_per_minute: perMinute,
+          retry_after: retryAfter,
+        });
+        throw throttled(retryAfter);
+      }
     }
     if (project && project !== 'missing') request.ctx.project = project;
     await gateResource(db, request, access);

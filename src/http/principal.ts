@@ -69,6 +69,8 @@ export async function authenticate(q: Queryable, request: FastifyRequest): Promi
         scopedOrganizations: found.key.scoped_organizations,
         createdAt: new Date(found.key.created_at),
         isServiceAccount: found.user.is_service_account,
+        networks: found.networks,
+        rateLimitPerMinute: found.key.rate_limit_per_minute,
       },
       user: found.user,
       apiKey: found.key,

@@ -81,6 +81,8 @@ export const ROUTE_SUMMARIES: Readonly<Record<string, string>> = {
   'DELETE /api/organizations/:organization_id/service_accounts/:account_id/': 'Delete a service account',
   'GET /api/organizations/:organization_id/service_accounts/:account_id/keys/': "List a service account's keys",
   'POST /api/organizations/:organization_id/service_accounts/:account_id/keys/': 'Create a service account key (its value shown once)',
+  'PATCH /api/organizations/:organization_id/service_accounts/:account_id/keys/:key_id/':
+    'Change a service account key (label, scopes, projects, expiry, allowed address ranges, rate limit)',
   'POST /api/organizations/:organization_id/service_accounts/:account_id/keys/:key_id/roll/': 'Roll a service account key',
   'DELETE /api/organizations/:organization_id/service_accounts/:account_id/keys/:key_id/': 'Delete a service account key',
   'GET /api/projects/:project_id/feature_flags/': 'List feature flags',

@@ -99,6 +99,7 @@ export function organization(
     members_can_use_personal_api_keys: org.members_can_use_personal_api_keys,
     allow_publicly_shared_resources: org.allow_publicly_shared_resources,
     personal_api_keys_max_lifetime_days: org.personal_api_keys_max_lifetime_days,
+    require_key_ip_ranges: org.require_key_ip_ranges,
     personal_api_keys_allowed_scopes: org.personal_api_keys_allowed_scopes,
     activity_log_retention_days: org.activity_log_retention_days,
     log_sensitive_reads: org.log_sensitive_reads,
@@ -149,6 +150,8 @@ export function apiKey(k: PersonalApiKeyRecord, value: string | null = null) {
     scopes: k.scopes.length === 0 || hasAllScopes(k) ? ['*'] : k.scopes,
     scoped_teams: k.scoped_teams ?? [],
     scoped_organizations: k.scoped_organizations ?? [],
+    allowed_ips: k.allowed_ips,
+    rate_limit_per_minute: k.rate_limit_per_minute,
   };
 }
 

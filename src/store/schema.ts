@@ -386,6 +386,7 @@ export interface Organizations {
   session_cookie_age: number | null;
   session_idle_timeout: number | null;
   production_grant_max_hours: number | null;
+  require_key_ip_ranges: Generated<boolean>;
 }
 
 export interface PendingLogins {
@@ -408,6 +409,8 @@ export interface PersonalApiKeys {
   last_used_at: Timestamp | null;
   last_rolled_at: Timestamp | null;
   expires_at: Timestamp | null;
+  allowed_ips: string[] | null;
+  rate_limit_per_minute: number | null;
 }
 
 export interface Projects {

@@ -44,6 +44,8 @@ export interface KeyFacts {
   scopedTeams?: number[];
   scopedOrganizations?: string[];
   dead?: 'revoked' | 'expired';
+  /** The key carries address ranges and is used from outside them (docs/key-networks.md). */
+  outsideRanges?: boolean;
 }
 
 export interface Principal {
@@ -93,6 +95,8 @@ export function expected(c: Case, p: Principal, req: Req): number {
   if (!p.key && WITHOUT_REQUIRED_2FA.has(p.user) && !SECOND_FACTOR_SETUP_ROUTES.has(c.route)) return 403;
   const key = p.key;
   if (key?.dead) return 401;
+  // A key bound to networks is refused from anywhere else, on every route that takes a key.
+  if (key?.outsideRanges) return 403;
   if (key) {
     if (c.access === 'key-management' || c.access === 'key-self') {
       if (p.user === 'SA') return 403;

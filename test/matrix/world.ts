@@ -82,15 +82,32 @@ export async function ownKeyTarget(w: World, p: Principal): Promise<{ id: string
 }
 
 /** A key for one of the world's people, written straight to the store as the server would write it. */
-export async function insertKey(w: World, user: UserName, scopes: string[]): Promise<{ id: string; value: string }> {
+export async function insertKey(w: World, user: UserName, scopes: string[], allowedIps: string[] | null = null): Promise<{ id: string; value: string }> {
   const value = newKeyValue();
   const id = `matrix${randomBytes(12).toString('hex')}`;
   await w.server.db.query(
-    `INSERT INTO personal_api_keys (id, user_id, label, mask_value, secure_value, scopes)
-     SELECT $1, id, 'matrix', $2, $3, $4 FROM users WHERE uuid = $5`,
-    [id, maskKeyValue(value), hashKeyValue(value), scopes, w.people[user].user.uuid],
+    `INSERT INTO personal_api_keys (id, user_id, label, mask_value, secure_value, scopes, allowed_ips)
+     SELECT $1, id, 'matrix', $2, $3, $4, $6 FROM users WHERE uuid = $5`,
+    [id, maskKeyValue(value), hashKeyValue(value), scopes, w.people[user].user.uuid, allowedIps],
   );
   return { id, value };
+}
+
+/**
+ * A client that speaks from another address: the matrix's server trusts its proxy (trustProxy), so
+ * X-Forwarded-For is the client address it checks a key's ranges against.
+ */
+class ForwardedClient extends Client {
+  constructor(
+    baseUrl: string,
+    key: string,
+    private readonly address: string,
+  ) {
+    super(baseUrl, { key });
+  }
+  override request<T = any>(method: string, path: string, body?: unknown, options: Parameters<Client['request']>[3] = {}) {
+    return super.request<T>(method, path, body, { ...options, headers: { 'x-forwarded-for': this.address, ...options.headers } });
+  }
 }
 
 /** An organization of O's that forbids member keys, with `user` as a Member. */
@@ -180,6 +197,29 @@ export async function buildWorld(server: TestServer): Promise<World> {
   // the key was made before N joined it (no key reaching it could be made after).
   await keyPrincipal('`*` key of a member whose other organization forbids keys', 'N', { scopes: ['*'] });
   await joinKeyForbiddingOrganization(w, 'N');
+
+  // Keys bound to networks (stored directly: O's keys count towards the 10 a person may create).
+  // From 127.0.0.1 (no X-Forwarded-For) a key bound to 203.0.113.0/24 is outside; from 203.0.113.5 it is a `*` key.
+  const bound = await insertKey(w, 'O', ['*'], ['203.0.113.0/24']);
+  w.principals.push({
+    name: 'key used from outside its address ranges',
+    user: 'O',
+    client: new Client(w.server.url).withKey(bound.value),
+    key: { id: bound.id, scopes: ['*'], outsideRanges: true },
+  });
+  const boundV6 = await insertKey(w, 'M', ['*'], ['2001:db8::/32']);
+  w.principals.push({
+    name: 'IPv6-bound key used from an IPv4-mapped address',
+    user: 'M',
+    client: new ForwardedClient(w.server.url, boundV6.value, '::ffff:203.0.113.5'),
+    key: { id: boundV6.id, scopes: ['*'], outsideRanges: true },
+  });
+  w.principals.push({
+    name: 'key used from inside its address ranges',
+    user: 'O',
+    client: new ForwardedClient(w.server.url, bound.value, '203.0.113.5'),
+    key: { id: bound.id, scopes: ['*'] },
+  });
 
   // O2 holds one key per scope a route declares (and its read twin); stored directly, since the
   // matrix needs more of them than the 10 a person may create (that limit has its own test).

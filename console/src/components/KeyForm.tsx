@@ -9,9 +9,18 @@ export interface KeyDraft {
   scopes: string[];
   scoped_teams: number[] | null;
   expires_at: string | null;
+  /** Address ranges (CIDR or addresses) the key may be used from; null = anywhere (docs/key-networks.md). */
+  allowed_ips: string[] | null;
+  rate_limit_per_minute: number | null;
 }
 
-/** A new key: label, scopes (grouped by object, with presets), optional projects and expiry. */
+/** The ranges typed in one field, separated by commas, spaces or new lines; none = anywhere. */
+export const parseRanges = (text: string): string[] | null => {
+  const ranges = text.split(/[\s,]+/).filter(Boolean);
+  return ranges.length ? ranges : null;
+};
+
+/** A new key: label, scopes (grouped by object, with presets), optional projects, expiry, address ranges and rate. */
 export function KeyForm({
   onCreate,
   disabledReason,
@@ -26,6 +35,8 @@ export function KeyForm({
   const [scopes, setScopes] = useState<string[]>([]);
   const [teams, setTeams] = useState<number[]>([]);
   const [expiry, setExpiry] = useState('');
+  const [ranges, setRanges] = useState('');
+  const [rate, setRate] = useState('');
   const projects = organization?.teams ?? [];
 
   const submit = async (e: FormEvent) => {
@@ -36,12 +47,16 @@ export function KeyForm({
       scoped_teams: teams.length ? teams : null,
       // The end of the chosen day, in the browser's time zone.
       expires_at: expiry ? new Date(`${expiry}T23:59:59`).toISOString() : null,
+      allowed_ips: parseRanges(ranges),
+      rate_limit_per_minute: rate.trim() ? Number(rate) : null,
     });
     if (ok) {
       setLabel('');
       setScopes([]);
       setTeams([]);
       setExpiry('');
+      setRanges('');
+      setRate('');
     }
   };
 
@@ -72,6 +87,29 @@ export function KeyForm({
               ? `At most ${organization.personal_api_keys_max_lifetime_days} days in this organization.`
               : 'Empty: never.'
           }
+        />
+        <TextField
+          label={organization?.require_key_ip_ranges ? 'Allowed address ranges (required here)' : 'Allowed address ranges (optional)'}
+          name="allowed_ips"
+          placeholder="203.0.113.0/24, 2001:db8::/32"
+          value={ranges}
+          required={organization?.require_key_ip_ranges === true}
+          onChange={(e) => setRanges(e.target.value)}
+          hint={
+            organization?.require_key_ip_ranges
+              ? `${organization.name} requires keys to be restricted to address ranges. CIDR or single addresses, separated by commas.`
+              : 'CIDR (IPv4 or IPv6) or single addresses, separated by commas. Empty: anywhere.'
+          }
+        />
+        <TextField
+          label="Rate limit (requests per minute, optional)"
+          name="rate_limit_per_minute"
+          type="number"
+          min={1}
+          max={1000000}
+          value={rate}
+          onChange={(e) => setRate(e.target.value)}
+          hint="Empty: no limit. Over it, requests are answered 429."
         />
       </fieldset>
       <GuardedButton type="submit" disabledReason={disabledReason ?? (scopes.length === 0 ? 'Choose at least one scope or a preset.' : null)}>

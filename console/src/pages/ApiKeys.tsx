@@ -1,8 +1,9 @@
 import { useState } from 'react';
-import { del, get, post } from '../api/client';
+import { del, get, patch, post } from '../api/client';
 import type { ApiKey } from '../api/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { KeyForm, type KeyDraft } from '../components/KeyForm';
+import type { NetworksChange } from '../components/KeyNetworksEditor';
 import { KeyTable } from '../components/KeyTable';
 import { SecretOnce } from '../components/SecretOnce';
 import { useAction, useLoad } from '../components/useLoad';
@@ -32,6 +33,12 @@ export function ApiKeys() {
       await keys.reload();
     }, `Key ${k.label} rolled: the old value no longer works.`);
 
+  const saveNetworks = (k: ApiKey, change: NetworksChange) =>
+    action.run(async () => {
+      await patch<ApiKey>(`/api/personal_api_keys/${k.id}/`, change);
+      await keys.reload();
+    }, `Networks of ${k.label} saved.`);
+
   const remove = (k: ApiKey) =>
     void action.run(async () => {
       await del(`/api/personal_api_keys/${k.id}/`);
@@ -49,7 +56,7 @@ export function ApiKeys() {
       {secret ? <SecretOnce label={secret.label} value={secret.value} onDone={() => setSecret(null)} /> : null}
       <section aria-labelledby="keys-heading">
         <h2 id="keys-heading">Your keys</h2>
-        <KeyTable keys={keys.data ?? []} onRoll={roll} onDelete={remove} caption="Your personal API keys" />
+        <KeyTable keys={keys.data ?? []} onRoll={roll} onDelete={remove} onSaveNetworks={saveNetworks} caption="Your personal API keys" />
       </section>
       <section aria-labelledby="new-key-heading" className="card">
         <h2 id="new-key-heading">New key</h2>

@@ -1,6 +1,7 @@
 import { del, get } from '../api/client';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { GuardedButton } from '../components/GuardedButton';
+import { KeyNetworks } from '../components/KeyTable';
 import { useAction, useLoad } from '../components/useLoad';
 import { INSUFFICIENT_ORG_LEVEL, LEVEL_NAMES, OrganizationLevel } from '../rules';
 import { useSession } from '../session';
@@ -13,6 +14,8 @@ interface InventoryKey {
   scopes: string[];
   scoped_teams: number[];
   scoped_organizations: string[];
+  allowed_ips: string[] | null;
+  rate_limit_per_minute: number | null;
   created_at: string;
   last_used_at: string | null;
   expires_at: string | null;
@@ -61,6 +64,7 @@ export function KeyInventory() {
                 <th scope="col">Key</th>
                 <th scope="col">Scopes</th>
                 <th scope="col">Confined to</th>
+                <th scope="col">Networks</th>
                 <th scope="col">Created</th>
                 <th scope="col">Last used</th>
                 <th scope="col">Expires</th>
@@ -84,6 +88,9 @@ export function KeyInventory() {
                       ...k.scoped_teams.map(projectName),
                       ...k.scoped_organizations.map((o) => (o === organization?.id ? 'this organization' : `organization ${o}`)),
                     ].join(', ') || 'not confined'}
+                  </td>
+                  <td className="networks">
+                    <KeyNetworks allowedIps={k.allowed_ips} rate={k.rate_limit_per_minute} />
                   </td>
                   <td>{when(k.created_at)}</td>
                   <td>{when(k.last_used_at)}</td>

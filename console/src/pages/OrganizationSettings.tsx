@@ -17,6 +17,7 @@ interface SettingsForm {
   limitScopes: boolean;
   personal_api_keys_allowed_scopes: string[];
   personal_api_keys_max_lifetime_days: string;
+  require_key_ip_ranges: boolean;
   activity_log_retention_days: string;
   production_grant_max_hours: string;
 }
@@ -28,6 +29,7 @@ const formOf = (o: Organization): SettingsForm => ({
   limitScopes: o.personal_api_keys_allowed_scopes !== null,
   personal_api_keys_allowed_scopes: [...(o.personal_api_keys_allowed_scopes ?? [])],
   personal_api_keys_max_lifetime_days: o.personal_api_keys_max_lifetime_days?.toString() ?? '',
+  require_key_ip_ranges: o.require_key_ip_ranges,
   activity_log_retention_days: o.activity_log_retention_days?.toString() ?? '',
   production_grant_max_hours: o.production_grant_max_hours?.toString() ?? '',
 });
@@ -57,6 +59,7 @@ export function OrganizationSettings() {
           members_can_use_personal_api_keys: form.members_can_use_personal_api_keys,
           personal_api_keys_allowed_scopes: form.limitScopes ? form.personal_api_keys_allowed_scopes : null,
           personal_api_keys_max_lifetime_days: days(form.personal_api_keys_max_lifetime_days),
+          require_key_ip_ranges: form.require_key_ip_ranges,
           activity_log_retention_days: days(form.activity_log_retention_days),
           production_grant_max_hours: days(form.production_grant_max_hours),
         }),
@@ -123,6 +126,13 @@ export function OrganizationSettings() {
                 value={form.personal_api_keys_max_lifetime_days}
                 onChange={(e) => setForm({ ...form, personal_api_keys_max_lifetime_days: e.target.value })}
                 hint="Empty: no limit. New keys get this expiry by default."
+              />
+              <CheckboxField
+                label="Require address ranges on every key"
+                name="require_key_ip_ranges"
+                checked={form.require_key_ip_ranges}
+                onChange={(e) => setForm({ ...form, require_key_ip_ranges: e.target.checked })}
+                hint="Keys reaching this organization must carry allowed address ranges: new keys without them are refused, and existing ones are refused at use until ranges are set."
               />
               <h3>Activity log</h3>
               <TextField

@@ -1,10 +1,11 @@
 import { useState, type FormEvent } from 'react';
-import { all, del, get, post } from '../api/client';
+import { all, del, get, patch, post } from '../api/client';
 import type { ApiKey, ServiceAccount } from '../api/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { SelectField, TextField } from '../components/Field';
 import { GuardedButton } from '../components/GuardedButton';
 import { KeyForm, type KeyDraft } from '../components/KeyForm';
+import type { NetworksChange } from '../components/KeyNetworksEditor';
 import { KeyTable } from '../components/KeyTable';
 import { SecretOnce } from '../components/SecretOnce';
 import { useAction, useLoad } from '../components/useLoad';
@@ -108,6 +109,12 @@ function AccountKeys({ account, base, denial }: { account: ServiceAccount; base:
       setSecret({ label: `New value of “${rolled.label}”`, value: rolled.value ?? '' });
       await keys.reload();
     }, `Key ${k.label} rolled.`);
+  const saveNetworks = (k: ApiKey, change: NetworksChange) =>
+    action.run(async () => {
+      await patch<ApiKey>(`${base}${k.id}/`, change);
+      await keys.reload();
+    }, `Networks of ${k.label} saved.`);
+
   const remove = (k: ApiKey) =>
     void action.run(async () => {
       await del(`${base}${k.id}/`);
@@ -121,7 +128,14 @@ function AccountKeys({ account, base, denial }: { account: ServiceAccount; base:
         {action.message}
       </p>
       {secret ? <SecretOnce label={secret.label} value={secret.value} onDone={() => setSecret(null)} /> : null}
-      <KeyTable keys={keys.data ?? []} onRoll={roll} onDelete={remove} disabledReason={denial} caption={`Keys of ${account.name}`} />
+      <KeyTable
+        keys={keys.data ?? []}
+        onRoll={roll}
+        onDelete={remove}
+        onSaveNetworks={saveNetworks}
+        disabledReason={denial}
+        caption={`Keys of ${account.name}`}
+      />
       <h3>New key for {account.name}</h3>
       <KeyForm onCreate={create} disabledReason={denial} submitLabel={`Create key for ${account.name}`} />
     </div>

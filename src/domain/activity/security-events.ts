@@ -18,7 +18,10 @@ export type SecurityActivity =
   | 'sso_login_failed'
   | 'scim_auth_failed'
   | 'second_factor_failed'
-  | 'session_end_denied';
+  | 'session_end_denied'
+  // Keys bound to networks and rates (docs/key-networks.md): recorded at most once a minute per key and address.
+  | 'api_key_address_refused'
+  | 'api_key_rate_limited';
 
 export interface SecurityEvent {
   activity: SecurityActivity;

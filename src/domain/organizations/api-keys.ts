@@ -1,6 +1,7 @@
 import { readThrough } from '../../cache/read-through.js';
 import { OrganizationLevel } from '../../access/levels.js';
-import { expiryUnderPolicy, scopesOutsidePolicy, type KeyPolicy } from '../../access/key-policy.js';
+import { expiryUnderPolicy, rangesRefusal, scopesOutsidePolicy, type KeyPolicy } from '../../access/key-policy.js';
+import { compileRanges, normalizeRanges, type KeyNetworks } from '../../access/key-networks.js';
 import { keysDisallowedMessage, scopeOutsidePolicyMessage } from '../../access/messages.js';
 import { ALL_SCOPES, isValidScope } from '../../access/scopes.js';
 import type { Queryable } from '../../store/database.js';
@@ -27,7 +28,14 @@ export interface KeyInput {
   scoped_teams?: number[] | null;
   scoped_organizations?: string[] | null;
   expires_at?: string | null;
+  /** Address ranges (CIDR or bare addresses) the key may be used from; null or [] = anywhere. */
+  allowed_ips?: string[] | null;
+  /** Requests per minute; null = no limit. */
+  rate_limit_per_minute?: number | null;
 }
+
+/** The highest rate a key may be given (requests per minute). */
+export const MAX_KEY_RATE_PER_MINUTE = 1_000_000;
 
 function validateLabel(label: string | undefined): string {
   if (label === undefined) throw validation('This field is required.', 'label', 'required');
@@ -56,6 +64,24 @@ function validateExpiry(value: string | null | undefined): Date | null {
   return date;
 }
 
+function validateRanges(value: string[] | null | undefined): string[] | null {
+  const result = normalizeRanges(value);
+  if ('error' in result) throw validation(result.error, 'allowed_ips', 'invalid_input');
+  return result.ranges;
+}
+
+function validateRate(value: number | null | undefined): number | null {
+  if (value === undefined || value === null) return null;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_KEY_RATE_PER_MINUTE) {
+    throw validation(
+      `Ensure this value is a whole number of requests per minute from 1 to ${MAX_KEY_RATE_PER_MINUTE}.`,
+      'rate_limit_per_minute',
+      'invalid_input',
+    );
+  }
+  return value;
+}
+
 interface ReachableOrganization {
   id: string;
   name: string;
@@ -63,6 +89,7 @@ interface ReachableOrganization {
   members_can_use_personal_api_keys: boolean;
   personal_api_keys_max_lifetime_days: number | null;
   personal_api_keys_allowed_scopes: string[] | null;
+  require_key_ip_ranges: boolean;
 }
 
 /** Organizations a key can reach: its scoped organizations, those of its scoped projects, or all of the user's. */
@@ -74,7 +101,7 @@ async function reachableOrganizations(
 ): Promise<ReachableOrganization[]> {
   return q.query<ReachableOrganization>(
     `SELECT o.id, o.name, m.level, o.members_can_use_personal_api_keys,
-            o.personal_api_keys_max_lifetime_days, o.personal_api_keys_allowed_scopes
+            o.personal_api_keys_max_lifetime_days, o.personal_api_keys_allowed_scopes, o.require_key_ip_ranges
        FROM organizations o JOIN organization_memberships m ON m.organization_id = o.id AND m.user_id = $1
       WHERE ($2::uuid[] IS NULL OR o.id = ANY($2::uuid[]))
         AND ($3::int[] IS NULL OR o.id IN (SELECT organization_id FROM projects WHERE id = ANY($3::int[])))
@@ -87,6 +114,7 @@ const policyOf = (org: ReachableOrganization): KeyPolicy => ({
   organizationName: org.name,
   allowedScopes: org.personal_api_keys_allowed_scopes,
   maxLifetimeDays: org.personal_api_keys_max_lifetime_days,
+  requireIpRanges: org.require_key_ip_ranges,
 });
 
 /**
@@ -97,7 +125,7 @@ const policyOf = (org: ReachableOrganization): KeyPolicy => ({
 async function applyOrganizationPolicies(
   q: Queryable,
   user: UserRecord,
-  key: { scopes: string[]; scoped_teams: number[] | null; scoped_organizations: string[] | null; expires_at: Date | null },
+  key: { scopes: string[]; scoped_teams: number[] | null; scoped_organizations: string[] | null; expires_at: Date | null; allowed_ips: string[] | null },
   now: Date,
 ): Promise<Date | null> {
   let expiresAt = key.expires_at;
@@ -110,6 +138,8 @@ async function applyOrganizationPolicies(
     if (outside.length > 0) {
       throw validation(scopeOutsidePolicyMessage(org.name, outside[0]!), 'scopes');
     }
+    const withoutRanges = rangesRefusal(policy, key.allowed_ips !== null);
+    if (withoutRanges) throw validation(withoutRanges, 'allowed_ips', 'required');
     const expiry = expiryUnderPolicy(policy, now, expiresAt);
     if ('error' in expiry) throw validation(expiry.error, 'expires_at');
     expiresAt = expiry.expiresAt;
@@ -168,6 +198,8 @@ export async function createApiKey(tx: Queryable, actor: Actor, user: UserRecord
   const scopedTeams = normalizeList(input.scoped_teams);
   const scopedOrganizations = normalizeList(input.scoped_organizations);
   const requestedExpiry = validateExpiry(input.expires_at);
+  const allowedIps = validateRanges(input.allowed_ips);
+  const rate = validateRate(input.rate_limit_per_minute);
   await tx.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [user.id]);
   const [count] = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM personal_api_keys WHERE user_id = $1', [user.id]);
   if ((count?.n ?? 0) >= MAX_API_KEYS_PER_USER) {
@@ -177,16 +209,21 @@ export async function createApiKey(tx: Queryable, actor: Actor, user: UserRecord
   const expiresAt = await applyOrganizationPolicies(
     tx,
     user,
-    { scopes, scoped_teams: scopedTeams, scoped_organizations: scopedOrganizations, expires_at: requestedExpiry },
+    { scopes, scoped_teams: scopedTeams, scoped_organizations: scopedOrganizations, expires_at: requestedExpiry, allowed_ips: allowedIps },
     new Date(),
   );
   const value = newKeyValue();
   const [key] = await tx.query<PersonalApiKeyRecord>(
-    `INSERT INTO personal_api_keys (id, user_id, label, mask_value, secure_value, scopes, scoped_teams, scoped_organizations, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-    [randomBase62(32), user.id, label, maskKeyValue(value), hashKeyValue(value), scopes, scopedTeams, scopedOrganizations, expiresAt],
+    `INSERT INTO personal_api_keys (id, user_id, label, mask_value, secure_value, scopes, scoped_teams, scoped_organizations, expires_at,
+                                    allowed_ips, rate_limit_per_minute)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+    [randomBase62(32), user.id, label, maskKeyValue(value), hashKeyValue(value), scopes, scopedTeams, scopedOrganizations, expiresAt, allowedIps, rate],
   );
-  await logKeyActivity(tx, actor, user, key!, 'api_key_created', [{ type: 'PersonalAPIKey', action: 'created', field: 'scopes', before: null, after: scopes }]);
+  await logKeyActivity(tx, actor, user, key!, 'api_key_created', [
+    { type: 'PersonalAPIKey', action: 'created', field: 'scopes', before: null, after: scopes },
+    ...(allowedIps ? [{ type: 'PersonalAPIKey', action: 'created' as const, field: 'allowed_ips', before: null, after: allowedIps }] : []),
+    ...(rate !== null ? [{ type: 'PersonalAPIKey', action: 'created' as const, field: 'rate_limit_per_minute', before: null, after: rate }] : []),
+  ]);
   return { key: key!, value };
 }
 
@@ -215,14 +252,22 @@ export async function updateApiKey(tx: Queryable, actor: Actor, user: UserRecord
   if (input.scoped_teams !== undefined) next.scoped_teams = normalizeList(input.scoped_teams);
   if (input.scoped_organizations !== undefined) next.scoped_organizations = normalizeList(input.scoped_organizations);
   if (input.expires_at !== undefined) next.expires_at = validateExpiry(input.expires_at);
+  if (input.allowed_ips !== undefined) next.allowed_ips = validateRanges(input.allowed_ips);
+  if (input.rate_limit_per_minute !== undefined) next.rate_limit_per_minute = validateRate(input.rate_limit_per_minute);
   await assertScopedTargets(tx, user, next.scoped_teams, next.scoped_organizations);
   next.expires_at = await applyOrganizationPolicies(tx, user, next, new Date(before.created_at));
-  const changes = diffFields(before, next, ['label', 'scopes', 'scoped_teams', 'scoped_organizations', 'expires_at'], 'PersonalAPIKey');
+  const changes = diffFields(
+    before,
+    next,
+    ['label', 'scopes', 'scoped_teams', 'scoped_organizations', 'expires_at', 'allowed_ips', 'rate_limit_per_minute'],
+    'PersonalAPIKey',
+  );
   if (changes.length === 0) return before;
   const [after] = await tx.query<PersonalApiKeyRecord>(
-    `UPDATE personal_api_keys SET label = $2, scopes = $3, scoped_teams = $4, scoped_organizations = $5, expires_at = $6
+    `UPDATE personal_api_keys SET label = $2, scopes = $3, scoped_teams = $4, scoped_organizations = $5, expires_at = $6,
+            allowed_ips = $7, rate_limit_per_minute = $8
       WHERE id = $1 RETURNING *`,
-    [id, next.label, next.scopes, next.scoped_teams, next.scoped_organizations, next.expires_at],
+    [id, next.label, next.scopes, next.scoped_teams, next.scoped_organizations, next.expires_at, next.allowed_ips, next.rate_limit_per_minute],
   );
   await logKeyActivity(tx, actor, user, after!, 'api_key_updated', changes);
   return after!;
@@ -246,7 +291,10 @@ export async function deleteApiKey(tx: Queryable, actor: Actor, user: UserRecord
 }
 
 /** The key and its user for a presented value, or undefined. Lookup is by hash; no plain value is stored. */
-export async function findKeyByValue(q: Queryable, value: string): Promise<{ key: PersonalApiKeyRecord; user: UserRecord } | undefined> {
+export async function findKeyByValue(
+  q: Queryable,
+  value: string,
+): Promise<{ key: PersonalApiKeyRecord; user: UserRecord; networks: KeyNetworks | null } | undefined> {
   if (!value.startsWith(KEY_PREFIX) || value.length > 200) return undefined;
   const secureValue = hashKeyValue(value);
   return readThrough(
@@ -260,7 +308,8 @@ export async function findKeyByValue(q: Queryable, value: string): Promise<{ key
       );
       if (!row) return undefined;
       const { user, ...key } = row;
-      return { key, user };
+      // The ranges are compiled once per read and kept with the cached key: no work per request.
+      return { key, user, networks: compileRanges(key.allowed_ips) };
     },
     ({ key, user }) => [`key:${key.id}`, `user:${user.id}`],
   );

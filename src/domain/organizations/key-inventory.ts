@@ -36,7 +36,7 @@ interface InventoryRow extends Omit<PersonalApiKeyRecord, 'secure_value'> {
 }
 
 const KEY_COLUMNS = `k.id, k.user_id, k.label, k.mask_value, k.scopes, k.scoped_teams, k.scoped_organizations,
-  k.created_at, k.last_used_at, k.last_rolled_at, k.expires_at,
+  k.created_at, k.last_used_at, k.last_rolled_at, k.expires_at, k.allowed_ips, k.rate_limit_per_minute,
   u.uuid::text AS u_uuid, u.email AS u_email, u.first_name AS u_first_name, u.last_name AS u_last_name,
   u.is_service_account AS u_is_service_account, m.level AS m_level`;
 

@@ -21,6 +21,7 @@ export function keyPolicyOf(org: OrganizationRecord): KeyPolicy {
     organizationName: org.name,
     allowedScopes: org.personal_api_keys_allowed_scopes,
     maxLifetimeDays: org.personal_api_keys_max_lifetime_days,
+    requireIpRanges: org.require_key_ip_ranges,
   };
 }
 
@@ -217,6 +218,7 @@ export interface OrganizationPatch {
   allow_publicly_shared_resources?: boolean;
   personal_api_keys_max_lifetime_days?: number | null;
   personal_api_keys_allowed_scopes?: string[] | null;
+  require_key_ip_ranges?: boolean;
   activity_log_retention_days?: number | null;
   log_sensitive_reads?: boolean;
   default_role_id?: string | null;
@@ -234,6 +236,7 @@ const PATCHABLE = [
   'allow_publicly_shared_resources',
   'personal_api_keys_max_lifetime_days',
   'personal_api_keys_allowed_scopes',
+  'require_key_ip_ranges',
   'activity_log_retention_days',
   'log_sensitive_reads',
   'default_role_id',

@@ -5,7 +5,7 @@ import type { Queryable } from '../../store/database.js';
 import { qb, rows as all } from '../../store/query-builder.js';
 import { recordActivity } from '../activity/activity.js';
 import type { Actor } from '../actor.js';
-import { createApiKey, deleteApiKey, listApiKeys, rollApiKey, type KeyInput } from './api-keys.js';
+import { createApiKey, deleteApiKey, listApiKeys, rollApiKey, updateApiKey, type KeyInput } from './api-keys.js';
 import { notFound, permissionDenied, validation } from '../errors.js';
 import { addMembership, lockAsAdmin } from './organizations.js';
 import type { OrganizationRecord, PersonalApiKeyRecord, UserRecord } from '../records.js';
@@ -134,6 +134,19 @@ export async function createServiceAccountKey(
 ): Promise<{ key: PersonalApiKeyRecord; value: string }> {
   const { account } = await controlledAccount(tx, organizationId, actor, id);
   return createApiKey(tx, actor, account, { ...input, scoped_organizations: [organizationId] });
+}
+
+/** Changes a key of the service account (its label, scopes, projects, expiry, ranges, rate); it stays scoped to its organization. */
+export async function updateServiceAccountKey(
+  tx: Queryable,
+  actor: Actor & { userId: number },
+  organizationId: string,
+  id: string,
+  keyId: string,
+  input: KeyInput,
+): Promise<PersonalApiKeyRecord> {
+  const { account } = await controlledAccount(tx, organizationId, actor, id);
+  return updateApiKey(tx, actor, account, keyId, { ...input, scoped_organizations: undefined });
 }
 
 export async function rollServiceAccountKey(

@@ -25,6 +25,8 @@ function show(key: Key, callerLevel: number): Static<typeof InventoryKey> {
     last_used_at: iso(key.last_used_at),
     last_rolled_at: iso(key.last_rolled_at),
     expires_at: iso(key.expires_at),
+    allowed_ips: key.allowed_ips,
+    rate_limit_per_minute: key.rate_limit_per_minute,
     owner: key.owner,
     can_revoke: mayRevoke(callerLevel, key),
   };

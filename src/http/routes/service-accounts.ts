@@ -10,6 +10,7 @@ import {
   listServiceAccountKeys,
   listServiceAccounts,
   rollServiceAccountKey,
+  updateServiceAccountKey,
   type ServiceAccountRow,
 } from '../../domain/organizations/service-accounts.js';
 import { actorOf, type Deps } from '../deps.js';
@@ -23,6 +24,7 @@ import {
   AccountKeyCreate,
   AccountKeyList,
   AccountKeyParams,
+  AccountKeyPatch,
   AccountParams,
   ServiceAccount,
   ServiceAccountList,
@@ -86,6 +88,17 @@ export function serviceAccountRoutes(app: FastifyInstance, { db }: Deps): void {
         createServiceAccountKey(tx, actorOf(request), routeOrganization(request).record.id, account_id, body),
       );
       return reply.code(201).send(show.apiKey(key, value));
+    },
+  );
+
+  api.patch(
+    `${base}:account_id/keys/:key_id/`,
+    { config: write, schema: { params: AccountKeyParams, body: AccountKeyPatch, response: { 200: AccountKey } } },
+    async (request) => {
+      const { account_id, key_id } = request.params;
+      const body = request.body;
+      const key = await db.transaction((tx) => updateServiceAccountKey(tx, actorOf(request), routeOrganization(request).record.id, account_id, key_id, body));
+      return show.apiKey(key);
     },
   );
 

@@ -18,6 +18,10 @@ export const InventoryKey = Type.Object({
   last_used_at: NullableTimestamp,
   last_rolled_at: NullableTimestamp,
   expires_at: NullableTimestamp,
+  allowed_ips: Type.Union([Type.Array(Type.String()), Type.Null()], {
+    description: 'Address ranges (CIDR) the key may be used from; null = anywhere (docs/key-networks.md).',
+  }),
+  rate_limit_per_minute: Type.Union([Type.Integer(), Type.Null()], { description: 'Requests per minute the key may make; null = no limit.' }),
   owner: Type.Object({
     id: Type.Integer(),
     uuid: Type.String(),

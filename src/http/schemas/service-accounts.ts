@@ -1,7 +1,7 @@
 /** Request and response shapes of an organization's service accounts and their keys. */
 import { Type, type Static } from '@sinclair/typebox';
 import { DateTime, Nullable, Paginated } from './common.js';
-import { ApiKey } from './api-keys.js';
+import { ApiKey, KeyNetworkFields } from './api-keys.js';
 
 export const AccountParams = Type.Object({ organization_id: Type.String(), account_id: Type.String() });
 export type AccountParams = Static<typeof AccountParams>;
@@ -18,10 +18,13 @@ export const AccountKeyCreate = Type.Object(
     scopes: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 300 })),
     scoped_teams: Type.Optional(Type.Union([Type.Array(Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), { maxItems: 1000 }), Type.Null()])),
     expires_at: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+    ...KeyNetworkFields,
   },
   { additionalProperties: false },
 );
 export type AccountKeyCreate = Static<typeof AccountKeyCreate>;
+/** A change to a service account's key: the same fields, each optional. */
+export const AccountKeyPatch = AccountKeyCreate;
 
 export const ServiceAccount = Type.Object({
   id: Type.String(),

@@ -15,6 +15,7 @@ import { sql as approvalPolicies } from './0014_approval_policies.js';
 import { sql as timeBoundGrants } from './0015_time_bound_grants.js';
 import { sql as accessReviews } from './0017_access_reviews.js';
 import { sql as accessRequests } from './0016_access_requests.js';
+import { sql as keyNetworks } from './0018_key_networks.js';
 
 /** Every migration, in the order it is applied. Never edit one that has shipped: add a new one. */
 export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
@@ -35,4 +36,5 @@ export const migrations: ReadonlyArray<{ name: string; sql: string }> = [
   { name: '0015_time_bound_grants', sql: timeBoundGrants },
   { name: '0017_access_reviews', sql: accessReviews },
   { name: '0016_access_requests', sql: accessRequests },
+  { name: '0018_key_networks', sql: keyNetworks },
 ];

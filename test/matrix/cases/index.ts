@@ -9,6 +9,7 @@ import { ceilingCases } from './ceiling.js';
 import { consoleCases } from './console.js';
 import { coreCases } from './core.js';
 import { flagCases } from './flags.js';
+import { keyNetworkCases } from './key-networks.js';
 import { resourceCases } from './resources.js';
 import { roleCases } from './roles.js';
 import { schemaCases } from './schema.js';
@@ -25,6 +26,7 @@ export function allCases(w: World): Case[] {
   return [
     ...coreCases(w),
     ...ceilingCases(w),
+    ...keyNetworkCases(w),
     ...schemaCases(w),
     ...flagCases(w),
     ...resourceCases(w),
