@@ -44,6 +44,29 @@ export interface AccessControlsStored {
   reason: string | null;
 }
 
+export interface AccessRequests {
+  id: Generated<string>;
+  organization_id: string;
+  team_id: number;
+  requested_by_id: number;
+  organization_member_id: string;
+  resource: string;
+  resource_id: string | null;
+  access_level: string;
+  duration_hours: number | null;
+  requested_expires_at: Timestamp | null;
+  reason: string;
+  state: Generated<string>;
+  decided_by_id: number | null;
+  decided_at: Timestamp | null;
+  decision_reason: string | null;
+  granted_access_level: string | null;
+  granted_expires_at: Timestamp | null;
+  access_control_id: string | null;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface AccessReviewItems {
   id: Generated<string>;
   review_id: string;
@@ -82,29 +105,6 @@ export interface AccessReviews {
   closed_by_id: number | null;
   chain_head_seq: Int8 | null;
   chain_head_hash: string | null;
-}
-
-export interface AccessRequests {
-  id: Generated<string>;
-  organization_id: string;
-  team_id: number;
-  requested_by_id: number;
-  organization_member_id: string;
-  resource: string;
-  resource_id: string | null;
-  access_level: string;
-  duration_hours: number | null;
-  requested_expires_at: Timestamp | null;
-  reason: string;
-  state: Generated<string>;
-  decided_by_id: number | null;
-  decided_at: Timestamp | null;
-  decision_reason: string | null;
-  granted_access_level: string | null;
-  granted_expires_at: Timestamp | null;
-  access_control_id: string | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
 }
 
 export interface ActivityChainCheckpoints {
@@ -592,9 +592,9 @@ export interface WebauthnCredentials {
 export interface DB {
   access_controls: AccessControls;
   access_controls_stored: AccessControlsStored;
+  access_requests: AccessRequests;
   access_review_items: AccessReviewItems;
   access_reviews: AccessReviews;
-  access_requests: AccessRequests;
   activity_chain_checkpoints: ActivityChainCheckpoints;
   activity_chain_heads: ActivityChainHeads;
   activity_log: ActivityLog;

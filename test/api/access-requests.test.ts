@@ -150,11 +150,18 @@ describe('access requests', () => {
     expect(granted).toBeGreaterThan(3.9 * 3_600_000);
     expect(granted).toBeLessThanOrEqual(4 * 3_600_000);
     // The grant: the requester's own rule on the project, and the project opens to them.
-    const [rule] = await server.db.query<{ id: string; access_level: string; organization_member_id: string; created_by_id: number }>(
-      `SELECT id, access_level, organization_member_id::text, created_by_id FROM access_controls WHERE team_id = $1 AND resource = 'project'`,
-      [w.privateId],
-    );
+    const [rule] = await server.db.query<{
+      id: string;
+      access_level: string;
+      organization_member_id: string;
+      created_by_id: number;
+      expires_at: Date | string;
+    }>(`SELECT id, access_level, organization_member_id::text, created_by_id, expires_at FROM access_controls WHERE team_id = $1 AND resource = 'project'`, [
+      w.privateId,
+    ]);
     expect(rule).toMatchObject({ id: res.body.access_control_id, access_level: 'member', created_by_id: w.admin.user.id });
+    // A time-bound grant: it ends when the approval said.
+    expect(new Date(rule!.expires_at).getTime()).toBe(Date.parse(res.body.granted_expires_at));
     const project = await w.member.client.get(`/api/projects/${w.privateId}/`);
     expect(project.status).toBe(200);
     expect(project.body.effective_membership_level).toBe(1);

@@ -10,7 +10,7 @@ export type ApprovedAccessRequest = AccessRequestRecord & { granted_access_level
 /**
  * The grant an approved access request makes, in the approval's transaction: the requester's own
  * access-control row on what they asked for (the project, a resource type project-wide, or one
- * object), at the granted level, made as the approver (so the approver's authority is checked again
+ * object), at the granted level until the granted end (a time-bound grant), made as the approver (so the approver's authority is checked again
  * and the row's AccessControl activity entry names them). Returns the row's id.
  */
 export async function grantAccessRequest(
@@ -26,8 +26,6 @@ export async function grantAccessRequest(
         ? { kind: 'resource' }
         : { kind: 'object', resource: request.resource as ObjectResource, objectId: request.resource_id };
   const input = { access_level: request.granted_access_level, organization_member: request.organization_member_id, resource: request.resource };
-  // merge: pass the terms once time-bound grants land
-  const row = await putAccessControl(tx, approver, request.team_id, scope, input);
-  void terms;
+  const row = await putAccessControl(tx, approver, request.team_id, scope, input, terms);
   return row!.id;
 }

@@ -11,7 +11,7 @@ CREATE TABLE access_requests (
   organization_id        uuid NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
   team_id                integer NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
   requested_by_id        integer NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-  organization_member_id uuid NOT NULL REFERENCES organization_memberships(id) ON DELETE CASCADE,
+  organization_member_id uuid NOT NULL REFERENCES organization_memberships_stored(id) ON DELETE CASCADE,
   resource               varchar(64) NOT NULL,
   resource_id            varchar(200),
   access_level           varchar(16) NOT NULL,
@@ -25,7 +25,7 @@ CREATE TABLE access_requests (
   decision_reason        text,
   granted_access_level   varchar(16),
   granted_expires_at     timestamptz,
-  access_control_id      uuid REFERENCES access_controls(id) ON DELETE SET NULL,
+  access_control_id      uuid REFERENCES access_controls_stored(id) ON DELETE SET NULL,
   created_at             timestamptz NOT NULL DEFAULT now(),
   updated_at             timestamptz NOT NULL DEFAULT now(),
   CHECK ((duration_hours IS NULL) <> (requested_expires_at IS NULL))
