@@ -7,11 +7,15 @@ export const SAML_REQUEST_TTL_MS = 10 * 60_000;
 /**
  * node-saml's request-id cache over the `sso_requests` table, so every node sees the AuthnRequests
  * any node issued. One instance per domain and per response being validated: ids are looked up
- * only among that domain's SAML requests, and the instance remembers which ids it consumed itself
- * (a DELETE … RETURNING is atomic: of two concurrent responses to one request, one consumes it).
+ * only among that domain's SAML requests.
+ *
+ * node-saml removes a request as it validates, on its refusals too. Here nothing a response does
+ * before it is accepted uses the request up: a forged, broken or misdelivered response naming a
+ * request (its id is in the login URL) must not cancel the login of the browser that started it.
+ * The request is used up by consume(), once the response is accepted in every respect (a
+ * DELETE … RETURNING is atomic: of two concurrent responses to one request, one consumes it).
  */
 export class SamlRequestCache implements CacheProvider {
-  private readonly consumed = new Set<string>();
   /** The id of the last request saved through this instance (the AuthnRequest just issued). */
   lastSaved: string | null = null;
 
@@ -42,23 +46,21 @@ export class SamlRequestCache implements CacheProvider {
     return row && typeof row.data?.instant === 'string' ? row.data.instant : null;
   }
 
+  /** node-saml's removal during validation: deferred to consume() (see above). */
   async removeAsync(key: string | null): Promise<string | null> {
-    if (!key || key.length > 200) return null;
-    const [row] = await this.db.query<{ id: string }>(`DELETE FROM sso_requests WHERE id = $1 AND domain_id = $2 AND provider = 'saml' RETURNING id`, [
-      key,
-      this.domainId,
-    ]);
-    if (!row) return null;
-    this.consumed.add(key);
     return key;
   }
 
   /**
-   * After a successful validation: true when this response consumed the request it answers, either
-   * inside node-saml or now. False means another response consumed it first (a replay).
+   * After the response is accepted: true when this response used up the request it answers; false
+   * when another response did first (a replay) or the request has expired.
    */
   async consume(key: string): Promise<boolean> {
-    if (this.consumed.has(key)) return true;
-    return (await this.removeAsync(key)) !== null;
+    if (key.length > 200) return false;
+    const [row] = await this.db.query<{ live: boolean }>(
+      `DELETE FROM sso_requests WHERE id = $1 AND domain_id = $2 AND provider = 'saml' RETURNING expires_at > now() AS live`,
+      [key, this.domainId],
+    );
+    return row?.live === true;
   }
 }

@@ -78,8 +78,9 @@ const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 
 /**
  * Validates a posted SAMLResponse for a domain with node-saml, then the profile checks node-saml
- * leaves to its caller, then single use: the request it answers is consumed and the assertion id
- * goes into the replay cache. Throws SamlRejected for every refusal.
+ * leaves to its caller, then the browser binding (`browserRequest`: the request id this browser's
+ * cookie names), then single use: the request it answers is consumed and the assertion id goes
+ * into the replay cache. Throws SamlRejected for every refusal.
  */
 export async function validateSamlResponse(
   db: Database,
@@ -87,6 +88,7 @@ export async function validateSamlResponse(
   domain: DomainRecord,
   envelope: SamlEnvelope,
   samlResponse: string,
+  browserRequest: string | undefined,
 ): Promise<SamlAssertionIdentity> {
   const sp = serviceProvider(config);
   if (envelope.rootName !== 'Response') throw new SamlRejected('malformed_response', `root element ${envelope.rootName}`);
@@ -119,6 +121,11 @@ export async function validateSamlResponse(
     groupAttribute: domain.group_attribute || 'groups',
     skewMs: SAML_CLOCK_SKEW_MS,
   });
+  // A genuine answer to a request this browser did not start (login CSRF, a leaked response) is
+  // refused before anything is used up: the request stays the starter's, who can still complete it.
+  if (envelope.inResponseTo && browserRequest !== envelope.inResponseTo) {
+    throw new SamlRejected('other_browser', browserRequest ? 'the browser started another request' : 'no request cookie in this browser');
+  }
   if (envelope.inResponseTo && !(await cache.consume(envelope.inResponseTo))) {
     throw new SamlRejected('in_response_to', 'request already consumed by another response');
   }

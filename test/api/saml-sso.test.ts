@@ -179,6 +179,30 @@ describe('the ACS with bad input', () => {
     expect(json.body.code).toBe('unsupported_media_type');
   });
 
+  it('lets no refused response use up the request: a forged one, or the genuine one in another browser; the starter signs in once', async () => {
+    const d = await insertSamlDomain(server, org.id, idp, [idpKey.cert]);
+    idp.user = { nameId: `kept@${d.domain}`, email: `kept@${d.domain}` };
+    const starter = new Browser(server.url);
+    const { location } = await startLogin(starter, `domain_id=${d.id}`);
+    const form = await followToIdp(location);
+    // A forged copy (another email, so its signature no longer holds), even from the right browser.
+    const xml = Buffer.from(form.SAMLResponse, 'base64').toString('utf8');
+    expect(xml).toContain(`kept@${d.domain}`);
+    const forged = Buffer.from(xml.replaceAll(`kept@${d.domain}`, `forged@${d.domain}`)).toString('base64');
+    const refused = await postToAcs(starter, { ...form, SAMLResponse: forged });
+    expect(refused.status, String(refused.body)).toBe(400);
+    const elsewhere = await postToAcs(new Browser(server.url), form);
+    expect(elsewhere.status, String(elsewhere.body)).toBe(400);
+    expect(String(elsewhere.body)).toContain('started in another browser');
+    const own = await postToAcs(starter, form);
+    expect(own.status, String(own.body)).toBe(302);
+    expect((await me(starter)).body.email).toBe(`kept@${d.domain}`);
+    // Single use still holds for the starter itself.
+    const again = await postToAcs(starter, form);
+    expect(again.status, String(again.body)).toBe(400);
+    expect(sessionCookie(again)).toBeUndefined();
+  });
+
   it('lets only one of two concurrent posts of the same response through', async () => {
     const d = await insertSamlDomain(server, org.id, idp, [idpKey.cert]);
     idp.user = { nameId: `twin@${d.domain}`, email: `twin@${d.domain}` };

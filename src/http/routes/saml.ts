@@ -130,16 +130,14 @@ async function acs(db: Database, config: Deps['config'], request: FastifyRequest
     // An answer to a request Warden made must reach the browser that made it; an unsolicited one
     // (IdP-initiated, when the domain allows it) names no request.
     const browserRequest = request.cookies[REQUEST_COOKIE];
-    if (envelope.inResponseTo && browserRequest === envelope.inResponseTo) reply.clearCookie(REQUEST_COOKIE, { path: REQUEST_COOKIE_PATH });
     domain = await responseDomain(db, form.RelayState, envelope);
     if (!domain) throw new SamlRejected('unknown_domain', 'no domain for this RelayState / request / issuer');
     if (!domain.verified_at) throw new SamlRejected('domain_not_verified', 'domain not verified');
     if (!hasSaml(domain)) throw new SamlRejected('saml_not_configured', 'domain has no SAML configuration');
-    const identity = await validateSamlResponse(db, config, domain, envelope, form.SAMLResponse);
-    // A genuine answer to a request this browser did not start: someone else's login (login CSRF).
-    if (envelope.inResponseTo && browserRequest !== envelope.inResponseTo) {
-      throw new SamlRejected('other_browser', browserRequest ? 'the browser started another request' : 'no request cookie in this browser');
-    }
+    const identity = await validateSamlResponse(db, config, domain, envelope, form.SAMLResponse, browserRequest);
+    // Only an accepted answer ends the browser's request: a refused one (forged, say, and posted by
+    // another site's form) leaves the browser able to finish its own login.
+    if (envelope.inResponseTo) reply.clearCookie(REQUEST_COOKIE, { path: REQUEST_COOKIE_PATH });
     const result = await completeSsoLogin(db, {
       domain,
       provider: 'saml',
