@@ -127,7 +127,7 @@ export async function validateSamlResponse(
     throw new SamlRejected('other_browser', browserRequest ? 'the browser started another request' : 'no request cookie in this browser');
   }
   if (envelope.inResponseTo && !(await cache.consume(envelope.inResponseTo))) {
-    throw new SamlRejected('in_response_to', 'request already consumed by another response');
+    throw new SamlRejected('in_response_to', 'request already consumed by another response, or expired');
   }
   const keepUntil = new Date(identity.notOnOrAfter.getTime() + SAML_CLOCK_SKEW_MS);
   if (!(await rememberAssertion(db, domain.id, identity.assertionId, keepUntil))) {

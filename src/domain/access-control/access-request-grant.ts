@@ -10,8 +10,9 @@ export type ApprovedAccessRequest = AccessRequestRecord & { granted_access_level
 /**
  * The grant an approved access request makes, in the approval's transaction: the requester's own
  * access-control row on what they asked for (the project, a resource type project-wide, or one
- * object), at the granted level until the granted end (a time-bound grant), made as the approver (so the approver's authority is checked again
- * and the row's AccessControl activity entry names them). Returns the row's id.
+ * object), at the granted level until the granted end (a time-bound grant), made as the approver
+ * (so the approver's authority is checked again and the row's AccessControl activity entry names
+ * them). Returns the row's id.
  */
 export async function grantAccessRequest(
   tx: Queryable,
