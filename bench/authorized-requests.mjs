@@ -13,6 +13,7 @@ import Fastify from 'fastify';
 import { loadConfig } from '../dist/config.js';
 import { bootstrap } from '../dist/domain/identity/signup.js';
 import { buildApp } from '../dist/http/app.js';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { freshStore } from './databases.mjs';
 import { pinningNote, pinSelfToLoadCore, startChild } from './pinning.mjs';
@@ -88,18 +89,55 @@ export async function startWarden({ cache }) {
   };
 }
 
-/** The floor: Fastify answering `{id,name,ok}` without auth, guard or database. */
+/** The headers every Warden API answer carries beyond Fastify's own (src/http/security-headers.ts, the request id). */
+const WARDEN_HEADERS = {
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+
+/**
+ * The floor: Fastify answering `{id,name,ok}` without auth, guard or database. Also, as references
+ * (no auth, no database either), Fastify sending a reply of Warden's shape: its headers and a body of
+ * the size of the project route's (400 bytes) or /flags' (4,500 bytes), so the table shows how much of
+ * the distance to the floor is the reply itself.
+ */
 export async function startBare() {
   const app = Fastify({ logger: false });
   app.get('/', async () => ({ id: 1, name: 'bench', ok: true }));
+  for (const size of [400, 4500]) {
+    const body = JSON.stringify({ text: 'x'.repeat(size - 11) });
+    app.get(`/shaped/${size}`, async (_request, reply) => {
+      reply.headers(WARDEN_HEADERS).header('x-request-id', randomUUID()).type('application/json; charset=utf-8');
+      return body;
+    });
+  }
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url, targets: { bare: { url: `${url}/`, headers: {} } }, close: () => app.close() };
+  return {
+    url,
+    targets: {
+      bare: { url: `${url}/`, headers: {} },
+      shaped400: { url: `${url}/shaped/400`, headers: {} },
+      shaped4500: { url: `${url}/shaped/4500`, headers: {} },
+    },
+    close: () => app.close(),
+  };
 }
 
+/**
+ * Loads a target for `seconds`. A target may carry `cpu` (the serving process's CPU time so far, µs:
+ * startChild's cpuMicros): then the answer also has the server's CPU time per request.
+ */
 export async function load(target, seconds, connections = CONNECTIONS) {
-  const result = await autocannon({ ...target, connections, duration: seconds });
+  const { cpu, ...request } = target;
+  const before = cpu?.();
+  const result = await autocannon({ ...request, connections, duration: seconds });
+  const after = cpu?.();
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx and ${result.errors} errors from ${target.url}`);
-  return { rps: result.requests.average, p99: result.latency.p99 };
+  const cpuPerRequest = before !== undefined && after !== undefined && result.requests.total > 0 ? (after - before) / result.requests.total : undefined;
+  return { rps: result.requests.average, p99: result.latency.p99, cpuPerRequest };
 }
 
 /** Every target loaded once per round, in turn, ROUNDS times; medians per target. */
@@ -109,7 +147,10 @@ export async function alternate(targets, { rounds = ROUNDS, seconds = SECONDS } 
   for (let round = 0; round < rounds; round++) {
     for (const [name, target] of Object.entries(targets)) runs[name].push(await load(target, seconds));
   }
-  return Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, { rps: median(r.map((x) => x.rps)), p99: median(r.map((x) => x.p99)) }]));
+  const cpuMedian = (r) => (r.every((x) => x.cpuPerRequest !== undefined) ? median(r.map((x) => x.cpuPerRequest)) : undefined);
+  return Object.fromEntries(
+    Object.entries(runs).map(([name, r]) => [name, { rps: median(r.map((x) => x.rps)), p99: median(r.map((x) => x.p99)), cpuPerRequest: cpuMedian(r) }]),
+  );
 }
 
 export const ROUTES = {
@@ -117,6 +158,12 @@ export const ROUTES = {
   flag: 'GET .../feature_flags/:id/ with a `feature_flag:read` key',
   definitions: 'GET /api/feature_flag/local_evaluation/',
   flags: 'POST /flags/?v=2 (project token, remote evaluation)',
+};
+
+/** Reference rows: bare Fastify sending replies of Warden's shape (no auth, no database). */
+const SHAPED = {
+  shaped400: "reference: bare Fastify, Warden's headers, 400-byte body",
+  shaped4500: "reference: bare Fastify, Warden's headers, 4,500-byte body",
 };
 
 const thousands = (n) => Math.round(n).toLocaleString('en-US');
@@ -128,24 +175,34 @@ export async function benchAuthorizedRequests() {
   const warden = await startChild(script, { TARGET: 'warden' });
   const compare = process.env.BENCH_COMPARE ? await startChild(join(process.env.BENCH_COMPARE, 'bench/target-server.mjs'), { TARGET: 'warden' }) : undefined;
   try {
+    const withCpu = (targets, child) => Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, { ...t, cpu: child.cpuMicros }]));
     const { kind, ...routes } = warden.value;
-    const before = compare ? Object.fromEntries(Object.keys(ROUTES).map((name) => [`${name} (compared)`, compare.value[name]])) : {};
-    const m = await alternate({ bare: bare.value.bare, ...routes, ...before });
+    const before = compare ? withCpu(Object.fromEntries(Object.keys(ROUTES).map((name) => [`${name} (compared)`, compare.value[name]])), compare) : {};
+    const m = await alternate({ ...withCpu(bare.value, bare), ...withCpu(routes, warden), ...before });
     console.log(
       `authorized requests on the ${kind}, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s, medians; ${pinningNote()}; ${new Date().toISOString().slice(0, 10)}`,
     );
-    console.log(`\n| route (${CONNECTIONS} connections) | req/s | ratio to bare Fastify | p99 |\n|---|---|---|---|`);
-    console.log(`| bare Fastify \`{id,name,ok}\` | ${thousands(m.bare.rps)} | 1 | ${m.bare.p99} ms |`);
-    for (const [name, label] of Object.entries(ROUTES)) {
-      console.log(`| ${label} | ${thousands(m[name].rps)} | ${(m[name].rps / m.bare.rps).toFixed(2)} | ${m[name].p99} ms |`);
-    }
+    // The server's CPU time per request (from /proc) is the steadier figure on a shared machine: the
+    // time a server waits for its core is not in it. Its ratio is bare Fastify's CPU over the route's.
+    const cpu = (r) =>
+      r.cpuPerRequest === undefined ? 'n/a | n/a' : `${r.cpuPerRequest.toFixed(1)} µs | ${(m.bare.cpuPerRequest / r.cpuPerRequest).toFixed(2)}`;
+    const row = (label, r) => `| ${label} | ${thousands(r.rps)} | ${(r.rps / m.bare.rps).toFixed(2)} | ${r.p99} ms | ${cpu(r)} |`;
+    console.log(
+      `\n| route (${CONNECTIONS} connections) | req/s | ratio to bare Fastify | p99 | server CPU per request | CPU ratio |\n|---|---|---|---|---|---|`,
+    );
+    console.log(row('bare Fastify `{id,name,ok}`', m.bare));
+    for (const [name, label] of Object.entries(SHAPED)) console.log(row(label, m[name]));
+    for (const [name, label] of Object.entries(ROUTES)) console.log(row(label, m[name]));
     if (compare) {
       console.log(`\nthe same rounds, ${process.env.BENCH_COMPARE}'s Warden (ratio to the same bare Fastify) against this one's:`);
-      console.log('| route | compared: req/s, ratio, p99 | this: req/s, ratio, p99 | this / compared |\n|---|---|---|---|');
+      console.log(
+        '| route | compared: req/s, ratio, p99, CPU | this: req/s, ratio, p99, CPU | this / compared (req/s) | compared / this (CPU) |\n|---|---|---|---|---|',
+      );
       for (const [name, label] of Object.entries(ROUTES)) {
         const [a, b] = [m[`${name} (compared)`], m[name]];
-        const cell = (r) => `${thousands(r.rps)}, ${(r.rps / m.bare.rps).toFixed(2)}, ${r.p99} ms`;
-        console.log(`| ${label} | ${cell(a)} | ${cell(b)} | ${(b.rps / a.rps).toFixed(2)} |`);
+        const cell = (r) => `${thousands(r.rps)}, ${(r.rps / m.bare.rps).toFixed(2)}, ${r.p99} ms, ${r.cpuPerRequest?.toFixed(1) ?? 'n/a'} µs`;
+        const cpuGain = a.cpuPerRequest !== undefined && b.cpuPerRequest !== undefined ? (a.cpuPerRequest / b.cpuPerRequest).toFixed(2) : 'n/a';
+        console.log(`| ${label} | ${cell(a)} | ${cell(b)} | ${(b.rps / a.rps).toFixed(2)} | ${cpuGain} |`);
       }
     }
     return m;

@@ -87,7 +87,7 @@ export class AccessCache {
    * trust it: the database decides what changed). `validUntil` (optional) gives the moment (epoch
    * milliseconds) from which the fact may no longer be served; null = no such moment.
    */
-  async get<T>(
+  get<T>(
     space: CacheSpace,
     key: string,
     load: (stale?: T) => Promise<T>,
@@ -101,13 +101,25 @@ export class AccessCache {
     }
     const entries = this.spaces.get(space)!;
     const entry = entries.get(key);
+    // A hit is answered without an async function's frame: the hot path of every request.
     if (entry && this.isValid(entry)) {
       counts.hits++;
-      return entry.value as T;
+      return Promise.resolve(entry.value as T);
     }
-    const stale = entry?.value as T | undefined;
     if (entry) entries.delete(key);
     counts.misses++;
+    return this.miss(space, entries, key, entry?.value as T | undefined, load, tagsOf, validUntil);
+  }
+
+  private async miss<T>(
+    space: CacheSpace,
+    entries: Map<string, Entry>,
+    key: string,
+    stale: T | undefined,
+    load: (stale?: T) => Promise<T>,
+    tagsOf: (value: NonNullable<T>) => readonly string[],
+    validUntil?: (value: NonNullable<T>) => number | null,
+  ): Promise<T> {
     // Concurrent misses of one fact share a read, as long as nothing changed since it began.
     const flightKey = `${space}\u0000${key}`;
     const flying = this.inFlight.get(flightKey);
@@ -190,7 +202,10 @@ export class AccessCache {
   }
 
   private isValid(entry: Entry): boolean {
-    if (entry.readAt < this.floor || Date.now() >= entry.until) return false;
+    if (entry.readAt < this.floor) return false;
+    if (entry.until !== Infinity && Date.now() >= entry.until) return false;
+    // Nothing marked since it was read (the steady state between writes): no tag to look up.
+    if (entry.readAt === this.seq) return true;
     for (const tag of entry.tags) {
       const at = this.marked.get(tag);
       if (at !== undefined && at > entry.readAt) return false;

@@ -43,6 +43,27 @@ declare module 'fastify' {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/**
+ * A request's context with every field present from the start, in one order: the guard fills in
+ * organization, project and decision later, and an object that grows a field at a time changes its
+ * hidden class each time (measured: a tenth of the guard's own time went to those assignments).
+ */
+function contextOf(auth: Authentication): RequestContext {
+  return {
+    principal: auth.principal,
+    user: auth.user,
+    apiKey: auth.apiKey,
+    sessionCsrfToken: auth.sessionCsrfToken,
+    sessionId: auth.sessionId,
+    secondFactorSetupRequired: auth.secondFactorSetupRequired,
+    organization: undefined,
+    project: undefined,
+    resource: undefined,
+    decision: undefined,
+    keyOrganizations: undefined,
+  };
+}
+
 /** Every registered route must declare its access; this makes an undeclared route a start-up error. */
 export function requireAccessDeclarations(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
@@ -65,12 +86,12 @@ export function guardStep(app: FastifyInstance, db: Database, limiter: RateLimit
   return async (request, access) => {
     // SCIM routes authenticate their domain's bearer token themselves (before this hook runs).
     if (access.kind === 'scim_token') {
-      request.ctx = { ...anonymous };
+      request.ctx = contextOf(anonymous);
       return;
     }
     const open = access.kind === 'public' || access.kind === 'project_token';
     const auth = open ? await authenticate(db, request).catch(() => anonymous) : await authenticateOrRecord(db, request, limiter);
-    request.ctx = { ...auth };
+    request.ctx = contextOf(auth);
     if (open) return;
     enforceCsrf(request, auth);
     const gate = secondFactorGate(auth.secondFactorSetupRequired, request.routeOptions.config.secondFactorSetup === true);

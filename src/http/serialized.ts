@@ -28,3 +28,22 @@ export function jsonFor(first: object, second: object | null, build: () => unkno
  * a JSON content type, so a route with a response schema still sends the cached text unchanged.
  */
 export const preserialized = <T>(json: string): T => json as unknown as T;
+
+const fragments = new WeakMap<object, Map<string, string>>();
+
+/**
+ * The JSON text of `build()` for one of a frozen record's outcomes (`outcome` names which; a record
+ * has few), kept while the record is the same object: /flags sends each flag as one of a handful of
+ * texts, whoever asks. A record that is not frozen (read straight from the database) is not kept.
+ */
+export function jsonFragmentFor(record: object, outcome: string, build: () => string): string {
+  let byOutcome = fragments.get(record);
+  const known = byOutcome?.get(outcome);
+  if (known !== undefined) return known;
+  const text = build();
+  if (Object.isFrozen(record)) {
+    if (!byOutcome) fragments.set(record, (byOutcome = new Map()));
+    byOutcome.set(outcome, text);
+  }
+  return text;
+}

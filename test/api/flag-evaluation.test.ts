@@ -165,6 +165,41 @@ describe('remote evaluation: /flags', () => {
     expect(withConfig.body).toMatchObject({ sessionRecording: false, config: { enable_collect_everything: true } });
   });
 
+  it("answers from each flag's cached details text, and a change to a flag shows in the next answer", async () => {
+    const { org, token, flags } = await flagWorld();
+    const anyone = new Client(server.url);
+    const ask = (query = '?v=2') => anyone.post(`/flags/${query}`, { token, distinct_id: 'user-7', person_properties: { email: 'ada@acme.com' } });
+    const first = await ask();
+    const second = await ask();
+    expect(second.body.flags).toEqual(first.body.flags);
+    expect(second.body.requestId).not.toBe(first.body.requestId);
+    // The body is written by hand around the flags' texts: valid JSON, one entry per flag, JSON's type.
+    const raw = await fetch(`${server.url}/flags/?v=2`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, distinct_id: 'user-7' }),
+    });
+    expect(raw.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const text = await raw.text();
+    expect(Object.keys(JSON.parse(text).flags)).toHaveLength(5);
+    expect(text.match(/"metadata":/g)).toHaveLength(5);
+
+    const patched = await org.owner.client.patch(`${flagsUrl(org)}${flags.on.id}/`, {
+      filters: { ...rollout(0), payloads: { true: '{"banner": "bye"}' } },
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    const after = await ask();
+    expect(after.body.flags.on).toMatchObject({ enabled: false, reason: { code: 'out_of_rollout_bound' }, metadata: { payload: null } });
+    const back = await org.owner.client.patch(`${flagsUrl(org)}${flags.on.id}/`, { filters: { ...rollout(100), payloads: { true: '{"banner": "bye"}' } } });
+    expect(back.status).toBe(200);
+    expect((await ask()).body.flags.on).toMatchObject({ enabled: true, metadata: { payload: '{"banner": "bye"}' } });
+
+    // With ?config=true the remote config comes first, the flags as before.
+    const withConfig = await ask('?v=2&config=true');
+    expect(withConfig.body).toMatchObject({ sessionRecording: false, supportedCompression: [], errorsWhileComputingFlags: false });
+    expect(Object.keys(withConfig.body.flags).sort()).toEqual(['inactive', 'multi', 'off', 'on', 'targeted']);
+  });
+
   it('agrees with the hashing everywhere: the same users get the same answers', async () => {
     const org = await newOrganization(server.url);
     const token = await tokenOf(org);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { flagRegexMatches } from './flag-regex.js';
 
 /**
@@ -70,7 +70,8 @@ const LONG_SCALE = 0xfffffffffffffff;
  * (parseInt then divide), so a locally evaluating posthog-node client and Warden agree bit for bit.
  */
 export function flagHash(key: string, bucketingValue: string, salt = ''): number {
-  const hex = createHash('sha1').update(`${key}.${bucketingValue}${salt}`, 'utf8').digest('hex');
+  // One-shot crypto.hash: /flags hashes once per flag per request, and createHash costs four times as much.
+  const hex = oneShotHash('sha1', `${key}.${bucketingValue}${salt}`, 'hex');
   return parseInt(hex.slice(0, 15), 16) / LONG_SCALE;
 }
 
