@@ -29,21 +29,27 @@ export function jsonFor(first: object, second: object | null, build: () => unkno
  */
 export const preserialized = <T>(json: string): T => json as unknown as T;
 
-const fragments = new WeakMap<object, Map<string, string>>();
+type Fragments = Map<unknown, Map<unknown, Map<unknown, string>>>;
+const fragments = new WeakMap<object, Fragments>();
 
 /**
- * The JSON text of `build()` for one of a frozen record's outcomes (`outcome` names which; a record
- * has few), kept while the record is the same object: /flags sends each flag as one of a handful of
- * texts, whoever asks. A record that is not frozen (read straight from the database) is not kept.
+ * The JSON text of `build()` for one of a frozen record's outcomes, named by three keys (a record
+ * has few outcomes), kept while the record is the same object: /flags sends each flag as one of a
+ * handful of texts, whoever asks. Nested maps, not one composed key: no string is built per lookup.
+ * A record that is not frozen (read straight from the database) is not kept.
  */
-export function jsonFragmentFor(record: object, outcome: string, build: () => string): string {
-  let byOutcome = fragments.get(record);
-  const known = byOutcome?.get(outcome);
+export function jsonFragmentFor(record: object, a: unknown, b: unknown, c: unknown, build: () => string): string {
+  let byA = fragments.get(record);
+  const known = byA?.get(a)?.get(b)?.get(c);
   if (known !== undefined) return known;
   const text = build();
   if (Object.isFrozen(record)) {
-    if (!byOutcome) fragments.set(record, (byOutcome = new Map()));
-    byOutcome.set(outcome, text);
+    if (!byA) fragments.set(record, (byA = new Map()));
+    let byB = byA.get(a);
+    if (!byB) byA.set(a, (byB = new Map()));
+    let byC = byB.get(b);
+    if (!byC) byB.set(b, (byC = new Map()));
+    byC.set(c, text);
   }
   return text;
 }

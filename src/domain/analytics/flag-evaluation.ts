@@ -182,6 +182,12 @@ function payloadFor(flag: EvaluableFlag, value: string): string | null {
   return Object.hasOwn(payloads, value) ? (payloads[value] ?? null) : null;
 }
 
+/** Whether every filter matches (a plain loop: /flags runs this for every group of every flag). */
+function matchesEvery(filters: readonly PropertyFilter[], properties: Readonly<Record<string, unknown>>): boolean {
+  for (let i = 0; i < filters.length; i++) if (!matchesProperty(filters[i]!, properties)) return false;
+  return true;
+}
+
 /**
  * Evaluates one flag for one distinct id: the first condition group whose properties all match
  * and whose rollout takes the user (hash <= rollout / 100, as PostHog compares) wins; its variant
@@ -202,9 +208,10 @@ export function evaluateFlag(flag: EvaluableFlag, distinctId: string, properties
   const variants = flag.filters.multivariate?.variants ?? [];
   let hash: number | undefined;
   let best: { code: ReasonCode; index: number | null } = { code: 'no_condition_match', index: groups.length > 0 ? 0 : null };
-  for (const [index, group] of groups.entries()) {
+  for (let index = 0; index < groups.length; index++) {
+    const group = groups[index]!;
     let code: ReasonCode;
-    if (!(group.properties ?? []).every((p) => matchesProperty(p, properties))) {
+    if (!matchesEvery(group.properties ?? [], properties)) {
       code = 'no_condition_match';
     } else if (
       group.rollout_percentage !== null &&

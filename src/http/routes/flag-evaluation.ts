@@ -119,8 +119,14 @@ async function evaluate(db: Deps['db'], request: FastifyRequest): Promise<Evalua
  * text is built once per outcome of each cached flag, not once per request.
  */
 function flagDetailsEntry({ flag, evaluation: e }: Evaluated): string {
-  const outcome = `${e.enabled}\u0000${e.reason.code}\u0000${e.reason.condition_index}\u0000${JSON.stringify(e.variant)}`;
-  return jsonFragmentFor(flag, outcome, () => `${JSON.stringify(e.key)}:${JSON.stringify(show.flagDetails(e, flag.id))}`);
+  // The reason's code says whether the flag is enabled; its condition and the variant say the rest.
+  return jsonFragmentFor(
+    flag,
+    e.reason.code,
+    e.reason.condition_index,
+    e.variant,
+    () => `${JSON.stringify(e.key)}:${JSON.stringify(show.flagDetails(e, flag.id))}`,
+  );
 }
 
 /** `v` from the query string as a number (absent or unreadable: 0). */
