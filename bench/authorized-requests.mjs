@@ -13,6 +13,7 @@ import Fastify from 'fastify';
 import { loadConfig } from '../dist/config.js';
 import { bootstrap } from '../dist/domain/identity/signup.js';
 import { buildApp } from '../dist/http/app.js';
+import { addSecurityHeaders } from '../dist/http/security-headers.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { freshStore } from './databases.mjs';
@@ -89,15 +90,6 @@ export async function startWarden({ cache }) {
   };
 }
 
-/** The headers every Warden API answer carries beyond Fastify's own (src/http/security-headers.ts, the request id). */
-const WARDEN_HEADERS = {
-  'cache-control': 'no-store',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-};
-
 /**
  * The floor: Fastify answering `{id,name,ok}` without auth, guard or database. Also, as references
  * (no auth, no database either), Fastify sending a reply of Warden's shape: its headers and a body of
@@ -109,8 +101,10 @@ export async function startBare() {
   app.get('/', async () => ({ id: 1, name: 'bench', ok: true }));
   for (const size of [400, 4500]) {
     const body = JSON.stringify({ text: 'x'.repeat(size - 11) });
-    app.get(`/shaped/${size}`, async (_request, reply) => {
-      reply.headers(WARDEN_HEADERS).header('x-request-id', randomUUID()).type('application/json; charset=utf-8');
+    // Under /api/, so Warden's own addSecurityHeaders gives it the API set (no-store included).
+    app.get(`/api/shaped/${size}`, async (request, reply) => {
+      reply.header('x-request-id', randomUUID()).type('application/json; charset=utf-8');
+      addSecurityHeaders(request, reply);
       return body;
     });
   }
@@ -119,8 +113,8 @@ export async function startBare() {
     url,
     targets: {
       bare: { url: `${url}/`, headers: {} },
-      shaped400: { url: `${url}/shaped/400`, headers: {} },
-      shaped4500: { url: `${url}/shaped/4500`, headers: {} },
+      shaped400: { url: `${url}/api/shaped/400`, headers: {} },
+      shaped4500: { url: `${url}/api/shaped/4500`, headers: {} },
     },
     close: () => app.close(),
   };
